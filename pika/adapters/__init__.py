@@ -1,0 +1,1 @@
+"""Connection adapters: one per event loop, plus the blocking API."""

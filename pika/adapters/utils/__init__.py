@@ -1,0 +1,1 @@
+"""Shared I/O utilities used by the connection adapters."""
