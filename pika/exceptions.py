@@ -1,0 +1,424 @@
+"""Exceptions raised by pika.
+
+The hierarchy, constructor signatures and ``repr`` texts match pika 1.4 so
+that code catching or logging these exceptions keeps working unchanged.
+
+Root classes:
+
+- :class:`AMQPError` - anything that went wrong on the AMQP level;
+  :class:`AMQPConnectionError` and :class:`AMQPChannelError` narrow it down to
+  the connection or a channel; :class:`ProtocolSyntaxError` covers peer bytes
+  that break the protocol.
+- :class:`ChannelError` and :class:`ReentrancyError` derive from
+  :class:`Exception` directly, as in pika.
+
+Unlike pika, the ``repr`` of an exception constructed without the arguments
+its message needs never raises; it falls back to the generic form.
+"""
+
+from typing import Any, Sequence
+
+__all__ = [
+    'AMQPError', 'AMQPConnectionError', 'ConnectionOpenAborted',
+    'StreamLostError', 'IncompatibleProtocolError', 'AuthenticationError',
+    'ProbableAuthenticationError', 'ProbableAccessDeniedError',
+    'NoFreeChannels', 'ConnectionWrongStateError', 'ConnectionClosed',
+    'ConnectionClosedByBroker', 'ConnectionClosedByClient',
+    'ConnectionBlockedTimeout', 'AMQPHeartbeatTimeout', 'AMQPChannelError',
+    'ChannelWrongStateError', 'ChannelClosed', 'ChannelClosedByBroker',
+    'ChannelClosedByClient', 'DuplicateConsumerTag', 'ConsumerCancelled',
+    'UnroutableError', 'NackError', 'InvalidChannelNumber',
+    'ProtocolSyntaxError', 'UnexpectedFrameError', 'ProtocolVersionMismatch',
+    'BodyTooLongError', 'InvalidFrameError', 'InvalidFieldTypeException',
+    'UnsupportedAMQPFieldException', 'MethodNotImplemented', 'ChannelError',
+    'ReentrancyError', 'ShortStringTooLong', 'DuplicateGetOkCallback'
+]
+
+
+def _cls_name(exc: BaseException) -> str:
+    return exc.__class__.__name__
+
+
+class AMQPError(Exception):
+    """Base class for AMQP-level errors."""
+
+    def __repr__(self) -> str:
+        return '%s: An unspecified AMQP error has occurred; %s' % (
+            _cls_name(self), self.args)
+
+
+class AMQPConnectionError(AMQPError):
+    """Base class for connection-level errors."""
+
+    def __repr__(self) -> str:
+        if len(self.args) == 2:
+            return '{}: ({}) {}'.format(_cls_name(self), self.args[0],
+                                        self.args[1])
+        return '{}: {}'.format(_cls_name(self), self.args)
+
+
+class ConnectionOpenAborted(AMQPConnectionError):
+    """Client closed connection while opening."""
+
+
+class StreamLostError(AMQPConnectionError):
+    """Stream (TCP) connection lost."""
+
+
+class IncompatibleProtocolError(AMQPConnectionError):
+    """The broker answered with a protocol header we do not speak."""
+
+    def __repr__(self) -> str:
+        return ('%s: The protocol returned by the server is not supported: %s' %
+                (_cls_name(self), self.args))
+
+
+class AuthenticationError(AMQPConnectionError):
+    """Client and broker share no usable authentication mechanism.
+
+    The first argument is the mechanism name.
+    """
+
+    def __repr__(self) -> str:
+        if not self.args:
+            return AMQPConnectionError.__repr__(self)
+        return ('%s: Server and client could not negotiate use of the %s '
+                'authentication mechanism' % (_cls_name(self), self.args[0]))
+
+
+class ProbableAuthenticationError(AMQPConnectionError):
+    """The broker dropped the connection where bad credentials would."""
+
+    def __repr__(self) -> str:
+        return ('%s: Client was disconnected at a connection stage indicating '
+                'a probable authentication error: %s' %
+                (_cls_name(self), self.args))
+
+
+class ProbableAccessDeniedError(AMQPConnectionError):
+    """The broker dropped the connection where a vhost denial would."""
+
+    def __repr__(self) -> str:
+        return (
+            '%s: Client was disconnected at a connection stage indicating '
+            'a probable denial of access to the specified virtual host: %s' %
+            (_cls_name(self), self.args))
+
+
+class NoFreeChannels(AMQPConnectionError):
+    """Every channel number allowed by channel_max is in use."""
+
+    def __repr__(self) -> str:
+        return '%s: The connection has run out of free channels' % (
+            _cls_name(self))
+
+
+class ConnectionWrongStateError(AMQPConnectionError):
+    """Connection is in wrong state for the requested operation."""
+
+    def __repr__(self) -> str:
+        if self.args:
+            return super().__repr__()
+        return ('%s: The connection is in wrong state for the requested '
+                'operation.' % _cls_name(self))
+
+
+class ConnectionClosed(AMQPConnectionError):
+    """The connection was closed by the client or by the broker.
+
+    ``args`` is ``(reply_code, reply_text)``.
+    """
+
+    def __init__(self, reply_code: int, reply_text: str) -> None:
+        """
+        :param int reply_code: reply-code that was used in user's or broker's
+            `Connection.Close` method. NEW in v1.0.0
+        :param str reply_text: reply-text that was used in user's or broker's
+            `Connection.Close` method. Human-readable string corresponding to
+            `reply_code`. NEW in v1.0.0
+        """
+        super().__init__(int(reply_code), str(reply_text))
+
+    def __repr__(self) -> str:
+        return '{}: ({}) {!r}'.format(_cls_name(self), self.reply_code,
+                                      self.reply_text)
+
+    @property
+    def reply_code(self) -> int:
+        """ NEW in v1.0.0
+        :rtype: int
+        """
+        return self.args[0]
+
+    @property
+    def reply_text(self) -> str:
+        """ NEW in v1.0.0
+        :rtype: str
+        """
+        return self.args[1]
+
+
+class ConnectionClosedByBroker(ConnectionClosed):
+    """Connection.Close from broker."""
+
+
+class ConnectionClosedByClient(ConnectionClosed):
+    """Connection was closed at request of Pika client."""
+
+
+class ConnectionBlockedTimeout(AMQPConnectionError):
+    """RabbitMQ-specific: timed out waiting for connection.unblocked."""
+
+
+class AMQPHeartbeatTimeout(AMQPConnectionError):
+    """Connection was dropped as result of heartbeat timeout."""
+
+
+class AMQPChannelError(AMQPError):
+    """Base class for channel-level errors."""
+
+    def __repr__(self) -> str:
+        return '{}: {!r}'.format(_cls_name(self), self.args)
+
+
+class ChannelWrongStateError(AMQPChannelError):
+    """Channel is in wrong state for the requested operation."""
+
+
+class ChannelClosed(AMQPChannelError):
+    """The channel closed by client or by broker
+
+    ``args`` is ``(reply_code, reply_text)``.
+    """
+
+    def __init__(self, reply_code: int, reply_text: str) -> None:
+        """
+        :param int reply_code: reply-code that was used in user's or broker's
+            `Channel.Close` method. One of the AMQP-defined Channel Errors.
+            NEW in v1.0.0
+        :param str reply_text: reply-text that was used in user's or broker's
+            `Channel.Close` method. Human-readable string corresponding to
+            `reply_code`;
+            NEW in v1.0.0
+        """
+        super().__init__(int(reply_code), str(reply_text))
+
+    def __repr__(self) -> str:
+        return '{}: ({}) {!r}'.format(_cls_name(self), self.reply_code,
+                                      self.reply_text)
+
+    @property
+    def reply_code(self) -> int:
+        """ NEW in v1.0.0
+        :rtype: int
+        """
+        return self.args[0]
+
+    @property
+    def reply_text(self) -> str:
+        """ NEW in v1.0.0
+        :rtype: str
+        """
+        return self.args[1]
+
+
+class ChannelClosedByBroker(ChannelClosed):
+    """`Channel.Close` from broker; may be passed as reason to channel's
+    on-closed callback of non-blocking connection adapters or raised by
+    `BlockingConnection`.
+    """
+
+
+class ChannelClosedByClient(ChannelClosed):
+    """Channel closed by client upon receipt of `Channel.CloseOk`; may be
+    passed as reason to channel's on-closed callback of non-blocking
+    connection adapters, but not raised by `BlockingConnection`.
+    """
+
+
+class DuplicateConsumerTag(AMQPChannelError):
+    """The consumer tag (first argument) already exists on the channel."""
+
+    def __repr__(self) -> str:
+        if not self.args:
+            return AMQPChannelError.__repr__(self)
+        return ('%s: The consumer tag specified already exists for this '
+                'channel: %s' % (_cls_name(self), self.args[0]))
+
+
+class ConsumerCancelled(AMQPChannelError):
+    """The broker cancelled a consumer (Basic.Cancel from the broker)."""
+
+    def __repr__(self) -> str:
+        return '%s: Server cancelled consumer' % _cls_name(self)
+
+
+class UnroutableError(AMQPChannelError):
+    """Exception containing one or more unroutable messages returned by broker
+    via Basic.Return.
+
+    Used by BlockingChannel.
+
+    In publisher-acknowledgements mode, this is raised upon receipt of
+    Basic.Ack from broker, if there was at least one Basic.Return from broker
+    between the publish and the ack.
+    """
+
+    def __init__(self, messages: Sequence[Any]) -> None:
+        """
+        :param sequence(blocking_connection.ReturnedMessage) messages: Sequence
+            of returned unroutable messages
+        """
+        super().__init__('%s unroutable message(s) returned' % (len(messages)))
+
+        self.messages = messages
+
+    def __repr__(self) -> str:
+        return '%s: %i unroutable messages returned by broker' % (
+            _cls_name(self), len(self.messages))
+
+
+class NackError(AMQPChannelError):
+    """This exception is raised when a message published in
+    publisher-acknowledgements mode is Nack'ed by the broker.
+
+    Used by BlockingChannel.
+    """
+
+    def __init__(self, messages: Sequence[Any]) -> None:
+        """
+        :param sequence(blocking_connection.ReturnedMessage) messages: Sequence
+            of returned unroutable messages
+        """
+        super().__init__('%s message(s) NACKed' % (len(messages)))
+
+        self.messages = messages
+
+    def __repr__(self) -> str:
+        # pika 1.4 uses this very wording for NackError too.
+        return '%s: %i unroutable messages returned by broker' % (
+            _cls_name(self), len(self.messages))
+
+
+class InvalidChannelNumber(AMQPError):
+    """The channel number (first argument) is out of range or unknown."""
+
+    def __repr__(self) -> str:
+        if not self.args:
+            return AMQPError.__repr__(self)
+        return '%s: An invalid channel number has been specified: %s' % (
+            _cls_name(self), self.args[0])
+
+
+class ProtocolSyntaxError(AMQPError):
+    """Base class for peer data that breaks the AMQP syntax."""
+
+    def __repr__(self) -> str:
+        return '%s: An unspecified protocol syntax error occurred' % (
+            _cls_name(self))
+
+
+class UnexpectedFrameError(ProtocolSyntaxError):
+    """A frame (first argument) arrived out of sequence."""
+
+    def __repr__(self) -> str:
+        if not self.args:
+            return ProtocolSyntaxError.__repr__(self)
+        return '%s: Received a frame out of sequence: %r' % (_cls_name(self),
+                                                             self.args[0])
+
+
+class ProtocolVersionMismatch(ProtocolSyntaxError):
+    """Protocol versions (first two arguments) did not match."""
+
+    def __repr__(self) -> str:
+        if len(self.args) < 2:
+            return ProtocolSyntaxError.__repr__(self)
+        return '%s: Protocol versions did not match: %r vs %r' % (
+            _cls_name(self), self.args[0], self.args[1])
+
+
+class BodyTooLongError(ProtocolSyntaxError):
+    """More body bytes arrived than the content header announced.
+
+    Arguments: ``(received, expected)``.
+    """
+
+    def __repr__(self) -> str:
+        try:
+            return ('%s: Received too many bytes for a message delivery: '
+                    'Received %i, expected %i' %
+                    (_cls_name(self), self.args[0], self.args[1]))
+        except (IndexError, TypeError):
+            return ProtocolSyntaxError.__repr__(self)
+
+
+class InvalidFrameError(ProtocolSyntaxError):
+    """A frame could not be decoded (bad frame end, type or size)."""
+
+    def __repr__(self) -> str:
+        if not self.args:
+            return ProtocolSyntaxError.__repr__(self)
+        return '%s: Invalid frame received: %r' % (_cls_name(self),
+                                                   self.args[0])
+
+
+class InvalidFieldTypeException(ProtocolSyntaxError):
+    """A field table holds a type marker (first argument) we don't know."""
+
+    def __repr__(self) -> str:
+        if not self.args:
+            return ProtocolSyntaxError.__repr__(self)
+        return '%s: Unsupported field kind %s' % (_cls_name(self), self.args[0])
+
+
+class UnsupportedAMQPFieldException(ProtocolSyntaxError):
+    """A value cannot be encoded into a field table.
+
+    Arguments: ``(pieces, value)``; the ``repr`` names the value's type.
+    """
+
+    def __repr__(self) -> str:
+        if len(self.args) < 2:
+            return ProtocolSyntaxError.__repr__(self)
+        return '%s: Unsupported field kind %s' % (_cls_name(self),
+                                                  type(self.args[1]))
+
+
+class MethodNotImplemented(AMQPError):
+    """The requested AMQP method is not implemented."""
+
+
+class ChannelError(Exception):
+    """Base class for channel usage errors outside the AMQP hierarchy."""
+
+    def __repr__(self) -> str:
+        return '%s: An unspecified error occurred with the Channel' % (
+            _cls_name(self))
+
+
+class ReentrancyError(Exception):
+    """The requested operation would result in unsupported recursion or
+    reentrancy.
+
+    Used by BlockingConnection/BlockingChannel
+
+    """
+
+
+class ShortStringTooLong(AMQPError):
+    """A short string (first argument) is longer than 255 bytes."""
+
+    def __repr__(self) -> str:
+        if not self.args:
+            return AMQPError.__repr__(self)
+        return ('%s: AMQP Short String can contain up to 255 bytes: '
+                '%s' % (_cls_name(self), self.args[0]))
+
+
+class DuplicateGetOkCallback(ChannelError):
+    """basic_get was called again before the previous one completed."""
+
+    def __repr__(self) -> str:
+        return ('%s: basic_get can only be called again after the callback '
+                'for the previous basic_get is executed' % _cls_name(self))
