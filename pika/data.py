@@ -1,0 +1,416 @@
+"""AMQP 0-9-1 field values and field tables, encoded and decoded.
+
+Encoding follows pika 1.4 byte for byte: ``str`` -> ``S``, ``bytes`` -> ``x``,
+``bool`` -> ``t``, ``int`` -> ``I`` when it fits 32 signed bits else ``l``,
+``decimal.Decimal`` -> ``D``, ``datetime.datetime`` -> ``T`` (seconds, naive
+values taken as UTC), ``dict`` -> ``F``, ``list`` -> ``A``, ``None`` -> ``V``.
+Beyond pika: ``float`` -> ``d``, ``tuple`` like ``list``, ``bytearray`` and
+``memoryview`` like ``bytes``.
+
+Decoding understands every type RabbitMQ puts on the wire (its errata table:
+``s`` is a signed 16-bit integer), plus the remaining 0-9-1 markers. Decoders
+work by offset over ``bytes``, ``bytearray`` or ``memoryview`` and return the
+new offset; they never copy the input except to build the decoded values.
+"""
+import calendar
+import datetime
+import decimal
+import struct
+from typing import Any, Dict, List, Optional, Tuple, Union
+
+from pika import exceptions
+
+__all__ = [
+    'encode_short_string', 'decode_short_string', 'encode_table',
+    'decode_table', 'encode_value', 'decode_value'
+]
+
+# One byte per length value, so short strings need no struct call.
+BYTE = [bytes((number,)) for number in range(256)]
+
+_INT8 = struct.Struct('>b')
+_UINT8 = struct.Struct('>B')
+_INT16 = struct.Struct('>h')
+_UINT16 = struct.Struct('>H')
+_INT32 = struct.Struct('>i')
+_UINT32 = struct.Struct('>I')
+_INT64 = struct.Struct('>q')
+_UINT64 = struct.Struct('>Q')
+_FLOAT = struct.Struct('>f')
+_DOUBLE = struct.Struct('>d')
+_DECIMAL = struct.Struct('>Bi')
+
+_pack_uint32 = _UINT32.pack
+_unpack_uint32 = _UINT32.unpack_from
+_unpack_int32 = _INT32.unpack_from
+_unpack_int64 = _INT64.unpack_from
+
+_TYPE_INT32 = b'I'
+_TYPE_INT64 = b'l'
+_TRUE = b't\x01'
+_FALSE = b't\x00'
+_VOID = b'V'
+_EMPTY_TABLE = b'\x00\x00\x00\x00'
+
+_INT32_MIN = -(1 << 31)
+_INT32_MAX = (1 << 31) - 1
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
+
+_UTC = datetime.timezone.utc
+
+
+def short_string_bytes(value: Any, name: str = 'value') -> bytes:
+    """Return ``value`` (``str`` or bytes-like) as bytes for a short string.
+
+    :param value: The value to convert
+    :param str name: What the value is, for the error message
+    :raises AssertionError: if the value is not a string (as pika does)
+    :raises pika.exceptions.ShortStringTooLong: if longer than 255 bytes
+
+    """
+    if isinstance(value, str):
+        encoded = value.encode('utf-8')
+    elif isinstance(value, bytes):
+        encoded = value
+    elif isinstance(value, (bytearray, memoryview)):
+        encoded = bytes(value)
+    else:
+        raise AssertionError('A non-string value was supplied for %s' % name)
+    if len(encoded) > 255:
+        raise exceptions.ShortStringTooLong(encoded)
+    return encoded
+
+
+def long_string_bytes(value: Any, name: str = 'value') -> bytes:
+    """Return ``value`` (``str`` or bytes-like) as bytes for a long string.
+
+    :param value: The value to convert
+    :param str name: What the value is, for the error message
+    :raises AssertionError: if the value is not a string (as pika does)
+
+    """
+    if isinstance(value, str):
+        return value.encode('utf-8')
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    raise AssertionError('A non-string value was supplied for %s' % name)
+
+
+def short_string_too_long(encoded: bytes) -> None:
+    """Raise :class:`pika.exceptions.ShortStringTooLong` for ``encoded``."""
+    raise exceptions.ShortStringTooLong(encoded)
+
+
+def encode_short_string(pieces: List[bytes], value: Union[str, bytes]) -> int:
+    """Encode a string value as short string and append it to pieces list
+    returning the size of the encoded value.
+
+    :param list pieces: Already encoded values
+    :param value: String value to encode
+    :type value: str or bytes
+    :rtype: int
+    :raises pika.exceptions.ShortStringTooLong: if longer than 255 bytes
+
+    """
+    encoded = short_string_bytes(value)
+    pieces.append(BYTE[len(encoded)])
+    pieces.append(encoded)
+    return 1 + len(encoded)
+
+
+def decode_short_string(encoded: Any, offset: int) -> Tuple[Any, int]:
+    """Decode a short string value from ``encoded`` data at ``offset``.
+
+    Returns ``str`` when the bytes are valid UTF-8, else ``bytes``.
+
+    :param encoded: The data (bytes, bytearray or memoryview)
+    :param int offset: Where the short string starts
+    :rtype: tuple(str|bytes, int)
+
+    """
+    length = encoded[offset]
+    offset += 1
+    end = offset + length
+    if end > len(encoded):
+        raise exceptions.InvalidFrameError('Truncated short string')
+    raw = encoded[offset:end]
+    try:
+        return str(raw, 'utf-8'), end
+    except UnicodeDecodeError:
+        return bytes(raw), end
+
+
+def table_bytes(table: Optional[Dict[Any, Any]]) -> bytes:
+    """Return the complete encoding of a field table, length prefix included.
+
+    :param dict table: The table (``None`` encodes an empty table)
+    :rtype: bytes
+
+    """
+    if not table:
+        return _EMPTY_TABLE
+    parts: List[bytes] = []
+    append = parts.append
+    for key, value in table.items():
+        if key.__class__ is str:
+            key_bytes = key.encode('utf-8')
+        elif isinstance(key, (str, bytes, bytearray, memoryview)):
+            key_bytes = short_string_bytes(key)
+        else:
+            raise TypeError('field table key must be str or bytes, not %s: %r' %
+                            (type(key).__name__, key))
+        if len(key_bytes) > 255:
+            raise exceptions.ShortStringTooLong(key_bytes)
+        append(BYTE[len(key_bytes)])
+        append(key_bytes)
+        value_class = value.__class__
+        if value_class is str:
+            value_bytes = value.encode('utf-8')
+            append(b'S' + _pack_uint32(len(value_bytes)))
+            append(value_bytes)
+        elif value_class is bool:
+            append(_TRUE if value else _FALSE)
+        elif value_class is int and _INT32_MIN <= value <= _INT32_MAX:
+            append(_TYPE_INT32 + _INT32.pack(value))
+        else:
+            append(value_bytes_of(value, key))
+    body = b''.join(parts)
+    return _pack_uint32(len(body)) + body
+
+
+def value_bytes_of(value: Any, key: Any = None) -> bytes:
+    """Return the type marker and encoding of one field value.
+
+    :param value: The value to encode
+    :param key: The table key holding the value (named in errors)
+    :rtype: bytes
+    :raises pika.exceptions.UnsupportedAMQPFieldException: for a value of a
+        type AMQP field tables cannot carry
+    :raises ValueError: for a number outside the range of its AMQP type
+
+    """
+    if isinstance(value, str):
+        encoded = value.encode('utf-8')
+        return b'S' + _pack_uint32(len(encoded)) + encoded
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        encoded = bytes(value)
+        return b'x' + _pack_uint32(len(encoded)) + encoded
+    if isinstance(value, bool):
+        return _TRUE if value else _FALSE
+    if isinstance(value, int):
+        value = int(value)
+        if _INT32_MIN <= value <= _INT32_MAX:
+            return _TYPE_INT32 + _INT32.pack(value)
+        if _INT64_MIN <= value <= _INT64_MAX:
+            return _TYPE_INT64 + _INT64.pack(value)
+        raise ValueError('field value %r%s does not fit a signed 64-bit '
+                         'integer' % (value, _key_text(key)))
+    if isinstance(value, float):
+        return b'd' + _DOUBLE.pack(value)
+    if isinstance(value, decimal.Decimal):
+        return b'D' + _decimal_bytes(value, key)
+    if isinstance(value, datetime.datetime):
+        seconds = calendar.timegm(value.utctimetuple())
+        if not 0 <= seconds <= 0xFFFFFFFFFFFFFFFF:
+            raise ValueError('timestamp %r%s is before the epoch' %
+                             (value, _key_text(key)))
+        return b'T' + _UINT64.pack(seconds)
+    if isinstance(value, dict):
+        return b'F' + table_bytes(value)
+    if isinstance(value, (list, tuple)):
+        body = b''.join([value_bytes_of(item, key) for item in value])
+        return b'A' + _pack_uint32(len(body)) + body
+    if value is None:
+        return _VOID
+    raise exceptions.UnsupportedAMQPFieldException(
+        key if key is not None else [], value)
+
+
+def _key_text(key: Any) -> str:
+    return '' if key is None else ' (key %r)' % (key,)
+
+
+def _decimal_bytes(value: decimal.Decimal, key: Any) -> bytes:
+    if not value.is_finite():
+        raise ValueError('decimal field value %r%s is not finite' %
+                         (value, _key_text(key)))
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if exponent < 0:
+        decimals = -exponent
+        raw = int(value.scaleb(decimals))
+    else:
+        decimals = 0
+        raw = int(value)
+    if decimals > 255 or not _INT32_MIN <= raw <= _INT32_MAX:
+        raise ValueError('decimal field value %r%s does not fit AMQP decimal '
+                         '(at most 255 places, 32-bit signed digits)' %
+                         (value, _key_text(key)))
+    return _DECIMAL.pack(decimals, raw)
+
+
+def encode_table(pieces: List[bytes], table: Optional[Dict[Any, Any]]) -> int:
+    """Encode a dict as an AMQP table appending the encded table to the
+    pieces list passed in.
+
+    :param list pieces: Already encoded frame pieces
+    :param dict table: The dict to encode (``None`` encodes an empty table)
+    :rtype: int
+
+    """
+    encoded = table_bytes(table)
+    pieces.append(encoded)
+    return len(encoded)
+
+
+def encode_value(pieces: List[bytes], value: Any) -> int:
+    """Encode the value passed in and append it to the pieces list returning
+    the the size of the encoded value.
+
+    :param list pieces: Already encoded values
+    :param any value: The value to encode
+    :rtype: int
+
+    """
+    encoded = value_bytes_of(value)
+    pieces.append(encoded)
+    return len(encoded)
+
+
+def decode_table(encoded: Any, offset: int) -> Tuple[Dict[Any, Any], int]:
+    """Decode the AMQP table passed in from the encoded value returning the
+    decoded result and the number of bytes read plus the offset.
+
+    :param encoded: The data (bytes, bytearray or memoryview)
+    :param int offset: Where the table's length prefix starts
+    :rtype: tuple(dict, int)
+
+    """
+    result: Dict[Any, Any] = {}
+    limit = offset + 4 + _unpack_uint32(encoded, offset)[0]
+    offset += 4
+    if limit > len(encoded):
+        raise exceptions.InvalidFrameError('Truncated field table')
+    while offset < limit:
+        end = offset + 1 + encoded[offset]
+        raw = encoded[offset + 1:end]
+        try:
+            key: Any = str(raw, 'utf-8')
+        except UnicodeDecodeError:
+            key = bytes(raw)
+        kind = encoded[end]
+        offset = end + 1
+        if kind == 83:  # S
+            end = offset + 4 + _unpack_uint32(encoded, offset)[0]
+            raw = encoded[offset + 4:end]
+            if end > limit:
+                raise exceptions.InvalidFrameError('Truncated long string')
+            try:
+                value: Any = str(raw, 'utf-8')
+            except UnicodeDecodeError:
+                value = bytes(raw)
+            offset = end
+        elif kind == 73:  # I
+            value = _unpack_int32(encoded, offset)[0]
+            offset += 4
+        elif kind == 116:  # t
+            value = bool(encoded[offset])
+            offset += 1
+        elif kind == 108:  # l
+            value = _unpack_int64(encoded, offset)[0]
+            offset += 8
+        elif kind == 70:  # F
+            value, offset = decode_table(encoded, offset)
+        else:
+            value, offset = _decode_typed(encoded, offset, kind)
+        result[key] = value
+    if offset != limit:
+        raise exceptions.InvalidFrameError('Field table overruns its length')
+    return result, offset
+
+
+def decode_value(encoded: Any, offset: int) -> Tuple[Any, int]:
+    """Decode one typed field value (type marker first) at ``offset``.
+
+    :param encoded: The data (bytes, bytearray or memoryview)
+    :param int offset: Where the type marker is
+    :rtype: tuple(any, int)
+    :raises pika.exceptions.InvalidFieldTypeException: for an unknown marker
+
+    """
+    return _decode_typed(encoded, offset + 1, encoded[offset])
+
+
+def _decode_array(encoded: Any, offset: int) -> Tuple[List[Any], int]:
+    limit = offset + 4 + _unpack_uint32(encoded, offset)[0]
+    offset += 4
+    if limit > len(encoded):
+        raise exceptions.InvalidFrameError('Truncated field array')
+    items = []
+    while offset < limit:
+        value, offset = _decode_typed(encoded, offset + 1, encoded[offset])
+        items.append(value)
+    if offset != limit:
+        raise exceptions.InvalidFrameError('Field array overruns its length')
+    return items, offset
+
+
+def _decode_bytes(encoded: Any, offset: int) -> Tuple[Any, int]:
+    end = offset + 4 + _unpack_uint32(encoded, offset)[0]
+    if end > len(encoded):
+        raise exceptions.InvalidFrameError('Truncated long string')
+    return encoded[offset + 4:end], end
+
+
+def _decode_typed(encoded: Any, offset: int, kind: int) -> Tuple[Any, int]:
+    """Decode the value of type ``kind`` (marker already read) at offset."""
+    if kind == 83:  # S: long string, text when valid UTF-8
+        raw, offset = _decode_bytes(encoded, offset)
+        try:
+            return str(raw, 'utf-8'), offset
+        except UnicodeDecodeError:
+            return bytes(raw), offset
+    if kind == 73:  # I
+        return _unpack_int32(encoded, offset)[0], offset + 4
+    if kind == 116:  # t
+        return bool(_UINT8.unpack_from(encoded, offset)[0]), offset + 1
+    if kind == 108 or kind == 76:  # l, L
+        return _unpack_int64(encoded, offset)[0], offset + 8
+    if kind == 70:  # F
+        return decode_table(encoded, offset)
+    if kind == 65:  # A
+        return _decode_array(encoded, offset)
+    if kind == 86:  # V
+        return None, offset
+    if kind == 120:  # x
+        raw, offset = _decode_bytes(encoded, offset)
+        return bytes(raw), offset
+    if kind == 84:  # T
+        seconds = _UINT64.unpack_from(encoded, offset)[0]
+        try:
+            stamp = datetime.datetime.fromtimestamp(seconds, tz=_UTC)
+        except (OverflowError, OSError, ValueError):
+            raise exceptions.InvalidFrameError('Timestamp out of range: %d' %
+                                               seconds)
+        return stamp, offset + 8
+    if kind == 68:  # D
+        decimals, raw_value = _DECIMAL.unpack_from(encoded, offset)
+        return decimal.Decimal(raw_value).scaleb(-decimals), offset + 5
+    if kind == 105:  # i
+        return _unpack_uint32(encoded, offset)[0], offset + 4
+    if kind == 98:  # b
+        return _INT8.unpack_from(encoded, offset)[0], offset + 1
+    if kind == 66:  # B
+        return _UINT8.unpack_from(encoded, offset)[0], offset + 1
+    if kind == 115 or kind == 85:  # s (RabbitMQ), U
+        return _INT16.unpack_from(encoded, offset)[0], offset + 2
+    if kind == 117:  # u
+        return _UINT16.unpack_from(encoded, offset)[0], offset + 2
+    if kind == 102:  # f
+        return _FLOAT.unpack_from(encoded, offset)[0], offset + 4
+    if kind == 100:  # d
+        return _DOUBLE.unpack_from(encoded, offset)[0], offset + 8
+    raise exceptions.InvalidFieldTypeException(BYTE[kind])

@@ -1,0 +1,433 @@
+"""AMQP 0-9-1 frames: classes, marshalling and decoding.
+
+A frame on the wire is ``type (octet) | channel (short) | size (long) |
+payload | 0xCE``. :func:`decode_frame` is pika's one-frame decoder;
+:func:`decode_frames` is the engine's fast path that decodes every complete
+frame in a buffer in one loop, by offset, without copying the buffer, and
+:func:`marshal_content` builds the method, header and body frames of a
+publish as one ``bytes`` object.
+
+Decoding is strict: a bad frame end, an unknown frame type or method, a
+payload larger than ``frame_max`` allows, or a payload that does not parse
+raise :class:`pika.exceptions.InvalidFrameError` (unknown field-table types
+raise :class:`pika.exceptions.InvalidFieldTypeException`). No other
+exception escapes the decoders. A broker's protocol-header reply (``AMQP``
+and four version octets, sent when it rejects our protocol version) decodes
+to a :class:`ProtocolHeader`.
+"""
+import struct
+from typing import Any, Dict, Generic, List, Optional, Tuple, TypeVar
+
+from pika import amqp_object, exceptions, spec
+
+__all__ = [
+    'Frame', 'Method', 'Header', 'Body', 'Heartbeat', 'ProtocolHeader',
+    'decode_frame', 'decode_frames', 'marshal_content'
+]
+
+_FRAME_HEAD = struct.Struct('>BHI')
+_METHOD_HEAD = struct.Struct('>BHII')  # frame head + method INDEX
+_CONTENT_HEAD = struct.Struct('>BHIHHQ')  # frame head + class, weight, size
+_HEADER_FIELDS = struct.Struct('>HHQ')
+_UINT32 = struct.Struct('>I')
+_PROTOCOL_VERSION = struct.Struct('>BBB')
+
+_pack_frame_head = _FRAME_HEAD.pack
+_unpack_frame_head = _FRAME_HEAD.unpack_from
+
+FRAME_END_BYTE = b'\xce'
+_FRAME_END = spec.FRAME_END
+_FRAME_METHOD = spec.FRAME_METHOD
+_FRAME_HEADER = spec.FRAME_HEADER
+_FRAME_BODY = spec.FRAME_BODY
+_FRAME_HEARTBEAT = spec.FRAME_HEARTBEAT
+# Frame head (7) + frame end (1).
+FRAME_OVERHEAD = spec.FRAME_HEADER_SIZE + spec.FRAME_END_SIZE
+_HEARTBEAT_BYTES = b'\x08\x00\x00\x00\x00\x00\x00\xce'
+_PROTOCOL_PREFIX = b'AMQP'
+_AMQP_FIRST = 0x41  # 'A', never a valid frame type
+
+_METHODS: Dict[int, Any] = spec.methods
+_PROPS: Dict[int, Any] = spec.props
+
+# Everything a malformed payload can make the decoders raise; turned into
+# InvalidFrameError so only pika.exceptions classes leave this module.
+_DECODE_ERRORS = (struct.error, IndexError, KeyError, ValueError, TypeError,
+                  OverflowError, ArithmeticError, OSError)
+
+_MethodT = TypeVar('_MethodT', bound=amqp_object.Method)
+
+
+class Frame(amqp_object.AMQPObject):
+    """Base Frame object mapping. Defines a behavior for all child classes for
+    assignment of core attributes and implementation of the a core _marshal
+    method which child classes use to create the binary AMQP frame.
+
+    """
+    NAME = 'Frame'
+
+    def __init__(self, frame_type: int, channel_number: int) -> None:
+        """Create a new instance of a frame
+
+        :param int frame_type: The frame type
+        :param int channel_number: The channel number for the frame
+
+        """
+        self.frame_type = frame_type
+        self.channel_number = channel_number
+
+    def _marshal(self, pieces: List[bytes]) -> bytes:
+        """Create the full AMQP wire protocol frame data representation
+
+        :rtype: bytes
+
+        """
+        payload = b''.join(pieces)
+        return b''.join(
+            (_pack_frame_head(self.frame_type, self.channel_number,
+                              len(payload)), payload, FRAME_END_BYTE))
+
+    def marshal(self) -> bytes:
+        """To be ended by child classes
+
+        :raises NotImplementedError
+
+        """
+        raise NotImplementedError
+
+
+class Method(Frame, Generic[_MethodT]):
+    """Base Method frame object mapping. AMQP method frames are mapped on top
+    of this class for creating or accessing their data and attributes.
+
+    """
+    NAME = 'METHOD'
+
+    def __init__(self, channel_number: int, method: _MethodT) -> None:
+        """Create a new instance of a frame
+
+        :param int channel_number: The frame type
+        :param pika.Spec.Class.Method method: The AMQP Class.Method
+
+        """
+        self.frame_type = _FRAME_METHOD
+        self.channel_number = channel_number
+        self.method = method
+
+    def marshal(self) -> bytes:
+        """Return the AMQP binary encoded value of the frame
+
+        :rtype: bytes
+
+        """
+        payload = b''.join(self.method.encode())
+        return b''.join(
+            (_METHOD_HEAD.pack(_FRAME_METHOD, self.channel_number,
+                               len(payload) + 4,
+                               self.method.INDEX), payload, FRAME_END_BYTE))
+
+
+class Header(Frame):
+    """Header frame object mapping. AMQP content header frames are mapped
+    on top of this class for creating or accessing their data and attributes.
+
+    """
+    NAME = 'Header'
+
+    def __init__(self, channel_number: int, body_size: int, props: Any) -> None:
+        """Create a new instance of a AMQP ContentHeader object
+
+        :param int channel_number: The channel number for the frame
+        :param int body_size: The number of bytes for the body
+        :param pika.spec.BasicProperties props: Basic.Properties object
+
+        """
+        self.frame_type = _FRAME_HEADER
+        self.channel_number = channel_number
+        self.body_size = body_size
+        self.properties = props
+
+    def marshal(self) -> bytes:
+        """Return the AMQP binary encoded value of the frame
+
+        :rtype: bytes
+
+        """
+        payload = b''.join(self.properties.encode())
+        return b''.join(
+            (_CONTENT_HEAD.pack(_FRAME_HEADER, self.channel_number,
+                                len(payload) + 12, self.properties.INDEX, 0,
+                                self.body_size), payload, FRAME_END_BYTE))
+
+
+class Body(Frame):
+    """Body frame object mapping class. AMQP content body frames are mapped on
+    to this base class for getting/setting of attributes/data.
+
+    """
+    NAME = 'Body'
+
+    def __init__(self, channel_number: int, fragment: bytes) -> None:
+        """
+        Parameters:
+
+        :param int channel_number: The channel number for the frame
+        :param bytes fragment: The body fragment
+
+        """
+        self.frame_type = _FRAME_BODY
+        self.channel_number = channel_number
+        self.fragment = fragment
+
+    def marshal(self) -> bytes:
+        """Return the AMQP binary encoded value of the frame
+
+        :rtype: bytes
+
+        """
+        fragment = self.fragment
+        return b''.join(
+            (_pack_frame_head(_FRAME_BODY, self.channel_number,
+                              len(fragment)), fragment, FRAME_END_BYTE))
+
+
+class Heartbeat(Frame):
+    """Heartbeat frame object mapping class. AMQP Heartbeat frames are mapped
+    on to this class for a common access structure to the attributes/data
+    values.
+
+    """
+    NAME = 'Heartbeat'
+
+    def __init__(self) -> None:
+        """Create a new instance of the Heartbeat frame"""
+        self.frame_type = _FRAME_HEARTBEAT
+        self.channel_number = 0
+
+    def marshal(self) -> bytes:
+        """Return the AMQP binary encoded value of the frame
+
+        :rtype: bytes
+
+        """
+        return _HEARTBEAT_BYTES
+
+
+class ProtocolHeader(amqp_object.AMQPObject):
+    """AMQP Protocol header frame class which provides a pythonic interface
+    for creating AMQP Protocol headers
+
+    """
+    NAME = 'ProtocolHeader'
+
+    def __init__(self,
+                 major: Optional[int] = None,
+                 minor: Optional[int] = None,
+                 revision: Optional[int] = None) -> None:
+        """Construct a Protocol Header frame object for the specified AMQP
+        version
+
+        :param int major: Major version number
+        :param int minor: Minor version number
+        :param int revision: Revision
+
+        """
+        self.frame_type = -1
+        self.major = spec.PROTOCOL_VERSION[0] if major is None else major
+        self.minor = spec.PROTOCOL_VERSION[1] if minor is None else minor
+        self.revision = (spec.PROTOCOL_VERSION[2]
+                         if revision is None else revision)
+
+    def marshal(self) -> bytes:
+        """Return the full AMQP wire protocol frame data representation of the
+        ProtocolHeader frame
+
+        :rtype: bytes
+
+        """
+        return _PROTOCOL_PREFIX + bytes(
+            (0, self.major, self.minor, self.revision))
+
+
+def _invalid(message: str) -> exceptions.InvalidFrameError:
+    return exceptions.InvalidFrameError(message)
+
+
+def _decode_protocol_header(
+        data: Any, offset: int) -> Tuple[int, Optional[ProtocolHeader]]:
+    """Decode ``AMQP`` + 4 octets at ``offset``; (0, None) while incomplete."""
+    available = len(data) - offset
+    head = bytes(data[offset:offset + 4])
+    if head != _PROTOCOL_PREFIX[:len(head)]:
+        raise _invalid('Unknown frame type: %d' % data[offset])
+    if available < 8:
+        return 0, None
+    major, minor, revision = _PROTOCOL_VERSION.unpack_from(data, offset + 5)
+    return 8, ProtocolHeader(major, minor, revision)
+
+
+def _decode_payload(data: Any, frame_type: int, channel_number: int, start: int,
+                    end: int) -> Frame:
+    """Build the frame whose payload is ``data[start:end]``."""
+    if frame_type == _FRAME_METHOD:
+        method_class = _METHODS.get(_UINT32.unpack_from(data, start)[0])
+        if method_class is None:
+            raise _invalid('Unknown method: 0x%08X' %
+                           _UINT32.unpack_from(data, start)[0])
+        method = method_class.__new__(method_class)
+        if method._decode_from(data, start + 4) > end:
+            raise _invalid('Method %s overruns its frame' % method_class.NAME)
+        return Method(channel_number, method)
+    if frame_type == _FRAME_HEADER:
+        class_id, _weight, body_size = _HEADER_FIELDS.unpack_from(data, start)
+        props_class = _PROPS.get(class_id)
+        if props_class is None:
+            raise _invalid('Content header for unknown class %d' % class_id)
+        properties = props_class.__new__(props_class)
+        if properties._decode_from(data, start + 12) > end:
+            raise _invalid('Content header overruns its frame')
+        return Header(channel_number, body_size, properties)
+    if frame_type == _FRAME_BODY:
+        fragment = data[start:end]
+        if fragment.__class__ is not bytes:
+            fragment = bytes(fragment)
+        return Body(channel_number, fragment)
+    if frame_type == _FRAME_HEARTBEAT:
+        return Heartbeat()
+    raise _invalid('Unknown frame type: %d' % frame_type)
+
+
+def decode_frame(data_in: Any,
+                 frame_max: Optional[int] = None) -> Tuple[int, Any]:
+    """Receives raw socket data and attempts to turn it into a frame.
+    Returns bytes used to make the frame and the frame
+
+    :param bytes data_in: The raw data stream
+    :param int frame_max: Largest frame size allowed (None: no limit)
+    :rtype: tuple(bytes consumed, frame)
+    :raises: pika.exceptions.InvalidFrameError
+
+    """
+    try:
+        if len(data_in) and data_in[0] == _AMQP_FIRST:
+            return _decode_protocol_header(data_in, 0)
+        if len(data_in) < FRAME_OVERHEAD:
+            return 0, None
+        frame_type, channel_number, size = _unpack_frame_head(data_in, 0)
+        if frame_max is not None and size > frame_max - FRAME_OVERHEAD:
+            raise _invalid('Frame payload of %d bytes exceeds frame_max %d' %
+                           (size, frame_max))
+        end = 7 + size
+        if len(data_in) <= end:
+            return 0, None
+        if data_in[end] != _FRAME_END:
+            raise _invalid('Invalid FRAME_END marker')
+        return end + 1, _decode_payload(data_in, frame_type, channel_number, 7,
+                                        end)
+    except exceptions.AMQPError:
+        raise
+    except _DECODE_ERRORS as error:
+        raise _invalid('Malformed frame: %r' % (error,)) from error
+
+
+def decode_frames(data: Any,
+                  offset: int = 0,
+                  frame_max: Optional[int] = None) -> Tuple[List[Any], int]:
+    """Decode every complete frame in ``data`` starting at ``offset``.
+
+    Works over ``bytes``, ``bytearray`` or ``memoryview`` without copying the
+    buffer; body fragments are the only copies made.
+
+    :param data: The received bytes
+    :param int offset: Where the first frame starts
+    :param int frame_max: Largest frame size allowed (None: no limit); a frame
+        announcing a larger payload is rejected as soon as its head arrives
+    :returns: (frames, offset of the first byte not consumed)
+    :raises: pika.exceptions.InvalidFrameError
+
+    """
+    frames: List[Any] = []
+    append = frames.append
+    size = len(data)
+    payload_max = -1 if frame_max is None else frame_max - FRAME_OVERHEAD
+    try:
+        while size - offset >= FRAME_OVERHEAD:
+            frame_type, channel_number, length = _unpack_frame_head(
+                data, offset)
+            if frame_type == _AMQP_FIRST:
+                consumed, header = _decode_protocol_header(data, offset)
+                append(header)
+                offset += consumed
+                continue
+            start = offset + 7
+            end = start + length
+            if length > payload_max >= 0:
+                raise _invalid(
+                    'Frame payload of %d bytes exceeds frame_max %r' %
+                    (length, frame_max))
+            if end >= size:
+                break
+            if data[end] != _FRAME_END:
+                raise _invalid('Invalid FRAME_END marker')
+            if frame_type == _FRAME_BODY:
+                fragment = data[start:end]
+                if fragment.__class__ is not bytes:
+                    fragment = bytes(fragment)
+                append(Body(channel_number, fragment))
+            else:
+                append(
+                    _decode_payload(data, frame_type, channel_number, start,
+                                    end))
+            offset = end + 1
+    except exceptions.AMQPError:
+        raise
+    except _DECODE_ERRORS as error:
+        raise _invalid('Malformed frame: %r' % (error,)) from error
+    return frames, offset
+
+
+def marshal_content(channel_number: int, method: amqp_object.Method,
+                    properties: Any, body: bytes, frame_max: int) -> bytes:
+    """Marshal a content-carrying method with its header and body frames.
+
+    The body is split so that no frame exceeds ``frame_max`` (payload at most
+    ``frame_max - 8`` bytes); an empty body sends no body frame, as pika does.
+
+    :param int channel_number: The channel number
+    :param method: The method (e.g. :class:`pika.spec.Basic.Publish`)
+    :param pika.spec.BasicProperties properties: The content properties
+    :param bytes body: The message body
+    :param int frame_max: The negotiated maximum frame size
+    :rtype: bytes
+
+    """
+    payload = b''.join(method.encode())
+    encoded_props = b''.join(properties.encode())
+    body_size = len(body)
+    pieces = [
+        _METHOD_HEAD.pack(_FRAME_METHOD, channel_number,
+                          len(payload) + 4, method.INDEX), payload,
+        FRAME_END_BYTE,
+        _CONTENT_HEAD.pack(_FRAME_HEADER, channel_number,
+                           len(encoded_props) + 12, properties.INDEX, 0,
+                           body_size), encoded_props, FRAME_END_BYTE
+    ]
+    chunk = frame_max - FRAME_OVERHEAD
+    if body_size <= chunk:
+        if body_size:
+            pieces.append(
+                _pack_frame_head(_FRAME_BODY, channel_number, body_size))
+            pieces.append(body)
+            pieces.append(FRAME_END_BYTE)
+    else:
+        if chunk <= 0:
+            raise ValueError('frame_max %r leaves no room for a body' %
+                             (frame_max,))
+        view = memoryview(body)
+        for position in range(0, body_size, chunk):
+            fragment = view[position:position + chunk]
+            pieces.append(
+                _pack_frame_head(_FRAME_BODY, channel_number, len(fragment)))
+            pieces.append(fragment)  # type: ignore[arg-type]
+            pieces.append(FRAME_END_BYTE)
+    return b''.join(pieces)
