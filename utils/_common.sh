@@ -23,8 +23,13 @@ setup_venv() {
     stamp="$stamp $REPO_ROOT $EXTRAS"
     if [ "$(cat "$VENV/.pika-installed" 2>/dev/null)" != "$stamp" ]; then
         say "installing the project into $VENV: pip install -e '.[$EXTRAS]'"
-        (cd "$REPO_ROOT" && "$VENV/bin/python" -m pip install -q \
-            --disable-pip-version-check -e ".[$EXTRAS]" </dev/null) || return 1
+        if ! (cd "$REPO_ROOT" && "$VENV/bin/python" -m pip install \
+            --disable-pip-version-check -e ".[$EXTRAS]" \
+            </dev/null >"$VENV/pip-install.log" 2>&1); then
+            tail -n 40 "$VENV/pip-install.log" >&2
+            echo "pip install failed; full log in $VENV/pip-install.log" >&2
+            return 1
+        fi
         echo "$stamp" >"$VENV/.pika-installed"
     fi
     export PATH="$VENV/bin:$PATH"
