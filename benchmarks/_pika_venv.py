@@ -12,7 +12,6 @@ Run this file directly to create the venv and print the interpreter path.
 """
 import os
 import subprocess
-import sys
 import venv
 
 HERE = os.path.dirname(os.path.abspath(__file__))
