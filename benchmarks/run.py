@@ -40,7 +40,9 @@ RAW = 'raw'
 
 # name: (label, unit, full count, quick count, per-run timeout seconds)
 WORKLOADS: Dict[str, Tuple[str, str, int, int, float]] = {
-    'codec': ('codec: marshal+decode publish/header/body', 'ops/s', 0, 0, 60),
+    'codec': ('codec: marshal+decode publish (bench_codec)', 'ops/s', 0, 0, 60),
+    'codec_public':
+        ('codec: same public calls (Frame.marshal)', 'ops/s', 0, 0, 60),
     'blocking_publish':
         ('blocking publish 64 B, no confirms', 'msg/s', 20000, 8000, 120),
     'blocking_publish_confirm':
@@ -139,6 +141,18 @@ class Runner:
             self.admin = None
 
     def run(self, workload: str, flavour: str) -> Dict[str, Any]:
+        """Run one workload; retry once if the broker was away."""
+        result = self._run_once(workload, flavour)
+        error = result.get('error', '')
+        if any(sign in error for sign in BROKER_AWAY):
+            if wait_for_broker(self.opts.host, self.opts.port, 90.0):
+                self.admin = None
+                result = self._run_once(workload, flavour)
+                if 'error' not in result:
+                    result['retried'] = error
+        return result
+
+    def _run_once(self, workload: str, flavour: str) -> Dict[str, Any]:
         """Run one workload once; return its result or an error record."""
         _label, _unit, full_n, quick_n, timeout = WORKLOADS[workload]
         count = quick_n if self.opts.quick else full_n
@@ -153,7 +167,7 @@ class Runner:
             str(self.opts.port), '--timeout',
             str(timeout * 0.8)
         ]
-        if workload == 'codec' and self.opts.quick:
+        if workload.startswith('codec') and self.opts.quick:
             cmd += ['--reps', '3', '--seconds', '0.2']
         if workload == 'rss_publish':
             cmd += ['--max-length', '10000']
@@ -205,6 +219,22 @@ class Runner:
         return ''
 
 
+BROKER_AWAY = ('Connection refused', 'ConnectionRefused', 'Connection reset',
+               'connection lost', 'StreamLostError', 'BrokenPipe')
+
+
+def wait_for_broker(host: str, port: int, patience: float) -> bool:
+    """Wait until the broker accepts an AMQP connection again."""
+    deadline = time.monotonic() + patience
+    while time.monotonic() < deadline:
+        try:
+            _rawamqp.RawClient(host, port, timeout=5.0).close()
+            return True
+        except Exception:  # noqa: BLE001 - still restarting
+            time.sleep(1.0)
+    return False
+
+
 def _reason(stderr: str) -> str:
     """One line that says why a workload failed."""
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
@@ -233,10 +263,17 @@ def summarise(results: Dict[str, Dict[str, List[Dict[str, Any]]]],
     """Turn raw results into table rows with verdicts."""
     med: Dict[Tuple[str, str], Optional[float]] = {}
     errors: Dict[Tuple[str, str], str] = {}
+    cpu: Dict[Tuple[str, str], Optional[float]] = {}
     for name in order:
         for flavour, runs in results.get(name, {}).items():
             values = [r['value'] for r in runs if 'value' in r]
             med[name, flavour] = median(values)
+            cpus = [
+                r['extra']['cpu_us']
+                for r in runs
+                if 'cpu_us' in r.get('extra', {})
+            ]
+            cpu[name, flavour] = median(cpus)
             errs = [r['error'] for r in runs if 'error' in r]
             if errs:
                 errors[name, flavour] = errs[0]
@@ -258,6 +295,7 @@ def summarise(results: Dict[str, Dict[str, List[Dict[str, Any]]]],
             continue
         ours, ref = med.get((name, OURS)), med.get((name, PIKA))
         row['ours'], row['pika'] = ours, ref
+        row['cpu'] = (cpu.get((name, OURS)), cpu.get((name, PIKA)))
         row['ratio'] = ours / ref if ours and ref else None
         checks: List[Tuple[str, bool]] = []
         if name in RATIO_TARGETS:
@@ -304,6 +342,11 @@ def _cells(row: Dict[str, Any]) -> List[str]:
         extra.append('raw: %s / %s' %
                      ('%d%%' % round(ours_f * 100) if ours_f else '-',
                       '%d%%' % round(ref_f * 100) if ref_f else '-'))
+    ours_cpu, ref_cpu = row.get('cpu') or (None, None)
+    if ours_cpu or ref_cpu:
+        extra.append('cpu us/op: %s / %s' %
+                     ('%.1f' % ours_cpu if ours_cpu else '-',
+                      '%.1f' % ref_cpu if ref_cpu else '-'))
     if row.get('vs_select'):
         extra.append('%.2fx select' % row['vs_select'])
     if row.get('note'):
