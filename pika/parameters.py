@@ -521,10 +521,9 @@ def _positive_timeout(value: Any, name: str) -> Optional[float]:
         return None
     if not isinstance(value, numbers.Real):
         raise TypeError('%s must be a float or int, but got %r' % (name, value))
-    value = float(value)
-    if not value > 0:
+    if not float(value) > 0:
         raise ValueError('%s must be > 0, but got %r' % (name, value))
-    return value
+    return float(value)
 
 
 class ConnectionParameters(Parameters):
@@ -684,7 +683,8 @@ _SSL_OPTION_KEYS = frozenset(_SSL_CA_KEYS +
 def _ssl_options_from_dict(opts: Any) -> SSLOptions:
     """Build SSLOptions from the ``ssl_options`` URL query dict.
 
-    Keys: ``protocol`` (default ``ssl.PROTOCOL_TLS_CLIENT``), ``ca_certs``
+    Keys: ``protocol`` (or ``ssl_version``; default
+    ``ssl.PROTOCOL_TLS_CLIENT``), ``ca_certs``
     (or ``cafile``), ``capath``, ``cadata`` (without any of these the system's
     default CA certificates are used), ``certfile``, ``keyfile``,
     ``password``, ``ciphers``, ``server_hostname``, ``check_hostname`` and
@@ -699,7 +699,9 @@ def _ssl_options_from_dict(opts: Any) -> SSLOptions:
             'Unknown ssl_options key(s): %s; supported keys: %s' %
             (', '.join(unknown), ', '.join(sorted(_SSL_OPTION_KEYS))))
     try:
-        context = ssl.SSLContext(opts.get('protocol', ssl.PROTOCOL_TLS_CLIENT))
+        protocol = opts.get('protocol', opts.get('ssl_version'))
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT if protocol is
+                                 None else protocol)
         cafile = opts.get('ca_certs', opts.get('cafile'))
         capath = opts.get('capath')
         cadata = opts.get('cadata')
@@ -717,7 +719,11 @@ def _ssl_options_from_dict(opts: Any) -> SSLOptions:
             context.check_hostname = bool(opts['check_hostname'])
         verify_mode = opts.get('verify_mode', opts.get('cert_reqs'))
         if verify_mode is not None:
-            context.verify_mode = ssl.VerifyMode(verify_mode)
+            verify_mode = ssl.VerifyMode(verify_mode)
+            if (verify_mode == ssl.CERT_NONE and 'check_hostname' not in opts):
+                # Not verifying the certificate means no host name check.
+                context.check_hostname = False
+            context.verify_mode = verify_mode
         return SSLOptions(context, opts.get('server_hostname'))
     except (OSError, TypeError, ValueError, ssl.SSLError) as error:
         # The message names the failure, never the (possibly secret) values.
@@ -744,10 +750,11 @@ class URLParameters(Parameters):
     - ``locale``: str;
     - ``client_properties``, ``tcp_options``: Python dict literal (or
       ``None``), e.g. ``client_properties={'connection_name':'app'}``;
-    - ``ssl_options``: Python dict literal with keys ``protocol``,
-      ``ca_certs``/``cafile``, ``capath``, ``cadata``, ``certfile``,
-      ``keyfile``, ``password``, ``ciphers``, ``server_hostname``,
-      ``check_hostname``, ``verify_mode``/``cert_reqs``; it enables TLS
+    - ``ssl_options``: Python dict literal with keys ``protocol`` (or
+      ``ssl_version``), ``ca_certs``/``cafile``, ``capath``, ``cadata``,
+      ``certfile``, ``keyfile``, ``password``, ``ciphers``, ``server_hostname``,
+      ``check_hostname``, ``verify_mode``/``cert_reqs`` (``CERT_NONE``
+      also turns ``check_hostname`` off unless it is given); it enables TLS
       also on an ``amqp`` URL.
 
     Any other option, or a value that does not convert, raises
