@@ -156,6 +156,8 @@ class Runner:
         """Run one workload once; return its result or an error record."""
         _label, _unit, full_n, quick_n, timeout = WORKLOADS[workload]
         count = quick_n if self.opts.quick else full_n
+        if self.opts.quick:
+            timeout = min(timeout, 45.0 if workload != 'rss_publish' else 150.0)
         if self.opts.scale != 1.0:
             count = max(1, int(count * self.opts.scale))
         self.serial += 1
