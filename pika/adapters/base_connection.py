@@ -1,0 +1,323 @@
+"""Base class of the asynchronous connection adapters.
+
+:class:`BaseConnection` binds the sans-IO protocol engine
+(:class:`pika.connection.Connection`) to I/O services
+(:class:`~pika.adapters.utils.nbio_interface.AbstractIOServices`): it
+implements the engine's ``_adapter_*`` methods over them, acts as the stream
+protocol of the transport (bytes in -> ``_on_data_available``), and, with the
+internal connection workflow, establishes the stream itself through
+:class:`~pika.adapters.utils.connection_workflow.AMQPConnectionWorkflow`.
+Each event-loop adapter only chooses its I/O services.
+"""
+
+import functools
+import logging
+from typing import Any, Callable, Optional
+
+from pika import connection, exceptions
+from pika.adapters.utils import connection_workflow, nbio_interface
+
+LOGGER = logging.getLogger(__name__)
+
+
+class BaseConnection(connection.Connection):
+    """Connection engine over non-blocking I/O services."""
+
+    def __init__(self,
+                 parameters: Any,
+                 on_open_callback: Optional[Callable[..., Any]],
+                 on_open_error_callback: Optional[Callable[..., Any]],
+                 on_close_callback: Optional[Callable[..., Any]],
+                 nbio: nbio_interface.AbstractIOServices,
+                 internal_connection_workflow: bool = True) -> None:
+        """
+        :param pika.connection.Parameters parameters: connection parameters
+            (None for the defaults).
+        :param callable on_open_callback: ``f(connection)`` once open.
+        :param callable on_open_error_callback: ``f(connection, exception)``
+            if opening fails; the exception is a
+            :class:`pika.exceptions.AMQPConnectionError` subclass, or
+            :class:`~pika.adapters.utils.connection_workflow.
+            AMQPConnectionWorkflowFailed` when no address could be resolved.
+        :param callable on_close_callback: ``f(connection, exception)`` once
+            closed.
+        :param nbio: the I/O services to run on.
+        :param bool internal_connection_workflow: True to connect using
+            ``parameters``; False when an external workflow supplies the
+            stream (``create_connection``).
+        :raises ValueError: if ``parameters`` is not a Parameters instance.
+        """
+        if parameters and not isinstance(parameters, connection.Parameters):
+            raise ValueError(
+                'Expected instance of Parameters, not {!r}'.format(parameters))
+        self._nbio = nbio
+        self._connection_workflow: Optional[
+            connection_workflow.AMQPConnectionWorkflow] = None
+        self._transport: Optional[nbio_interface.AbstractStreamTransport] = None
+        self._got_stream = False
+        self._pending_termination = False
+        super().__init__(
+            parameters=parameters,
+            on_open_callback=on_open_callback,
+            on_open_error_callback=on_open_error_callback,
+            on_close_callback=on_close_callback,
+            internal_connection_workflow=internal_connection_workflow)
+
+    def __repr__(self) -> str:
+        return '<{} {} transport={} params={}>'.format(
+            self.__class__.__name__,
+            self._STATE_NAMES.get(self.connection_state, self.connection_state),
+            self._transport, self.params)
+
+    @property
+    def ioloop(self) -> Any:
+        """The native I/O loop this connection runs on.
+
+        :rtype: object
+        """
+        return self._nbio.get_native_ioloop()
+
+    @classmethod
+    def create_connection(cls,
+                          connection_configs: Any,
+                          on_done: Callable[[Any], Any],
+                          custom_ioloop: Any = None,
+                          workflow: Any = None) -> Any:
+        """Connect using the first of ``connection_configs`` that works
+        (every resolved address of each, ``connection_attempts`` rounds).
+
+        :param connection_configs: sequence of
+            :class:`pika.connection.Parameters`.
+        :param callable on_done: ``f(connection)`` on success, else
+            ``f(AMQPConnectionWorkflowFailed)`` (or
+            ``AMQPConnectionWorkflowAborted`` after ``abort()``).
+        :param custom_ioloop: the adapter's native loop, or None.
+        :param workflow: an :class:`~pika.adapters.utils.
+            connection_workflow.AbstractAMQPConnectionWorkflow`, or None for
+            :class:`~pika.adapters.utils.connection_workflow.
+            AMQPConnectionWorkflow`.
+        :returns: the workflow; its ``abort()`` cancels.
+        """
+        raise NotImplementedError
+
+    @classmethod
+    def _start_connection_workflow(cls, connection_configs: Any,
+                                   connection_factory: Callable[[Any], Any],
+                                   nbio: Any, workflow: Any,
+                                   on_done: Callable[[Any], Any]) -> Any:
+        """Run ``workflow`` (default :class:`AMQPConnectionWorkflow`) over
+        ``nbio`` with connectors building connections via
+        ``connection_factory``.
+        """
+        if workflow is None:
+            workflow = connection_workflow.AMQPConnectionWorkflow()
+            LOGGER.debug('Created default connection workflow %r', workflow)
+        if isinstance(workflow, connection_workflow.AMQPConnectionWorkflow):
+            workflow.set_io_services(nbio)
+
+        def create_connector() -> connection_workflow.AMQPConnector:
+            return connection_workflow.AMQPConnector(connection_factory, nbio)
+
+        workflow.start(connection_configs=connection_configs,
+                       connector_factory=create_connector,
+                       native_loop=nbio.get_native_ioloop(),
+                       on_done=functools.partial(
+                           cls._unshim_connection_workflow_callback, on_done))
+        return workflow
+
+    @staticmethod
+    def _unshim_connection_workflow_callback(user_on_done: Callable[[Any], Any],
+                                             shim_or_exc: Any) -> None:
+        """Pass the connection (not its shim) or the error to the user."""
+        if isinstance(shim_or_exc, _StreamingProtocolShim):
+            shim_or_exc = shim_or_exc.conn
+        user_on_done(shim_or_exc)
+
+    # -- engine adapter methods --------------------------------------------
+
+    def _adapter_connect_stream(self) -> None:
+        """Connect with the internal workflow (this connection's params)."""
+        self._connection_workflow = connection_workflow.AMQPConnectionWorkflow(
+            _until_first_amqp_attempt=True)
+        self._connection_workflow.set_io_services(self._nbio)
+        nbio = self._nbio
+
+        def create_connector() -> connection_workflow.AMQPConnector:
+            return connection_workflow.AMQPConnector(
+                lambda _params: _StreamingProtocolShim(self), nbio)
+
+        self._connection_workflow.start(
+            [self.params],
+            connector_factory=create_connector,
+            native_loop=nbio.get_native_ioloop(),
+            on_done=functools.partial(self._unshim_connection_workflow_callback,
+                                      self._on_connection_workflow_done))
+
+    def _on_connection_workflow_done(self, conn_or_exc: Any) -> None:
+        """The internal workflow finished."""
+        self._connection_workflow = None
+        if not isinstance(conn_or_exc, BaseException):
+            LOGGER.debug('Internal connection workflow succeeded: %r', self)
+            return
+        if isinstance(conn_or_exc,
+                      connection_workflow.AMQPConnectionWorkflowAborted):
+            LOGGER.debug('Internal connection workflow aborted: %r', self)
+            if self._transport is None:
+                self._on_stream_terminated(None)
+            return
+        if self._got_stream:
+            # The AMQP handshake started: the engine reported the outcome.
+            LOGGER.debug(
+                'Internal connection workflow failed after the '
+                'stream was up: %r', conn_or_exc)
+            return
+        error: BaseException = conn_or_exc
+        if isinstance(conn_or_exc,
+                      connection_workflow.AMQPConnectionWorkflowFailed):
+            errors = conn_or_exc.exceptions
+            last = errors[-1] if errors else None
+            if isinstance(last,
+                          connection_workflow.AMQPConnectorSocketConnectError):
+                error = exceptions.AMQPConnectionError(conn_or_exc)
+        LOGGER.error('Connection workflow failed: %r', conn_or_exc)
+        self._on_stream_terminated(error)
+
+    def _adapter_disconnect_stream(self) -> None:
+        """Abort the transport (or the workflow still making it);
+        ``_on_stream_terminated`` follows asynchronously.
+        """
+        if self._transport is not None:
+            self._transport.abort()
+            return
+        workflow = self._connection_workflow
+        if workflow is not None:
+            try:
+                workflow.abort()
+                return
+            except connection_workflow.AMQPConnectorException as error:
+                LOGGER.debug('Workflow abort failed: %r', error)
+        if not self._pending_termination:
+            self._pending_termination = True
+            self._nbio.call_later(0, self._on_late_termination)
+
+    def _on_late_termination(self) -> None:
+        self._pending_termination = False
+        self._on_stream_terminated(None)
+
+    def _adapter_call_later(self, delay: float, callback: Callable[[],
+                                                                   Any]) -> Any:
+        """Call ``callback`` after ``delay`` seconds.
+
+        :returns: handle with ``cancel()``
+        """
+        return self._nbio.call_later(delay, callback)
+
+    def _adapter_remove_timeout(self, timeout_id: Any) -> None:
+        """Cancel a timer from :meth:`_adapter_call_later`."""
+        timeout_id.cancel()
+
+    def _adapter_add_callback_threadsafe(self, callback: Callable[[],
+                                                                  Any]) -> None:
+        """Call ``callback`` on the loop's thread (from any thread)."""
+        if not callable(callback):
+            raise TypeError(
+                'callback must be callable, but got {!r}'.format(callback))
+        self._nbio.add_callback_threadsafe(callback)
+
+    def _adapter_emit_data(self, data: bytes) -> None:
+        """Queue ``data`` on the transport."""
+        transport = self._transport
+        if transport is not None:
+            transport.write(data)
+        else:
+            LOGGER.debug('Dropping %d bytes: no transport', len(data))
+
+    def _adapter_get_write_buffer_size(self) -> int:
+        """Bytes buffered in the transport."""
+        transport = self._transport
+        return transport.get_write_buffer_size() if transport else 0
+
+    # -- stream protocol ---------------------------------------------------
+
+    def connection_made(
+            self, transport: nbio_interface.AbstractStreamTransport) -> None:
+        """The stream is up: start the AMQP handshake.
+
+        :param transport: the stream transport.
+        """
+        self._transport = transport
+        self._got_stream = True
+        self._on_stream_connected()
+
+    def connection_lost(self, error: Optional[BaseException]) -> None:
+        """The stream is gone.
+
+        :param BaseException|None error: None if we aborted it, else why.
+        """
+        self._transport = None
+        if error is not None and not isinstance(error,
+                                                exceptions.StreamLostError):
+            error = exceptions.StreamLostError(
+                'Stream connection lost: {!r}'.format(error))
+        if error is not None:
+            LOGGER.error('connection_lost: %r', error)
+        self._on_stream_terminated(error)
+
+    def eof_received(self) -> bool:
+        """The peer closed its side; the transport then reports
+        ``connection_lost(StreamLostError('Transport indicated EOF'))``.
+
+        :returns: False (half-open streams are not kept).
+        """
+        LOGGER.error('Transport indicated EOF on %r', self)
+        return False
+
+    def data_received(self, data: bytes) -> None:
+        """Feed received bytes to the engine.
+
+        :param bytes data: received chunk.
+        """
+        self._on_data_available(data)
+
+
+class _StreamingProtocolShim(nbio_interface.AbstractStreamProtocol):
+    """Stands for a connection inside its own internal workflow: the
+    connector uses it as stream protocol and watches the handshake through
+    it, without removing the user's default open-error callback.
+    """
+
+    def __init__(self, conn: BaseConnection) -> None:
+        self.conn = conn
+
+    def connection_made(self, transport: Any) -> None:
+        """See :meth:`BaseConnection.connection_made`."""
+        self.conn.connection_made(transport)
+
+    def connection_lost(self, error: Any) -> None:
+        """See :meth:`BaseConnection.connection_lost`."""
+        self.conn.connection_lost(error)
+
+    def eof_received(self) -> Any:
+        """See :meth:`BaseConnection.eof_received`."""
+        return self.conn.eof_received()
+
+    def data_received(self, data: bytes) -> None:
+        """See :meth:`BaseConnection.data_received`."""
+        self.conn.data_received(data)
+
+    def add_on_open_callback(self, callback: Callable[..., Any]) -> None:
+        """Forwarded to the connection."""
+        self.conn.add_on_open_callback(callback)
+
+    def add_on_open_error_callback(self,
+                                   callback: Callable[..., Any],
+                                   remove_default: bool = True) -> None:
+        """Forwarded to the connection, keeping its default callback."""
+        self.conn.add_on_open_error_callback(callback, remove_default=False)
+
+    def close(self, *args: Any, **kwargs: Any) -> Any:
+        """Forwarded to the connection."""
+        return self.conn.close(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)

@@ -1,0 +1,711 @@
+"""Asynchronous connection adapter with its own event loop.
+
+:class:`IOLoop` is a small single-threaded event loop: a timer heap, a queue
+of "soon" callbacks (the only structure other threads may add to, through
+:meth:`IOLoop.add_callback_threadsafe`, which wakes the poller through a
+socket pair), and a poller over the best readiness primitive of the platform
+(epoll, kqueue, poll or select; the module variable :data:`SELECT_TYPE` forces
+one when an :class:`IOLoop` is created). One iteration is :meth:`IOLoop.poll`
+(wait for fd readiness or the next timer, dispatch fd handlers) followed by
+:meth:`IOLoop.process_timeouts` (run queued callbacks, then due timers), which
+is also how :class:`~pika.adapters.blocking_connection.BlockingConnection`
+pumps it.
+"""
+
+import collections
+import errno
+import heapq
+import logging
+import select
+import socket
+import threading
+import time
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+
+from pika.adapters.base_connection import BaseConnection
+from pika.adapters.utils import nbio_interface
+from pika.adapters.utils.io_services_utils import (check_callback_arg,
+                                                   check_fd_arg)
+from pika.adapters.utils.selector_ioloop_adapter import (
+    AbstractSelectorIOLoop, SelectorIOServicesAdapter)
+
+LOGGER = logging.getLogger(__name__)
+
+#: Poller forced for new :class:`IOLoop` instances: None picks the best
+#: available, else one of 'select', 'poll', 'epoll', 'kqueue'.
+SELECT_TYPE: Optional[str] = None
+
+# Longest single wait of the poller, so a stuck wake-up never hangs forever.
+_MAX_POLL_WAIT = 5.0
+
+# Rebuild the timer heap when cancelled entries exceed this and half of it.
+_MIN_CANCELLED_TO_COMPACT = 256
+
+_monotonic = time.monotonic
+# kqueue names exist only on BSD-like platforms.
+_KQ: Any = select
+_get_ident = threading.get_ident
+
+
+class PollEvents:
+    """Event bit masks used by the pollers and handlers (select.poll's)."""
+
+    READ = getattr(select, 'POLLIN', 0x01)
+    WRITE = getattr(select, 'POLLOUT', 0x04)
+    ERROR = getattr(select, 'POLLERR', 0x08)
+    HANGUP = getattr(select, 'POLLHUP', 0x10)
+
+
+class SelectConnection(BaseConnection):
+    """Asynchronous connection driven by :class:`IOLoop` (or any
+    :class:`AbstractSelectorIOLoop`, or ready-made I/O services).
+    """
+
+    def __init__(self,
+                 parameters: Any = None,
+                 on_open_callback: Optional[Callable[..., Any]] = None,
+                 on_open_error_callback: Optional[Callable[..., Any]] = None,
+                 on_close_callback: Optional[Callable[..., Any]] = None,
+                 custom_ioloop: Any = None,
+                 internal_connection_workflow: bool = True) -> None:
+        """
+        :param pika.connection.Parameters parameters: connection parameters.
+        :param callable on_open_callback: ``f(connection)`` once open.
+        :param callable on_open_error_callback: ``f(connection, exception)``
+            if opening fails.
+        :param callable on_close_callback: ``f(connection, exception)`` once
+            closed.
+        :param custom_ioloop: an :class:`IOLoop` (or other
+            :class:`AbstractSelectorIOLoop`, or an
+            :class:`~pika.adapters.utils.nbio_interface.AbstractIOServices`)
+            to use instead of a new :class:`IOLoop`.
+        :param bool internal_connection_workflow: True to connect using
+            ``parameters``; False when an external workflow supplies the
+            stream.
+        """
+        if isinstance(custom_ioloop, nbio_interface.AbstractIOServices):
+            nbio = custom_ioloop
+        else:
+            nbio = SelectorIOServicesAdapter(custom_ioloop or IOLoop())
+        super().__init__(
+            parameters,
+            on_open_callback,
+            on_open_error_callback,
+            on_close_callback,
+            nbio,
+            internal_connection_workflow=internal_connection_workflow)
+
+    @classmethod
+    def create_connection(cls,
+                          connection_configs: Any,
+                          on_done: Callable[[Any], Any],
+                          custom_ioloop: Any = None,
+                          workflow: Any = None) -> Any:
+        """Connect using a sequence of parameters; see
+        :meth:`pika.adapters.base_connection.BaseConnection.create_connection`.
+
+        :param connection_configs: sequence of
+            :class:`pika.connection.Parameters`.
+        :param callable on_done: ``f(connection_or_exception)``.
+        :param custom_ioloop: the :class:`IOLoop` to use.
+        :param workflow: an
+            :class:`~pika.adapters.utils.connection_workflow.AbstractAMQPConnectionWorkflow`
+            or None for the default.
+        :returns: the workflow (its ``abort()`` cancels).
+        """
+        nbio = SelectorIOServicesAdapter(custom_ioloop or IOLoop())
+
+        def connection_factory(params: Any) -> 'SelectConnection':
+            if params is None:
+                raise ValueError('Expected pika.connection.Parameters '
+                                 'instance, but got None in params arg.')
+            return cls(parameters=params,
+                       custom_ioloop=nbio,
+                       internal_connection_workflow=False)
+
+        return cls._start_connection_workflow(
+            connection_configs=connection_configs,
+            connection_factory=connection_factory,
+            nbio=nbio,
+            workflow=workflow,
+            on_done=on_done)
+
+
+class _Timeout:
+    """A pending timer of :class:`IOLoop`; ``callback`` None once done."""
+
+    __slots__ = ('deadline', 'callback')
+
+    def __init__(self, deadline: float, callback: Callable[[], Any]) -> None:
+        self.deadline = deadline
+        self.callback: Optional[Callable[[], Any]] = callback
+
+    def __repr__(self) -> str:
+        return '<_Timeout deadline={:.3f} active={}>'.format(
+            self.deadline, self.callback is not None)
+
+
+class IOLoop(AbstractSelectorIOLoop):
+    """Single-threaded event loop over the best available poller."""
+
+    READ = PollEvents.READ
+    WRITE = PollEvents.WRITE
+    ERROR = PollEvents.ERROR
+
+    def __init__(self) -> None:
+        self._timer_heap: List[Tuple[float, int, _Timeout]] = []
+        self._timer_seq = 0
+        self._cancelled_timers = 0
+        self._callbacks: Deque[Callable[[], Any]] = collections.deque()
+        self._stopping = False
+        self._running = False
+        self._closed = False
+        self._loop_thread: Optional[int] = None
+        self._poller = self._get_poller(self._get_wait_seconds,
+                                        self.process_timeouts)
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._poller.add_handler(self._wake_r.fileno(), self._on_wake,
+                                 self.READ)
+
+    def __repr__(self) -> str:
+        return '<IOLoop poller={} timers={} callbacks={}>'.format(
+            type(self._poller).__name__,
+            len(self._timer_heap) - self._cancelled_timers,
+            len(self._callbacks))
+
+    @staticmethod
+    def _get_poller(get_wait_seconds: Callable[[], Optional[float]],
+                    process_timeouts: Callable[[], None]) -> '_PollerBase':
+        """Make the poller :data:`SELECT_TYPE` asks for (best if None)."""
+        kind = SELECT_TYPE.lower() if SELECT_TYPE else None
+        if kind is None:
+            if hasattr(select, 'epoll'):
+                kind = 'epoll'
+            elif hasattr(select, 'kqueue'):
+                kind = 'kqueue'
+            elif hasattr(select, 'poll') and hasattr(select.poll(), 'modify'):
+                kind = 'poll'
+            else:
+                kind = 'select'
+        poller_class = {
+            'select': SelectPoller,
+            'poll': PollPoller,
+            'epoll': EPollPoller,
+            'kqueue': KQueuePoller,
+        }.get(kind)
+        if poller_class is None:
+            raise ValueError(
+                'SELECT_TYPE must be None or one of select, '
+                'poll, epoll, kqueue, but got {!r}'.format(SELECT_TYPE))
+        if not poller_class.is_available():
+            raise ValueError(
+                'Poller {!r} is not available on this platform'.format(kind))
+        LOGGER.debug('IOLoop using %s', poller_class.__name__)
+        return poller_class(get_wait_seconds, process_timeouts)
+
+    # -- timers and callbacks ----------------------------------------------
+
+    def call_later(self, delay: float, callback: Callable[[], Any]) -> _Timeout:
+        """Call ``callback`` once after ``delay`` seconds.
+
+        :param float delay: non-negative number of seconds.
+        :param callable callback: called without arguments.
+        :returns: handle for :meth:`remove_timeout`.
+        :rtype: object
+        """
+        check_callback_arg(callback, 'callback')
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)):
+            raise TypeError(
+                'delay must be a number, but got {!r}'.format(delay))
+        if delay < 0:
+            raise ValueError('delay must be >= 0, but got {!r}'.format(delay))
+        timeout = _Timeout(_monotonic() + delay, callback)
+        self._timer_seq += 1
+        heapq.heappush(self._timer_heap,
+                       (timeout.deadline, self._timer_seq, timeout))
+        return timeout
+
+    def remove_timeout(self, timeout_handle: Any) -> None:
+        """Cancel a timer made by :meth:`call_later`; idempotent.
+
+        :param timeout_handle: the handle :meth:`call_later` returned.
+        """
+        if not isinstance(timeout_handle, _Timeout):
+            raise TypeError('timeout_handle must come from call_later, but '
+                            'got {!r}'.format(timeout_handle))
+        if timeout_handle.callback is None:
+            return
+        timeout_handle.callback = None
+        self._cancelled_timers += 1
+        heap = self._timer_heap
+        if (self._cancelled_timers > _MIN_CANCELLED_TO_COMPACT and
+                self._cancelled_timers * 2 > len(heap)):
+            self._timer_heap = [
+                entry for entry in heap if entry[2].callback is not None
+            ]
+            heapq.heapify(self._timer_heap)
+            self._cancelled_timers = 0
+
+    def add_callback_threadsafe(self, callback: Callable[[], Any]) -> None:
+        """Call ``callback`` on the loop's next iteration; may be called from
+        any thread (the poller is woken when needed).
+
+        :param callable callback: called without arguments.
+        """
+        if not callable(callback):
+            raise TypeError(
+                'callback must be callable, but got {!r}'.format(callback))
+        self._callbacks.append(callback)
+        if _get_ident() != self._loop_thread:
+            self._wake()
+
+    add_callback = add_callback_threadsafe
+
+    def process_timeouts(self) -> None:
+        """Run the queued callbacks, then the timers that are due."""
+        callbacks = self._callbacks
+        for _ in range(len(callbacks)):
+            callbacks.popleft()()
+        heap = self._timer_heap
+        if not heap:
+            return
+        now = _monotonic()
+        while heap and heap[0][0] <= now:
+            timeout = heapq.heappop(heap)[2]
+            callback = timeout.callback
+            if callback is None:
+                self._cancelled_timers -= 1
+                continue
+            timeout.callback = None
+            callback()
+            heap = self._timer_heap
+
+    def _get_wait_seconds(self) -> Optional[float]:
+        """Seconds the poller may wait: until the next timer, 0 if callbacks
+        are queued.
+        """
+        if self._callbacks or self._stopping:
+            return 0.0
+        heap = self._timer_heap
+        while heap and heap[0][2].callback is None:
+            heapq.heappop(heap)
+            self._cancelled_timers -= 1
+        if heap:
+            return min(max(0.0, heap[0][0] - _monotonic()), _MAX_POLL_WAIT)
+        return _MAX_POLL_WAIT
+
+    # -- fd handlers -------------------------------------------------------
+
+    def add_handler(self, fd: int, handler: Callable[[int, int], Any],
+                    events: int) -> None:
+        """Watch ``fd`` and call ``handler(fd, events)`` on readiness.
+
+        :param int fd: file descriptor.
+        :param callable handler: called with ``(fd, events)``.
+        :param int events: mask of READ, WRITE and ERROR.
+        """
+        check_fd_arg(fd)
+        check_callback_arg(handler, 'handler')
+        self._poller.add_handler(fd, handler, events)
+
+    def update_handler(self, fd: int, events: int) -> None:
+        """Change the events watched on ``fd``.
+
+        :param int fd: file descriptor.
+        :param int events: mask of READ, WRITE and ERROR.
+        """
+        check_fd_arg(fd)
+        self._poller.update_handler(fd, events)
+
+    def remove_handler(self, fd: int) -> None:
+        """Stop watching ``fd``.
+
+        :param int fd: file descriptor.
+        """
+        check_fd_arg(fd)
+        self._poller.remove_handler(fd)
+
+    # -- running -----------------------------------------------------------
+
+    def start(self) -> None:
+        """Run the loop until :meth:`stop` (returns at once if :meth:`stop`
+        was called before).
+        """
+        if self._closed:
+            raise RuntimeError('IOLoop is closed')
+        self._running = True
+        self._loop_thread = _get_ident()
+        self._poller.activate_poller()
+        try:
+            poll = self._poller.poll
+            process_timeouts = self.process_timeouts
+            while not self._stopping:
+                poll()
+                process_timeouts()
+        finally:
+            self._stopping = False
+            self._running = False
+            self._loop_thread = None
+
+    def stop(self) -> None:
+        """Make :meth:`start` return after the current iteration. Safe from
+        a callback and from other threads (use ``add_callback_threadsafe``
+        for full memory-ordering guarantees).
+        """
+        self._stopping = True
+        if _get_ident() != self._loop_thread:
+            self._wake()
+
+    def poll(self) -> None:
+        """Wait for fd readiness (at most until the next timer is due, no
+        wait if callbacks are queued) and dispatch the fd handlers once.
+        """
+        self._loop_thread = _get_ident()
+        self._poller.poll()
+
+    def activate_poller(self) -> None:
+        """Create the poller's kernel object (done on demand as well)."""
+        self._poller.activate_poller()
+
+    def deactivate_poller(self) -> None:
+        """Release the poller's kernel object (re-created on demand)."""
+        self._poller.deactivate_poller()
+
+    def close(self) -> None:
+        """Release the loop's resources; it must not be running."""
+        if self._closed:
+            return
+        if self._running:
+            raise RuntimeError('Cannot close a running IOLoop')
+        self._closed = True
+        self._poller.close()
+        self._timer_heap = []
+        self._cancelled_timers = 0
+        self._callbacks.clear()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    # -- wake-up ------------------------------------------------------------
+
+    def _wake(self) -> None:
+        try:
+            self._wake_w.send(b'x')
+        except (BlockingIOError, InterruptedError):
+            pass  # a wake-up byte is already pending
+        except OSError as error:
+            if not self._closed:
+                LOGGER.debug('IOLoop wake-up failed: %r', error)
+
+    def _on_wake(self, _fd: int, _events: int) -> None:
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.EWOULDBLOCK):
+                raise
+
+
+class _PollerBase:
+    """Keeps the fd handlers and waits for readiness; subclasses wrap one
+    kernel primitive.
+    """
+
+    #: Multiplier from seconds to the primitive's timeout unit.
+    POLL_TIMEOUT_MULT = 1
+
+    def __init__(self, get_wait_seconds: Callable[[], Optional[float]],
+                 process_timeouts: Callable[[], None]) -> None:
+        """
+        :param callable get_wait_seconds: returns the longest wait (seconds).
+        :param callable process_timeouts: runs due callbacks and timers.
+        """
+        self._get_wait_seconds = get_wait_seconds
+        self._process_timeouts = process_timeouts
+        self._handlers: Dict[int, Callable[[int, int], Any]] = {}
+        self._fd_events: Dict[int, int] = {}
+        self._active = False
+
+    @classmethod
+    def is_available(cls) -> bool:
+        """Return True if the primitive exists on this platform."""
+        return True
+
+    def add_handler(self, fd: int, handler: Callable[[int, int], Any],
+                    events: int) -> None:
+        """Watch ``fd`` for ``events``."""
+        if fd in self._handlers:
+            raise ValueError('fd {} is already registered'.format(fd))
+        self._handlers[fd] = handler
+        self._fd_events[fd] = events
+        if self._active:
+            self._register(fd, events)
+
+    def update_handler(self, fd: int, events: int) -> None:
+        """Change the events watched on ``fd``."""
+        if fd not in self._handlers:
+            raise ValueError('fd {} is not registered'.format(fd))
+        self._fd_events[fd] = events
+        if self._active:
+            self._modify(fd, events)
+
+    def remove_handler(self, fd: int) -> None:
+        """Stop watching ``fd``."""
+        if self._handlers.pop(fd, None) is None:
+            return
+        del self._fd_events[fd]
+        if self._active:
+            self._unregister(fd)
+
+    def activate_poller(self) -> None:
+        """Create the kernel object and register all fds."""
+        if self._active:
+            return
+        self._init_primitive()
+        self._active = True
+        for fd, events in self._fd_events.items():
+            self._register(fd, events)
+
+    def deactivate_poller(self) -> None:
+        """Release the kernel object."""
+        if self._active:
+            self._active = False
+            self._uninit_primitive()
+
+    def close(self) -> None:
+        """Release everything."""
+        self.deactivate_poller()
+        self._handlers.clear()
+        self._fd_events.clear()
+
+    def poll(self) -> None:
+        """Wait and dispatch one batch of events."""
+        raise NotImplementedError
+
+    def _dispatch(self, events: List[Tuple[int, int]]) -> None:
+        handlers = self._handlers
+        for fd, event_mask in events:
+            handler = handlers.get(fd)
+            if handler is not None:
+                handler(fd, event_mask)
+
+    # Primitive hooks (no-ops for select).
+    def _init_primitive(self) -> None:
+        pass
+
+    def _uninit_primitive(self) -> None:
+        pass
+
+    def _register(self, fd: int, events: int) -> None:
+        pass
+
+    def _modify(self, fd: int, events: int) -> None:
+        pass
+
+    def _unregister(self, fd: int) -> None:
+        pass
+
+
+class SelectPoller(_PollerBase):
+    """Poller over :func:`select.select` (fds below FD_SETSIZE only)."""
+
+    POLL_TIMEOUT_MULT = 1
+
+    def poll(self) -> None:
+        """Wait with ``select()`` and dispatch one batch of events."""
+        if not self._active:
+            self.activate_poller()
+        timeout = self._get_wait_seconds()
+        fd_events = self._fd_events
+        readers = [fd for fd, ev in fd_events.items() if ev & PollEvents.READ]
+        writers = [fd for fd, ev in fd_events.items() if ev & PollEvents.WRITE]
+        errors = list(fd_events)
+        try:
+            if readers or writers or errors:
+                readable, writable, exceptional = select.select(
+                    readers, writers, errors, timeout)
+            else:
+                time.sleep(timeout or 0)
+                return
+        except InterruptedError:
+            return
+        except (OSError, ValueError):
+            # A registered fd was closed behind our back; find it.
+            self._drop_bad_fds()
+            return
+        ready: Dict[int, int] = {}
+        for fd in readable:
+            ready[fd] = PollEvents.READ
+        for fd in writable:
+            ready[fd] = ready.get(fd, 0) | PollEvents.WRITE
+        for fd in exceptional:
+            ready[fd] = ready.get(fd, 0) | PollEvents.ERROR
+        self._dispatch(list(ready.items()))
+
+    def _drop_bad_fds(self) -> None:
+        for fd in list(self._fd_events):
+            try:
+                select.select([fd], [], [], 0)
+            except (OSError, ValueError):
+                handler = self._handlers.get(fd)
+                LOGGER.error('SelectPoller: fd %s is invalid', fd)
+                if handler is not None:
+                    handler(fd, PollEvents.ERROR)
+                if fd in self._handlers:
+                    self.remove_handler(fd)
+
+
+class PollPoller(_PollerBase):
+    """Poller over :func:`select.poll`."""
+
+    POLL_TIMEOUT_MULT = 1000
+
+    def __init__(self, get_wait_seconds: Callable[[], Optional[float]],
+                 process_timeouts: Callable[[], None]) -> None:
+        """
+        :param callable get_wait_seconds: returns the longest wait (seconds).
+        :param callable process_timeouts: runs due callbacks and timers.
+        """
+        super().__init__(get_wait_seconds, process_timeouts)
+        self._poll: Any = None
+
+    @classmethod
+    def is_available(cls) -> bool:
+        """Return True if ``select.poll`` exists."""
+        return hasattr(select, 'poll')
+
+    def _create(self) -> Any:
+        return select.poll()
+
+    def _init_primitive(self) -> None:
+        self._poll = self._create()
+
+    def _uninit_primitive(self) -> None:
+        close = getattr(self._poll, 'close', None)
+        if close is not None:
+            close()
+        self._poll = None
+
+    def _register(self, fd: int, events: int) -> None:
+        self._poll.register(fd, events)
+
+    def _modify(self, fd: int, events: int) -> None:
+        self._poll.modify(fd, events)
+
+    def _unregister(self, fd: int) -> None:
+        try:
+            self._poll.unregister(fd)
+        except (OSError, KeyError, ValueError):
+            pass  # already closed: the kernel dropped it
+
+    def poll(self) -> None:
+        """Wait with the primitive and dispatch one batch of events."""
+        if not self._active:
+            self.activate_poller()
+        timeout = self._get_wait_seconds()
+        try:
+            events = self._poll.poll(None if timeout is None else timeout *
+                                     self.POLL_TIMEOUT_MULT)
+        except InterruptedError:
+            return
+        if events:
+            self._dispatch(events)
+
+
+class EPollPoller(PollPoller):
+    """Poller over :func:`select.epoll` (Linux)."""
+
+    POLL_TIMEOUT_MULT = 1
+
+    @classmethod
+    def is_available(cls) -> bool:
+        """Return True if ``select.epoll`` exists."""
+        return hasattr(select, 'epoll')
+
+    def _create(self) -> Any:
+        return select.epoll()
+
+
+class KQueuePoller(_PollerBase):
+    """Poller over :func:`_KQ.kqueue` (BSD, macOS)."""
+
+    def __init__(self, get_wait_seconds: Callable[[], Optional[float]],
+                 process_timeouts: Callable[[], None]) -> None:
+        """
+        :param callable get_wait_seconds: returns the longest wait (seconds).
+        :param callable process_timeouts: runs due callbacks and timers.
+        """
+        super().__init__(get_wait_seconds, process_timeouts)
+        self._kqueue: Any = None
+
+    @classmethod
+    def is_available(cls) -> bool:
+        """Return True if ``_KQ.kqueue`` exists."""
+        return hasattr(select, 'kqueue')
+
+    def _init_primitive(self) -> None:
+        self._kqueue = _KQ.kqueue()
+
+    def _uninit_primitive(self) -> None:
+        self._kqueue.close()
+        self._kqueue = None
+
+    def _changes(self, fd: int, old: int, new: int) -> List[Any]:
+        kevent = _KQ.kevent
+        changes = []
+        for flag, kfilter in ((PollEvents.READ, _KQ.KQ_FILTER_READ),
+                              (PollEvents.WRITE, _KQ.KQ_FILTER_WRITE)):
+            if new & flag and not old & flag:
+                changes.append(kevent(fd, kfilter, _KQ.KQ_EV_ADD))
+            elif old & flag and not new & flag:
+                changes.append(kevent(fd, kfilter, _KQ.KQ_EV_DELETE))
+        return changes
+
+    def _register(self, fd: int, events: int) -> None:
+        self._kqueue.control(self._changes(fd, 0, events), 0)
+
+    def update_handler(self, fd: int, events: int) -> None:
+        """Change the events watched on ``fd``."""
+        old = self._fd_events.get(fd, 0)
+        super().update_handler(fd, events)
+        if self._active:
+            try:
+                self._kqueue.control(self._changes(fd, old, events), 0)
+            except OSError:
+                pass
+
+    def remove_handler(self, fd: int) -> None:
+        """Stop watching ``fd``."""
+        old = self._fd_events.get(fd, 0)
+        if self._active and fd in self._fd_events:
+            try:
+                self._kqueue.control(self._changes(fd, old, 0), 0)
+            except OSError:
+                pass
+        self._handlers.pop(fd, None)
+        self._fd_events.pop(fd, None)
+
+    def poll(self) -> None:
+        """Wait with ``kqueue.control`` and dispatch one batch of events."""
+        if not self._active:
+            self.activate_poller()
+        timeout = self._get_wait_seconds()
+        try:
+            kevents = self._kqueue.control(None, 1000, timeout)
+        except InterruptedError:
+            return
+        ready: Dict[int, int] = {}
+        for kev in kevents:
+            fd = kev.ident
+            mask = ready.get(fd, 0)
+            if kev.filter == _KQ.KQ_FILTER_READ:
+                mask |= PollEvents.READ
+            elif kev.filter == _KQ.KQ_FILTER_WRITE:
+                mask |= PollEvents.WRITE
+            if kev.flags & _KQ.KQ_EV_ERROR:
+                mask |= PollEvents.ERROR
+            ready[fd] = mask
+        self._dispatch(list(ready.items()))

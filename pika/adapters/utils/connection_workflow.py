@@ -1,0 +1,565 @@
+"""Connection establishment: one attempt (:class:`AMQPConnector`) and the
+multi-host, multi-attempt workflow (:class:`AMQPConnectionWorkflow`).
+
+An :class:`AMQPConnector` makes one AMQP connection to one resolved address:
+TCP connect (bounded by ``socket_timeout``), optional TLS handshake, then the
+AMQP handshake of the connection made by its ``conn_factory``; the whole is
+bounded by ``stack_timeout``. It reports ``on_done(connection)`` or
+``on_done(AMQPConnectorException subclass)``.
+
+An :class:`AMQPConnectionWorkflow` tries the given connection parameters in
+order, each resolved address of each host in turn, for
+``connection_attempts`` rounds separated by ``retry_delay`` (both taken from
+the last parameters), and reports ``on_done(connection)`` or
+``on_done(AMQPConnectionWorkflowFailed)`` (every error seen, in order) or,
+after :meth:`AMQPConnectionWorkflow.abort`,
+``on_done(AMQPConnectionWorkflowAborted)``.
+"""
+
+import functools
+import logging
+import socket
+from typing import Any, Callable, List, Optional, Sequence
+
+import pika.tcp_socket_opts
+from pika.adapters.utils.io_services_utils import check_callback_arg
+from pika.compat import AbstractBase
+
+LOGGER = logging.getLogger(__name__)
+
+_CONNECTION_FORCED = 320
+
+
+class AMQPConnectorException(Exception):
+    """Base class for connector and workflow errors."""
+
+
+class AMQPConnectorStackTimeout(AMQPConnectorException):
+    """The whole connection stack did not come up within ``stack_timeout``
+    (or the TCP connect within ``socket_timeout``).
+    """
+
+
+class AMQPConnectorAborted(AMQPConnectorException):
+    """The connector was aborted by :meth:`AMQPConnector.abort`."""
+
+
+class AMQPConnectorWrongState(AMQPConnectorException):
+    """A connector or workflow method was called in the wrong state."""
+
+
+class AMQPConnectorPhaseErrorBase(AMQPConnectorException):
+    """A phase of the connection stack failed; ``exception`` tells why."""
+
+    def __init__(self, exception: BaseException, *args: Any) -> None:
+        """
+        :param BaseException exception: the error that ended the phase.
+        :param args: further ``Exception`` arguments.
+        """
+        super().__init__(*args)
+        self.exception = exception
+
+    def __repr__(self) -> str:
+        return '{}: {!r}'.format(self.__class__.__name__, self.exception)
+
+
+class AMQPConnectorSocketConnectError(AMQPConnectorPhaseErrorBase):
+    """The TCP connection could not be made."""
+
+
+class AMQPConnectorTransportSetupError(AMQPConnectorPhaseErrorBase):
+    """The transport (e.g. TLS) could not be set up."""
+
+
+class AMQPConnectorAMQPHandshakeError(AMQPConnectorPhaseErrorBase):
+    """The AMQP handshake failed."""
+
+
+class AMQPConnectionWorkflowAborted(AMQPConnectorException):
+    """The workflow was aborted by :meth:`AMQPConnectionWorkflow.abort`."""
+
+
+class AMQPConnectionWorkflowWrongState(AMQPConnectorException):
+    """A workflow method was called in the wrong state."""
+
+
+class AMQPConnectionWorkflowFailed(AMQPConnectorException):
+    """Every attempt of the workflow failed; ``exceptions`` holds the error
+    of each attempt, in order.
+    """
+
+    def __init__(self, exceptions: Sequence[BaseException], *args: Any) -> None:
+        """
+        :param exceptions: the errors of all attempts, in order.
+        :param args: further ``Exception`` arguments.
+        """
+        super().__init__(*args)
+        self.exceptions = tuple(exceptions)
+
+    def __repr__(self) -> str:
+        count = len(self.exceptions)
+        return ('{}: {} exceptions in all; last exception - {!r}; '
+                'first exception - {!r}').format(
+                    self.__class__.__name__, count,
+                    self.exceptions[-1] if count else None,
+                    self.exceptions[0] if count > 1 else None)
+
+
+def _describe(params: Any, addr_record: Any) -> str:
+    return '{!r}/{}'.format(params.host, addr_record)
+
+
+class AMQPConnector:
+    """Makes one AMQP connection to one resolved address."""
+
+    _STATE_INIT = 0
+    _STATE_TCP = 1
+    _STATE_TRANSPORT = 2
+    _STATE_AMQP = 3
+    _STATE_TIMEOUT = 4
+    _STATE_ABORTING = 5
+    _STATE_DONE = 6
+
+    def __init__(self, conn_factory: Callable[[Any], Any], nbio: Any) -> None:
+        """
+        :param callable conn_factory: ``f(parameters)`` returning a new
+            connection (a :class:`pika.adapters.base_connection.
+            BaseConnection` created with ``internal_connection_workflow=
+            False``), used as the stream protocol.
+        :param nbio: :class:`~pika.adapters.utils.nbio_interface.
+            AbstractIOServices` to run on.
+        """
+        check_callback_arg(conn_factory, 'conn_factory')
+        self._conn_factory = conn_factory
+        self._nbio = nbio
+        self._state = self._STATE_INIT
+        self._addr_record: Any = None
+        self._conn_params: Any = None
+        self._on_done: Optional[Callable[[Any], Any]] = None
+        self._sock: Optional[socket.socket] = None
+        self._amqp_conn: Any = None
+        self._transport: Any = None
+        self._task_ref: Any = None
+        self._tcp_timeout_ref: Any = None
+        self._stack_timeout_ref: Any = None
+
+    def start(self, addr_record: Any, conn_params: Any,
+              on_done: Callable[[Any], Any]) -> None:
+        """Begin connecting.
+
+        :param tuple addr_record: one 5-tuple of ``getaddrinfo``'s result.
+        :param pika.connection.Parameters conn_params: parameters.
+        :param callable on_done: ``f(connection_or_AMQPConnectorException)``.
+        :raises AMQPConnectorWrongState: if already started.
+        """
+        if self._state != self._STATE_INIT:
+            raise AMQPConnectorWrongState(
+                'Already in progress or finished; state={}'.format(self._state))
+        check_callback_arg(on_done, 'on_done')
+        self._addr_record = addr_record
+        self._conn_params = conn_params
+        self._on_done = on_done
+        self._state = self._STATE_TCP
+        if conn_params.stack_timeout:
+            self._stack_timeout_ref = self._nbio.call_later(
+                conn_params.stack_timeout, self._on_overall_timeout)
+        try:
+            family, socktype, proto = addr_record[:3]
+            self._sock = socket.socket(family, socktype, proto)
+            self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            pika.tcp_socket_opts.set_sock_opts(conn_params.tcp_options,
+                                               self._sock)
+            self._sock.setblocking(False)
+            addr = addr_record[4]
+            LOGGER.info('Pika version %s connecting to %r', _version(), addr)
+            self._task_ref = self._nbio.connect_socket(
+                self._sock, addr, self._on_tcp_connection_done)
+        except Exception as error:  # noqa: BLE001 - reported to on_done
+            LOGGER.error('TCP connect to %s failed at once: %r',
+                         _describe(conn_params, addr_record), error)
+            self._task_ref = self._nbio.call_later(
+                0,
+                functools.partial(self._report,
+                                  AMQPConnectorSocketConnectError(error)))
+            return
+        if conn_params.socket_timeout:
+            self._tcp_timeout_ref = self._nbio.call_later(
+                conn_params.socket_timeout, self._on_tcp_connection_timeout)
+
+    def abort(self) -> None:
+        """Abort the attempt; ``on_done`` then receives
+        :class:`AMQPConnectorAborted` asynchronously.
+
+        :raises AMQPConnectorWrongState: if not in progress.
+        """
+        if self._state == self._STATE_INIT:
+            raise AMQPConnectorWrongState('Cannot abort before starting.')
+        if self._state in (self._STATE_DONE, self._STATE_ABORTING):
+            raise AMQPConnectorWrongState(
+                'Cannot abort after completion was reported')
+        LOGGER.info('AMQPConnector: aborting connection to %s',
+                    _describe(self._conn_params, self._addr_record))
+        amqp_phase = self._state == self._STATE_AMQP
+        self._state = self._STATE_ABORTING
+        self._cancel_tasks()
+        if amqp_phase:
+            self._close_amqp_connection(
+                'Client aborted the connection setup to {}'.format(
+                    _describe(self._conn_params, self._addr_record)))
+        self._nbio.call_later(
+            0, functools.partial(self._report, AMQPConnectorAborted()))
+
+    # -- internals ---------------------------------------------------------
+
+    def _cancel_tasks(self) -> None:
+        for name in ('_task_ref', '_tcp_timeout_ref', '_stack_timeout_ref'):
+            ref = getattr(self, name)
+            if ref is not None:
+                setattr(self, name, None)
+                ref.cancel()
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+            self._sock = None
+
+    def _report(self, result: Any) -> None:
+        if self._state == self._STATE_DONE:
+            return
+        self._state = self._STATE_DONE
+        self._cancel_tasks()
+        on_done, self._on_done = self._on_done, None
+        amqp_conn = self._amqp_conn
+        self._amqp_conn = None
+        self._transport = None
+        if isinstance(result, BaseException):
+            LOGGER.error('AMQPConnector - reporting failure: %r', result)
+        else:
+            LOGGER.info('AMQPConnector - reporting success: %r', amqp_conn)
+        if on_done is not None:
+            on_done(result)
+
+    def _close_amqp_connection(self, reason: str) -> None:
+        conn = self._amqp_conn
+        try:
+            conn.close(reply_code=_CONNECTION_FORCED, reply_text=reason)
+        except Exception as error:  # noqa: BLE001 - fall back to the stream
+            LOGGER.debug(
+                'close() during handshake raised %r; aborting the '
+                'stream', error)
+            transport = self._transport
+            if transport is not None:
+                transport.abort()
+
+    def _on_tcp_connection_timeout(self) -> None:
+        self._tcp_timeout_ref = None
+        if self._state != self._STATE_TCP:
+            return
+        error = socket.timeout('TCP connection attempt timed out!')
+        LOGGER.error('TCP connection to %s timed out',
+                     _describe(self._conn_params, self._addr_record))
+        self._report(AMQPConnectorSocketConnectError(error))
+
+    def _on_overall_timeout(self) -> None:
+        self._stack_timeout_ref = None
+        state = self._state
+        where = _describe(self._conn_params, self._addr_record)
+        ssl = bool(self._conn_params.ssl_options)
+        if state == self._STATE_TCP:
+            self._report(
+                AMQPConnectorSocketConnectError(
+                    AMQPConnectorStackTimeout(
+                        'Timeout while connecting socket to {}'.format(where))))
+        elif state == self._STATE_TRANSPORT:
+            self._report(
+                AMQPConnectorTransportSetupError(
+                    AMQPConnectorStackTimeout(
+                        'Timeout while setting up transport to {}; '
+                        'ssl={}'.format(where, ssl))))
+        elif state == self._STATE_AMQP:
+            self._state = self._STATE_TIMEOUT
+            self._close_amqp_connection(
+                'Timeout while setting up AMQP to {}; ssl={}'.format(
+                    where, ssl))
+            self._report(
+                AMQPConnectorAMQPHandshakeError(
+                    AMQPConnectorStackTimeout(
+                        'Timeout during AMQP handshake{}; ssl={}'.format(
+                            where, ssl))))
+
+    def _on_tcp_connection_done(self, exc: Optional[BaseException]) -> None:
+        self._task_ref = None
+        if self._state != self._STATE_TCP:
+            return
+        if self._tcp_timeout_ref is not None:
+            self._tcp_timeout_ref.cancel()
+            self._tcp_timeout_ref = None
+        if exc is not None:
+            LOGGER.error('TCP connection to %s failed: %r',
+                         _describe(self._conn_params, self._addr_record), exc)
+            self._report(AMQPConnectorSocketConnectError(exc))
+            return
+        LOGGER.debug('TCP connection to %s established',
+                     _describe(self._conn_params, self._addr_record))
+        self._state = self._STATE_TRANSPORT
+        ssl_options = self._conn_params.ssl_options
+        ssl_context = server_hostname = None
+        if ssl_options is not None:
+            ssl_context = ssl_options.context
+            server_hostname = ssl_options.server_hostname
+        sock, self._sock = self._sock, None
+        try:
+            self._task_ref = self._nbio.create_streaming_connection(
+                protocol_factory=self._make_protocol,
+                sock=sock,
+                on_done=self._on_transport_establishment_done,
+                ssl_context=ssl_context,
+                server_hostname=server_hostname)
+        except Exception as error:  # noqa: BLE001 - reported to on_done
+            if sock is not None:
+                sock.close()
+            self._report(AMQPConnectorTransportSetupError(error))
+
+    def _make_protocol(self) -> Any:
+        self._amqp_conn = self._conn_factory(self._conn_params)
+        return self._amqp_conn
+
+    def _on_transport_establishment_done(self, result: Any) -> None:
+        self._task_ref = None
+        if self._state != self._STATE_TRANSPORT:
+            if not isinstance(result, BaseException):
+                result[0].abort()
+            return
+        if isinstance(result, BaseException):
+            LOGGER.error('Transport setup to %s failed: %r',
+                         _describe(self._conn_params, self._addr_record),
+                         result)
+            self._report(AMQPConnectorTransportSetupError(result))
+            return
+        self._transport = result[0]
+        self._state = self._STATE_AMQP
+        conn = self._amqp_conn
+        conn.add_on_open_callback(self._on_amqp_handshake_done)
+        conn.add_on_open_error_callback(self._on_amqp_handshake_done,
+                                        remove_default=True)
+
+    def _on_amqp_handshake_done(self,
+                                connection: Any,
+                                error: Optional[BaseException] = None) -> None:
+        if self._state != self._STATE_AMQP:
+            return
+        if error is None:
+            self._report(connection)
+        else:
+            LOGGER.error('AMQP handshake with %s failed: %r',
+                         _describe(self._conn_params, self._addr_record), error)
+            self._report(AMQPConnectorAMQPHandshakeError(error))
+
+
+def _version() -> str:
+    import pika
+    return getattr(pika, '__version__', '?')
+
+
+class AbstractAMQPConnectionWorkflow(AbstractBase):
+    """Interface of a connection workflow usable with ``create_connection``.
+    """
+
+    def start(self, connection_configs: Sequence[Any],
+              connector_factory: Callable[[], AMQPConnector], native_loop: Any,
+              on_done: Callable[[Any], Any]) -> None:
+        """Begin the workflow.
+
+        :param connection_configs: non-empty sequence of
+            :class:`pika.connection.Parameters`.
+        :param callable connector_factory: returns a new
+            :class:`AMQPConnector`.
+        :param native_loop: the native I/O loop.
+        :param callable on_done: ``f(connection_or_exception)``.
+        """
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        """Abort the workflow; ``on_done`` receives
+        :class:`AMQPConnectionWorkflowAborted`.
+        """
+        raise NotImplementedError
+
+
+class AMQPConnectionWorkflow(AbstractAMQPConnectionWorkflow):
+    """Tries a sequence of connection parameters, every resolved address of
+    each host, for ``connection_attempts`` rounds.
+    """
+
+    _STATE_INIT = 0
+    _STATE_ACTIVE = 1
+    _STATE_ABORTING = 2
+    _STATE_DONE = 3
+
+    def __init__(self, _until_first_amqp_attempt: bool = False) -> None:
+        """
+        :param bool _until_first_amqp_attempt: stop after the first attempt
+            that reaches the AMQP handshake, whatever its outcome (used by
+            adapters' internal workflow, where handshake errors are reported
+            by the connection itself).
+        """
+        self._until_first_amqp_attempt = _until_first_amqp_attempt
+        self._state = self._STATE_INIT
+        self._nbio: Any = None
+        self._connection_configs: List[Any] = []
+        self._connector_factory: Any = None
+        self._on_done: Optional[Callable[[Any], Any]] = None
+        self._connector: Optional[AMQPConnector] = None
+        self._exceptions: List[BaseException] = []
+        self._attempts_left = 0
+        self._retry_delay = 0.0
+        self._config_index = 0
+        self._addr_records: List[Any] = []
+        self._addr_index = 0
+        self._task_ref: Any = None
+
+    def set_io_services(self, nbio: Any) -> None:
+        """Set the I/O services to run on (done by ``create_connection``).
+
+        :param nbio: :class:`~pika.adapters.utils.nbio_interface.
+            AbstractIOServices`.
+        """
+        self._nbio = nbio
+
+    def start(self, connection_configs: Sequence[Any],
+              connector_factory: Callable[[], AMQPConnector], native_loop: Any,
+              on_done: Callable[[Any], Any]) -> None:
+        """Begin the workflow.
+
+        :param connection_configs: non-empty sequence of
+            :class:`pika.connection.Parameters`.
+        :param callable connector_factory: returns a new
+            :class:`AMQPConnector`.
+        :param native_loop: the native I/O loop (unused here; the I/O
+            services were given by :meth:`set_io_services`).
+        :param callable on_done: ``f(connection_or_exception)``.
+        :raises AMQPConnectionWorkflowWrongState: if already started.
+        """
+        if self._state != self._STATE_INIT:
+            raise AMQPConnectorWrongState('Already in progress or finished; '
+                                          'state={}'.format(self._state))
+        if self._nbio is None:
+            raise AMQPConnectionWorkflowWrongState(
+                'set_io_services() must be called before start()')
+        configs = list(connection_configs)
+        if not configs:
+            raise ValueError('connection_configs must be a non-empty '
+                             'sequence of pika.connection.Parameters')
+        check_callback_arg(connector_factory, 'connector_factory')
+        check_callback_arg(on_done, 'on_done')
+        self._connection_configs = configs
+        self._connector_factory = connector_factory
+        self._on_done = on_done
+        last = configs[-1]
+        self._attempts_left = last.connection_attempts
+        self._retry_delay = last.retry_delay
+        self._state = self._STATE_ACTIVE
+        self._task_ref = self._nbio.call_later(0, self._start_round)
+
+    def abort(self) -> None:
+        """Abort the workflow; ``on_done`` then receives
+        :class:`AMQPConnectionWorkflowAborted` asynchronously.
+
+        :raises AMQPConnectorWrongState: if not in progress.
+        """
+        if self._state == self._STATE_INIT:
+            raise AMQPConnectorWrongState('Cannot abort before starting.')
+        if self._state != self._STATE_ACTIVE:
+            raise AMQPConnectorWrongState(
+                'Cannot abort after completion was reported')
+        self._state = self._STATE_ABORTING
+        if self._task_ref is not None:
+            self._task_ref.cancel()
+            self._task_ref = None
+        connector, self._connector = self._connector, None
+        if connector is not None:
+            try:
+                connector.abort()
+            except AMQPConnectorWrongState:
+                pass
+        self._nbio.call_later(
+            0, functools.partial(self._report, AMQPConnectionWorkflowAborted()))
+
+    # -- internals ---------------------------------------------------------
+
+    def _report(self, result: Any) -> None:
+        if self._state == self._STATE_DONE:
+            return
+        self._state = self._STATE_DONE
+        on_done, self._on_done = self._on_done, None
+        if isinstance(result, BaseException):
+            LOGGER.error('AMQPConnectionWorkflow - reporting failure: %r',
+                         result)
+        if on_done is not None:
+            on_done(result)
+
+    def _start_round(self) -> None:
+        self._task_ref = None
+        if self._state != self._STATE_ACTIVE:
+            return
+        self._attempts_left -= 1
+        self._config_index = 0
+        self._resolve_current()
+
+    def _resolve_current(self) -> None:
+        params = self._connection_configs[self._config_index]
+        self._task_ref = self._nbio.getaddrinfo(host=params.host,
+                                                port=params.port,
+                                                on_done=self._on_resolved,
+                                                socktype=socket.SOCK_STREAM,
+                                                proto=socket.IPPROTO_TCP)
+
+    def _on_resolved(self, result: Any) -> None:
+        self._task_ref = None
+        if self._state != self._STATE_ACTIVE:
+            return
+        if isinstance(result, BaseException):
+            self._exceptions.append(result)
+            self._next_config()
+            return
+        self._addr_records = list(result)
+        self._addr_index = 0
+        self._try_next_address()
+
+    def _try_next_address(self) -> None:
+        if self._addr_index >= len(self._addr_records):
+            self._next_config()
+            return
+        addr_record = self._addr_records[self._addr_index]
+        self._addr_index += 1
+        params = self._connection_configs[self._config_index]
+        self._connector = self._connector_factory()
+        self._connector.start(addr_record, params, self._on_connector_done)
+
+    def _on_connector_done(self, result: Any) -> None:
+        self._connector = None
+        if self._state != self._STATE_ACTIVE:
+            if not isinstance(result, BaseException):
+                result.close()
+            return
+        if not isinstance(result, BaseException):
+            self._report(result)
+            return
+        self._exceptions.append(result)
+        if (self._until_first_amqp_attempt and
+                isinstance(result, AMQPConnectorAMQPHandshakeError)):
+            self._report(AMQPConnectionWorkflowFailed(self._exceptions))
+            return
+        self._try_next_address()
+
+    def _next_config(self) -> None:
+        self._config_index += 1
+        if self._config_index < len(self._connection_configs):
+            self._resolve_current()
+            return
+        if self._attempts_left > 0:
+            self._task_ref = self._nbio.call_later(self._retry_delay,
+                                                   self._start_round)
+            return
+        self._report(AMQPConnectionWorkflowFailed(self._exceptions))
