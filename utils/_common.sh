@@ -13,6 +13,15 @@ say() { echo "==> $*"; }
 
 setup_venv() {
     local python=${PYTHON:-python3}
+    # One installer at a time when several shells run the commands at once.
+    local lock
+    lock="/tmp/pika-venv-$(echo "$VENV" | sha256sum | cut -c1-12).lock"
+    exec 8>"$lock"
+    flock 8
+    if [ -e "$VENV" ] && ! "$VENV/bin/python" -c '' 2>/dev/null; then
+        say "$VENV is broken; recreating it"
+        rm -rf "$VENV"
+    fi
     if [ ! -x "$VENV/bin/python" ]; then
         say "creating virtual environment $VENV ($("$python" --version 2>&1))"
         "$python" -m venv "$VENV" || return 1
@@ -32,6 +41,8 @@ setup_venv() {
         fi
         echo "$stamp" >"$VENV/.pika-installed"
     fi
+    flock -u 8
+    exec 8>&-
     export PATH="$VENV/bin:$PATH"
 }
 

@@ -269,12 +269,13 @@ do_start() {
     make_certs
     write_config
     log "starting rabbitmq-server on $HOST:$PORT (TLS $TLS_PORT), config $BROKER_DIR/rabbitmq.conf"
-    # Started detached from this shell (own session, no inherited stdio) so
-    # it outlives the calling script and never holds a CI pipe open.
+    # Started detached from this shell (own session, no inherited stdio or
+    # lock files) so it outlives the calling script and never holds a CI pipe
+    # or our lock open.
     env -u RABBITMQ_NODE_IP_ADDRESS -u RABBITMQ_NODE_PORT \
         RABBITMQ_CONFIG_FILE="$BROKER_DIR/rabbitmq.conf" \
         RABBITMQ_ENABLED_PLUGINS_FILE="$BROKER_DIR/enabled_plugins" \
-        setsid nohup rabbitmq-server >"$BROKER_DIR/server.log" 2>&1 </dev/null &
+        setsid nohup rabbitmq-server >"$BROKER_DIR/server.log" 2>&1 </dev/null 8>&- 9>&- &
     local pid=$!
     echo "$pid" >"$BROKER_DIR/server.pid"
     local rc=0
@@ -339,6 +340,12 @@ do_status() {
     fi
     return $rc
 }
+
+# Serialise start/stop/restart between concurrent callers.
+if [ "${1:-}" != status ]; then
+    exec 9>"${BROKER_DIR%/}.lock"
+    flock -w 300 9 || die "another utils/broker.sh holds ${BROKER_DIR%/}.lock"
+fi
 
 case "${1:-}" in
 start) do_start ;;
