@@ -48,8 +48,11 @@ class long(int):  # noqa: N801 - pika's name
     Used to force a value to be encoded as an AMQP long long (``'l'``).
     """
 
+    def __str__(self) -> str:
+        return int.__repr__(self)
+
     def __repr__(self) -> str:
-        return str(self) + 'L'
+        return int.__repr__(self) + 'L'
 
 
 def time_now() -> float:
