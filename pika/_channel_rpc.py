@@ -1,0 +1,370 @@
+"""Bodies of :class:`pika.channel.Channel`'s plain RPC methods.
+
+Each function here is bound into ``Channel`` as a method of the same name
+(``Channel.queue_declare = _channel_rpc.queue_declare``), so the public import
+path and signature are pika's while ``channel.py`` stays small.
+
+pika's rule, kept here: methods with a ``nowait`` flag send ``nowait=True``
+when no completion callback is given (nothing waits for a reply); when a
+callback is given they wait for the reply and call ``callback(method_frame)``.
+"""
+
+from typing import Any, Callable, Dict, Optional
+
+from pika import spec
+from pika.exchange_type import ExchangeType
+from pika.validators import rpc_completion_callback, zero_or_greater
+
+_Callback = Optional[Callable[..., Any]]
+
+
+def rpc_callback_arg(callback: _Callback) -> bool:
+    """Check a completion callback; True means "no callback" (nowait).
+
+    :raises TypeError: if callback is neither None nor callable
+    """
+    return rpc_completion_callback(callback)
+
+
+def _require_string(value: Any, name: str) -> None:
+    if not isinstance(value, str):
+        raise TypeError('%s must be a str or unicode str, but got %r' %
+                        (name, value))
+
+
+def _arguments(arguments: Any) -> Dict[str, Any]:
+    if arguments is None:
+        return {}
+    if not isinstance(arguments, dict):
+        raise TypeError('arguments must be a dict or None, but got %r' %
+                        (arguments,))
+    return arguments
+
+
+def _replies(nowait: bool, reply: Any) -> tuple:
+    return () if nowait else (reply,)
+
+
+def exchange_declare(self: Any,
+                     exchange: str,
+                     exchange_type: Any = ExchangeType.direct,
+                     passive: bool = False,
+                     durable: bool = False,
+                     auto_delete: bool = False,
+                     internal: bool = False,
+                     arguments: Optional[Dict[str, Any]] = None,
+                     callback: _Callback = None) -> None:
+    """Declare an exchange (``Exchange.Declare``).
+
+    :param str exchange: the exchange name
+    :param exchange_type: the exchange type (str or
+        :class:`pika.exchange_type.ExchangeType`)
+    :param bool passive: only check that the exchange exists
+    :param bool durable: survive broker restarts
+    :param bool auto_delete: delete when no queue is bound any more
+    :param bool internal: cannot be published to directly
+    :param dict arguments: custom arguments
+    :param callable callback: ``callback(method_frame)`` on
+        ``Exchange.DeclareOk``; without it ``nowait`` is used
+    """
+    _require_string(exchange, 'exchange')
+    nowait = rpc_callback_arg(callback)
+    if isinstance(exchange_type, ExchangeType):
+        exchange_type = exchange_type.value
+    _require_string(exchange_type, 'exchange_type')
+    arguments = _arguments(arguments)
+    self._raise_if_not_open()
+    self._rpc(
+        spec.Exchange.Declare(exchange=exchange,
+                              type=exchange_type,
+                              passive=bool(passive),
+                              durable=bool(durable),
+                              auto_delete=bool(auto_delete),
+                              internal=bool(internal),
+                              nowait=nowait,
+                              arguments=arguments), None,
+        _replies(nowait, spec.Exchange.DeclareOk), callback)
+
+
+def exchange_delete(self: Any,
+                    exchange: Optional[str] = None,
+                    if_unused: bool = False,
+                    callback: _Callback = None) -> None:
+    """Delete an exchange (``Exchange.Delete``).
+
+    :param str exchange: the exchange name
+    :param bool if_unused: only delete if it has no bindings
+    :param callable callback: ``callback(method_frame)`` on
+        ``Exchange.DeleteOk``; without it ``nowait`` is used
+    """
+    _require_string(exchange, 'exchange')
+    nowait = rpc_callback_arg(callback)
+    self._raise_if_not_open()
+    self._rpc(
+        spec.Exchange.Delete(exchange=exchange,
+                             if_unused=bool(if_unused),
+                             nowait=nowait), None,
+        _replies(nowait, spec.Exchange.DeleteOk), callback)
+
+
+def exchange_bind(self: Any,
+                  destination: str,
+                  source: str,
+                  routing_key: str = '',
+                  arguments: Optional[Dict[str, Any]] = None,
+                  callback: _Callback = None) -> None:
+    """Bind an exchange to another (``Exchange.Bind``).
+
+    :param str destination: the destination exchange
+    :param str source: the source exchange
+    :param str routing_key: the binding key
+    :param dict arguments: custom arguments
+    :param callable callback: ``callback(method_frame)`` on
+        ``Exchange.BindOk``; without it ``nowait`` is used
+    """
+    _require_string(destination, 'destination')
+    _require_string(source, 'source')
+    _require_string(routing_key, 'routing_key')
+    nowait = rpc_callback_arg(callback)
+    arguments = _arguments(arguments)
+    self._raise_if_not_open()
+    self._rpc(
+        spec.Exchange.Bind(destination=destination,
+                           source=source,
+                           routing_key=routing_key,
+                           nowait=nowait,
+                           arguments=arguments), None,
+        _replies(nowait, spec.Exchange.BindOk), callback)
+
+
+def exchange_unbind(self: Any,
+                    destination: Optional[str] = None,
+                    source: Optional[str] = None,
+                    routing_key: str = '',
+                    arguments: Optional[Dict[str, Any]] = None,
+                    callback: _Callback = None) -> None:
+    """Remove an exchange-to-exchange binding (``Exchange.Unbind``).
+
+    :param str destination: the destination exchange
+    :param str source: the source exchange
+    :param str routing_key: the binding key
+    :param dict arguments: custom arguments
+    :param callable callback: ``callback(method_frame)`` on
+        ``Exchange.UnbindOk``; without it ``nowait`` is used
+    """
+    _require_string(destination, 'destination')
+    _require_string(source, 'source')
+    _require_string(routing_key, 'routing_key')
+    nowait = rpc_callback_arg(callback)
+    arguments = _arguments(arguments)
+    self._raise_if_not_open()
+    self._rpc(
+        spec.Exchange.Unbind(destination=destination,
+                             source=source,
+                             routing_key=routing_key,
+                             nowait=nowait,
+                             arguments=arguments), None,
+        _replies(nowait, spec.Exchange.UnbindOk), callback)
+
+
+def queue_declare(self: Any,
+                  queue: str,
+                  passive: bool = False,
+                  durable: bool = False,
+                  exclusive: bool = False,
+                  auto_delete: bool = False,
+                  arguments: Optional[Dict[str, Any]] = None,
+                  callback: _Callback = None) -> None:
+    """Declare a queue (``Queue.Declare``); '' lets the broker name it.
+
+    :param str queue: the queue name
+    :param bool passive: only check that the queue exists
+    :param bool durable: survive broker restarts
+    :param bool exclusive: only this connection may use it
+    :param bool auto_delete: delete when the last consumer goes
+    :param dict arguments: custom arguments
+    :param callable callback: ``callback(method_frame)`` on
+        ``Queue.DeclareOk``; without it ``nowait`` is used
+    """
+    _require_string(queue, 'queue')
+    nowait = rpc_callback_arg(callback)
+    arguments = _arguments(arguments)
+    self._raise_if_not_open()
+    self._rpc(
+        spec.Queue.Declare(queue=queue,
+                           passive=bool(passive),
+                           durable=bool(durable),
+                           exclusive=bool(exclusive),
+                           auto_delete=bool(auto_delete),
+                           nowait=nowait,
+                           arguments=arguments), None,
+        _replies(nowait, spec.Queue.DeclareOk), callback)
+
+
+def queue_bind(self: Any,
+               queue: str,
+               exchange: str,
+               routing_key: Optional[str] = None,
+               arguments: Optional[Dict[str, Any]] = None,
+               callback: _Callback = None) -> None:
+    """Bind a queue to an exchange (``Queue.Bind``).
+
+    :param str queue: the queue
+    :param str exchange: the exchange
+    :param str routing_key: the binding key (default: the queue name)
+    :param dict arguments: custom arguments
+    :param callable callback: ``callback(method_frame)`` on
+        ``Queue.BindOk``; without it ``nowait`` is used
+    """
+    _require_string(queue, 'queue')
+    _require_string(exchange, 'exchange')
+    nowait = rpc_callback_arg(callback)
+    if routing_key is None:
+        routing_key = queue
+    _require_string(routing_key, 'routing_key')
+    arguments = _arguments(arguments)
+    self._raise_if_not_open()
+    self._rpc(
+        spec.Queue.Bind(queue=queue,
+                        exchange=exchange,
+                        routing_key=routing_key,
+                        nowait=nowait,
+                        arguments=arguments), None,
+        _replies(nowait, spec.Queue.BindOk), callback)
+
+
+def queue_unbind(self: Any,
+                 queue: str,
+                 exchange: Optional[str] = None,
+                 routing_key: Optional[str] = None,
+                 arguments: Optional[Dict[str, Any]] = None,
+                 callback: _Callback = None) -> None:
+    """Remove a queue binding (``Queue.Unbind``; always waits for UnbindOk).
+
+    :param str queue: the queue
+    :param str exchange: the exchange
+    :param str routing_key: the binding key (default: the queue name)
+    :param dict arguments: custom arguments
+    :param callable callback: ``callback(method_frame)`` on
+        ``Queue.UnbindOk``
+    """
+    _require_string(queue, 'queue')
+    _require_string(exchange, 'exchange')
+    rpc_callback_arg(callback)
+    if routing_key is None:
+        routing_key = queue
+    _require_string(routing_key, 'routing_key')
+    arguments = _arguments(arguments)
+    self._raise_if_not_open()
+    self._rpc(
+        spec.Queue.Unbind(queue=queue,
+                          exchange=exchange,
+                          routing_key=routing_key,
+                          arguments=arguments), None, (spec.Queue.UnbindOk,),
+        callback)
+
+
+def queue_purge(self: Any, queue: str, callback: _Callback = None) -> None:
+    """Remove all ready messages from a queue (``Queue.Purge``).
+
+    :param str queue: the queue
+    :param callable callback: ``callback(method_frame)`` on
+        ``Queue.PurgeOk``; without it ``nowait`` is used
+    """
+    _require_string(queue, 'queue')
+    nowait = rpc_callback_arg(callback)
+    self._raise_if_not_open()
+    self._rpc(spec.Queue.Purge(queue=queue, nowait=nowait), None,
+              _replies(nowait, spec.Queue.PurgeOk), callback)
+
+
+def queue_delete(self: Any,
+                 queue: str,
+                 if_unused: bool = False,
+                 if_empty: bool = False,
+                 callback: _Callback = None) -> None:
+    """Delete a queue (``Queue.Delete``).
+
+    :param str queue: the queue
+    :param bool if_unused: only if it has no consumers
+    :param bool if_empty: only if it has no messages
+    :param callable callback: ``callback(method_frame)`` on
+        ``Queue.DeleteOk``; without it ``nowait`` is used
+    """
+    _require_string(queue, 'queue')
+    nowait = rpc_callback_arg(callback)
+    self._raise_if_not_open()
+    self._rpc(
+        spec.Queue.Delete(queue=queue,
+                          if_unused=bool(if_unused),
+                          if_empty=bool(if_empty),
+                          nowait=nowait), None,
+        _replies(nowait, spec.Queue.DeleteOk), callback)
+
+
+def basic_qos(self: Any,
+              prefetch_size: int = 0,
+              prefetch_count: int = 0,
+              global_qos: bool = False,
+              callback: _Callback = None) -> None:
+    """Set the prefetch window (``Basic.Qos``).
+
+    :param int prefetch_size: window in octets (0: no limit)
+    :param int prefetch_count: window in messages (0: no limit)
+    :param bool global_qos: apply to the whole channel (RabbitMQ: all
+        consumers on the channel) rather than per consumer
+    :param callable callback: ``callback(method_frame)`` on ``Basic.QosOk``
+    """
+    zero_or_greater('prefetch_size', prefetch_size)
+    zero_or_greater('prefetch_count', prefetch_count)
+    rpc_callback_arg(callback)
+    self._raise_if_not_open()
+    self._rpc(
+        spec.Basic.Qos(int(prefetch_size), int(prefetch_count),
+                       bool(global_qos)), None, (spec.Basic.QosOk,), callback)
+
+
+def basic_recover(self: Any,
+                  requeue: bool = False,
+                  callback: _Callback = None) -> None:
+    """Redeliver unacknowledged messages (``Basic.Recover``).
+
+    :param bool requeue: requeue instead of redelivering to this consumer
+    :param callable callback: ``callback(method_frame)`` on
+        ``Basic.RecoverOk``
+    """
+    rpc_callback_arg(callback)
+    self._raise_if_not_open()
+    self._rpc(spec.Basic.Recover(bool(requeue)), None, (spec.Basic.RecoverOk,),
+              callback)
+
+
+def tx_select(self: Any, callback: _Callback = None) -> None:
+    """Enter transaction mode (``Tx.Select``).
+
+    :param callable callback: ``callback(method_frame)`` on ``Tx.SelectOk``
+    """
+    rpc_callback_arg(callback)
+    self._raise_if_not_open()
+    self._rpc(spec.Tx.Select(), None, (spec.Tx.SelectOk,), callback)
+
+
+def tx_commit(self: Any, callback: _Callback = None) -> None:
+    """Commit the current transaction (``Tx.Commit``).
+
+    :param callable callback: ``callback(method_frame)`` on ``Tx.CommitOk``
+    """
+    rpc_callback_arg(callback)
+    self._raise_if_not_open()
+    self._rpc(spec.Tx.Commit(), None, (spec.Tx.CommitOk,), callback)
+
+
+def tx_rollback(self: Any, callback: _Callback = None) -> None:
+    """Abandon the current transaction (``Tx.Rollback``).
+
+    :param callable callback: ``callback(method_frame)`` on
+        ``Tx.RollbackOk``
+    """
+    rpc_callback_arg(callback)
+    self._raise_if_not_open()
+    self._rpc(spec.Tx.Rollback(), None, (spec.Tx.RollbackOk,), callback)

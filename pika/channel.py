@@ -1,0 +1,919 @@
+"""AMQP channel: the per-channel half of the sans-IO protocol engine.
+
+Theory of operation
+-------------------
+A :class:`Channel` receives its frames from the connection
+(``_handle_frame``) and sends through the connection's ``_send_method`` /
+``_send_message``. It never imports :mod:`pika.connection`.
+
+* Synchronous RPCs are serialised: while one waits for its reply
+  (``_blocking``), later RPCs wait in ``_blocked`` and go out in order once
+  the reply arrives. Asynchronous methods (publish, ack, ...) go out at once.
+* Content (``Basic.Deliver``, ``Basic.GetOk``, ``Basic.Return``) is assembled
+  inline: method, header, then body frames; the body is joined once and the
+  consumer callback found by a single dict lookup.
+* State changes happen before user callbacks run. Frames that break the
+  protocol are reported to the connection, which closes with the matching
+  :mod:`pika.exceptions` class.
+
+The bodies of the plain RPC methods (exchange_*, queue_*, basic_qos,
+basic_recover, tx_*) live in :mod:`pika._channel_rpc` and are bound into
+:class:`Channel` here; this module keeps the state machine, the frame dispatch
+and the consumer/publish/confirm methods.
+"""
+
+import collections
+import logging
+import uuid
+from typing import Any, Callable, Deque, Dict, List, Optional, Set, Tuple
+
+from pika import exceptions, frame, spec
+from pika import _channel_rpc
+from pika._channel_rpc import rpc_callback_arg
+from pika.validators import require_callback
+
+__all__ = ['Channel', 'ContentFrameAssembler', 'MAX_CHANNELS']
+
+LOGGER = logging.getLogger(__name__)
+
+MAX_CHANNELS = 65535
+
+_FRAME_METHOD = spec.FRAME_METHOD
+_FRAME_HEADER = spec.FRAME_HEADER
+_FRAME_BODY = spec.FRAME_BODY
+
+_DELIVER_INDEX = spec.Basic.Deliver.INDEX
+_GETOK_INDEX = spec.Basic.GetOk.INDEX
+_RETURN_INDEX = spec.Basic.Return.INDEX
+_CONTENT_INDEXES = frozenset((_DELIVER_INDEX, _GETOK_INDEX, _RETURN_INDEX))
+
+
+class Channel:
+    """A channel on an AMQP connection.
+
+    Create channels with :meth:`pika.connection.Connection.channel`.
+
+    :param pika.connection.Connection connection: the owning connection
+    :param int channel_number: the channel number
+    :param callable on_open_callback: ``on_open_callback(channel)`` once the
+        broker confirmed ``Channel.OpenOk``
+    """
+
+    CLOSED = 0
+    OPENING = 1
+    OPEN = 2
+    CLOSING = 3
+
+    _STATE_NAMES = {
+        CLOSED: 'CLOSED',
+        OPENING: 'OPENING',
+        OPEN: 'OPEN',
+        CLOSING: 'CLOSING',
+    }
+
+    def __init__(self, connection: Any, channel_number: int,
+                 on_open_callback: Optional[Callable[..., Any]]) -> None:
+        """Create the channel; see the class docstring for the arguments."""
+        if (isinstance(channel_number, bool) or
+                not isinstance(channel_number, int)):
+            raise exceptions.InvalidChannelNumber(channel_number)
+        if on_open_callback is not None:
+            require_callback(on_open_callback)
+        self.connection = connection
+        self.channel_number = channel_number
+        self._on_openok_callback = on_open_callback
+        self._state = self.CLOSED
+
+        # consumer_tag -> on_message_callback(channel, method, props, body)
+        self._consumers: Dict[str, Callable[..., Any]] = {}
+        self._cancelled: Set[str] = set()
+        self._on_getok_callback: Optional[Callable[..., Any]] = None
+        self._on_close_callbacks: List[Callable[..., Any]] = []
+        self._on_cancel_callbacks: List[Callable[..., Any]] = []
+        self._on_flow_callbacks: List[Callable[..., Any]] = []
+        self._on_return_callbacks: List[Callable[..., Any]] = []
+        self._on_confirm_callbacks: List[Callable[..., Any]] = []
+        self._on_flowok_callback: Optional[Callable[..., Any]] = None
+        # method INDEX -> [[callback, one_shot], ...] (add_callback)
+        self._reply_callbacks: Dict[int, List[List[Any]]] = {}
+
+        # RPC serialisation
+        self._blocking: Optional[str] = None
+        self._blocked: Deque[Tuple[Any, ...]] = collections.deque()
+        self._rpc_replies: Optional[frozenset] = None
+        self._rpc_internal: Optional[Callable[..., Any]] = None
+        self._rpc_callback: Optional[Callable[..., Any]] = None
+
+        self._closing_reason: Any = None
+        self._close_deferred = False
+
+        # inline content assembly
+        self._content_method: Optional[Any] = None
+        self._content_header: Optional[Any] = None
+        self._content_parts: List[bytes] = []
+        self._content_remaining = 0
+
+    def __int__(self) -> int:
+        """The channel number.
+
+        :rtype: int
+        """
+        return self.channel_number
+
+    def __repr__(self) -> str:
+        return '<%s number=%s %s conn=%r>' % (
+            self.__class__.__name__, self.channel_number,
+            self._STATE_NAMES[self._state], self.connection)
+
+    # ------------------------------------------------------------------
+    # State
+
+    @property
+    def is_closed(self) -> bool:
+        """True when the channel is closed.
+
+        :rtype: bool
+        """
+        return self._state == self.CLOSED
+
+    @property
+    def is_closing(self) -> bool:
+        """True while the channel is closing.
+
+        :rtype: bool
+        """
+        return self._state == self.CLOSING
+
+    @property
+    def is_open(self) -> bool:
+        """True when the channel is open.
+
+        :rtype: bool
+        """
+        return self._state == self.OPEN
+
+    @property
+    def is_opening(self) -> bool:
+        """True while the channel is opening.
+
+        :rtype: bool
+        """
+        return self._state == self.OPENING
+
+    @property
+    def consumer_tags(self) -> List[str]:
+        """The consumer tags of the active consumers.
+
+        :rtype: list
+        """
+        return list(self._consumers)
+
+    def _set_state(self, state: int) -> None:
+        self._state = state
+
+    def _raise_if_not_open(self) -> None:
+        state = self._state
+        if state == self.OPEN:
+            return
+        if state == self.OPENING:
+            raise exceptions.ChannelWrongStateError(
+                'Channel is opening, but is not usable yet.')
+        if state == self.CLOSING:
+            raise exceptions.ChannelWrongStateError('Channel is closing.')
+        raise exceptions.ChannelWrongStateError('Channel is closed.')
+
+    # ------------------------------------------------------------------
+    # Callback registration
+
+    def add_callback(self,
+                     callback: Callable[..., Any],
+                     replies: Any,
+                     one_shot: bool = True) -> None:
+        """Call ``callback(method_frame)`` when one of ``replies`` arrives.
+
+        :param callable callback: ``callback(method_frame)``
+        :param list replies: method classes (e.g. ``spec.Basic.GetEmpty``)
+        :param bool one_shot: remove the callback after its first call
+        """
+        require_callback(callback)
+        try:
+            replies = list(replies)
+        except TypeError:
+            raise TypeError('replies must be a list of method classes, but '
+                            'got %r' % (replies,))
+        for reply in replies:
+            if isinstance(reply, tuple):
+                reply = reply[0]
+            index = getattr(reply, 'INDEX', None)
+            if index is None:
+                raise TypeError('replies must be a list of method classes, '
+                                'but got %r' % (reply,))
+            self._reply_callbacks.setdefault(index,
+                                             []).append([callback, one_shot])
+
+    def add_on_cancel_callback(self, callback: Callable[..., Any]) -> None:
+        """Call ``callback(method_frame)`` when the broker cancels a consumer
+        (``Basic.Cancel``).
+
+        :param callable callback: ``callback(method_frame)``
+        """
+        require_callback(callback)
+        self._on_cancel_callbacks.append(callback)
+
+    def add_on_close_callback(self, callback: Callable[..., Any]) -> None:
+        """Call ``callback(channel, exception)`` when the channel closes.
+
+        The exception is :class:`pika.exceptions.ChannelClosedByClient`,
+        :class:`pika.exceptions.ChannelClosedByBroker` or the connection's
+        reason when the connection went away.
+
+        :param callable callback: ``callback(channel, exception)``
+        """
+        require_callback(callback)
+        self._on_close_callbacks.append(callback)
+
+    def add_on_flow_callback(self, callback: Callable[..., Any]) -> None:
+        """Call ``callback(method_frame)`` on ``Channel.Flow`` from the broker.
+
+        :param callable callback: ``callback(method_frame)``
+        """
+        require_callback(callback)
+        self._on_flow_callbacks.append(callback)
+
+    def add_on_return_callback(self, callback: Callable[..., Any]) -> None:
+        """Call ``callback(channel, method, properties, body)`` for each
+        message the broker returns (``Basic.Return``).
+
+        :param callable callback: ``callback(channel, method, properties,
+            body)``
+        """
+        require_callback(callback)
+        self._on_return_callbacks.append(callback)
+
+    # ------------------------------------------------------------------
+    # Open / close
+
+    def open(self) -> None:
+        """Send ``Channel.Open`` (the connection does this for you)."""
+        self._set_state(self.OPENING)
+        self._rpc(spec.Channel.Open(), self._on_openok, (spec.Channel.OpenOk,),
+                  None)
+
+    def close(self,
+              reply_code: int = 0,
+              reply_text: str = 'Normal shutdown') -> None:
+        """Close the channel: cancel consumers, then ``Channel.Close``.
+
+        Completion is reported to the on-close callbacks with
+        :class:`pika.exceptions.ChannelClosedByClient`.
+
+        :param int reply_code: the code reported to the broker
+        :param str reply_text: the text reported to the broker
+        :raises pika.exceptions.ChannelWrongStateError: if already closing
+            or closed
+        """
+        if self._state == self.CLOSING:
+            raise exceptions.ChannelWrongStateError('Channel is closing.')
+        if self._state == self.CLOSED:
+            raise exceptions.ChannelWrongStateError('Channel is closed.')
+        reply_code = int(reply_code)
+        if not isinstance(reply_text, str):
+            raise TypeError('reply_text must be a str, but got %r' %
+                            (reply_text,))
+        LOGGER.info('Closing channel (%s): %r on %s', reply_code, reply_text,
+                    self)
+        was_opening = self._state == self.OPENING
+        self._set_state(self.CLOSING)
+        self._closing_reason = exceptions.ChannelClosedByClient(
+            reply_code, reply_text)
+        if was_opening:
+            # Finish opening first; the broker would reject Close otherwise.
+            self._close_deferred = True
+            return
+        self._send_close_sequence()
+
+    def _send_close_sequence(self) -> None:
+        for consumer_tag in list(self._consumers):
+            if consumer_tag not in self._cancelled:
+                self._cancelled.add(consumer_tag)
+                self._rpc(
+                    spec.Basic.Cancel(consumer_tag=consumer_tag, nowait=True))
+        self._consumers.clear()
+        reason = self._closing_reason
+        self._rpc(
+            spec.Channel.Close(reason.reply_code, reason.reply_text, 0, 0),
+            self._on_closeok, (spec.Channel.CloseOk,), None)
+
+    def _on_openok(self, method_frame: Any) -> None:
+        if self._close_deferred:
+            self._close_deferred = False
+            self._send_close_sequence()
+            return
+        self._set_state(self.OPEN)
+        if self._on_openok_callback is not None:
+            self._on_openok_callback(self)
+
+    def _on_closeok(self, method_frame: Any) -> None:
+        LOGGER.info('Received %r on %s', method_frame.method, self)
+        self._finish_close(self._closing_reason)
+
+    def _on_close_from_broker(self, method_frame: Any) -> None:
+        method = method_frame.method
+        LOGGER.warning('Received remote Channel.Close (%s): %r on %s',
+                       method.reply_code, method.reply_text, self)
+        if self.connection.is_open or self.connection.is_closing:
+            self.connection._send_method(self.channel_number,
+                                         spec.Channel.CloseOk())
+        self._finish_close(
+            exceptions.ChannelClosedByBroker(method.reply_code,
+                                             method.reply_text))
+
+    def _on_close_meta(self, reason: BaseException) -> None:
+        """The connection is gone: close without talking to the broker.
+
+        :param Exception reason: the connection's reason
+        """
+        if self._state == self.CLOSED:
+            return
+        self._finish_close(reason, notify_connection=False)
+
+    def _finish_close(self,
+                      reason: Any,
+                      notify_connection: bool = True) -> None:
+        self._set_state(self.CLOSED)
+        self._cleanup()
+        if notify_connection:
+            self.connection._on_channel_cleanup(self)
+        callbacks = self._on_close_callbacks
+        self._on_close_callbacks = []
+        for callback in callbacks:
+            callback(self, reason)
+
+    def _cleanup(self) -> None:
+        self._consumers = {}
+        self._cancelled = set()
+        self._on_getok_callback = None
+        self._on_flowok_callback = None
+        self._blocking = None
+        self._blocked.clear()
+        self._rpc_replies = None
+        self._rpc_internal = None
+        self._rpc_callback = None
+        self._reply_callbacks = {}
+        self._content_method = None
+        self._content_header = None
+        self._content_parts = []
+
+    # ------------------------------------------------------------------
+    # RPC machinery
+
+    def _rpc(self,
+             method: Any,
+             internal: Optional[Callable[..., Any]] = None,
+             replies: Any = (),
+             callback: Optional[Callable[..., Any]] = None) -> None:
+        """Send ``method``; when ``replies`` is non-empty, wait for one of
+        them before sending further RPCs.
+
+        :param method: the method to send
+        :param internal: engine handler called with the reply frame first
+        :param replies: acceptable reply classes (empty: no reply expected)
+        :param callback: user callback called with the reply frame
+        """
+        if self._blocking is not None:
+            self._blocked.append((method, internal, replies, callback))
+            return
+        if replies:
+            self._blocking = method.NAME
+            self._rpc_replies = frozenset(reply.INDEX for reply in replies)
+            self._rpc_internal = internal
+            self._rpc_callback = callback
+        self.connection._send_method(self.channel_number, method)
+
+    def _on_synchronous_complete(self) -> None:
+        self._blocking = None
+        self._rpc_replies = None
+        self._rpc_internal = None
+        self._rpc_callback = None
+        blocked = self._blocked
+        while blocked and self._blocking is None:
+            self._rpc(*blocked.popleft())
+
+    # ------------------------------------------------------------------
+    # Frame dispatch (hot path)
+
+    def _handle_frame(self, value: Any) -> None:
+        """Handle one frame for this channel.
+
+        :param pika.frame.Frame value: the frame
+        """
+        frame_type = value.frame_type
+        if frame_type == _FRAME_BODY:
+            if self._content_header is None:
+                self._protocol_error(
+                    exceptions.UnexpectedFrameError(
+                        'Body frame without a content header on channel %s' %
+                        self.channel_number))
+                return
+            fragment = value.fragment
+            self._content_parts.append(fragment)
+            self._content_remaining -= len(fragment)
+            if self._content_remaining <= 0:
+                self._finish_content()
+        elif frame_type == _FRAME_METHOD:
+            if self._content_method is not None:
+                self._protocol_error(
+                    exceptions.UnexpectedFrameError(
+                        'Method frame %r while content for %r was incomplete' %
+                        (value.method, self._content_method.method)))
+                return
+            method = value.method
+            if method.INDEX in _CONTENT_INDEXES:
+                self._content_method = value
+                return
+            self._dispatch_method(value)
+        elif frame_type == _FRAME_HEADER:
+            if (self._content_method is None or
+                    self._content_header is not None):
+                self._protocol_error(
+                    exceptions.UnexpectedFrameError(
+                        'Content header frame without a content method on '
+                        'channel %s' % self.channel_number))
+                return
+            self._content_header = value
+            self._content_remaining = value.body_size
+            if not value.body_size:
+                self._finish_content()
+        else:
+            self._protocol_error(exceptions.UnexpectedFrameError(value))
+
+    def _finish_content(self) -> None:
+        method_frame: Any = self._content_method
+        header_frame: Any = self._content_header
+        parts = self._content_parts
+        remaining = self._content_remaining
+        self._content_method = None
+        self._content_header = None
+        self._content_parts = []
+        if remaining < 0:
+            self._protocol_error(
+                exceptions.BodyTooLongError(header_frame.body_size - remaining,
+                                            header_frame.body_size))
+            return
+        if not parts:
+            body = b''
+        elif len(parts) == 1:
+            body = parts[0]
+            if type(body) is not bytes:  # noqa: E721 - exact type wanted
+                body = bytes(body)
+        else:
+            body = b''.join(parts)
+        index = method_frame.method.INDEX
+        if index == _DELIVER_INDEX:
+            self._on_deliver(method_frame, header_frame, body)
+        elif index == _GETOK_INDEX:
+            self._on_getok(method_frame, header_frame, body)
+        else:
+            self._on_return(method_frame, header_frame, body)
+
+    def _protocol_error(self, error: BaseException) -> None:
+        self._content_method = None
+        self._content_header = None
+        self._content_parts = []
+        self.connection._on_protocol_error(error)
+
+    def _dispatch_method(self, method_frame: Any) -> None:
+        index = method_frame.method.INDEX
+        state = self._state
+        if state == self.CLOSED:
+            LOGGER.debug('Dropping %r on closed %s', method_frame, self)
+            return
+        replies = self._rpc_replies
+        if replies is not None and index in replies:
+            internal = self._rpc_internal
+            callback = self._rpc_callback
+            self._on_synchronous_complete()
+            if internal is not None:
+                internal(method_frame)
+            if callback is not None:
+                callback(method_frame)
+        else:
+            handler = _ASYNC_HANDLERS.get(index)
+            if handler is not None:
+                handler(self, method_frame)
+            elif index not in self._reply_callbacks:
+                LOGGER.debug('Unexpected %r on %s', method_frame, self)
+        registered = self._reply_callbacks.get(index)
+        if registered:
+            for entry in list(registered):
+                if entry[1]:
+                    registered.remove(entry)
+                entry[0](method_frame)
+
+    # ------------------------------------------------------------------
+    # Handlers for broker-initiated methods (names kept from pika)
+
+    def _on_deliver(self, method_frame: Any, header_frame: Any,
+                    body: bytes) -> None:
+        method = method_frame.method
+        callback = self._consumers.get(method.consumer_tag)
+        if callback is None:
+            if self._state != self.OPEN:
+                return
+            if method.consumer_tag in self._cancelled:
+                if self.is_open:
+                    self.basic_reject(method.delivery_tag, requeue=True)
+                return
+            LOGGER.error('Unexpected delivery for consumer %r on %s',
+                         method.consumer_tag, self)
+            return
+        callback(self, method, header_frame.properties, body)
+
+    def _on_getok(self, method_frame: Any, header_frame: Any,
+                  body: bytes) -> None:
+        callback = self._on_getok_callback
+        self._on_getok_callback = None
+        if callback is None:
+            LOGGER.error('Basic.GetOk received with no active get: %r',
+                         method_frame)
+            return
+        callback(self, method_frame.method, header_frame.properties, body)
+
+    def _on_getempty(self, method_frame: Any) -> None:
+        LOGGER.debug('Received Basic.GetEmpty: %r', method_frame)
+        self._on_getok_callback = None
+
+    def _on_return(self, method_frame: Any, header_frame: Any,
+                   body: bytes) -> None:
+        if not self._on_return_callbacks:
+            LOGGER.warning('Basic.Return received from server (%r, %r)',
+                           method_frame.method, header_frame.properties)
+            return
+        for callback in list(self._on_return_callbacks):
+            callback(self, method_frame.method, header_frame.properties, body)
+
+    def _on_consumer_cancelled_by_broker(self, method_frame: Any) -> None:
+        consumer_tag = method_frame.method.consumer_tag
+        LOGGER.warning('Consumer %r cancelled by broker on %s', consumer_tag,
+                       self)
+        self._cancelled.discard(consumer_tag)
+        self._consumers.pop(consumer_tag, None)
+        for callback in list(self._on_cancel_callbacks):
+            callback(method_frame)
+
+    def _on_cancelok(self, method_frame: Any) -> None:
+        consumer_tag = method_frame.method.consumer_tag
+        self._consumers.pop(consumer_tag, None)
+        self._cancelled.discard(consumer_tag)
+
+    def _on_delivery_confirmation(self, method_frame: Any) -> None:
+        for callback in list(self._on_confirm_callbacks):
+            callback(method_frame)
+
+    def _on_flow(self, method_frame: Any) -> None:
+        for callback in list(self._on_flow_callbacks):
+            callback(method_frame)
+
+    def _on_flowok(self, method_frame: Any) -> None:
+        callback = self._on_flowok_callback
+        self._on_flowok_callback = None
+        if callback is not None:
+            callback(method_frame.method.active)
+
+    # ------------------------------------------------------------------
+    # Consumers, get, publish, confirms, acks (no RPC wait or hot path)
+
+    def basic_consume(self,
+                      queue: str,
+                      on_message_callback: Callable[..., Any],
+                      auto_ack: bool = False,
+                      exclusive: bool = False,
+                      consumer_tag: Optional[str] = None,
+                      arguments: Optional[Dict[str, Any]] = None,
+                      callback: Optional[Callable[..., Any]] = None) -> str:
+        """Start a consumer; messages go to ``on_message_callback``.
+
+        :param str queue: the queue to consume from
+        :param callable on_message_callback: ``on_message_callback(channel,
+            method, properties, body)`` with ``spec.Basic.Deliver``,
+            ``spec.BasicProperties`` and ``bytes``
+        :param bool auto_ack: let the broker consider messages acknowledged
+            once delivered
+        :param bool exclusive: request exclusive access to the queue
+        :param str consumer_tag: the consumer tag; generated when None
+        :param dict arguments: custom consume arguments
+        :param callable callback: ``callback(method_frame)`` on
+            ``Basic.ConsumeOk``
+        :returns: the consumer tag
+        :rtype: str
+        :raises pika.exceptions.DuplicateConsumerTag: if the tag is in use
+        """
+        _require_string(queue, 'queue')
+        require_callback(on_message_callback)
+        rpc_callback_arg(callback)
+        if consumer_tag is not None and not isinstance(consumer_tag, str):
+            raise TypeError('consumer_tag must be a str or None, but got %r' %
+                            (consumer_tag,))
+        arguments = _arguments(arguments)
+        self._raise_if_not_open()
+        if not consumer_tag:
+            consumer_tag = 'ctag%i.%s' % (self.channel_number, uuid.uuid4().hex)
+        if consumer_tag in self._consumers or consumer_tag in self._cancelled:
+            raise exceptions.DuplicateConsumerTag(consumer_tag)
+        self._consumers[consumer_tag] = on_message_callback
+        self._rpc(
+            spec.Basic.Consume(queue=queue,
+                               consumer_tag=consumer_tag,
+                               no_ack=bool(auto_ack),
+                               exclusive=bool(exclusive),
+                               arguments=arguments), None,
+            (spec.Basic.ConsumeOk,), callback)
+        return consumer_tag
+
+    def basic_cancel(self,
+                     consumer_tag: str = '',
+                     callback: Optional[Callable[..., Any]] = None) -> None:
+        """Cancel a consumer.
+
+        :param str consumer_tag: the consumer to cancel
+        :param callable callback: ``callback(method_frame)`` on
+            ``Basic.CancelOk``; without it ``Basic.Cancel`` is sent with
+            ``nowait`` and the consumer is removed at once
+        """
+        _require_string(consumer_tag, 'consumer_tag')
+        nowait = rpc_callback_arg(callback)
+        self._raise_if_not_open()
+        if consumer_tag not in self._consumers:
+            LOGGER.warning('basic_cancel - consumer not found: %s',
+                           consumer_tag)
+            return
+        if consumer_tag in self._cancelled:
+            LOGGER.warning('basic_cancel - consumer already cancelling: %s',
+                           consumer_tag)
+            return
+        self._cancelled.add(consumer_tag)
+        if nowait:
+            del self._consumers[consumer_tag]
+            self._rpc(spec.Basic.Cancel(consumer_tag=consumer_tag, nowait=True))
+        else:
+            self._rpc(
+                spec.Basic.Cancel(consumer_tag=consumer_tag, nowait=False),
+                self._on_cancelok, (spec.Basic.CancelOk,), callback)
+
+    def basic_get(self,
+                  queue: str,
+                  callback: Callable[..., Any],
+                  auto_ack: bool = False) -> None:
+        """Get one message (``Basic.Get``).
+
+        ``callback(channel, method, properties, body)`` receives it; on
+        ``Basic.GetEmpty`` it is not called (use :meth:`add_callback` with
+        ``spec.Basic.GetEmpty``).
+
+        :param str queue: the queue
+        :param callable callback: ``callback(channel, method, properties,
+            body)`` with ``spec.Basic.GetOk``
+        :param bool auto_ack: no acknowledgement expected
+        :raises pika.exceptions.DuplicateGetOkCallback: if a get is pending
+        """
+        _require_string(queue, 'queue')
+        require_callback(callback)
+        if self._on_getok_callback is not None:
+            raise exceptions.DuplicateGetOkCallback()
+        self._raise_if_not_open()
+        self._on_getok_callback = callback
+        self._rpc(spec.Basic.Get(queue=queue, no_ack=bool(auto_ack)))
+
+    def basic_publish(self,
+                      exchange: str,
+                      routing_key: str,
+                      body: Any,
+                      properties: Optional[spec.BasicProperties] = None,
+                      mandatory: bool = False) -> None:
+        """Publish a message.
+
+        :param str exchange: the exchange ('' for the default exchange)
+        :param str routing_key: the routing key
+        :param bytes body: the body; a str is encoded as UTF-8
+        :param pika.spec.BasicProperties properties: message properties
+        :param bool mandatory: ask the broker to return unroutable messages
+        """
+        if self._state != self.OPEN:
+            self._raise_if_not_open()
+        if body.__class__ is not bytes:
+            if isinstance(body, str):
+                body = body.encode('utf-8')
+            elif isinstance(body, (bytearray, memoryview)):
+                body = bytes(body)
+            elif not isinstance(body, bytes):
+                raise TypeError('body must be a str or bytes, but got %r' %
+                                (type(body).__name__,))
+        if exchange.__class__ is not str and not isinstance(exchange, str):
+            raise TypeError('exchange must be a str, but got %r' % (exchange,))
+        if (routing_key.__class__ is not str and
+                not isinstance(routing_key, str)):
+            raise TypeError('routing_key must be a str, but got %r' %
+                            (routing_key,))
+        if properties is None:
+            properties = _EMPTY_PROPERTIES
+        elif not isinstance(properties, spec.BasicProperties):
+            raise TypeError('properties must be a pika.spec.BasicProperties '
+                            'or None, but got %r' % (properties,))
+        self.connection._send_message(
+            self.channel_number,
+            spec.Basic.Publish(exchange=exchange,
+                               routing_key=routing_key,
+                               mandatory=bool(mandatory)), properties, body)
+
+    def basic_ack(self, delivery_tag: int = 0, multiple: bool = False) -> None:
+        """Acknowledge one message, or all up to ``delivery_tag``.
+
+        :param int delivery_tag: the delivery tag (0 with multiple: all)
+        :param bool multiple: acknowledge everything up to the tag
+        """
+        self._raise_if_not_open()
+        _require_delivery_tag(delivery_tag)
+        self.connection._send_method(
+            self.channel_number, spec.Basic.Ack(delivery_tag, bool(multiple)))
+
+    def basic_nack(self,
+                   delivery_tag: int = 0,
+                   multiple: bool = False,
+                   requeue: bool = True) -> None:
+        """Reject one or several messages (RabbitMQ extension).
+
+        :param int delivery_tag: the delivery tag
+        :param bool multiple: reject everything up to the tag
+        :param bool requeue: requeue instead of dropping/dead-lettering
+        """
+        self._raise_if_not_open()
+        _require_delivery_tag(delivery_tag)
+        self.connection._send_method(
+            self.channel_number,
+            spec.Basic.Nack(delivery_tag, bool(multiple), bool(requeue)))
+
+    def basic_reject(self, delivery_tag: int = 0, requeue: bool = True) -> None:
+        """Reject one message.
+
+        :param int delivery_tag: the delivery tag
+        :param bool requeue: requeue instead of dropping/dead-lettering
+        """
+        self._raise_if_not_open()
+        if isinstance(delivery_tag, bool) or not isinstance(delivery_tag, int):
+            raise TypeError('delivery_tag must be an integer')
+        _require_delivery_tag(delivery_tag)
+        self.connection._send_method(
+            self.channel_number, spec.Basic.Reject(delivery_tag, bool(requeue)))
+
+    def confirm_delivery(self,
+                         ack_nack_callback: Callable[..., Any],
+                         callback: Optional[Callable[..., Any]] = None) -> None:
+        """Turn on publisher confirms (``Confirm.Select``).
+
+        :param callable ack_nack_callback: ``ack_nack_callback(method_frame)``
+            for each ``Basic.Ack`` / ``Basic.Nack`` from the broker
+        :param callable callback: ``callback(method_frame)`` on
+            ``Confirm.SelectOk``; without it ``nowait`` is used
+        :raises pika.exceptions.MethodNotImplemented: if the broker does not
+            support confirms
+        """
+        if not callable(ack_nack_callback):
+            raise ValueError('confirm_delivery requires a callback to '
+                             'receieve Basic.Ack/Basic.Nack notifications')
+        nowait = rpc_callback_arg(callback)
+        self._raise_if_not_open()
+        if not (self.connection.publisher_confirms and
+                self.connection.basic_nack):
+            raise exceptions.MethodNotImplemented(
+                'Confirm.Select not Supported by Server')
+        self._on_confirm_callbacks.append(ack_nack_callback)
+        self._rpc(spec.Confirm.Select(nowait=nowait), None, () if nowait else
+                  (spec.Confirm.SelectOk,), callback)
+
+    exchange_declare = _channel_rpc.exchange_declare
+    exchange_delete = _channel_rpc.exchange_delete
+    exchange_bind = _channel_rpc.exchange_bind
+    exchange_unbind = _channel_rpc.exchange_unbind
+    queue_declare = _channel_rpc.queue_declare
+    queue_bind = _channel_rpc.queue_bind
+    queue_unbind = _channel_rpc.queue_unbind
+    queue_purge = _channel_rpc.queue_purge
+    queue_delete = _channel_rpc.queue_delete
+    basic_qos = _channel_rpc.basic_qos
+    basic_recover = _channel_rpc.basic_recover
+    tx_select = _channel_rpc.tx_select
+    tx_commit = _channel_rpc.tx_commit
+    tx_rollback = _channel_rpc.tx_rollback
+
+    def flow(self,
+             active: bool,
+             callback: Optional[Callable[..., Any]] = None) -> None:
+        """Ask the broker to pause or resume deliveries (``Channel.Flow``).
+
+        :param bool active: True to resume, False to pause
+        :param callable callback: ``callback(active)`` with the broker's
+            answer (a bool)
+        """
+        rpc_callback_arg(callback)
+        self._raise_if_not_open()
+        self._on_flowok_callback = callback
+        self._rpc(spec.Channel.Flow(bool(active)), self._on_flowok,
+                  (spec.Channel.FlowOk,), None)
+
+
+_EMPTY_PROPERTIES = spec.BasicProperties()
+
+
+def _require_string(value: Any, name: str) -> None:
+    if not isinstance(value, str):
+        raise TypeError('%s must be a str or unicode str, but got %r' %
+                        (name, value))
+
+
+def _require_delivery_tag(delivery_tag: Any) -> None:
+    if isinstance(delivery_tag, bool) or not isinstance(delivery_tag, int):
+        raise TypeError('delivery_tag must be an integer, but got %r' %
+                        (delivery_tag,))
+    if not 0 <= delivery_tag <= 0xFFFFFFFFFFFFFFFF:
+        raise ValueError('delivery_tag must be between 0 and 2**64-1, but '
+                         'got %r' % (delivery_tag,))
+
+
+def _arguments(arguments: Any) -> Dict[str, Any]:
+    if arguments is None:
+        return {}
+    if not isinstance(arguments, dict):
+        raise TypeError('arguments must be a dict or None, but got %r' %
+                        (arguments,))
+    return arguments
+
+
+_ASYNC_HANDLERS: Dict[int, Callable[..., Any]] = {
+    spec.Channel.Close.INDEX: Channel._on_close_from_broker,
+    spec.Channel.Flow.INDEX: Channel._on_flow,
+    spec.Basic.Cancel.INDEX: Channel._on_consumer_cancelled_by_broker,
+    spec.Basic.GetEmpty.INDEX: Channel._on_getempty,
+    spec.Basic.Ack.INDEX: Channel._on_delivery_confirmation,
+    spec.Basic.Nack.INDEX: Channel._on_delivery_confirmation,
+}
+
+
+class ContentFrameAssembler:
+    """Assembles a content-bearing method, its header and its body frames.
+
+    ``process(frame)`` returns None until the content is complete, then
+    ``(method_frame, header_frame, body)``.
+    """
+
+    def __init__(self) -> None:
+        """Create an empty assembler."""
+        self._method_frame: Optional[Any] = None
+        self._header_frame: Optional[Any] = None
+        self._seen_so_far = 0
+        self._body_fragments: List[bytes] = []
+
+    def process(self, frame_value: Any) -> Optional[Tuple[Any, Any, bytes]]:
+        """Feed one frame.
+
+        :param pika.frame.Frame frame_value: a Method, Header or Body frame
+        :returns: None, or ``(method_frame, header_frame, body)`` once
+            complete
+        :raises pika.exceptions.UnexpectedFrameError: on a frame out of order
+        :raises pika.exceptions.BodyTooLongError: if the body exceeds its size
+        """
+        if isinstance(frame_value, frame.Method):
+            if self._method_frame is not None:
+                raise exceptions.UnexpectedFrameError(frame_value)
+            self._method_frame = frame_value
+            return None
+        if isinstance(frame_value, frame.Header):
+            if self._method_frame is None or self._header_frame is not None:
+                raise exceptions.UnexpectedFrameError(frame_value)
+            self._header_frame = frame_value
+            if frame_value.body_size == 0:
+                return self._finish()
+            return None
+        if isinstance(frame_value, frame.Body):
+            if self._header_frame is None:
+                raise exceptions.UnexpectedFrameError(frame_value)
+            self._body_fragments.append(frame_value.fragment)
+            self._seen_so_far += len(frame_value.fragment)
+            body_size = self._header_frame.body_size
+            if self._seen_so_far == body_size:
+                return self._finish()
+            if self._seen_so_far > body_size:
+                raise exceptions.BodyTooLongError(self._seen_so_far, body_size)
+            return None
+        raise exceptions.UnexpectedFrameError(frame_value)
+
+    def _finish(self) -> Tuple[Any, Any, bytes]:
+        result = (self._method_frame, self._header_frame,
+                  b''.join(self._body_fragments))
+        self._reset()
+        return result
+
+    def _reset(self) -> None:
+        self._method_frame = None
+        self._header_frame = None
+        self._seen_so_far = 0
+        self._body_fragments = []

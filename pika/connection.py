@@ -1,0 +1,914 @@
+"""The AMQP connection protocol engine (sans-IO).
+
+Theory of operation
+-------------------
+:class:`Connection` turns received bytes into frames, advances the
+connection state machine, hands channel frames to their :class:`Channel`,
+calls user callbacks, and gives outgoing bytes to the I/O adapter. It never
+touches a socket, a thread or a clock itself: subclasses (``BaseConnection``)
+implement the ``_adapter_*`` methods over an event loop and call the
+``_on_stream_*`` / ``_on_data_available`` entry points.
+
+States::
+
+    INIT -(stream up)-> PROTOCOL -(Start)-> START -(Tune)-> TUNE
+         -(OpenOk)-> OPEN -(close())-> CLOSING -(CloseOk)-> CLOSED
+
+Rules:
+
+* Every way out ends in :meth:`_terminate_stream` (remember why, ask the
+  adapter to drop the transport) and then :meth:`_on_stream_terminated`,
+  which reports exactly once: ``on_open_error_callback`` while opening,
+  ``on_close_callback`` once open.
+* State changes happen before user callbacks run, so an exception raised by a
+  callback propagates to the caller (as in pika) without corrupting state;
+  unprocessed frames stay buffered for the next call.
+* Malformed bytes from the peer close the connection with the matching
+  :mod:`pika.exceptions` class; they never hang it.
+"""
+
+import logging
+import platform
+from typing import Any, Callable, Dict, List, Optional
+
+from pika import exceptions, frame, spec
+from pika.channel import Channel, MAX_CHANNELS
+from pika.compat import AbstractBase
+from pika.heartbeat import HeartbeatChecker
+from pika.parameters import (ConnectionParameters, Parameters, SSLOptions,
+                             URLParameters)
+from pika.validators import require_callback
+
+__all__ = [
+    'Connection', 'Parameters', 'ConnectionParameters', 'URLParameters',
+    'SSLOptions', 'PRODUCT'
+]
+
+PRODUCT = 'Pika Python Client Library'
+
+LOGGER = logging.getLogger(__name__)
+
+# pika 1.4.4 announces itself with its release number (no post suffix).
+_CLIENT_VERSION = '1.4.4'
+_CLIENT_INFORMATION = 'See https://pika.rtfd.org'
+
+_PROTOCOL_HEADER_BYTES = frame.ProtocolHeader().marshal()
+
+_STATE_NAMES = {
+    0: 'CLOSED',
+    1: 'INIT',
+    2: 'PROTOCOL',
+    3: 'START',
+    4: 'TUNE',
+    5: 'OPEN',
+    6: 'CLOSING',
+}
+
+
+class Connection(AbstractBase):
+    """The AMQP connection engine; adapters subclass it.
+
+    :param pika.connection.Parameters parameters: connection parameters
+        (default ``ConnectionParameters()``)
+    :param callable on_open_callback: ``on_open_callback(connection)`` once
+        the connection is open
+    :param callable on_open_error_callback: ``(connection, exception)`` when
+        the connection could not be opened; without it the error is raised
+    :param callable on_close_callback: ``(connection, exception)`` when an
+        open connection closed
+    :param bool internal_connection_workflow: True to have the adapter build
+        the transport itself (``_adapter_connect_stream``); False when an
+        external connector supplies it
+    """
+
+    ON_CONNECTION_CLOSED = '_on_connection_closed'
+    ON_CONNECTION_ERROR = '_on_connection_error'
+    ON_CONNECTION_OPEN_OK = '_on_connection_open_ok'
+
+    CONNECTION_CLOSED = 0
+    CONNECTION_INIT = 1
+    CONNECTION_PROTOCOL = 2
+    CONNECTION_START = 3
+    CONNECTION_TUNE = 4
+    CONNECTION_OPEN = 5
+    CONNECTION_CLOSING = 6
+
+    def __init__(self,
+                 parameters: Optional[Parameters] = None,
+                 on_open_callback: Optional[Callable[..., Any]] = None,
+                 on_open_error_callback: Optional[Callable[..., Any]] = None,
+                 on_close_callback: Optional[Callable[..., Any]] = None,
+                 internal_connection_workflow: bool = True) -> None:
+        """Create the engine; see the class docstring for the arguments."""
+        if parameters is not None and not isinstance(parameters, Parameters):
+            raise TypeError(
+                'parameters must be an instance of pika.connection.Parameters'
+                ' or None, but got %r' % (parameters,))
+        if on_open_callback is not None:
+            require_callback(on_open_callback)
+        if on_open_error_callback is not None:
+            require_callback(on_open_error_callback)
+        if on_close_callback is not None:
+            require_callback(on_close_callback)
+
+        self.params = parameters if parameters is not None else (
+            ConnectionParameters())
+
+        self._on_open_callbacks: List[Callable[..., Any]] = []
+        self._on_open_error_callbacks: List[Callable[..., Any]] = [
+            self._default_on_connection_error
+        ]
+        self._on_close_callbacks: List[Callable[..., Any]] = []
+        self._on_blocked_callbacks: List[Callable[..., Any]] = []
+        self._on_unblocked_callbacks: List[Callable[..., Any]] = []
+        self._on_update_secret_callbacks: List[Callable[..., Any]] = []
+
+        self._channels: Dict[int, Channel] = {}
+        self._heartbeat_checker: Optional[HeartbeatChecker] = None
+        self._blocked_conn_timer: Optional[Any] = None
+        self._error: Optional[BaseException] = None
+        self._opened = False
+        self._terminating = False
+        self._close_sent = False
+        self._frame_buffer = b''
+        self._pending_frames: List[Any] = []
+        self._frame_max_in: Optional[int] = None
+
+        self.server_properties: Optional[Dict[str, Any]] = None
+        self.server_capabilities: Dict[str, Any] = {}
+        self.known_hosts: Optional[str] = None
+        self.bytes_sent = 0
+        self.bytes_received = 0
+        self.frames_sent = 0
+        self.frames_received = 0
+        self._body_max_length = self.params.frame_max - 8
+
+        self.connection_state = self.CONNECTION_INIT
+
+        if on_open_callback is not None:
+            self.add_on_open_callback(on_open_callback)
+        if on_open_error_callback is not None:
+            self.add_on_open_error_callback(on_open_error_callback)
+        if on_close_callback is not None:
+            self.add_on_close_callback(on_close_callback)
+
+        if internal_connection_workflow:
+            self._adapter_connect_stream()
+
+    # ------------------------------------------------------------------
+    # Public API
+
+    def add_on_close_callback(self, callback: Callable[..., Any]) -> None:
+        """Add a callback notified when the connection has closed.
+
+        :param callable callback: ``callback(connection, exception)``; the
+            exception is a :class:`pika.exceptions.ConnectionClosed`
+            subclass or another :class:`pika.exceptions.AMQPConnectionError`
+        """
+        require_callback(callback)
+        self._on_close_callbacks.append(callback)
+
+    def add_on_connection_blocked_callback(
+            self, callback: Callable[..., Any]) -> None:
+        """Add a callback for ``Connection.Blocked`` from the broker.
+
+        :param callable callback: ``callback(connection, method_frame)`` where
+            ``method_frame.method`` is ``spec.Connection.Blocked``
+        """
+        require_callback(callback)
+        self._on_blocked_callbacks.append(callback)
+
+    def add_on_connection_unblocked_callback(
+            self, callback: Callable[..., Any]) -> None:
+        """Add a callback for ``Connection.Unblocked`` from the broker.
+
+        :param callable callback: ``callback(connection, method_frame)`` where
+            ``method_frame.method`` is ``spec.Connection.Unblocked``
+        """
+        require_callback(callback)
+        self._on_unblocked_callbacks.append(callback)
+
+    def add_on_open_callback(self, callback: Callable[..., Any]) -> None:
+        """Add a callback notified when the connection has opened.
+
+        :param callable callback: ``callback(connection)``
+        """
+        require_callback(callback)
+        self._on_open_callbacks.append(callback)
+
+    def add_on_open_error_callback(self,
+                                   callback: Callable[..., Any],
+                                   remove_default: bool = True) -> None:
+        """Add a callback notified when the connection could not be opened.
+
+        :param callable callback: ``callback(connection, exception)``
+        :param bool remove_default: remove the default callback, which raises
+            the error
+        """
+        require_callback(callback)
+        if remove_default:
+            try:
+                self._on_open_error_callbacks.remove(
+                    self._default_on_connection_error)
+            except ValueError:
+                pass
+        self._on_open_error_callbacks.append(callback)
+
+    def channel(
+            self,
+            channel_number: Optional[int] = None,
+            on_open_callback: Optional[Callable[..., Any]] = None) -> Channel:
+        """Create and open a new channel.
+
+        :param int channel_number: the channel number to use; allocated when
+            None (or 0)
+        :param callable on_open_callback: ``on_open_callback(channel)`` once
+            the broker confirmed ``Channel.OpenOk``
+        :rtype: pika.channel.Channel
+        :raises pika.exceptions.ConnectionWrongStateError: if not open
+        :raises pika.exceptions.NoFreeChannels: if every number is taken
+        """
+        if not self.is_open:
+            raise exceptions.ConnectionWrongStateError(
+                'Channel allocation requires an open connection: %s' % self)
+        if on_open_callback is not None:
+            require_callback(on_open_callback)
+        if not channel_number:
+            channel_number = self._next_channel_number()
+        elif (isinstance(channel_number, bool) or
+              not isinstance(channel_number, int) or
+              not 0 < channel_number <= MAX_CHANNELS):
+            raise exceptions.InvalidChannelNumber(channel_number)
+        chan = Channel(self, channel_number, on_open_callback)
+        self._channels[channel_number] = chan
+        chan.open()
+        return chan
+
+    def close(self,
+              reply_code: int = 200,
+              reply_text: str = 'Normal shutdown') -> None:
+        """Close the connection: channels first, then ``Connection.Close``.
+
+        Completion is reported through the on-close callbacks with
+        :class:`pika.exceptions.ConnectionClosedByClient`; while opening, the
+        opening is aborted and on-open-error callbacks receive
+        :class:`pika.exceptions.ConnectionOpenAborted`.
+
+        :param int reply_code: the code reported to the broker
+        :param str reply_text: the text reported to the broker
+        :raises pika.exceptions.ConnectionWrongStateError: if already closing
+            or closed
+        """
+        if self.is_closing or self.is_closed:
+            msg = ('Illegal close({!r}, {!r}) request on {} because it '
+                   'was called while connection state={}.'.format(
+                       reply_code, reply_text, self,
+                       self._STATE_NAMES[self.connection_state]))
+            LOGGER.error(msg)
+            raise exceptions.ConnectionWrongStateError(msg)
+        reply_code = int(reply_code)
+        if not isinstance(reply_text, str):
+            raise TypeError('reply_text must be a str, but got %r' %
+                            (reply_text,))
+
+        if self.connection_state != self.CONNECTION_OPEN:
+            prev_state = self.connection_state
+            self._set_connection_state(self.CONNECTION_CLOSING)
+            LOGGER.info('Connection.close() aborting opening in state=%s',
+                        self._STATE_NAMES[prev_state])
+            self._terminate_stream(
+                exceptions.ConnectionOpenAborted(
+                    'Connection.close() called before connection finished '
+                    'opening: prev_state={} ({}): {!r}'.format(
+                        self._STATE_NAMES[prev_state], reply_code, reply_text)))
+            return
+
+        self._set_connection_state(self.CONNECTION_CLOSING)
+        self._error = exceptions.ConnectionClosedByClient(
+            reply_code, reply_text)
+        LOGGER.info('Closing connection (%s): %r', reply_code, reply_text)
+        self._close_channels(reply_code, reply_text)
+        self._send_connection_close_if_ready()
+
+    @property
+    def is_closed(self) -> bool:
+        """True when the connection is closed.
+
+        :rtype: bool
+        """
+        return self.connection_state == self.CONNECTION_CLOSED
+
+    @property
+    def is_closing(self) -> bool:
+        """True while the connection is closing.
+
+        :rtype: bool
+        """
+        return self.connection_state == self.CONNECTION_CLOSING
+
+    @property
+    def is_open(self) -> bool:
+        """True when the connection is open.
+
+        :rtype: bool
+        """
+        return self.connection_state == self.CONNECTION_OPEN
+
+    @property
+    def basic_nack(self) -> bool:
+        """True if the broker supports ``Basic.Nack``.
+
+        :rtype: bool
+        """
+        return self._has_capability('basic.nack')
+
+    @property
+    def consumer_cancel_notify(self) -> bool:
+        """True if the broker notifies consumers of cancellation.
+
+        :rtype: bool
+        """
+        return self._has_capability('consumer_cancel_notify')
+
+    @property
+    def exchange_exchange_bindings(self) -> bool:
+        """True if the broker supports exchange-to-exchange bindings.
+
+        :rtype: bool
+        """
+        return self._has_capability('exchange_exchange_bindings')
+
+    @property
+    def publisher_confirms(self) -> bool:
+        """True if the broker supports publisher confirms.
+
+        :rtype: bool
+        """
+        return self._has_capability('publisher_confirms')
+
+    def update_secret(self,
+                      new_secret: str,
+                      reason: str,
+                      callback: Optional[Callable[..., Any]] = None) -> None:
+        """Send ``Connection.UpdateSecret`` (e.g. a refreshed OAuth token).
+
+        :param str new_secret: the new secret
+        :param str reason: why the secret is updated
+        :param callable callback: ``callback(method_frame)`` on
+            ``Connection.UpdateSecretOk``
+        :raises pika.exceptions.ConnectionWrongStateError: if not open
+        """
+        if not self.is_open:
+            raise exceptions.ConnectionWrongStateError(
+                'Secret update requires an open connection: %s' % self)
+        if not isinstance(new_secret, (str, bytes)):
+            raise TypeError('new_secret must be a str or bytes, but got %s' %
+                            type(new_secret).__name__)
+        if not isinstance(reason, str):
+            raise TypeError('reason must be a str, but got %r' % (reason,))
+        if callback is not None:
+            require_callback(callback)
+            self._on_update_secret_callbacks.append(callback)
+        self._send_method(0, spec.Connection.UpdateSecret(new_secret, reason))
+
+    # ------------------------------------------------------------------
+    # Adapter interface (implemented by BaseConnection)
+
+    def _adapter_connect_stream(self) -> None:
+        """Start connecting the transport (internal workflow)."""
+        raise NotImplementedError
+
+    def _adapter_disconnect_stream(self) -> None:
+        """Abort the transport; the adapter then calls
+        ``_on_stream_terminated(None)`` asynchronously."""
+        raise NotImplementedError
+
+    def _adapter_call_later(self, delay: float, callback: Callable[[],
+                                                                   Any]) -> Any:
+        """Schedule ``callback()`` after ``delay`` seconds.
+
+        :returns: a handle with ``cancel()``
+        """
+        raise NotImplementedError
+
+    def _adapter_remove_timeout(self, timeout_id: Any) -> None:
+        """Cancel a timer created by ``_adapter_call_later``."""
+        raise NotImplementedError
+
+    def _adapter_add_callback_threadsafe(self, callback: Callable[[],
+                                                                  Any]) -> None:
+        """Run ``callback()`` on the connection's loop (any thread)."""
+        raise NotImplementedError
+
+    def _adapter_emit_data(self, data: bytes) -> None:
+        """Queue bytes for the transport."""
+        raise NotImplementedError
+
+    def _adapter_get_write_buffer_size(self) -> int:
+        """Bytes waiting in the transport's write buffer."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------
+    # Entry points the adapter calls
+
+    def _on_stream_connected(self) -> None:
+        """The transport is up: send the protocol header."""
+        self._set_connection_state(self.CONNECTION_PROTOCOL)
+        self._emit_bytes(_PROTOCOL_HEADER_BYTES, 1)
+
+    def _on_data_available(self, data_in: bytes) -> None:
+        """Feed bytes received from the transport.
+
+        :param bytes data_in: received bytes (any chunking)
+        """
+        self.bytes_received += len(data_in)
+        if self._pending_frames:
+            # A callback raised while frames were left from an earlier read.
+            self._frame_buffer += data_in
+            self._run_pending_frames()
+            data_in = b''
+        if self._frame_buffer:
+            data = self._frame_buffer + data_in
+            self._frame_buffer = b''
+        else:
+            data = data_in
+        if not data:
+            return
+        try:
+            frames, offset = frame.decode_frames(data, 0, self._frame_max_in)
+        except exceptions.AMQPError as error:
+            self._on_protocol_error(error)
+            return
+        if offset < len(data):
+            self._frame_buffer = bytes(data[offset:])
+        if not frames:
+            return
+        self.frames_received += len(frames)
+        channels = self._channels
+        index = 0
+        try:
+            for value in frames:
+                index += 1
+                number = getattr(value, 'channel_number', 0)
+                if number:
+                    chan = channels.get(number)
+                    if chan is not None:
+                        chan._handle_frame(value)
+                    else:
+                        self._on_frame_for_unknown_channel(value)
+                else:
+                    self._process_frame(value)
+                if self._terminating:
+                    return
+        except BaseException:
+            if index < len(frames) and not self.is_closed:
+                self._pending_frames = frames[index:]
+            raise
+
+    def _run_pending_frames(self) -> None:
+        while self._pending_frames and not self.is_closed:
+            value = self._pending_frames.pop(0)
+            self._process_frame(value)
+
+    def _on_stream_terminated(self, error: Optional[BaseException]) -> None:
+        """The transport is gone.
+
+        :param Exception error: why, or None when we asked for it
+        """
+        if self.connection_state == self.CONNECTION_CLOSED:
+            LOGGER.debug('_on_stream_terminated(%r) on a closed connection',
+                         error)
+            return
+        if self._error is not None:
+            # We decided why the stream ends; the adapter's view is secondary.
+            if error is not None:
+                LOGGER.debug('Stream terminated with %r after %r', error,
+                             self._error)
+            error = self._error
+        elif error is None:
+            error = exceptions.StreamLostError(
+                'Stream terminated without a reason')
+        LOGGER.info(
+            'AMQP stack terminated, failed to connect, or aborted: '
+            'opened=%r, error-arg=%r', self._opened, error)
+
+        self._stop_timers()
+        prev_state = self.connection_state
+        if not self._opened:
+            error = self._opening_error(prev_state, error)
+
+        self._error = None
+        self._terminating = False
+        self._frame_buffer = b''
+        self._pending_frames = []
+        self._set_connection_state(self.CONNECTION_CLOSED)
+
+        # Channels learn of the end before the connection's callbacks run.
+        for chan in list(self._channels.values()):
+            chan._on_close_meta(error)
+        self._channels.clear()
+
+        if self._opened:
+            for callback in list(self._on_close_callbacks):
+                callback(self, error)
+        else:
+            for callback in list(self._on_open_error_callbacks):
+                callback(self, error)
+
+    # ------------------------------------------------------------------
+    # Frame dispatch
+
+    def _process_frame(self, frame_value: Any) -> None:
+        """Handle one decoded frame.
+
+        :param pika.frame.Frame frame_value: the frame
+        """
+        number = getattr(frame_value, 'channel_number', 0)
+        if number:
+            chan = self._channels.get(number)
+            if chan is None:
+                self._on_frame_for_unknown_channel(frame_value)
+            else:
+                chan._handle_frame(frame_value)
+            return
+        frame_type = frame_value.frame_type
+        if frame_type == spec.FRAME_HEARTBEAT:
+            if self._heartbeat_checker is not None:
+                self._heartbeat_checker.received()
+            return
+        if frame_type == spec.FRAME_METHOD:
+            handler = self._CONNECTION_METHOD_HANDLERS.get(
+                (self.connection_state, frame_value.method.INDEX))
+            if handler is not None:
+                handler(self, frame_value)
+                return
+            if self.connection_state == self.CONNECTION_CLOSING:
+                LOGGER.debug('Ignoring %r while closing', frame_value)
+                return
+        if isinstance(frame_value, frame.ProtocolHeader):
+            self._terminate_stream(
+                exceptions.IncompatibleProtocolError(
+                    'Server sent protocol header AMQP %s-%s-%s' %
+                    (frame_value.major, frame_value.minor,
+                     frame_value.revision)))
+            return
+        self._on_protocol_error(exceptions.UnexpectedFrameError(frame_value))
+
+    def _on_frame_for_unknown_channel(self, frame_value: Any) -> None:
+        LOGGER.critical('Received %s frame for unregistered channel %i on %s',
+                        getattr(frame_value, 'NAME', frame_value),
+                        frame_value.channel_number, self)
+
+    def _on_protocol_error(self, error: BaseException) -> None:
+        """The peer broke the protocol: abort with ``error``."""
+        LOGGER.error('Protocol error from the broker on %s: %r', self, error)
+        if self.is_closed:
+            return
+        self._terminate_stream(error)
+
+    # Connection-level methods, by (state, method INDEX)
+    def _on_connection_start(self, method_frame: Any) -> None:
+        """Answer ``Connection.Start`` with ``StartOk``.
+
+        :param pika.frame.Method method_frame: the Start frame
+        """
+        self._set_connection_state(self.CONNECTION_START)
+        start = method_frame.method
+        self.server_properties = start.server_properties or {}
+        self.server_capabilities = self.server_properties.get(
+            'capabilities', {}) or {}
+        if (start.version_major, start.version_minor) != (0, 9):
+            self._terminate_stream(
+                exceptions.ProtocolVersionMismatch(frame.ProtocolHeader(),
+                                                   method_frame))
+            return
+        credentials = self.params.credentials
+        mechanism, response = credentials.response_for(start)
+        if not mechanism:
+            self._terminate_stream(
+                exceptions.AuthenticationError(
+                    getattr(credentials, 'TYPE',
+                            type(credentials).__name__)))
+            return
+        self._send_method(
+            0,
+            spec.Connection.StartOk(self._client_properties(), mechanism,
+                                    response, self.params.locale))
+        credentials.erase_credentials()
+
+    def _on_connection_tune(self, method_frame: Any) -> None:
+        """Negotiate limits, answer ``TuneOk`` then ``Open``.
+
+        :param pika.frame.Method method_frame: the Tune frame
+        """
+        self._set_connection_state(self.CONNECTION_TUNE)
+        tune = method_frame.method
+        params = self.params
+        channel_max = self._negotiate_integer_value(params.channel_max,
+                                                    tune.channel_max)
+        frame_max = self._negotiate_integer_value(params.frame_max,
+                                                  tune.frame_max)
+        heartbeat = self._tune_heartbeat_timeout(params.heartbeat,
+                                                 tune.heartbeat)
+        params.channel_max = channel_max
+        params.frame_max = frame_max
+        params.heartbeat = heartbeat
+        self._body_max_length = frame_max - 8
+        self._frame_max_in = frame_max
+        self._send_method(
+            0, spec.Connection.TuneOk(channel_max, frame_max, heartbeat))
+        if heartbeat:
+            self._heartbeat_checker = HeartbeatChecker(self, heartbeat)
+        self._send_method(
+            0,
+            spec.Connection.Open(params.virtual_host,
+                                 capabilities='',
+                                 insist=True))
+
+    def _on_connection_open_ok(self, method_frame: Any) -> None:
+        self.known_hosts = method_frame.method.known_hosts
+        self._opened = True
+        self._set_connection_state(self.CONNECTION_OPEN)
+        LOGGER.info('Connection opened: %s', self)
+        for callback in list(self._on_open_callbacks):
+            callback(self)
+
+    def _on_connection_close_from_broker(self, method_frame: Any) -> None:
+        method = method_frame.method
+        LOGGER.warning('Connection closed by broker (%s): %r',
+                       method.reply_code, method.reply_text)
+        self._send_method(0, spec.Connection.CloseOk())
+        self._terminate_stream(
+            exceptions.ConnectionClosedByBroker(method.reply_code,
+                                                method.reply_text))
+
+    def _on_connection_close_ok(self, method_frame: Any) -> None:
+        LOGGER.debug('Connection.CloseOk received: %r', method_frame)
+        self._terminate_stream(None)
+
+    def _on_connection_blocked(self, connection: Any,
+                               method_frame: Any) -> None:
+        """Handle ``Connection.Blocked``: start the blocked timeout and call
+        the blocked callbacks.
+
+        :param connection: this connection (pika's signature)
+        :param pika.frame.Method method_frame: the Blocked frame
+        """
+        LOGGER.warning('Received %r from broker', method_frame)
+        timeout = self.params.blocked_connection_timeout
+        if timeout is not None and self._blocked_conn_timer is None:
+            self._blocked_conn_timer = self._adapter_call_later(
+                timeout, self._on_blocked_connection_timeout)
+        for callback in list(self._on_blocked_callbacks):
+            callback(self, method_frame)
+
+    def _on_connection_unblocked(self, connection: Any,
+                                 method_frame: Any) -> None:
+        """Handle ``Connection.Unblocked``.
+
+        :param connection: this connection (pika's signature)
+        :param pika.frame.Method method_frame: the Unblocked frame
+        """
+        LOGGER.info('Received %r from broker', method_frame)
+        if self._blocked_conn_timer is not None:
+            self._adapter_remove_timeout(self._blocked_conn_timer)
+            self._blocked_conn_timer = None
+        for callback in list(self._on_unblocked_callbacks):
+            callback(self, method_frame)
+
+    def _on_blocked_connection_timeout(self) -> None:
+        self._blocked_conn_timer = None
+        LOGGER.error('Blocked connection timeout expired')
+        self._terminate_stream(
+            exceptions.ConnectionBlockedTimeout(
+                'Blocked connection timeout expired.'))
+
+    def _on_update_secret_ok(self, method_frame: Any) -> None:
+        if self._on_update_secret_callbacks:
+            callback = self._on_update_secret_callbacks.pop(0)
+            callback(method_frame)
+
+    def _dispatch_blocked(self, method_frame: Any) -> None:
+        self._on_connection_blocked(self, method_frame)
+
+    def _dispatch_unblocked(self, method_frame: Any) -> None:
+        self._on_connection_unblocked(self, method_frame)
+
+    # ------------------------------------------------------------------
+    # Sending
+
+    def _emit_bytes(self, data: bytes, frame_count: int) -> None:
+        self.bytes_sent += len(data)
+        self.frames_sent += frame_count
+        self._adapter_emit_data(data)
+
+    def _send_frame(self, frame_value: Any) -> None:
+        """Marshal and send one frame.
+
+        :param pika.frame.Frame frame_value: the frame
+        """
+        if self.is_closed:
+            raise exceptions.ConnectionWrongStateError(
+                'Attempted to send a frame on closed connection.')
+        self._emit_bytes(frame_value.marshal(), 1)
+
+    def _send_method(self, channel_number: int, method: Any) -> None:
+        """Send a method frame.
+
+        :param int channel_number: channel number
+        :param pika.amqp_object.Method method: the method
+        """
+        self._send_frame(frame.Method(channel_number, method))
+
+    def _send_message(self, channel_number: int, method: Any, properties: Any,
+                      body: bytes) -> None:
+        """Send a content-bearing method in one transport write.
+
+        :param int channel_number: channel number
+        :param pika.amqp_object.Method method: e.g. ``Basic.Publish``
+        :param pika.spec.BasicProperties properties: message properties
+        :param bytes body: message body
+        """
+        if self.is_closed:
+            raise exceptions.ConnectionWrongStateError(
+                'Attempted to send a frame on closed connection.')
+        data = frame.marshal_content(channel_number, method, properties, body,
+                                     self.params.frame_max)
+        body_frames = -(-len(body) // self._body_max_length)
+        self._emit_bytes(data, 2 + body_frames)
+
+    # ------------------------------------------------------------------
+    # Closing
+
+    def _close_channels(self, reply_code: int, reply_text: str) -> None:
+        for chan in list(self._channels.values()):
+            if chan.is_open or chan.is_opening:
+                chan.close(reply_code, reply_text)
+
+    def _on_channel_cleanup(self, chan: Channel) -> None:
+        """Called by a channel once it is closed for good.
+
+        :param pika.channel.Channel chan: the channel
+        """
+        if self._channels.get(chan.channel_number) is chan:
+            del self._channels[chan.channel_number]
+        if self.is_closing:
+            self._send_connection_close_if_ready()
+
+    def _send_connection_close_if_ready(self) -> None:
+        if not self.is_closing or self._channels:
+            return
+        error = self._error
+        if isinstance(error, exceptions.ConnectionClosedByClient):
+            if self._close_sent:
+                return
+            self._close_sent = True
+            self._send_method(
+                0,
+                spec.Connection.Close(error.reply_code, error.reply_text, 0, 0))
+
+    def _terminate_stream(self, error: Optional[BaseException]) -> None:
+        """Drop the transport; ``error`` becomes the reported reason.
+
+        :param Exception error: the reason, or None to keep the current one
+        """
+        if error is not None and (self._error is None or isinstance(
+                self._error, exceptions.ConnectionClosedByClient)):
+            self._error = error
+        if self._error is None:
+            self._error = exceptions.StreamLostError(
+                'Stream terminated without a reason')
+        self._stop_timers()
+        if self.connection_state == self.CONNECTION_CLOSED:
+            return
+        if self._terminating:
+            return
+        self._terminating = True
+        if self.connection_state == self.CONNECTION_OPEN:
+            self._set_connection_state(self.CONNECTION_CLOSING)
+        self._adapter_disconnect_stream()
+
+    def _stop_timers(self) -> None:
+        if self._heartbeat_checker is not None:
+            self._heartbeat_checker.stop()
+            self._heartbeat_checker = None
+        if self._blocked_conn_timer is not None:
+            self._adapter_remove_timeout(self._blocked_conn_timer)
+            self._blocked_conn_timer = None
+
+    def _opening_error(self, prev_state: int,
+                       error: BaseException) -> BaseException:
+        """Translate a failure while opening into pika's exception."""
+        if not isinstance(
+                error,
+            (exceptions.StreamLostError, exceptions.ConnectionClosedByBroker)):
+            return error
+        if prev_state == self.CONNECTION_PROTOCOL:
+            return exceptions.IncompatibleProtocolError(repr(error))
+        if prev_state == self.CONNECTION_START:
+            return exceptions.ProbableAuthenticationError(repr(error))
+        if prev_state == self.CONNECTION_TUNE:
+            return exceptions.ProbableAccessDeniedError(repr(error))
+        return error
+
+    def _default_on_connection_error(self, _connection: Any,
+                                     error: BaseException) -> None:
+        """Raise the error when the user gave no on_open_error_callback."""
+        LOGGER.error('Connection setup failed due to %r', error)
+        raise error
+
+    # ------------------------------------------------------------------
+    # Helpers
+
+    _STATE_NAMES = _STATE_NAMES
+    _CONNECTION_METHOD_HANDLERS: Dict[Any, Callable[..., Any]] = {}
+
+    def _set_connection_state(self, state: int) -> None:
+        self.connection_state = state
+
+    def _has_capability(self, name: str) -> bool:
+        return bool(self.server_capabilities.get(name, False))
+
+    def _client_properties(self) -> Dict[str, Any]:
+        properties: Dict[str, Any] = {
+            'product': PRODUCT,
+            'platform': 'Python %s' % platform.python_version(),
+            'capabilities': {
+                'authentication_failure_close': True,
+                'basic.nack': True,
+                'connection.blocked': True,
+                'consumer_cancel_notify': True,
+                'exchange_exchange_bindings': True,
+                'publisher_confirms': True,
+            },
+            'information': _CLIENT_INFORMATION,
+            'version': _CLIENT_VERSION,
+        }
+        if self.params.client_properties:
+            properties.update(self.params.client_properties)
+        return properties
+
+    @staticmethod
+    def _negotiate_integer_value(client_value: int, server_value: int) -> int:
+        """The smaller non-zero of the two (0 means unlimited)."""
+        if client_value == 0 or server_value == 0:
+            return client_value or server_value
+        return min(client_value, server_value)
+
+    def _tune_heartbeat_timeout(self, client_value: Any,
+                                server_value: int) -> int:
+        """Decide the heartbeat timeout to propose in ``TuneOk``."""
+        if callable(client_value):
+            value = client_value(self, server_value)
+            if value is None or isinstance(value,
+                                           bool) or not isinstance(value, int):
+                raise TypeError('heartbeat callable must return an int, but '
+                                'returned %r' % (value,))
+            if value < 0:
+                raise ValueError('heartbeat callable must return a '
+                                 'non-negative int, but returned %r' % value)
+            return value
+        if client_value is None:
+            return server_value
+        return client_value
+
+    def _next_channel_number(self) -> int:
+        limit = self.params.channel_max or MAX_CHANNELS
+        if len(self._channels) >= limit:
+            raise exceptions.NoFreeChannels()
+        for number in range(1, limit + 1):
+            if number not in self._channels:
+                return number
+        raise exceptions.NoFreeChannels()
+
+
+_M = spec.Connection
+Connection._CONNECTION_METHOD_HANDLERS = {
+    (Connection.CONNECTION_PROTOCOL, _M.Start.INDEX):
+        Connection._on_connection_start,
+    (Connection.CONNECTION_START, _M.Tune.INDEX):
+        Connection._on_connection_tune,
+    (Connection.CONNECTION_START, _M.Close.INDEX):
+        Connection._on_connection_close_from_broker,
+    (Connection.CONNECTION_TUNE, _M.OpenOk.INDEX):
+        Connection._on_connection_open_ok,
+    (Connection.CONNECTION_TUNE, _M.Close.INDEX):
+        Connection._on_connection_close_from_broker,
+    (Connection.CONNECTION_OPEN, _M.Close.INDEX):
+        Connection._on_connection_close_from_broker,
+    (Connection.CONNECTION_OPEN, _M.Blocked.INDEX):
+        Connection._dispatch_blocked,
+    (Connection.CONNECTION_OPEN, _M.Unblocked.INDEX):
+        Connection._dispatch_unblocked,
+    (Connection.CONNECTION_OPEN, _M.UpdateSecretOk.INDEX):
+        Connection._on_update_secret_ok,
+    (Connection.CONNECTION_CLOSING, _M.Close.INDEX):
+        Connection._on_connection_close_from_broker,
+    (Connection.CONNECTION_CLOSING, _M.CloseOk.INDEX):
+        Connection._on_connection_close_ok,
+    (Connection.CONNECTION_CLOSING, _M.Blocked.INDEX):
+        Connection._dispatch_blocked,
+    (Connection.CONNECTION_CLOSING, _M.Unblocked.INDEX):
+        Connection._dispatch_unblocked,
+}
+del _M
