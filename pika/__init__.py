@@ -1,3 +1,31 @@
-"""pika: a pure-Python AMQP 0-9-1 client library, drop-in compatible with pika 1.4."""
+"""pika: a pure-Python AMQP 0-9-1 client library, drop-in compatible with pika 1.4.
+
+The names below are re-exported for convenience, as pika 1.4 does.
+"""
+
+import logging
+
+from pika.connection import ConnectionParameters, SSLOptions, URLParameters
+from pika.credentials import PlainCredentials
+from pika.delivery_mode import DeliveryMode
+from pika.spec import BasicProperties
+
+from pika.adapters import BaseConnection, SelectConnection
+from pika.adapters.utils.connection_workflow import AMQPConnectionWorkflow
 
 __version__ = '1.4.4.post1'
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+__all__ = [
+    'AMQPConnectionWorkflow',
+    'BaseConnection',
+    'BasicProperties',
+    'ConnectionParameters',
+    'DeliveryMode',
+    'PlainCredentials',
+    'SSLOptions',
+    'SelectConnection',
+    'URLParameters',
+    '__version__',
+]
