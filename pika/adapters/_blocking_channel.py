@@ -1,0 +1,949 @@
+"""BlockingChannel: the synchronous face of a :class:`pika.channel.Channel`.
+
+See :mod:`pika.adapters.blocking_connection` for the theory of operation.
+Every RPC sends the request through the asynchronous channel (``_impl``),
+then pumps the connection until the reply arrives or the channel closes, in
+which case the broker's reason (:class:`pika.exceptions.ChannelClosedByBroker`)
+is raised from the waiting call. Deliveries, returned messages and broker
+cancellations are queued in ``_pending_events`` and dispatched, in arrival
+order, by the connection's ``process_data_events``.
+"""
+
+import collections
+import logging
+import time
+from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Tuple
+
+from pika import exceptions, spec, validators
+from pika.adapters._blocking_events import (ReturnedMessage, _CallbackResult,
+                                            _ConsumerCancellationEvt,
+                                            _ConsumerDeliveryEvt, _ConsumerInfo,
+                                            _QueueConsumerGeneratorInfo,
+                                            _ReturnedMessageEvt)
+from pika.exchange_type import ExchangeType
+
+LOGGER = logging.getLogger('pika.adapters.blocking_connection')
+
+_NO_MESSAGE = (None, None, None)
+
+_monotonic = time.monotonic
+
+
+def _check_timeout(value: Any, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError('%s must be a number or None, but got %r' %
+                        (name, value))
+    if value < 0:
+        raise ValueError('%s must be non-negative, but got %r' % (name, value))
+
+
+class BlockingChannel:
+    """A synchronous AMQP channel; made by
+    :meth:`BlockingConnection.channel`, not directly.
+
+    RPC methods return the broker's reply (a :class:`pika.frame.Method`)
+    once it has arrived. When the broker closes the channel because of a
+    call, that call raises :class:`pika.exceptions.ChannelClosedByBroker`;
+    later calls raise :class:`pika.exceptions.ChannelWrongStateError`.
+
+    :param channel_impl: the asynchronous :class:`pika.channel.Channel`
+    :param connection: the owning :class:`BlockingConnection`
+    """
+
+    __module__ = 'pika.adapters.blocking_connection'
+
+    def __init__(self, channel_impl: Any, connection: Any) -> None:
+        self._impl = channel_impl
+        self._connection = connection
+        # consumer_tag -> _ConsumerInfo, for basic_consume and consume()
+        self._consumer_infos: Dict[str, _ConsumerInfo] = {}
+        self._queue_consumer_generator: Optional[
+            _QueueConsumerGeneratorInfo] = None
+        self._delivery_confirmation = False
+        # Basic.Ack/Nack for the message being published in confirm mode
+        self._message_confirmation_result = _CallbackResult()
+        # Basic.Return received while publishing in confirm mode
+        self._puback_return: Optional[ReturnedMessage] = None
+        # _ConsumerDeliveryEvt, _ReturnedMessageEvt, _ConsumerCancellationEvt
+        self._pending_events: Deque[Any] = collections.deque()
+        self._return_callbacks: List[Callable[..., Any]] = []
+        self._cancel_callbacks: List[Callable[..., Any]] = []
+        self._basic_getempty_result = _CallbackResult()
+        # The reason the channel closed, once it has
+        self._closing_reason: Optional[BaseException] = None
+        self._request_dispatch = connection._channels_pending_dispatch.add
+
+        channel_impl.add_on_close_callback(self._on_channel_closed)
+        channel_impl.add_on_cancel_callback(
+            self._on_consumer_cancelled_by_broker)
+        channel_impl.add_on_return_callback(self._on_message_returned)
+        channel_impl.add_callback(self._basic_getempty_result.set_value_once,
+                                  replies=[spec.Basic.GetEmpty],
+                                  one_shot=False)
+
+    def __repr__(self) -> str:
+        return '<%s impl=%r>' % (type(self).__name__, self._impl)
+
+    def __enter__(self) -> 'BlockingChannel':
+        return self
+
+    def __exit__(self, exc_type: Any, value: Any, traceback: Any) -> None:
+        if self.is_open:
+            self.close()
+
+    # -- plumbing -------------------------------------------------------------
+
+    def _is_closed_result(self) -> bool:
+        return self._closing_reason is not None
+
+    def _raise_if_closed(self) -> None:
+        if self._closing_reason is not None or self._impl.is_closed:
+            raise exceptions.ChannelWrongStateError('Channel is closed.')
+
+    def _raise_if_closed_by_broker(self) -> None:
+        reason = self._closing_reason
+        if reason is not None and not isinstance(
+                reason, exceptions.ChannelClosedByClient):
+            raise reason
+
+    def _flush_output(self, *waiters: Callable[[], Any]) -> None:
+        """Pump the connection until a waiter is satisfied (with no waiters:
+        until the output is written) or this channel closes; raise the
+        channel's close reason if the broker closed it.
+        """
+        self._raise_if_closed()
+        self._connection._flush_output(self._is_closed_result, *waiters)
+        self._raise_if_closed_by_broker()
+
+    def _rpc(self, impl_method: Callable[..., Any], **kwargs: Any) -> Any:
+        """Call an asynchronous RPC method and return the reply frame."""
+        self._raise_if_closed()
+        result = _CallbackResult()
+        impl_method(callback=result.set_value_once, **kwargs)
+        self._flush_output(result.is_ready)
+        assert result.value is not None
+        return result.value[0]
+
+    def _process_data_events(self, time_limit: Optional[float], *waiters:
+                             Callable[[], Any]) -> None:
+        self._connection._process_data_events(time_limit,
+                                              self._is_closed_result, *waiters)
+        self._raise_if_closed_by_broker()
+
+    def _on_channel_closed(self, _channel: Any, reason: Any) -> None:
+        LOGGER.debug('Channel %s closed: %r', self.channel_number, reason)
+        if not isinstance(reason, BaseException):
+            reason = exceptions.ChannelClosed(0, repr(reason))
+        self._closing_reason = reason
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        """Forget consumers and undelivered events once closed."""
+        self._pending_events.clear()
+        self._consumer_infos.clear()
+        self._queue_consumer_generator = None
+        self._connection._on_channel_closed(self)
+
+    def _add_pending_event(self, evt: Any) -> None:
+        self._pending_events.append(evt)
+        self._request_dispatch(self)
+
+    def _on_consumer_message_delivery(self, _channel: Any, method: Any,
+                                      properties: Any, body: Any) -> None:
+        # Hot path: queue the delivery for dispatch.
+        self._pending_events.append(
+            _ConsumerDeliveryEvt(method, properties, body))
+        self._request_dispatch(self)
+
+    def _on_consumer_generator_delivery(self, _channel: Any, method: Any,
+                                        properties: Any, body: Any) -> None:
+        generator = self._queue_consumer_generator
+        if generator is not None:
+            generator.pending_events.append(
+                _ConsumerDeliveryEvt(method, properties, body))
+        else:
+            LOGGER.debug('Delivery for an inactive consumer generator: %r',
+                         method)
+
+    def _on_consumer_cancelled_by_broker(self, method_frame: Any) -> None:
+        consumer_tag = method_frame.method.consumer_tag
+        info = self._consumer_infos.get(consumer_tag)
+        if info is None or info.tearing_down:
+            return
+        info.state = _ConsumerInfo.CANCELLED_BY_BROKER
+        evt = _ConsumerCancellationEvt(method_frame)
+        if info.alternate_event_sink is not None:
+            info.alternate_event_sink(evt)
+        else:
+            self._add_pending_event(evt)
+
+    def _on_message_returned(self, _channel: Any, method: Any, properties: Any,
+                             body: Any) -> None:
+        if self._delivery_confirmation:
+            self._puback_return = ReturnedMessage(method, properties, body)
+        for callback in self._return_callbacks:
+            self._add_pending_event(
+                _ReturnedMessageEvt(callback, self, method, properties, body))
+
+    def _dispatch_events(self) -> None:
+        """Run the callbacks of the events pending now, in order."""
+        pending = self._pending_events
+        try:
+            for _ in range(len(pending)):
+                if not pending:
+                    break
+                evt = pending.popleft()
+                evt_type = type(evt)
+                if evt_type is _ConsumerDeliveryEvt:
+                    info = self._consumer_infos.get(evt.method.consumer_tag)
+                    if info is None or info.on_message_callback is None:
+                        LOGGER.debug(
+                            'Dropping delivery for cancelled '
+                            'consumer: %r', evt.method)
+                        continue
+                    info.on_message_callback(self, evt.method, evt.properties,
+                                             evt.body)
+                elif evt_type is _ConsumerCancellationEvt:
+                    self._consumer_infos.pop(
+                        evt.method_frame.method.consumer_tag, None)
+                    for callback in list(self._cancel_callbacks):
+                        callback(evt.method_frame)
+                else:
+                    evt.dispatch()
+        finally:
+            if pending:
+                self._request_dispatch(self)
+
+    def _remove_pending_for(self, source: Deque[Any],
+                            consumer_tag: str) -> List[_ConsumerDeliveryEvt]:
+        """Take the events of ``consumer_tag`` out of ``source``; return its
+        deliveries.
+        """
+        kept: Deque[Any] = collections.deque()
+        removed = []
+        for evt in source:
+            evt_type = type(evt)
+            if evt_type is _ConsumerDeliveryEvt:
+                if evt.method.consumer_tag == consumer_tag:
+                    removed.append(evt)
+                    continue
+            elif evt_type is _ConsumerCancellationEvt:
+                if evt.method_frame.method.consumer_tag == consumer_tag:
+                    continue
+            kept.append(evt)
+        if len(kept) != len(source):
+            source.clear()
+            source.extend(kept)
+        return removed
+
+    # -- properties ---------------------------------------------------------
+
+    @property
+    def channel_number(self) -> int:
+        """The channel number."""
+        return self._impl.channel_number
+
+    @property
+    def connection(self) -> Any:
+        """The :class:`BlockingConnection` this channel belongs to."""
+        return self._connection
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the channel is closed."""
+        return self._impl.is_closed
+
+    @property
+    def is_open(self) -> bool:
+        """True while the channel is open."""
+        return self._impl.is_open
+
+    @property
+    def consumer_tags(self) -> List[str]:
+        """Tags of this channel's active consumers (including the one behind
+        :meth:`consume`).
+        """
+        return list(self._consumer_infos)
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def close(self,
+              reply_code: int = 0,
+              reply_text: str = 'Normal shutdown') -> None:
+        """Close the channel and wait until the broker confirms. Pending
+        deliveries are dropped; unacknowledged messages are requeued by the
+        broker.
+
+        :param int reply_code: the code reported to the broker
+        :param str reply_text: the text reported to the broker
+        :raises pika.exceptions.ChannelWrongStateError: if already closed
+        """
+        self._raise_if_closed()
+        LOGGER.debug('Channel.close(%s, %s)', reply_code, reply_text)
+        self._impl.close(reply_code=reply_code, reply_text=reply_text)
+        self._connection._flush_output(self._is_closed_result)
+
+    def flow(self, active: bool) -> bool:
+        """Ask the broker to pause (False) or resume (True) deliveries.
+
+        :param bool active: True to resume, False to pause
+        :returns: the flow state the broker reports
+        :rtype: bool
+        """
+        frame = self._rpc(self._impl.flow, active=active)
+        return frame.method.active
+
+    def add_on_cancel_callback(self, callback: Callable[[Any], Any]) -> None:
+        """Call ``callback(method_frame)`` when the broker cancels one of this
+        channel's ``basic_consume`` consumers (e.g. its queue was deleted).
+        Dispatched in order with deliveries.
+
+        :param callable callback: receives the :class:`pika.frame.Method`
+            carrying :class:`pika.spec.Basic.Cancel`
+        """
+        validators.require_callback(callback)
+        self._cancel_callbacks.append(callback)
+
+    def add_on_return_callback(self, callback: Callable[..., Any]) -> None:
+        """Call ``callback(channel, method, properties, body)`` for messages
+        the broker returns (``mandatory`` publishes it could not route).
+        Dispatched in order with deliveries.
+
+        :param callable callback: receives this channel, the
+            :class:`pika.spec.Basic.Return` method, the
+            :class:`pika.spec.BasicProperties` and the body
+        """
+        validators.require_callback(callback)
+        self._return_callbacks.append(callback)
+
+    # -- consuming ------------------------------------------------------------
+
+    def basic_consume(self,
+                      queue: str,
+                      on_message_callback: Callable[..., Any],
+                      auto_ack: bool = False,
+                      exclusive: bool = False,
+                      consumer_tag: Optional[str] = None,
+                      arguments: Optional[Dict[str, Any]] = None) -> str:
+        """Start a consumer and wait for ``Basic.ConsumeOk``. Its messages
+        are passed to ``on_message_callback(channel, method, properties,
+        body)`` from :meth:`start_consuming` or
+        :meth:`BlockingConnection.process_data_events`.
+
+        :param str queue: the queue to consume from
+        :param callable on_message_callback: receives this channel, the
+            :class:`pika.spec.Basic.Deliver` method, the
+            :class:`pika.spec.BasicProperties` and the body
+        :param bool auto_ack: True if the broker should not wait for acks
+        :param bool exclusive: True to be the queue's only consumer
+        :param str consumer_tag: a tag to use; None lets pika make one
+        :param dict arguments: custom arguments for ``Basic.Consume``
+        :returns: the consumer tag
+        :rtype: str
+        :raises pika.exceptions.DuplicateConsumerTag: if the tag is in use
+        """
+        validators.require_string(queue, 'queue')
+        validators.require_callback(on_message_callback, 'on_message_callback')
+        return self._basic_consume_impl(queue=queue,
+                                        auto_ack=auto_ack,
+                                        exclusive=exclusive,
+                                        consumer_tag=consumer_tag,
+                                        arguments=arguments,
+                                        on_message_callback=on_message_callback)
+
+    def _basic_consume_impl(
+            self,
+            queue: str,
+            auto_ack: bool,
+            exclusive: bool,
+            consumer_tag: Optional[str],
+            arguments: Optional[Dict[str, Any]] = None,
+            on_message_callback: Optional[Callable[..., Any]] = None,
+            alternate_event_sink: Optional[Callable[[Any],
+                                                    None]] = None) -> str:
+        self._raise_if_closed()
+        if consumer_tag and consumer_tag in self._consumer_infos:
+            raise exceptions.DuplicateConsumerTag(consumer_tag)
+        if alternate_event_sink is None:
+            impl_callback = self._on_consumer_message_delivery
+        else:
+            impl_callback = self._on_consumer_generator_delivery
+        ok_result = _CallbackResult()
+        consumer_tag = self._impl.basic_consume(
+            queue=queue,
+            on_message_callback=impl_callback,
+            auto_ack=auto_ack,
+            exclusive=exclusive,
+            consumer_tag=consumer_tag,
+            arguments=arguments,
+            callback=ok_result.signal_once)
+        assert consumer_tag is not None
+        info = _ConsumerInfo(consumer_tag,
+                             auto_ack=auto_ack,
+                             on_message_callback=on_message_callback,
+                             alternate_event_sink=alternate_event_sink)
+        self._consumer_infos[consumer_tag] = info
+        try:
+            self._flush_output(ok_result.is_ready)
+        except Exception:
+            self._consumer_infos.pop(consumer_tag, None)
+            raise
+        if info.setting_up:
+            info.state = _ConsumerInfo.ACTIVE
+        return consumer_tag
+
+    def basic_cancel(self, consumer_tag: str) -> List[Tuple[Any, Any, Any]]:
+        """Cancel a consumer and wait for ``Basic.CancelOk``.
+
+        Messages that arrived for it but were not dispatched yet are not
+        passed to its callback: for a manual-ack consumer they are rejected
+        with requeue; for an ``auto_ack`` consumer they are returned.
+
+        :param str consumer_tag: the consumer's tag
+        :returns: for an ``auto_ack`` consumer, the undispatched messages as
+            ``(method, properties, body)`` tuples; else an empty list
+        :rtype: list
+        """
+        validators.require_string(consumer_tag, 'consumer_tag')
+        info = self._consumer_infos.get(consumer_tag)
+        if info is None:
+            LOGGER.warning(
+                'User is attempting to cancel an unknown consumer=%s;'
+                ' already cancelled by user or broker?', consumer_tag)
+            return []
+        generator = self._queue_consumer_generator
+        is_generator = (generator is not None and
+                        generator.consumer_tag == consumer_tag)
+        try:
+            if info.active or info.setting_up:
+                info.state = _ConsumerInfo.TEARING_DOWN
+                if self._impl.is_open:
+                    cancel_ok = _CallbackResult()
+                    self._impl.basic_cancel(consumer_tag=consumer_tag,
+                                            callback=cancel_ok.signal_once)
+                    self._flush_output(cancel_ok.is_ready)
+            if is_generator:
+                assert generator is not None
+                source = generator.pending_events
+            else:
+                source = self._pending_events
+            undelivered = self._remove_pending_for(source, consumer_tag)
+            if info.auto_ack:
+                return [(evt.method, evt.properties, evt.body)
+                        for evt in undelivered]
+            if undelivered and self._impl.is_open:
+                for evt in undelivered:
+                    self._impl.basic_reject(evt.method.delivery_tag,
+                                            requeue=True)
+                self._connection._flush_published()
+            return []
+        finally:
+            self._consumer_infos.pop(consumer_tag, None)
+            if is_generator:
+                self._queue_consumer_generator = None
+
+    def _cancel_all_consumers(self) -> None:
+        for consumer_tag in list(self._consumer_infos):
+            self.basic_cancel(consumer_tag)
+
+    def start_consuming(self) -> None:
+        """Do I/O and dispatch callbacks until every consumer of this channel
+        is cancelled (by :meth:`stop_consuming`, :meth:`basic_cancel` or the
+        broker).
+
+        :raises pika.exceptions.ReentrancyError: if called from a callback
+            that this connection dispatched
+        :raises pika.exceptions.ChannelClosedByBroker: if the broker closes
+            the channel meanwhile
+        """
+        if self._connection._event_dispatch_suspend_depth > 0:
+            raise exceptions.ReentrancyError(
+                'start_consuming may not be called from the scope of '
+                'another BlockingConnection or BlockingChannel callback')
+        self._raise_if_closed()
+        while self._consumer_infos:
+            self._process_data_events(None)
+
+    def stop_consuming(self, consumer_tag: Optional[str] = None) -> None:
+        """Cancel one consumer, or all of them; makes
+        :meth:`start_consuming` return. May be called from a consumer
+        callback, or from another thread through
+        :meth:`BlockingConnection.add_callback_threadsafe`.
+
+        :param str consumer_tag: the consumer to cancel; None for all
+        """
+        if consumer_tag:
+            self.basic_cancel(consumer_tag)
+        else:
+            self._cancel_all_consumers()
+
+    def consume(
+            self,
+            queue: str,
+            auto_ack: bool = False,
+            exclusive: bool = False,
+            arguments: Optional[Dict[str, Any]] = None,
+            inactivity_timeout: Optional[float] = None,
+            consumer_tag: Optional[str] = None
+    ) -> Iterator[Tuple[Any, Any, Any]]:
+        """Consume ``queue`` as a generator of ``(method, properties, body)``.
+
+        One such consumer per channel; calling again with the same
+        ``(queue, auto_ack, exclusive)`` resumes it. While it waits, timers
+        and other callbacks are dispatched. It ends when the broker cancels
+        the consumer; :meth:`cancel` stops it.
+
+        :param str queue: the queue to consume from
+        :param bool auto_ack: True if the broker should not wait for acks
+        :param bool exclusive: True to be the queue's only consumer
+        :param dict arguments: custom arguments for ``Basic.Consume``
+        :param float inactivity_timeout: if a number, yield
+            ``(None, None, None)`` after this many seconds without messages
+        :param str consumer_tag: a tag to use; None lets pika make one
+        :raises ValueError: if a generator with other parameters is active
+        """
+        validators.require_string(queue, 'queue')
+        if inactivity_timeout is not None:
+            _check_timeout(inactivity_timeout, 'inactivity_timeout')
+        params = (queue, auto_ack, exclusive)
+        generator = self._queue_consumer_generator
+        if generator is not None:
+            if params != generator.params:
+                raise ValueError(
+                    'Consume with different params not allowed on existing '
+                    'queue consumer generator; previous params: %r; new '
+                    'params: %r' % (generator.params, params))
+        else:
+            generator = _QueueConsumerGeneratorInfo(params)
+            self._queue_consumer_generator = generator
+            try:
+                generator.consumer_tag = self._basic_consume_impl(
+                    queue=queue,
+                    auto_ack=auto_ack,
+                    exclusive=exclusive,
+                    consumer_tag=consumer_tag,
+                    arguments=arguments,
+                    alternate_event_sink=generator.pending_events.append)
+            except Exception:
+                self._queue_consumer_generator = None
+                raise
+
+        while self._queue_consumer_generator is generator:
+            pending = generator.pending_events
+            if pending:
+                evt = pending.popleft()
+                if type(evt) is _ConsumerCancellationEvt:
+                    # Cancelled by the broker: the generator ends.
+                    self._queue_consumer_generator = None
+                    self._consumer_infos.pop(generator.consumer_tag or '', None)
+                    break
+                yield (evt.method, evt.properties, evt.body)
+                continue
+            if inactivity_timeout is None:
+                self._process_data_events(None, pending.__len__)
+                continue
+            deadline = _monotonic() + inactivity_timeout
+            time_limit = float(inactivity_timeout)
+            while True:
+                self._process_data_events(time_limit, pending.__len__)
+                if pending or self._queue_consumer_generator is not generator:
+                    break
+                time_limit = deadline - _monotonic()
+                if time_limit <= 0:
+                    break
+            if not pending and self._queue_consumer_generator is generator:
+                yield _NO_MESSAGE
+
+    def get_waiting_message_count(self) -> int:
+        """How many messages the :meth:`consume` generator can yield
+        without waiting.
+
+        :rtype: int
+        """
+        generator = self._queue_consumer_generator
+        if generator is None:
+            return 0
+        return sum(1 for evt in generator.pending_events
+                   if type(evt) is _ConsumerDeliveryEvt)
+
+    def cancel(self) -> int:
+        """Cancel the consumer behind :meth:`consume`; its messages that were
+        not yielded yet are rejected with requeue (manual ack) or dropped
+        (``auto_ack``). For ``basic_consume`` consumers use
+        :meth:`basic_cancel`.
+
+        :returns: 0 (as pika 1.x, which stopped counting the requeued
+            messages in 0.10.0)
+        :rtype: int
+        """
+        generator = self._queue_consumer_generator
+        if generator is None:
+            LOGGER.warning('cancel: queue consumer generator is inactive '
+                           '(already cancelled by client or broker?)')
+            return 0
+        try:
+            if generator.consumer_tag in self._consumer_infos:
+                self.basic_cancel(generator.consumer_tag)
+        finally:
+            self._queue_consumer_generator = None
+        return 0
+
+    # -- messages -------------------------------------------------------------
+
+    def basic_ack(self, delivery_tag: int = 0, multiple: bool = False) -> None:
+        """Acknowledge one message, or all up to ``delivery_tag`` if
+        ``multiple``.
+
+        :param int delivery_tag: the delivery tag (0 with ``multiple`` for
+            all outstanding)
+        :param bool multiple: acknowledge up to and including the tag
+        """
+        self._impl.basic_ack(delivery_tag=delivery_tag, multiple=multiple)
+        self._connection._flush_published()
+
+    def basic_nack(self,
+                   delivery_tag: int = 0,
+                   multiple: bool = False,
+                   requeue: bool = True) -> None:
+        """Reject one or several messages (RabbitMQ extension).
+
+        :param int delivery_tag: the delivery tag
+        :param bool multiple: reject up to and including the tag
+        :param bool requeue: True to requeue, False to drop/dead-letter
+        """
+        self._impl.basic_nack(delivery_tag=delivery_tag,
+                              multiple=multiple,
+                              requeue=requeue)
+        self._connection._flush_published()
+
+    def basic_reject(self, delivery_tag: int = 0, requeue: bool = True) -> None:
+        """Reject one message.
+
+        :param int delivery_tag: the delivery tag
+        :param bool requeue: True to requeue, False to drop/dead-letter
+        """
+        self._impl.basic_reject(delivery_tag=delivery_tag, requeue=requeue)
+        self._connection._flush_published()
+
+    def basic_get(self,
+                  queue: str,
+                  auto_ack: bool = False) -> Tuple[Any, Any, Any]:
+        """Fetch one message from ``queue``.
+
+        :param str queue: the queue
+        :param bool auto_ack: True if the broker should not wait for an ack
+        :returns: ``(method, properties, body)`` with a
+            :class:`pika.spec.Basic.GetOk` method, or ``(None, None, None)``
+            if the queue is empty
+        :rtype: tuple
+        """
+        validators.require_string(queue, 'queue')
+        self._raise_if_closed()
+        result = _CallbackResult()
+        self._basic_getempty_result.reset()
+        self._impl.basic_get(queue=queue,
+                             callback=result.set_value_once,
+                             auto_ack=auto_ack)
+        self._flush_output(result.is_ready,
+                           self._basic_getempty_result.is_ready)
+        if result.is_ready():
+            assert result.value is not None
+            _, method, properties, body = result.value
+            return method, properties, body
+        return _NO_MESSAGE
+
+    def basic_publish(self,
+                      exchange: str,
+                      routing_key: str,
+                      body: Any,
+                      properties: Optional[spec.BasicProperties] = None,
+                      mandatory: bool = False) -> None:
+        """Publish a message. In confirm mode (:meth:`confirm_delivery`),
+        wait for the broker's confirmation.
+
+        :param str exchange: the exchange ('' for the default exchange)
+        :param str routing_key: the routing key
+        :param bytes body: the message body (``str`` is UTF-8 encoded)
+        :param pika.spec.BasicProperties properties: message properties
+        :param bool mandatory: ask the broker to return unroutable messages
+        :raises pika.exceptions.UnroutableError: in confirm mode, if the
+            message was ``mandatory`` and the broker returned it
+        :raises pika.exceptions.NackError: in confirm mode, if the broker
+            rejected it
+        """
+        if not self._delivery_confirmation:
+            self._impl.basic_publish(exchange=exchange,
+                                     routing_key=routing_key,
+                                     body=body,
+                                     properties=properties,
+                                     mandatory=mandatory)
+            self._connection._flush_published()
+            return
+        confirmation = self._message_confirmation_result
+        confirmation.reset()
+        self._puback_return = None
+        self._impl.basic_publish(exchange=exchange,
+                                 routing_key=routing_key,
+                                 body=body,
+                                 properties=properties,
+                                 mandatory=mandatory)
+        self._flush_output(confirmation.is_ready)
+        assert confirmation.value is not None
+        confirmation_method = confirmation.value[0].method
+        returned = self._puback_return
+        self._puback_return = None
+        if isinstance(confirmation_method, spec.Basic.Nack):
+            LOGGER.warning(
+                'Message was Nack\'ed by broker: nack=%r; '
+                'channel=%s; exchange=%s; routing_key=%s; '
+                'mandatory=%r', confirmation_method, self.channel_number,
+                exchange, routing_key, mandatory)
+            raise exceptions.NackError([returned] if returned else [])
+        if returned is not None:
+            LOGGER.warning('Message was returned by broker: %r', returned)
+            raise exceptions.UnroutableError([returned])
+
+    def basic_qos(self,
+                  prefetch_size: int = 0,
+                  prefetch_count: int = 0,
+                  global_qos: bool = False) -> None:
+        """Set the prefetch window.
+
+        :param int prefetch_size: window in octets (0: no limit)
+        :param int prefetch_count: window in messages (0: no limit)
+        :param bool global_qos: apply to the whole channel (RabbitMQ:
+            shared by its consumers) instead of each new consumer
+        """
+        self._rpc(self._impl.basic_qos,
+                  prefetch_size=prefetch_size,
+                  prefetch_count=prefetch_count,
+                  global_qos=global_qos)
+
+    def basic_recover(self, requeue: bool = False) -> None:
+        """Ask the broker to redeliver unacknowledged messages.
+
+        :param bool requeue: True to requeue (possibly to other consumers)
+        """
+        self._rpc(self._impl.basic_recover, requeue=requeue)
+
+    def confirm_delivery(self) -> None:
+        """Turn on publisher confirms: from now on :meth:`basic_publish`
+        waits for each message's confirmation.
+        """
+        if self._delivery_confirmation:
+            LOGGER.debug('confirm_delivery: already in confirm mode')
+            return
+        self._raise_if_closed()
+        select_ok = _CallbackResult()
+        self._impl.confirm_delivery(
+            ack_nack_callback=self._message_confirmation_result.set_value_once,
+            callback=select_ok.signal_once)
+        self._flush_output(select_ok.is_ready)
+        self._delivery_confirmation = True
+
+    # -- exchanges ------------------------------------------------------------
+
+    def exchange_declare(self,
+                         exchange: str,
+                         exchange_type: Any = ExchangeType.direct,
+                         passive: bool = False,
+                         durable: bool = False,
+                         auto_delete: bool = False,
+                         internal: bool = False,
+                         arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Declare an exchange.
+
+        :param str exchange: the exchange name
+        :param exchange_type: the type (:class:`pika.exchange_type.ExchangeType`
+            or str)
+        :param bool passive: only check that it exists
+        :param bool durable: survive broker restarts
+        :param bool auto_delete: delete when no longer bound
+        :param bool internal: only other exchanges can publish to it
+        :param dict arguments: custom arguments
+        :returns: the ``Exchange.DeclareOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc(self._impl.exchange_declare,
+                         exchange=exchange,
+                         exchange_type=exchange_type,
+                         passive=passive,
+                         durable=durable,
+                         auto_delete=auto_delete,
+                         internal=internal,
+                         arguments=arguments)
+
+    def exchange_delete(self,
+                        exchange: Optional[str] = None,
+                        if_unused: bool = False) -> Any:
+        """Delete an exchange.
+
+        :param str exchange: the exchange name
+        :param bool if_unused: only if it has no bindings
+        :returns: the ``Exchange.DeleteOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc(self._impl.exchange_delete,
+                         exchange=exchange,
+                         if_unused=if_unused)
+
+    def exchange_bind(self,
+                      destination: str,
+                      source: str,
+                      routing_key: str = '',
+                      arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Bind an exchange to another (RabbitMQ extension).
+
+        :param str destination: the exchange receiving messages
+        :param str source: the exchange messages come from
+        :param str routing_key: the binding key
+        :param dict arguments: custom arguments
+        :returns: the ``Exchange.BindOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc(self._impl.exchange_bind,
+                         destination=destination,
+                         source=source,
+                         routing_key=routing_key,
+                         arguments=arguments)
+
+    def exchange_unbind(self,
+                        destination: Optional[str] = None,
+                        source: Optional[str] = None,
+                        routing_key: str = '',
+                        arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Remove an exchange-to-exchange binding.
+
+        :param str destination: the exchange receiving messages
+        :param str source: the exchange messages come from
+        :param str routing_key: the binding key
+        :param dict arguments: custom arguments
+        :returns: the ``Exchange.UnbindOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc(self._impl.exchange_unbind,
+                         destination=destination,
+                         source=source,
+                         routing_key=routing_key,
+                         arguments=arguments)
+
+    # -- queues -------------------------------------------------------------
+
+    def queue_declare(self,
+                      queue: str,
+                      passive: bool = False,
+                      durable: bool = False,
+                      exclusive: bool = False,
+                      auto_delete: bool = False,
+                      arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Declare a queue ('' lets the broker name it).
+
+        :param str queue: the queue name
+        :param bool passive: only check that it exists
+        :param bool durable: survive broker restarts
+        :param bool exclusive: only this connection; deleted with it
+        :param bool auto_delete: delete after the last consumer goes
+        :param dict arguments: custom arguments (``x-message-ttl`` ...)
+        :returns: the ``Queue.DeclareOk`` method frame (its ``.method`` has
+            ``queue``, ``message_count``, ``consumer_count``)
+        :rtype: pika.frame.Method
+        """
+        return self._rpc(self._impl.queue_declare,
+                         queue=queue,
+                         passive=passive,
+                         durable=durable,
+                         exclusive=exclusive,
+                         auto_delete=auto_delete,
+                         arguments=arguments)
+
+    def queue_delete(self,
+                     queue: str,
+                     if_unused: bool = False,
+                     if_empty: bool = False) -> Any:
+        """Delete a queue.
+
+        :param str queue: the queue name
+        :param bool if_unused: only if it has no consumers
+        :param bool if_empty: only if it has no messages
+        :returns: the ``Queue.DeleteOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc(self._impl.queue_delete,
+                         queue=queue,
+                         if_unused=if_unused,
+                         if_empty=if_empty)
+
+    def queue_purge(self, queue: str) -> Any:
+        """Remove all ready messages from a queue.
+
+        :param str queue: the queue name
+        :returns: the ``Queue.PurgeOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc(self._impl.queue_purge, queue=queue)
+
+    def queue_bind(self,
+                   queue: str,
+                   exchange: str,
+                   routing_key: Optional[str] = None,
+                   arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Bind a queue to an exchange.
+
+        :param str queue: the queue name
+        :param str exchange: the exchange name
+        :param str routing_key: the binding key (None: the queue name)
+        :param dict arguments: custom arguments
+        :returns: the ``Queue.BindOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc(self._impl.queue_bind,
+                         queue=queue,
+                         exchange=exchange,
+                         routing_key=routing_key,
+                         arguments=arguments)
+
+    def queue_unbind(self,
+                     queue: str,
+                     exchange: str,
+                     routing_key: Optional[str] = None,
+                     arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Remove a queue binding.
+
+        :param str queue: the queue name
+        :param str exchange: the exchange name
+        :param str routing_key: the binding key (None: the queue name)
+        :param dict arguments: custom arguments
+        :returns: the ``Queue.UnbindOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc(self._impl.queue_unbind,
+                         queue=queue,
+                         exchange=exchange,
+                         routing_key=routing_key,
+                         arguments=arguments)
+
+    # -- transactions ---------------------------------------------------------
+
+    def tx_select(self) -> Any:
+        """Put the channel in transaction mode.
+
+        :returns: the ``Tx.SelectOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc(self._impl.tx_select)
+
+    def tx_commit(self) -> Any:
+        """Commit the current transaction.
+
+        :returns: the ``Tx.CommitOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc(self._impl.tx_commit)
+
+    def tx_rollback(self) -> Any:
+        """Roll back the current transaction.
+
+        :returns: the ``Tx.RollbackOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc(self._impl.tx_rollback)

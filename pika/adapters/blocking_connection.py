@@ -1,0 +1,634 @@
+"""The synchronous API: :class:`BlockingConnection` and
+:class:`BlockingChannel`.
+
+Theory of operation: a :class:`BlockingConnection` owns a
+:class:`~pika.adapters.select_connection.SelectConnection` (``_impl``) with a
+private :class:`~pika.adapters.select_connection.IOLoop`. Every blocking call
+issues the asynchronous request and then pumps that loop on the caller's
+thread (``ioloop.poll()`` + ``ioloop.process_timeouts()``) until its
+completion has arrived or the connection has closed; the error that closed
+the connection (or, for channel calls, the channel) is raised in the caller.
+
+Rules:
+
+* Asynchronous callbacks from the engine only record results or queue
+  events; user callbacks run from :meth:`BlockingConnection.process_data_events`
+  (and the loops built on it: ``sleep``, ``start_consuming``, ``consume``),
+  never from inside the I/O pump.
+* While a user callback runs, nested blocking calls pump I/O but do not
+  dispatch further events (no recursion into user code), and
+  ``start_consuming`` raises :class:`pika.exceptions.ReentrancyError`.
+* One connection belongs to one thread; the only thread-safe method is
+  :meth:`BlockingConnection.add_callback_threadsafe`.
+"""
+
+import collections
+import contextlib
+import functools
+import logging
+import time
+from typing import Any, Callable, Deque, Dict, Iterator, Optional, Set
+
+from pika import exceptions, validators
+from pika.adapters import select_connection
+from pika.adapters._blocking_channel import BlockingChannel
+from pika.adapters._blocking_events import (
+    ReturnedMessage, _CallbackResult, _ConnectionBlockedEvt,
+    _ConnectionUnblockedEvt, _ConsumerCancellationEvt, _ConsumerDeliveryEvt,
+    _ConsumerInfo, _QueueConsumerGeneratorInfo, _ReturnedMessageEvt, _TimerEvt)
+from pika.adapters.utils import connection_workflow
+from pika.parameters import ConnectionParameters, Parameters
+
+__all__ = ['BlockingConnection', 'BlockingChannel', 'ReturnedMessage']
+
+# Names that code written for pika reaches into; kept importable from here.
+_PRIVATE_REEXPORTS = (_ConsumerCancellationEvt, _ConsumerDeliveryEvt,
+                      _ConsumerInfo, _QueueConsumerGeneratorInfo,
+                      _ReturnedMessageEvt, _CallbackResult)
+
+LOGGER = logging.getLogger(__name__)
+
+_monotonic = time.monotonic
+
+# A publisher that never waits still reads what the broker sends (heartbeats,
+# Connection.Blocked) at least this often, in seconds.
+_INBOUND_PUMP_INTERVAL = 0.05
+
+
+class _IoloopTimerContext:
+    """Context manager running an ioloop timer that marks itself ready.
+
+    :param float duration: seconds until ready
+    :param connection: the asynchronous connection that owns the timer
+    """
+
+    __slots__ = ('_duration', '_connection', '_ready', '_handle')
+
+    def __init__(self, duration: float, connection: Any) -> None:
+        self._duration = duration
+        self._connection = connection
+        self._ready = False
+        self._handle: Any = None
+
+    def __enter__(self) -> '_IoloopTimerContext':
+        self._handle = self._connection._adapter_call_later(
+            self._duration, self._on_timer)
+        return self
+
+    def __exit__(self, *_args: Any) -> None:
+        if not self._ready:
+            self._connection._adapter_remove_timeout(self._handle)
+        self._handle = None
+
+    def _on_timer(self) -> None:
+        self._ready = True
+
+    def is_ready(self) -> bool:
+        """True once the timer has fired."""
+        return self._ready
+
+
+def _check_time_value(value: Any, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError('%s must be a number, but got %r' % (name, value))
+    if value < 0:
+        raise ValueError('%s must be non-negative, but got %r' % (name, value))
+
+
+class BlockingConnection:
+    """A synchronous connection to RabbitMQ, driven on the calling thread.
+
+    Use one connection per thread; only :meth:`add_callback_threadsafe` may
+    be called from other threads. Errors that close the connection are
+    raised from whichever blocking call is waiting when they happen
+    (:class:`pika.exceptions.ConnectionClosedByBroker`,
+    :class:`pika.exceptions.StreamLostError`,
+    :class:`pika.exceptions.AMQPHeartbeatTimeout`,
+    :class:`pika.exceptions.ConnectionBlockedTimeout`, ...).
+
+    Example::
+
+        with pika.BlockingConnection(pika.ConnectionParameters()) as conn:
+            channel = conn.channel()
+            channel.basic_publish('', 'queue', b'body')
+
+    :param parameters: a :class:`pika.connection.Parameters` instance, a
+        non-empty sequence of them (tried in order), or None for the
+        defaults
+    :param _impl_class: the asynchronous connection class to drive (for
+        tests); defaults to
+        :class:`~pika.adapters.select_connection.SelectConnection`
+    :raises pika.exceptions.AMQPConnectionError: if the connection cannot be
+        opened (a subclass such as
+        :class:`pika.exceptions.ProbableAuthenticationError` when the cause
+        is known)
+    """
+
+    def __init__(self,
+                 parameters: Any = None,
+                 _impl_class: Optional[type] = None) -> None:
+        # Connection-level events (timers, thread-safe callbacks,
+        # blocked/unblocked notices) ready for dispatch.
+        self._ready_events: Deque[Any] = collections.deque()
+        # Channels whose _pending_events need dispatching.
+        self._channels_pending_dispatch: Set[BlockingChannel] = set()
+        # Open BlockingChannels by channel number.
+        self._channels: Dict[int, BlockingChannel] = {}
+        # > 0 while a user callback dispatched by us runs.
+        self._event_dispatch_suspend_depth = 0
+        # (connection, error) once the connection has closed.
+        self._closed_result = _CallbackResult()
+        self._user_initiated_close = False
+        self._close_reported = False
+        self._next_inbound_pump = 0.0
+
+        self._impl = self._create_connection(parameters, _impl_class)
+        self._impl.add_on_close_callback(self._closed_result.set_value_once)
+
+    def __repr__(self) -> str:
+        return '<%s impl=%r>' % (type(self).__name__, self._impl)
+
+    def __enter__(self) -> 'BlockingConnection':
+        return self
+
+    def __exit__(self, exc_type: Any, value: Any, traceback: Any) -> None:
+        if self.is_open:
+            self.close()
+
+    # -- opening ------------------------------------------------------------
+
+    @staticmethod
+    def _normalize_parameters(parameters: Any) -> list:
+        if parameters is None:
+            return [ConnectionParameters()]
+        if isinstance(parameters, Parameters):
+            return [parameters]
+        if isinstance(parameters,
+                      (str, bytes)) or not hasattr(parameters, '__iter__'):
+            raise TypeError(
+                'parameters must be a pika.connection.Parameters instance or '
+                'a sequence of them, but got %r' % (parameters,))
+        configs = list(parameters)
+        if not configs:
+            raise ValueError('Expected a non-empty sequence of connection '
+                             'parameters, but got %r.' % (parameters,))
+        for config in configs:
+            if not isinstance(config, Parameters):
+                raise TypeError('Expected a sequence of '
+                                'pika.connection.Parameters instances, but '
+                                'got %r' % (config,))
+        return configs
+
+    def _create_connection(self, parameters: Any,
+                           impl_class: Optional[type]) -> Any:
+        """Run the connection workflow on a private ioloop; return the open
+        asynchronous connection or raise why it could not be opened.
+        """
+        configs = self._normalize_parameters(parameters)
+        if impl_class is None:
+            impl_class = select_connection.SelectConnection
+        ioloop = select_connection.IOLoop()
+        ioloop.activate_poller()
+        result = _CallbackResult()
+        try:
+            impl_class.create_connection(  # type: ignore[attr-defined]
+                configs,
+                on_done=result.set_value_once,
+                custom_ioloop=ioloop)
+            while not result.is_ready():
+                ioloop.poll()
+                ioloop.process_timeouts()
+        except BaseException:
+            ioloop.close()
+            raise
+        assert result.value is not None
+        outcome = result.value[0]
+        if isinstance(outcome, BaseException):
+            ioloop.close()
+            raise self._translate_open_error(outcome)
+        return outcome
+
+    @staticmethod
+    def _translate_open_error(error: BaseException) -> BaseException:
+        if isinstance(error, connection_workflow.AMQPConnectionWorkflowFailed):
+            failures = getattr(error, 'exceptions', None)
+            if failures:
+                error = failures[-1]
+        if isinstance(error,
+                      connection_workflow.AMQPConnectorAMQPHandshakeError):
+            error = error.exception
+        if isinstance(error, exceptions.AMQPConnectionError):
+            return error
+        return exceptions.AMQPConnectionError(error)
+
+    # -- the I/O pump ---------------------------------------------------------
+
+    def _pump_once(self) -> None:
+        ioloop = self._impl.ioloop
+        ioloop.poll()
+        ioloop.process_timeouts()
+
+    def _flush_output(self, *waiters: Callable[[], Any]) -> None:
+        """Pump I/O until a waiter is satisfied (with no waiters: until the
+        output is written) or the connection closes; then raise the close
+        reason if the connection closed and the user did not ask for it.
+
+        :param waiters: callables returning true when done
+        """
+        closed = self._closed_result.is_ready
+        impl = self._impl
+        if waiters:
+
+            def is_done() -> bool:
+                if closed():
+                    return True
+                for waiter in waiters:
+                    if waiter():
+                        return True
+                return False
+        else:
+
+            def is_done() -> bool:
+                return (closed() or not impl._adapter_get_write_buffer_size())
+
+        ioloop = impl.ioloop
+        poll = ioloop.poll
+        process_timeouts = ioloop.process_timeouts
+        while not is_done():
+            poll()
+            process_timeouts()
+        self._next_inbound_pump = _monotonic() + _INBOUND_PUMP_INTERVAL
+        if closed():
+            self._on_impl_closed()
+
+    def _flush_published(self) -> None:
+        """After a fire-and-forget send: make sure the bytes leave, and now
+        and then read what the broker sent, without waiting.
+        """
+        impl = self._impl
+        if impl._adapter_get_write_buffer_size():
+            self._flush_output()
+        elif _monotonic() >= self._next_inbound_pump:
+            ioloop = impl.ioloop
+            ioloop.add_callback_threadsafe(_noop)
+            ioloop.poll()
+            ioloop.process_timeouts()
+            self._next_inbound_pump = _monotonic() + _INBOUND_PUMP_INTERVAL
+            if self._closed_result.is_ready():
+                self._on_impl_closed()
+
+    def _on_impl_closed(self) -> None:
+        """The asynchronous connection has closed: release resources and
+        raise the reason unless the user closed it.
+        """
+        assert self._closed_result.value is not None
+        error = self._closed_result.value[1]
+        first_report = not self._close_reported
+        if first_report:
+            self._close_reported = True
+            self._cleanup()
+        if self._user_initiated_close and isinstance(
+                error, exceptions.ConnectionClosedByClient):
+            return
+        if first_report:
+            LOGGER.debug('Connection closed: %r', error)
+        if isinstance(error, BaseException):
+            raise error
+        raise exceptions.ConnectionClosed(0, repr(error))
+
+    def _cleanup(self) -> None:
+        self._ready_events.clear()
+        self._channels_pending_dispatch.clear()
+        for channel in list(self._channels.values()):
+            channel._cleanup()
+        self._channels.clear()
+        try:
+            self._impl.ioloop.close()
+        except Exception as error:  # noqa: BLE001 - already closing
+            LOGGER.debug('ioloop close failed: %r', error)
+
+    def _raise_if_loop_closed(self) -> None:
+        if self._close_reported:
+            # Matches pika 1.4: the private ioloop is gone.
+            raise ValueError('Timeout closed before call')
+        if self._closed_result.is_ready():
+            self._on_impl_closed()
+
+    # -- dispatch -------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _acquire_event_dispatch(self) -> Iterator[bool]:
+        """Yield True if this (outermost) caller may dispatch events."""
+        dispatch_allowed = self._event_dispatch_suspend_depth == 0
+        self._event_dispatch_suspend_depth += 1
+        try:
+            yield dispatch_allowed
+        finally:
+            self._event_dispatch_suspend_depth -= 1
+
+    def _request_channel_dispatch(self, channel: BlockingChannel) -> None:
+        self._channels_pending_dispatch.add(channel)
+
+    def _dispatch_channel_events(self) -> None:
+        candidates = list(self._channels_pending_dispatch)
+        self._channels_pending_dispatch.clear()
+        for channel in candidates:
+            channel._dispatch_events()
+
+    def _dispatch_connection_events(self) -> None:
+        ready = self._ready_events
+        # Only what is ready now: callbacks that schedule more callbacks
+        # must not keep us here forever.
+        for _ in range(len(ready)):
+            if not ready:
+                break
+            ready.popleft().dispatch()
+
+    def _process_data_events(self, time_limit: Optional[float], *extra_waiters:
+                             Callable[[], Any]) -> None:
+        """``process_data_events`` that also returns early once one of
+        ``extra_waiters`` is satisfied.
+        """
+        with self._acquire_event_dispatch() as dispatch_allowed:
+            ready_events = self._ready_events
+            pending_channels = self._channels_pending_dispatch
+
+            def has_events() -> bool:
+                return dispatch_allowed and bool(pending_channels or
+                                                 ready_events)
+
+            if time_limit is None:
+                self._flush_output(has_events, *extra_waiters)
+            else:
+                with _IoloopTimerContext(time_limit, self._impl) as timer:
+                    self._flush_output(timer.is_ready, has_events,
+                                       *extra_waiters)
+            if dispatch_allowed:
+                if pending_channels:
+                    self._dispatch_channel_events()
+                if ready_events:
+                    self._dispatch_connection_events()
+
+    # -- public API -------------------------------------------------------
+
+    def add_on_connection_blocked_callback(
+            self, callback: Callable[['BlockingConnection', Any], Any]) -> None:
+        """Call ``callback(connection, method_frame)`` when RabbitMQ sends
+        ``Connection.Blocked`` (resources are low; publishing is paused).
+        See also the ``blocked_connection_timeout`` connection parameter.
+
+        :param callable callback: ``callback(connection, method_frame)``
+            with this :class:`BlockingConnection` and a
+            :class:`pika.frame.Method` carrying
+            :class:`pika.spec.Connection.Blocked`
+        """
+        validators.require_callback(callback)
+        user_callback = functools.partial(callback, self)
+
+        def on_blocked(_connection: Any, method_frame: Any) -> None:
+            self._ready_events.append(
+                _ConnectionBlockedEvt(user_callback, method_frame))
+
+        self._impl.add_on_connection_blocked_callback(on_blocked)
+
+    def add_on_connection_unblocked_callback(
+            self, callback: Callable[['BlockingConnection', Any], Any]) -> None:
+        """Call ``callback(connection, method_frame)`` when RabbitMQ sends
+        ``Connection.Unblocked``.
+
+        :param callable callback: ``callback(connection, method_frame)``
+            with this :class:`BlockingConnection` and a
+            :class:`pika.frame.Method` carrying
+            :class:`pika.spec.Connection.Unblocked`
+        """
+        validators.require_callback(callback)
+        user_callback = functools.partial(callback, self)
+
+        def on_unblocked(_connection: Any, method_frame: Any) -> None:
+            self._ready_events.append(
+                _ConnectionUnblockedEvt(user_callback, method_frame))
+
+        self._impl.add_on_connection_unblocked_callback(on_unblocked)
+
+    def call_later(self, delay: float, callback: Callable[[], Any]) -> Any:
+        """Run ``callback()`` once, ``delay`` seconds from now, from a later
+        :meth:`process_data_events` (or ``sleep``, ``start_consuming``,
+        ``consume``) on this thread.
+
+        :param float delay: seconds, non-negative
+        :param callable callback: called without arguments
+        :returns: an opaque timer id for :meth:`remove_timeout`
+        """
+        validators.require_callback(callback)
+        _check_time_value(delay, 'delay')
+        if self._close_reported:
+            raise ValueError('Timeout closed before call')
+        evt = _TimerEvt(callback=callback)
+        timer_id = self._impl._adapter_call_later(
+            delay, functools.partial(self._on_timer_ready, evt))
+        evt.timer_id = timer_id
+        return timer_id
+
+    def _on_timer_ready(self, evt: _TimerEvt) -> None:
+        self._ready_events.append(evt)
+
+    def remove_timeout(self, timeout_id: Any) -> None:
+        """Cancel a timer made by :meth:`call_later` (also one that fired but
+        whose callback has not run yet).
+
+        :param timeout_id: the value :meth:`call_later` returned
+        """
+        if timeout_id is None:
+            raise TypeError('timeout_id must be a timer id returned by '
+                            'call_later, but got None')
+        if not self._close_reported:
+            self._impl._adapter_remove_timeout(timeout_id)
+        for evt in self._ready_events:
+            if type(evt) is _TimerEvt and evt.timer_id is timeout_id:
+                self._ready_events.remove(evt)
+                break
+
+    def add_callback_threadsafe(self, callback: Callable[[], Any]) -> None:
+        """Ask this connection's thread to run ``callback()``; the only
+        method that may be called from another thread. The callback runs
+        from the connection thread's next :meth:`process_data_events` (or
+        ``sleep``, ``start_consuming``, ``consume``), which it wakes up.
+
+        Example: a worker thread acknowledging a message::
+
+            connection.add_callback_threadsafe(
+                functools.partial(channel.basic_ack, delivery_tag))
+
+        :param callable callback: called without arguments
+        :raises pika.exceptions.ConnectionWrongStateError: if the connection
+            is closed or closing
+        """
+        validators.require_callback(callback)
+        if self.is_closed or self._impl.is_closing:
+            raise exceptions.ConnectionWrongStateError(
+                'BlockingConnection.add_callback_threadsafe() called on '
+                'closed or closing connection.')
+        self._impl._adapter_add_callback_threadsafe(
+            functools.partial(self._on_threadsafe_callback, callback))
+
+    def _on_threadsafe_callback(self, user_callback: Callable[[], Any]) -> None:
+        self._ready_events.append(_TimerEvt(callback=user_callback))
+
+    def close(self,
+              reply_code: int = 200,
+              reply_text: str = 'Normal shutdown') -> None:
+        """Close the open channels, then the connection, and wait until it is
+        closed.
+
+        :param int reply_code: the code reported to the broker
+        :param str reply_text: the text reported to the broker
+        :raises pika.exceptions.ConnectionWrongStateError: if already closed
+        """
+        if self.is_closed:
+            LOGGER.debug('close() called on closed connection')
+            raise exceptions.ConnectionWrongStateError(
+                'BlockingConnection.close({}, {!r}) called on closed '
+                'connection.'.format(reply_code, reply_text))
+        if not isinstance(reply_code, int) or isinstance(reply_code, bool):
+            raise TypeError('reply_code must be an int, but got %r' %
+                            (reply_code,))
+        validators.require_string(reply_text, 'reply_text')
+        LOGGER.info('Closing connection (%s): %r', reply_code, reply_text)
+        self._user_initiated_close = True
+        for channel in list(self._channels.values()):
+            if channel.is_open:
+                try:
+                    channel.close(reply_code, reply_text)
+                except exceptions.ChannelClosed as error:
+                    LOGGER.debug('channel close failed: %r', error)
+        if not self._impl.is_closed:
+            if not self._impl.is_closing:
+                self._impl.close(reply_code, reply_text)
+            self._flush_output(self._closed_result.is_ready)
+        elif not self._close_reported:
+            self._flush_output(self._closed_result.is_ready)
+
+    def process_data_events(self, time_limit: Optional[float] = 0) -> None:
+        """Do I/O and dispatch ready callbacks (consumer deliveries, returned
+        messages, broker cancellations, timers, thread-safe callbacks,
+        blocked/unblocked notices).
+
+        Returns once events were dispatched or ``time_limit`` has passed,
+        whichever comes first. Inside a callback that this connection
+        dispatched, it only does I/O (it never calls user callbacks
+        recursively).
+
+        :param time_limit: upper bound in seconds; 0 polls once without
+            waiting; None waits until something can be dispatched
+        """
+        if time_limit is not None:
+            _check_time_value(time_limit, 'time_limit')
+        self._raise_if_loop_closed()
+        self._process_data_events(time_limit)
+
+    def sleep(self, duration: float) -> None:
+        """Wait ``duration`` seconds while doing I/O and dispatching
+        callbacks as :meth:`process_data_events` does. Use this rather than
+        ``time.sleep()`` so that heartbeats keep flowing.
+
+        :param float duration: seconds, non-negative
+        """
+        _check_time_value(duration, 'duration')
+        self._raise_if_loop_closed()
+        deadline = _monotonic() + duration
+        time_limit = duration
+        while True:
+            self._process_data_events(time_limit)
+            time_limit = deadline - _monotonic()
+            if time_limit <= 0:
+                break
+
+    def channel(self, channel_number: Optional[int] = None) -> BlockingChannel:
+        """Open a channel and wait until it is open.
+
+        :param int channel_number: the channel number to use; None picks the
+            next free one
+        :rtype: BlockingChannel
+        """
+        opened = _CallbackResult()
+        impl_channel = self._impl.channel(channel_number=channel_number,
+                                          on_open_callback=opened.signal_once)
+        channel = BlockingChannel(impl_channel, self)
+        self._channels[impl_channel.channel_number] = channel
+        channel._flush_output(opened.is_ready)
+        return channel
+
+    def _on_channel_closed(self, channel: BlockingChannel) -> None:
+        if self._channels.get(channel.channel_number) is channel:
+            del self._channels[channel.channel_number]
+        self._channels_pending_dispatch.discard(channel)
+
+    def update_secret(self, new_secret: str, reason: str) -> None:
+        """Send ``Connection.UpdateSecret`` (e.g. a refreshed OAuth token)
+        and wait for the broker's answer.
+
+        :param str new_secret: the new secret
+        :param str reason: why it is being updated
+        """
+        result = _CallbackResult()
+        self._impl.update_secret(new_secret,
+                                 reason,
+                                 callback=result.signal_once)
+        self._flush_output(result.is_ready)
+
+    # -- state and capabilities ---------------------------------------------
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the connection is closed."""
+        return self._impl.is_closed
+
+    @property
+    def is_open(self) -> bool:
+        """True while the connection is open."""
+        return self._impl.is_open
+
+    @property
+    def basic_nack_supported(self) -> bool:
+        """True if the broker supports ``Basic.Nack``."""
+        return self._impl.basic_nack
+
+    @property
+    def consumer_cancel_notify_supported(self) -> bool:
+        """True if the broker tells consumers when it cancels them."""
+        return self._impl.consumer_cancel_notify
+
+    @property
+    def exchange_exchange_bindings_supported(self) -> bool:
+        """True if the broker supports exchange-to-exchange bindings."""
+        return self._impl.exchange_exchange_bindings
+
+    @property
+    def publisher_confirms_supported(self) -> bool:
+        """True if the broker supports publisher confirms."""
+        return self._impl.publisher_confirms
+
+    # pika 0.x names, kept by pika 1.4.
+    @property
+    def basic_nack(self) -> bool:
+        """Same as :attr:`basic_nack_supported`."""
+        return self._impl.basic_nack
+
+    @property
+    def consumer_cancel_notify(self) -> bool:
+        """Same as :attr:`consumer_cancel_notify_supported`."""
+        return self._impl.consumer_cancel_notify
+
+    @property
+    def exchange_exchange_bindings(self) -> bool:
+        """Same as :attr:`exchange_exchange_bindings_supported`."""
+        return self._impl.exchange_exchange_bindings
+
+    @property
+    def publisher_confirms(self) -> bool:
+        """Same as :attr:`publisher_confirms_supported`."""
+        return self._impl.publisher_confirms
+
+
+def _noop() -> None:
+    pass
