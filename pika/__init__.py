@@ -1,4 +1,4 @@
-"""pika: a pure-Python AMQP 0-9-1 client library, drop-in compatible with pika 1.4.
+"""pika: a pure-Python AMQP 0-9-1 client library (pika 1.4 drop-in).
 
 The names below are re-exported for convenience, as pika 1.4 does.
 """
