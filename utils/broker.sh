@@ -299,6 +299,36 @@ do_start() {
     log "broker ready (certificates in $CERTS_DIR)"
 }
 
+# listener_pid PORT: pid of the process listening on HOST:PORT (from /proc).
+listener_pid() {
+    python3 - "$1" <<'PYEOF'
+import glob
+import os
+import sys
+
+port = int(sys.argv[1])
+inodes = set()
+for table in ('/proc/net/tcp', '/proc/net/tcp6'):
+    try:
+        with open(table) as lines:
+            next(lines)
+            for line in lines:
+                fields = line.split()
+                if fields[3] == '0A' and int(fields[1].rsplit(':', 1)[1], 16) == port:
+                    inodes.add('socket:[%s]' % fields[9])
+    except OSError:
+        pass
+for fd in glob.glob('/proc/[0-9]*/fd/*'):
+    try:
+        if os.readlink(fd) in inodes:
+            print(fd.split('/')[2])
+            sys.exit(0)
+    except OSError:
+        pass
+sys.exit(1)
+PYEOF
+}
+
 do_stop() {
     if ! tcp_open "$PORT"; then
         log "no broker listening on $HOST:$PORT"
@@ -307,11 +337,14 @@ do_stop() {
     is_root || die "stopping the broker needs root"
     log "stopping the broker on $HOST:$PORT"
     if ! timeout "$STOP_TIMEOUT" rabbitmqctl shutdown </dev/null >/dev/null 2>&1; then
-        log "rabbitmqctl shutdown failed; signalling the process this script started"
         local pid
-        pid=$(cat "$BROKER_DIR/server.pid" 2>/dev/null || true)
-        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-            kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+        pid=$(listener_pid "$PORT" || true)
+        [ -n "$pid" ] || die "rabbitmqctl shutdown failed and no process found listening on $PORT"
+        log "rabbitmqctl shutdown failed; sending SIGTERM to the listening process $pid"
+        kill -TERM "$pid" 2>/dev/null || true
+        if ! wait_for "port $PORT closed" 30 "" eval '! tcp_open "$PORT"'; then
+            log "still listening after 30s; sending SIGKILL to $pid"
+            kill -KILL "$pid" 2>/dev/null || true
         fi
     fi
     wait_for "port $PORT closed" "$STOP_TIMEOUT" "" eval '! tcp_open "$PORT"' ||
