@@ -675,9 +675,9 @@ _URL_CONVERTERS: Dict[str, Callable[[str], Any]] = {
 # Keys of the ssl_options URL query option.
 _SSL_CA_KEYS = ('ca_certs', 'cafile', 'capath', 'cadata')
 _SSL_OPTION_KEYS = frozenset(_SSL_CA_KEYS +
-                             ('protocol', 'certfile', 'keyfile', 'password',
-                              'ciphers', 'server_hostname', 'check_hostname',
-                              'verify_mode', 'cert_reqs'))
+                             ('protocol', 'ssl_version', 'certfile', 'keyfile',
+                              'password', 'ciphers', 'server_hostname',
+                              'check_hostname', 'verify_mode', 'cert_reqs'))
 
 
 def _ssl_options_from_dict(opts: Any) -> SSLOptions:
