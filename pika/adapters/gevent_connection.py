@@ -1,0 +1,385 @@
+"""gevent adapter: a pika connection driven by the gevent hub.
+
+:class:`_GeventSelectorIOLoop` presents the hub's event loop (libev or libuv
+watchers) as an :class:`AbstractSelectorIOLoop`, and
+:class:`_GeventSelectorIOServicesAdapter` adds name resolution through
+gevent's resolver in a greenlet. The connection's callbacks run in the hub
+greenlet, so any number of greenlets can share one connection (or each own
+one) without calling ``ioloop.start()``: the hub runs whenever a greenlet
+waits. ``ioloop.start()`` just blocks the calling greenlet until
+``ioloop.stop()``.
+
+Works with and without ``gevent.monkey.patch_all()``: the connection only
+uses non-blocking sockets and the hub's own watchers.
+"""
+
+import logging
+from typing import Any, Callable, Dict, Optional, Sequence, Union
+
+import gevent
+import gevent.event
+import gevent.hub
+import gevent.monkey
+import gevent.socket
+
+from pika import compat
+from pika.adapters.base_connection import BaseConnection
+from pika.adapters.utils import nbio_interface
+from pika.adapters.utils.io_services_utils import check_callback_arg
+from pika.adapters.utils.selector_ioloop_adapter import (
+    AbstractSelectorIOLoop, SelectorIOServicesAdapter)
+
+LOGGER = logging.getLogger(__name__)
+
+__all__ = ['GeventConnection']
+
+# The OS thread id even when ``threading``/``_thread`` are monkey-patched.
+_real_thread_ident = gevent.monkey.get_original('_thread', 'get_ident')
+
+
+class _GeventSelectorIOLoop(AbstractSelectorIOLoop):
+    """The gevent hub's loop as a selector-style I/O loop.
+
+    Its methods must be called from the hub's thread, except
+    :meth:`add_callback`, which is thread-safe.
+    """
+
+    #: readable event bit (gevent/libev ``READ``)
+    READ = 1
+    #: writable event bit (gevent/libev ``WRITE``)
+    WRITE = 2
+    #: gevent has no separate error event; errors show up as readiness
+    ERROR = 0
+
+    def __init__(self, gevent_hub: Optional[Any] = None) -> None:
+        """
+        :param gevent.hub.Hub gevent_hub: the hub to run on (default: the
+            calling thread's hub).
+        """
+        self._hub = gevent_hub or gevent.get_hub()
+        self._io_watchers_by_fd: Dict[int, Any] = {}
+        self._handlers_by_fd: Dict[int, Callable[[int, int], Any]] = {}
+        # Set by stop(); start() waits on it.
+        self._waiter = gevent.event.Event()
+        # Callbacks from the hub's own OS thread (any greenlet) need no
+        # wake-up of the loop; other threads need the thread-safe path.
+        self._hub_thread_ident = getattr(self._hub, 'thread_ident', None)
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop every watcher this loop created (the hub itself is shared
+        and stays alive).
+        """
+        watchers, self._io_watchers_by_fd = self._io_watchers_by_fd, {}
+        self._handlers_by_fd = {}
+        for watcher in watchers.values():
+            watcher.close()
+
+    def start(self) -> None:
+        """Block the calling greenlet until :meth:`stop` is called; the hub
+        serves I/O meanwhile.
+        """
+        try:
+            self._waiter.wait()
+        finally:
+            self._waiter.clear()
+
+    def stop(self) -> None:
+        """Make :meth:`start` return (or the next :meth:`start` return at
+        once if the loop is not running).
+        """
+        self._waiter.set()
+
+    # -- timers and callbacks --------------------------------------------------
+
+    def call_later(self, delay: float, callback: Callable[[], Any]) -> Any:
+        """Call ``callback`` after ``delay`` seconds.
+
+        :param float delay: seconds.
+        :param callable callback: called without arguments.
+        :returns: the gevent timer watcher, for :meth:`remove_timeout`.
+        """
+        check_callback_arg(callback, 'callback')
+        timer = self._hub.loop.timer(max(float(delay), 0.0))
+        timer.start(callback)
+        return timer
+
+    def remove_timeout(self, timeout_handle: Any) -> None:
+        """Cancel a timer made by :meth:`call_later`.
+
+        :param timeout_handle: the timer watcher.
+        """
+        timeout_handle.close()
+
+    def add_callback(self, callback: Callable[[], Any]) -> None:
+        """Call ``callback`` from the hub soon; safe from any thread.
+
+        :param callable callback: called without arguments.
+        """
+        check_callback_arg(callback, 'callback')
+        if _real_thread_ident() == self._hub_thread_ident:
+            self._hub.loop.run_callback(callback)
+        else:
+            self._hub.loop.run_callback_threadsafe(callback)
+
+    # -- file descriptors ------------------------------------------------------
+
+    def add_handler(self, fd: int, handler: Callable[[int, int], Any],
+                    events: int) -> None:
+        """Call ``handler(fd, events)`` when ``fd`` is ready.
+
+        :param int fd: file descriptor.
+        :param callable handler: called with ``(fd, events)``.
+        :param int events: READ and/or WRITE bits.
+        """
+        if fd in self._io_watchers_by_fd:
+            raise ValueError('fd %r is already registered' % (fd,))
+        self._handlers_by_fd[fd] = handler
+        self._io_watchers_by_fd[fd] = self._start_watcher(fd, handler, events)
+
+    def update_handler(self, fd: int, events: int) -> None:
+        """Change the events watched on ``fd``.
+
+        :param int fd: file descriptor.
+        :param int events: READ and/or WRITE bits.
+        """
+        watcher = self._io_watchers_by_fd[fd]
+        handler = self._handlers_by_fd[fd]
+        watcher.close()
+        self._io_watchers_by_fd[fd] = self._start_watcher(fd, handler, events)
+
+    def remove_handler(self, fd: int) -> None:
+        """Stop watching ``fd``.
+
+        :param int fd: file descriptor.
+        """
+        self._handlers_by_fd.pop(fd, None)
+        watcher = self._io_watchers_by_fd.pop(fd, None)
+        if watcher is not None:
+            watcher.close()
+
+    def _start_watcher(self, fd: int, handler: Callable[[int, int], Any],
+                       events: int) -> Any:
+        watcher = self._hub.loop.io(fd, events)
+
+        def on_events(revents: int) -> None:
+            handler(fd, revents)
+
+        watcher.start(on_events, pass_events=True)
+        return watcher
+
+
+class _GeventIOLoopIOHandle(nbio_interface.AbstractIOReference):
+    """I/O reference whose cancel() calls a given function."""
+
+    def __init__(self, subject: Any) -> None:
+        """
+        :param subject: object with a ``cancel()`` method returning bool.
+        """
+        self._cancel = subject.cancel
+
+    def cancel(self) -> bool:
+        """Cancel the operation.
+
+        :returns: False if it already completed or was cancelled.
+        :rtype: bool
+        """
+        return self._cancel()
+
+
+class _GeventAddressResolver:
+    """Runs ``getaddrinfo`` with gevent's resolver in a greenlet and reports
+    the result through the loop.
+    """
+
+    __slots__ = ('_loop', '_on_done', '_greenlet', '_ga_host', '_ga_port',
+                 '_ga_family', '_ga_socktype', '_ga_proto', '_ga_flags')
+
+    def __init__(self, native_loop: _GeventSelectorIOLoop, host: Any, port: Any,
+                 family: int, socktype: int, proto: int, flags: int,
+                 on_done: Callable[[Any], Any]) -> None:
+        self._loop = native_loop
+        self._on_done: Optional[Callable[[Any], Any]] = on_done
+        self._greenlet: Optional[Any] = None
+        self._ga_host = host
+        self._ga_port = port
+        self._ga_family = family
+        self._ga_socktype = socktype
+        self._ga_proto = proto
+        self._ga_flags = flags
+
+    def start(self) -> None:
+        """Start resolving in a new greenlet."""
+        self._greenlet = gevent.spawn_raw(self._resolve)
+
+    def cancel(self) -> bool:
+        """Abandon the request.
+
+        :returns: False if the result was already delivered or cancelled.
+        :rtype: bool
+        """
+        if self._on_done is None:
+            return False
+        self._cleanup()
+        return True
+
+    def _cleanup(self) -> None:
+        self._on_done = None
+        self._stop_greenlet()
+
+    def _stop_greenlet(self) -> None:
+        greenlet, self._greenlet = self._greenlet, None
+        if greenlet is not None and greenlet is not gevent.getcurrent():
+            gevent.kill(greenlet)
+
+    def _resolve(self) -> None:
+        try:
+            result: Any = gevent.socket.getaddrinfo(host=self._ga_host,
+                                                    port=self._ga_port,
+                                                    family=self._ga_family,
+                                                    type=self._ga_socktype,
+                                                    proto=self._ga_proto,
+                                                    flags=self._ga_flags)
+        except Exception as error:  # noqa: BLE001 - reported to on_done
+            LOGGER.error('Address resolution failed: %r', error)
+            result = error
+        self._greenlet = None
+        self._loop.add_callback(lambda: self._dispatch_callback(result))
+
+    def _dispatch_callback(self, result: Any) -> None:
+        on_done, self._on_done = self._on_done, None
+        if on_done is not None:
+            on_done(result)
+
+
+class _GeventSelectorIOServicesAdapter(SelectorIOServicesAdapter):
+    """Selector I/O services on the gevent hub, resolving names with gevent's
+    resolver.
+    """
+
+    def getaddrinfo(self,
+                    host: Any,
+                    port: Any,
+                    on_done: Callable[[Any], Any],
+                    family: int = 0,
+                    socktype: int = 0,
+                    proto: int = 0,
+                    flags: int = 0) -> nbio_interface.AbstractIOReference:
+        """Resolve ``host``/``port`` in a greenlet.
+
+        :param host: host name or address.
+        :param port: port number or service name.
+        :param callable on_done: called with the ``getaddrinfo`` list or the
+            exception.
+        :param int family: address family.
+        :param int socktype: socket type.
+        :param int proto: protocol.
+        :param int flags: ``getaddrinfo`` flags.
+        :rtype: nbio_interface.AbstractIOReference
+        """
+        check_callback_arg(on_done, 'on_done')
+        resolver = _GeventAddressResolver(self.get_native_ioloop(), host, port,
+                                          family, socktype, proto, flags,
+                                          on_done)
+        resolver.start()
+        return _GeventIOLoopIOHandle(resolver)
+
+
+def _make_nbio(custom_ioloop: Any) -> nbio_interface.AbstractIOServices:
+    """I/O services for ``custom_ioloop`` (see GeventConnection)."""
+    if custom_ioloop is None:
+        return _GeventSelectorIOServicesAdapter(_GeventSelectorIOLoop())
+    if isinstance(custom_ioloop, nbio_interface.AbstractIOServices):
+        return custom_ioloop
+    if isinstance(custom_ioloop, gevent.hub.Hub):
+        return _GeventSelectorIOServicesAdapter(
+            _GeventSelectorIOLoop(custom_ioloop))
+    if isinstance(custom_ioloop, AbstractSelectorIOLoop):
+        return _GeventSelectorIOServicesAdapter(custom_ioloop)
+    hub = gevent.get_hub()
+    if custom_ioloop is hub.loop:
+        return _GeventSelectorIOServicesAdapter(_GeventSelectorIOLoop(hub))
+    raise TypeError(
+        'custom_ioloop must be a gevent Hub, the hub\'s loop, a '
+        '_GeventSelectorIOLoop or an AbstractIOServices, but got %r' %
+        (custom_ioloop,))
+
+
+class GeventConnection(BaseConnection):
+    """Asynchronous connection running on the gevent hub.
+
+    Callbacks run in the hub greenlet; other greenlets may use the
+    connection freely (they are not threads). ``connection.ioloop`` is a
+    :class:`_GeventSelectorIOLoop` whose ``start()`` blocks the calling
+    greenlet until ``stop()``.
+    """
+
+    def __init__(self,
+                 parameters: Optional[Any] = None,
+                 on_open_callback: Optional[Callable[[Any], Any]] = None,
+                 on_open_error_callback: Optional[Callable[[Any, BaseException],
+                                                           Any]] = None,
+                 on_close_callback: Optional[Callable[[Any, BaseException],
+                                                      Any]] = None,
+                 custom_ioloop: Optional[Union[
+                     Any, nbio_interface.AbstractIOServices]] = None,
+                 internal_connection_workflow: bool = True) -> None:
+        """
+        :param pika.connection.Parameters parameters: connection parameters.
+        :param callable on_open_callback: ``(connection)`` when open.
+        :param callable on_open_error_callback: ``(connection, exc)`` when
+            opening fails.
+        :param callable on_close_callback: ``(connection, exc)`` when an open
+            connection closes.
+        :param custom_ioloop: a gevent Hub, a :class:`_GeventSelectorIOLoop`
+            or an :class:`AbstractIOServices` (default: the current hub).
+        :param bool internal_connection_workflow: True to connect with the
+            built-in workflow; False when ``create_connection`` (or an
+            ``AMQPConnector``) supplies the transport.
+        """
+        if compat.ON_WINDOWS:
+            raise RuntimeError('GeventConnection is not supported on Windows.')
+        nbio = _make_nbio(custom_ioloop)
+        super().__init__(
+            parameters,
+            on_open_callback,
+            on_open_error_callback,
+            on_close_callback,
+            nbio,
+            internal_connection_workflow=internal_connection_workflow)
+
+    @classmethod
+    def create_connection(cls,
+                          connection_configs: Sequence[Any],
+                          on_done: Callable[[Any], Any],
+                          custom_ioloop: Optional[Any] = None,
+                          workflow: Optional[Any] = None) -> Any:
+        """Connect trying each configuration in turn (see
+        :meth:`BaseConnection.create_connection`).
+
+        :param connection_configs: sequence of connection parameters.
+        :param callable on_done: called with the connection, or with an
+            ``AMQPConnectionWorkflowFailed`` or
+            ``AMQPConnectionWorkflowAborted``.
+        :param custom_ioloop: as for :class:`GeventConnection`.
+        :param workflow: an ``AbstractAMQPConnectionWorkflow`` (default: a new
+            ``AMQPConnectionWorkflow``).
+        :returns: the workflow, which can be aborted.
+        """
+        nbio = _make_nbio(custom_ioloop)
+
+        def connection_factory(params: Any) -> 'GeventConnection':
+            if params is None:
+                raise ValueError('Expected pika.connection.Parameters '
+                                 'instance, but got None in params arg.')
+            return cls(parameters=params,
+                       custom_ioloop=nbio,
+                       internal_connection_workflow=False)
+
+        return cls._start_connection_workflow(
+            connection_configs=connection_configs,
+            connection_factory=connection_factory,
+            nbio=nbio,
+            workflow=workflow,
+            on_done=on_done)
