@@ -314,28 +314,24 @@ def test_round_trip_percent_encoded(username, password, vhost):
 _HOST = st.from_regex(r'\A[a-z][a-z0-9-]{0,20}(\.[a-z][a-z0-9-]{0,10}){0,3}\Z')
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(host=_HOST,
        port=st.integers(1, 65535),
        heartbeat=st.integers(0, 3600),
        channel_max=st.integers(1, 65535),
-       retry_delay=st.floats(0, 1000, allow_nan=False),
-       tls=st.booleans())
+       retry_delay=st.floats(0, 1000, allow_nan=False))
 def test_round_trip_query_options(host, port, heartbeat, channel_max,
-                                  retry_delay, tls):
+                                  retry_delay):
     query = urllib.parse.urlencode({
         'heartbeat': heartbeat,
         'channel_max': channel_max,
         'retry_delay': repr(retry_delay),
     })
-    scheme = 'amqps' if tls else 'amqp'
-    params = URLParameters('%s://%s:%i/?%s' % (scheme, host, port, query))
+    params = URLParameters('amqp://%s:%i/?%s' % (host, port, query))
     assert params.host == host
     assert params.port == port
     assert params.heartbeat == heartbeat
     assert params.channel_max == channel_max
     assert params.retry_delay == retry_delay
-    assert (params.ssl_options is not None) is tls
-    assert params == ConnectionParameters(host=host,
-                                          port=port,
-                                          ssl_options=params.ssl_options)
+    assert params.ssl_options is None
+    assert params == ConnectionParameters(host=host, port=port)
