@@ -59,6 +59,14 @@ _INT64_MAX = (1 << 63) - 1
 
 _UTC = datetime.timezone.utc
 
+_LONG_STRING_HEAD = struct.Struct('>BI')
+_INT32_VALUE = struct.Struct('>Bi')
+_pack_long_string_head = _LONG_STRING_HEAD.pack
+_pack_int32_value = _INT32_VALUE.pack
+
+_KEY_CACHE: Dict[str, bytes] = {}
+_KEY_CACHE_MAX = 4096
+
 
 def short_string_bytes(value: Any, name: str = 'value') -> bytes:
     """Return ``value`` (``str`` or bytes-like) as bytes for a short string.
@@ -131,6 +139,8 @@ def decode_short_string(encoded: Any, offset: int) -> Tuple[Any, int]:
     :rtype: tuple(str|bytes, int)
 
     """
+    if encoded.__class__ is memoryview:
+        encoded = encoded.tobytes()
     length = encoded[offset]
     offset += 1
     end = offset + length
@@ -138,7 +148,7 @@ def decode_short_string(encoded: Any, offset: int) -> Tuple[Any, int]:
         raise exceptions.InvalidFrameError('Truncated short string')
     raw = encoded[offset:end]
     try:
-        return str(raw, 'utf-8'), end
+        return raw.decode(), end
     except UnicodeDecodeError:
         return bytes(raw), end
 
@@ -154,31 +164,40 @@ def table_bytes(table: Optional[Dict[Any, Any]]) -> bytes:
         return _EMPTY_TABLE
     parts: List[bytes] = []
     append = parts.append
+    key_cache = _KEY_CACHE
     for key, value in table.items():
-        if key.__class__ is str:
-            key_bytes = key.encode('utf-8')
-        elif isinstance(key, (str, bytes, bytearray, memoryview)):
-            key_bytes = short_string_bytes(key)
-        else:
-            raise TypeError('field table key must be str or bytes, not %s: %r' %
-                            (type(key).__name__, key))
-        if len(key_bytes) > 255:
-            raise exceptions.ShortStringTooLong(key_bytes)
-        append(BYTE[len(key_bytes)])
-        append(key_bytes)
+        try:
+            append(key_cache[key])
+        except (KeyError, TypeError):
+            append(_key_bytes(key))
         value_class = value.__class__
         if value_class is str:
             value_bytes = value.encode('utf-8')
-            append(b'S' + _pack_uint32(len(value_bytes)))
+            append(_pack_long_string_head(83, len(value_bytes)))
             append(value_bytes)
+        elif value_class is int and _INT32_MIN <= value <= _INT32_MAX:
+            append(_pack_int32_value(73, value))
         elif value_class is bool:
             append(_TRUE if value else _FALSE)
-        elif value_class is int and _INT32_MIN <= value <= _INT32_MAX:
-            append(_TYPE_INT32 + _INT32.pack(value))
         else:
             append(value_bytes_of(value, key))
     body = b''.join(parts)
     return _pack_uint32(len(body)) + body
+
+
+def _key_bytes(key: Any) -> bytes:
+    """Length-prefixed encoding of a table key, remembered for str keys."""
+    if isinstance(key, (str, bytes, bytearray, memoryview)):
+        encoded = short_string_bytes(key)
+    else:
+        raise TypeError('field table key must be str or bytes, not %s: %r' %
+                        (type(key).__name__, key))
+    prefixed = BYTE[len(encoded)] + encoded
+    # Header keys come from a small set in practice; remember a bounded
+    # number of them so the common case is one dict lookup.
+    if key.__class__ is str and len(_KEY_CACHE) < _KEY_CACHE_MAX:
+        _KEY_CACHE[key] = prefixed
+    return prefixed
 
 
 def value_bytes_of(value: Any, key: Any = None) -> bytes:
@@ -289,6 +308,13 @@ def decode_table(encoded: Any, offset: int) -> Tuple[Dict[Any, Any], int]:
     :rtype: tuple(dict, int)
 
     """
+    if encoded.__class__ is memoryview:
+        encoded = encoded.tobytes()
+    return _decode_table(encoded, offset)
+
+
+def _decode_table(encoded: Any, offset: int) -> Tuple[Dict[Any, Any], int]:
+    """decode_table over bytes or bytearray."""
     result: Dict[Any, Any] = {}
     limit = offset + 4 + _unpack_uint32(encoded, offset)[0]
     offset += 4
@@ -296,34 +322,32 @@ def decode_table(encoded: Any, offset: int) -> Tuple[Dict[Any, Any], int]:
         raise exceptions.InvalidFrameError('Truncated field table')
     while offset < limit:
         end = offset + 1 + encoded[offset]
-        raw = encoded[offset + 1:end]
         try:
-            key: Any = str(raw, 'utf-8')
+            key: Any = encoded[offset + 1:end].decode()
         except UnicodeDecodeError:
-            key = bytes(raw)
+            key = bytes(encoded[offset + 1:end])
         kind = encoded[end]
         offset = end + 1
         if kind == 83:  # S
             end = offset + 4 + _unpack_uint32(encoded, offset)[0]
-            raw = encoded[offset + 4:end]
             if end > limit:
                 raise exceptions.InvalidFrameError('Truncated long string')
             try:
-                value: Any = str(raw, 'utf-8')
+                value: Any = encoded[offset + 4:end].decode()
             except UnicodeDecodeError:
-                value = bytes(raw)
+                value = bytes(encoded[offset + 4:end])
             offset = end
         elif kind == 73:  # I
             value = _unpack_int32(encoded, offset)[0]
             offset += 4
         elif kind == 116:  # t
-            value = bool(encoded[offset])
+            value = encoded[offset] != 0
             offset += 1
         elif kind == 108:  # l
             value = _unpack_int64(encoded, offset)[0]
             offset += 8
         elif kind == 70:  # F
-            value, offset = decode_table(encoded, offset)
+            value, offset = _decode_table(encoded, offset)
         else:
             value, offset = _decode_typed(encoded, offset, kind)
         result[key] = value
@@ -341,6 +365,8 @@ def decode_value(encoded: Any, offset: int) -> Tuple[Any, int]:
     :raises pika.exceptions.InvalidFieldTypeException: for an unknown marker
 
     """
+    if encoded.__class__ is memoryview:
+        encoded = encoded.tobytes()
     return _decode_typed(encoded, offset + 1, encoded[offset])
 
 
@@ -370,7 +396,7 @@ def _decode_typed(encoded: Any, offset: int, kind: int) -> Tuple[Any, int]:
     if kind == 83:  # S: long string, text when valid UTF-8
         raw, offset = _decode_bytes(encoded, offset)
         try:
-            return str(raw, 'utf-8'), offset
+            return raw.decode(), offset
         except UnicodeDecodeError:
             return bytes(raw), offset
     if kind == 73:  # I
@@ -380,7 +406,7 @@ def _decode_typed(encoded: Any, offset: int, kind: int) -> Tuple[Any, int]:
     if kind == 108 or kind == 76:  # l, L
         return _unpack_int64(encoded, offset)[0], offset + 8
     if kind == 70:  # F
-        return decode_table(encoded, offset)
+        return _decode_table(encoded, offset)
     if kind == 65:  # A
         return _decode_array(encoded, offset)
     if kind == 86:  # V

@@ -34,6 +34,9 @@ _PROTOCOL_VERSION = struct.Struct('>BBB')
 
 _pack_frame_head = _FRAME_HEAD.pack
 _unpack_frame_head = _FRAME_HEAD.unpack_from
+_unpack_header_fields = _HEADER_FIELDS.unpack_from
+_new_object = object.__new__
+_unpack_uint32 = _UINT32.unpack_from
 
 FRAME_END_BYTE = b'\xce'
 _FRAME_END = spec.FRAME_END
@@ -335,8 +338,9 @@ def decode_frames(data: Any,
                   frame_max: Optional[int] = None) -> Tuple[List[Any], int]:
     """Decode every complete frame in ``data`` starting at ``offset``.
 
-    Works over ``bytes``, ``bytearray`` or ``memoryview`` without copying the
-    buffer; body fragments are the only copies made.
+    Works over ``bytes`` without copying the buffer (body fragments are the
+    only copies made); ``bytearray`` or ``memoryview`` input is copied to
+    ``bytes`` once per call.
 
     :param data: The received bytes
     :param int offset: Where the first frame starts
@@ -346,41 +350,57 @@ def decode_frames(data: Any,
     :raises: pika.exceptions.InvalidFrameError
 
     """
+    if data.__class__ is not bytes:
+        # One copy per call (not per frame) so every slice below is bytes.
+        data = bytes(data)
     frames: List[Any] = []
     append = frames.append
     size = len(data)
     payload_max = -1 if frame_max is None else frame_max - FRAME_OVERHEAD
     try:
-        while size - offset >= FRAME_OVERHEAD:
+        while offset + 8 <= size:
             frame_type, channel_number, length = _unpack_frame_head(
                 data, offset)
-            if frame_type == _AMQP_FIRST:
-                consumed, header = _decode_protocol_header(data, offset)
-                append(header)
-                offset += consumed
-                continue
-            start = offset + 7
-            end = start + length
-            if length > payload_max >= 0:
-                raise _invalid(
-                    'Frame payload of %d bytes exceeds frame_max %r' %
-                    (length, frame_max))
-            if end >= size:
+            end = offset + 7 + length
+            if end >= size or length > payload_max >= 0:
+                if frame_type == _AMQP_FIRST:
+                    append(_decode_protocol_header(data, offset)[1])
+                    offset += 8
+                    continue
+                if length > payload_max >= 0:
+                    raise _invalid(
+                        'Frame payload of %d bytes exceeds frame_max %r' %
+                        (length, frame_max))
                 break
-            if data[end] != _FRAME_END:
+            if data[end] != 206:
+                if frame_type == _AMQP_FIRST:
+                    append(_decode_protocol_header(data, offset)[1])
+                    offset += 8
+                    continue
                 raise _invalid('Invalid FRAME_END marker')
-            if frame_type == _FRAME_BODY:
-                fragment = data[start:end]
-                if fragment.__class__ is not bytes:
-                    fragment = bytes(fragment)
-                append(Body(channel_number, fragment))
+            if frame_type == 3:
+                append(Body(channel_number, data[offset + 7:end]))
+            elif frame_type == 1:
+                method = _new_object(_METHODS[_unpack_uint32(data,
+                                                             offset + 7)[0]])
+                if method._decode_from(data, offset + 11) > end:
+                    raise _invalid('Method %s overruns its frame' % method.NAME)
+                append(Method(channel_number, method))
+            elif frame_type == 2:
+                class_id, _weight, body_size = _unpack_header_fields(
+                    data, offset + 7)
+                properties = _new_object(_PROPS[class_id])
+                if properties._decode_from(data, offset + 19) > end:
+                    raise _invalid('Content header overruns its frame')
+                append(Header(channel_number, body_size, properties))
+            elif frame_type == 8:
+                append(Heartbeat())
             else:
-                append(
-                    _decode_payload(data, frame_type, channel_number, start,
-                                    end))
+                raise _invalid('Unknown frame type: %d' % frame_type)
             offset = end + 1
-    except exceptions.AMQPError:
-        raise
+    except KeyError as error:
+        raise _invalid('Unknown method or content class: %r' %
+                       (error.args[0],)) from error
     except _DECODE_ERRORS as error:
         raise _invalid('Malformed frame: %r' % (error,)) from error
     return frames, offset

@@ -54,6 +54,7 @@ TRANSIENT_DELIVERY_MODE = 1
 PERSISTENT_DELIVERY_MODE = 2
 
 _BYTE = data.BYTE
+_decode_table = data._decode_table
 _S_BB = struct.Struct('>BB')
 _S_H = struct.Struct('>H')
 _S_HB = struct.Struct('>HB')
@@ -108,13 +109,15 @@ class Connection(amqp_object.Class):
             :rtype: Connection.Start
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
         def _decode_from(self, encoded, offset):
             self.version_major, self.version_minor = _S_BB.unpack_from(encoded, offset)
             offset += 2
-            self.server_properties, offset = data.decode_table(encoded, offset)
+            self.server_properties, offset = _decode_table(encoded, offset)
             length = _S_I.unpack_from(encoded, offset)[0]
             offset += 4
             end = offset + length
@@ -176,16 +179,18 @@ class Connection(amqp_object.Class):
             :rtype: Connection.StartOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
         def _decode_from(self, encoded, offset):
-            self.client_properties, offset = data.decode_table(encoded, offset)
+            self.client_properties, offset = _decode_table(encoded, offset)
             length = encoded[offset]
             offset += 1
             end = offset + length
             try:
-                self.mechanism = str(encoded[offset:end], 'utf-8')
+                self.mechanism = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.mechanism = bytes(encoded[offset:end])
             offset = end
@@ -198,7 +203,7 @@ class Connection(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.locale = str(encoded[offset:end], 'utf-8')
+                self.locale = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.locale = bytes(encoded[offset:end])
             offset = end
@@ -257,6 +262,8 @@ class Connection(amqp_object.Class):
             :rtype: Connection.Secure
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -302,6 +309,8 @@ class Connection(amqp_object.Class):
             :rtype: Connection.SecureOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -351,6 +360,8 @@ class Connection(amqp_object.Class):
             :rtype: Connection.Tune
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -389,6 +400,8 @@ class Connection(amqp_object.Class):
             :rtype: Connection.TuneOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -427,6 +440,8 @@ class Connection(amqp_object.Class):
             :rtype: Connection.Open
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -435,7 +450,7 @@ class Connection(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.virtual_host = str(encoded[offset:end], 'utf-8')
+                self.virtual_host = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.virtual_host = bytes(encoded[offset:end])
             offset = end
@@ -443,7 +458,7 @@ class Connection(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.capabilities = str(encoded[offset:end], 'utf-8')
+                self.capabilities = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.capabilities = bytes(encoded[offset:end])
             offset = end
@@ -498,6 +513,8 @@ class Connection(amqp_object.Class):
             :rtype: Connection.OpenOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -506,7 +523,7 @@ class Connection(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.known_hosts = str(encoded[offset:end], 'utf-8')
+                self.known_hosts = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.known_hosts = bytes(encoded[offset:end])
             offset = end
@@ -554,6 +571,8 @@ class Connection(amqp_object.Class):
             :rtype: Connection.Close
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -562,7 +581,7 @@ class Connection(amqp_object.Class):
             offset += 3
             end = offset + length
             try:
-                self.reply_text = str(encoded[offset:end], 'utf-8')
+                self.reply_text = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.reply_text = bytes(encoded[offset:end])
             offset = end
@@ -604,6 +623,8 @@ class Connection(amqp_object.Class):
             :rtype: Connection.CloseOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -636,6 +657,8 @@ class Connection(amqp_object.Class):
             :rtype: Connection.Blocked
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -644,7 +667,7 @@ class Connection(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.reason = str(encoded[offset:end], 'utf-8')
+                self.reason = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.reason = bytes(encoded[offset:end])
             offset = end
@@ -683,6 +706,8 @@ class Connection(amqp_object.Class):
             :rtype: Connection.Unblocked
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -717,6 +742,8 @@ class Connection(amqp_object.Class):
             :rtype: Connection.UpdateSecret
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -730,7 +757,7 @@ class Connection(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.reason = str(encoded[offset:end], 'utf-8')
+                self.reason = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.reason = bytes(encoded[offset:end])
             offset = end
@@ -776,6 +803,8 @@ class Connection(amqp_object.Class):
             :rtype: Connection.UpdateSecretOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -815,6 +844,8 @@ class Channel(amqp_object.Class):
             :rtype: Channel.Open
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -823,7 +854,7 @@ class Channel(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.out_of_band = str(encoded[offset:end], 'utf-8')
+                self.out_of_band = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.out_of_band = bytes(encoded[offset:end])
             offset = end
@@ -865,6 +896,8 @@ class Channel(amqp_object.Class):
             :rtype: Channel.OpenOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -910,6 +943,8 @@ class Channel(amqp_object.Class):
             :rtype: Channel.Flow
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -945,6 +980,8 @@ class Channel(amqp_object.Class):
             :rtype: Channel.FlowOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -986,6 +1023,8 @@ class Channel(amqp_object.Class):
             :rtype: Channel.Close
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -994,7 +1033,7 @@ class Channel(amqp_object.Class):
             offset += 3
             end = offset + length
             try:
-                self.reply_text = str(encoded[offset:end], 'utf-8')
+                self.reply_text = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.reply_text = bytes(encoded[offset:end])
             offset = end
@@ -1036,6 +1075,8 @@ class Channel(amqp_object.Class):
             :rtype: Channel.CloseOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -1085,6 +1126,8 @@ class Access(amqp_object.Class):
             :rtype: Access.Request
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -1093,7 +1136,7 @@ class Access(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.realm = str(encoded[offset:end], 'utf-8')
+                self.realm = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.realm = bytes(encoded[offset:end])
             offset = end
@@ -1143,6 +1186,8 @@ class Access(amqp_object.Class):
             :rtype: Access.RequestOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -1200,6 +1245,8 @@ class Exchange(amqp_object.Class):
             :rtype: Exchange.Declare
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -1208,7 +1255,7 @@ class Exchange(amqp_object.Class):
             offset += 3
             end = offset + length
             try:
-                self.exchange = str(encoded[offset:end], 'utf-8')
+                self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.exchange = bytes(encoded[offset:end])
             offset = end
@@ -1216,7 +1263,7 @@ class Exchange(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.type = str(encoded[offset:end], 'utf-8')
+                self.type = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.type = bytes(encoded[offset:end])
             offset = end
@@ -1227,7 +1274,7 @@ class Exchange(amqp_object.Class):
             self.auto_delete = bool(bits & 4)
             self.internal = bool(bits & 8)
             self.nowait = bool(bits & 16)
-            self.arguments, offset = data.decode_table(encoded, offset)
+            self.arguments, offset = _decode_table(encoded, offset)
             return offset
 
         def encode(self) -> List[bytes]:
@@ -1274,6 +1321,8 @@ class Exchange(amqp_object.Class):
             :rtype: Exchange.DeclareOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -1312,6 +1361,8 @@ class Exchange(amqp_object.Class):
             :rtype: Exchange.Delete
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -1320,7 +1371,7 @@ class Exchange(amqp_object.Class):
             offset += 3
             end = offset + length
             try:
-                self.exchange = str(encoded[offset:end], 'utf-8')
+                self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.exchange = bytes(encoded[offset:end])
             offset = end
@@ -1364,6 +1415,8 @@ class Exchange(amqp_object.Class):
             :rtype: Exchange.DeleteOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -1406,6 +1459,8 @@ class Exchange(amqp_object.Class):
             :rtype: Exchange.Bind
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -1414,7 +1469,7 @@ class Exchange(amqp_object.Class):
             offset += 3
             end = offset + length
             try:
-                self.destination = str(encoded[offset:end], 'utf-8')
+                self.destination = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.destination = bytes(encoded[offset:end])
             offset = end
@@ -1422,7 +1477,7 @@ class Exchange(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.source = str(encoded[offset:end], 'utf-8')
+                self.source = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.source = bytes(encoded[offset:end])
             offset = end
@@ -1430,14 +1485,14 @@ class Exchange(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.routing_key = str(encoded[offset:end], 'utf-8')
+                self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.routing_key = bytes(encoded[offset:end])
             offset = end
             bits = encoded[offset]
             offset += 1
             self.nowait = bool(bits & 1)
-            self.arguments, offset = data.decode_table(encoded, offset)
+            self.arguments, offset = _decode_table(encoded, offset)
             return offset
 
         def encode(self) -> List[bytes]:
@@ -1493,6 +1548,8 @@ class Exchange(amqp_object.Class):
             :rtype: Exchange.BindOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -1535,6 +1592,8 @@ class Exchange(amqp_object.Class):
             :rtype: Exchange.Unbind
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -1543,7 +1602,7 @@ class Exchange(amqp_object.Class):
             offset += 3
             end = offset + length
             try:
-                self.destination = str(encoded[offset:end], 'utf-8')
+                self.destination = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.destination = bytes(encoded[offset:end])
             offset = end
@@ -1551,7 +1610,7 @@ class Exchange(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.source = str(encoded[offset:end], 'utf-8')
+                self.source = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.source = bytes(encoded[offset:end])
             offset = end
@@ -1559,14 +1618,14 @@ class Exchange(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.routing_key = str(encoded[offset:end], 'utf-8')
+                self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.routing_key = bytes(encoded[offset:end])
             offset = end
             bits = encoded[offset]
             offset += 1
             self.nowait = bool(bits & 1)
-            self.arguments, offset = data.decode_table(encoded, offset)
+            self.arguments, offset = _decode_table(encoded, offset)
             return offset
 
         def encode(self) -> List[bytes]:
@@ -1622,6 +1681,8 @@ class Exchange(amqp_object.Class):
             :rtype: Exchange.UnbindOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -1675,6 +1736,8 @@ class Queue(amqp_object.Class):
             :rtype: Queue.Declare
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -1683,7 +1746,7 @@ class Queue(amqp_object.Class):
             offset += 3
             end = offset + length
             try:
-                self.queue = str(encoded[offset:end], 'utf-8')
+                self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.queue = bytes(encoded[offset:end])
             offset = end
@@ -1694,7 +1757,7 @@ class Queue(amqp_object.Class):
             self.exclusive = bool(bits & 4)
             self.auto_delete = bool(bits & 8)
             self.nowait = bool(bits & 16)
-            self.arguments, offset = data.decode_table(encoded, offset)
+            self.arguments, offset = _decode_table(encoded, offset)
             return offset
 
         def encode(self) -> List[bytes]:
@@ -1739,6 +1802,8 @@ class Queue(amqp_object.Class):
             :rtype: Queue.DeclareOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -1747,7 +1812,7 @@ class Queue(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.queue = str(encoded[offset:end], 'utf-8')
+                self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.queue = bytes(encoded[offset:end])
             offset = end
@@ -1802,6 +1867,8 @@ class Queue(amqp_object.Class):
             :rtype: Queue.Bind
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -1810,7 +1877,7 @@ class Queue(amqp_object.Class):
             offset += 3
             end = offset + length
             try:
-                self.queue = str(encoded[offset:end], 'utf-8')
+                self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.queue = bytes(encoded[offset:end])
             offset = end
@@ -1818,7 +1885,7 @@ class Queue(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.exchange = str(encoded[offset:end], 'utf-8')
+                self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.exchange = bytes(encoded[offset:end])
             offset = end
@@ -1826,14 +1893,14 @@ class Queue(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.routing_key = str(encoded[offset:end], 'utf-8')
+                self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.routing_key = bytes(encoded[offset:end])
             offset = end
             bits = encoded[offset]
             offset += 1
             self.nowait = bool(bits & 1)
-            self.arguments, offset = data.decode_table(encoded, offset)
+            self.arguments, offset = _decode_table(encoded, offset)
             return offset
 
         def encode(self) -> List[bytes]:
@@ -1889,6 +1956,8 @@ class Queue(amqp_object.Class):
             :rtype: Queue.BindOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -1925,6 +1994,8 @@ class Queue(amqp_object.Class):
             :rtype: Queue.Purge
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -1933,7 +2004,7 @@ class Queue(amqp_object.Class):
             offset += 3
             end = offset + length
             try:
-                self.queue = str(encoded[offset:end], 'utf-8')
+                self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.queue = bytes(encoded[offset:end])
             offset = end
@@ -1979,6 +2050,8 @@ class Queue(amqp_object.Class):
             :rtype: Queue.PurgeOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -2021,6 +2094,8 @@ class Queue(amqp_object.Class):
             :rtype: Queue.Delete
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -2029,7 +2104,7 @@ class Queue(amqp_object.Class):
             offset += 3
             end = offset + length
             try:
-                self.queue = str(encoded[offset:end], 'utf-8')
+                self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.queue = bytes(encoded[offset:end])
             offset = end
@@ -2077,6 +2152,8 @@ class Queue(amqp_object.Class):
             :rtype: Queue.DeleteOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -2119,6 +2196,8 @@ class Queue(amqp_object.Class):
             :rtype: Queue.Unbind
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -2127,7 +2206,7 @@ class Queue(amqp_object.Class):
             offset += 3
             end = offset + length
             try:
-                self.queue = str(encoded[offset:end], 'utf-8')
+                self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.queue = bytes(encoded[offset:end])
             offset = end
@@ -2135,7 +2214,7 @@ class Queue(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.exchange = str(encoded[offset:end], 'utf-8')
+                self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.exchange = bytes(encoded[offset:end])
             offset = end
@@ -2143,11 +2222,11 @@ class Queue(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.routing_key = str(encoded[offset:end], 'utf-8')
+                self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.routing_key = bytes(encoded[offset:end])
             offset = end
-            self.arguments, offset = data.decode_table(encoded, offset)
+            self.arguments, offset = _decode_table(encoded, offset)
             return offset
 
         def encode(self) -> List[bytes]:
@@ -2202,6 +2281,8 @@ class Queue(amqp_object.Class):
             :rtype: Queue.UnbindOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -2245,6 +2326,8 @@ class Basic(amqp_object.Class):
             :rtype: Basic.Qos
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -2277,6 +2360,8 @@ class Basic(amqp_object.Class):
             :rtype: Basic.QosOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -2323,6 +2408,8 @@ class Basic(amqp_object.Class):
             :rtype: Basic.Consume
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -2331,7 +2418,7 @@ class Basic(amqp_object.Class):
             offset += 3
             end = offset + length
             try:
-                self.queue = str(encoded[offset:end], 'utf-8')
+                self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.queue = bytes(encoded[offset:end])
             offset = end
@@ -2339,7 +2426,7 @@ class Basic(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.consumer_tag = str(encoded[offset:end], 'utf-8')
+                self.consumer_tag = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.consumer_tag = bytes(encoded[offset:end])
             offset = end
@@ -2349,7 +2436,7 @@ class Basic(amqp_object.Class):
             self.no_ack = bool(bits & 2)
             self.exclusive = bool(bits & 4)
             self.nowait = bool(bits & 8)
-            self.arguments, offset = data.decode_table(encoded, offset)
+            self.arguments, offset = _decode_table(encoded, offset)
             return offset
 
         def encode(self) -> List[bytes]:
@@ -2399,6 +2486,8 @@ class Basic(amqp_object.Class):
             :rtype: Basic.ConsumeOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -2407,7 +2496,7 @@ class Basic(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.consumer_tag = str(encoded[offset:end], 'utf-8')
+                self.consumer_tag = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.consumer_tag = bytes(encoded[offset:end])
             offset = end
@@ -2451,6 +2540,8 @@ class Basic(amqp_object.Class):
             :rtype: Basic.Cancel
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -2459,7 +2550,7 @@ class Basic(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.consumer_tag = str(encoded[offset:end], 'utf-8')
+                self.consumer_tag = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.consumer_tag = bytes(encoded[offset:end])
             offset = end
@@ -2505,6 +2596,8 @@ class Basic(amqp_object.Class):
             :rtype: Basic.CancelOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -2513,7 +2606,7 @@ class Basic(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.consumer_tag = str(encoded[offset:end], 'utf-8')
+                self.consumer_tag = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.consumer_tag = bytes(encoded[offset:end])
             offset = end
@@ -2563,6 +2656,8 @@ class Basic(amqp_object.Class):
             :rtype: Basic.Publish
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -2571,7 +2666,7 @@ class Basic(amqp_object.Class):
             offset += 3
             end = offset + length
             try:
-                self.exchange = str(encoded[offset:end], 'utf-8')
+                self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.exchange = bytes(encoded[offset:end])
             offset = end
@@ -2579,7 +2674,7 @@ class Basic(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.routing_key = str(encoded[offset:end], 'utf-8')
+                self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.routing_key = bytes(encoded[offset:end])
             offset = end
@@ -2641,6 +2736,8 @@ class Basic(amqp_object.Class):
             :rtype: Basic.Return
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -2649,7 +2746,7 @@ class Basic(amqp_object.Class):
             offset += 3
             end = offset + length
             try:
-                self.reply_text = str(encoded[offset:end], 'utf-8')
+                self.reply_text = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.reply_text = bytes(encoded[offset:end])
             offset = end
@@ -2657,7 +2754,7 @@ class Basic(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.exchange = str(encoded[offset:end], 'utf-8')
+                self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.exchange = bytes(encoded[offset:end])
             offset = end
@@ -2665,7 +2762,7 @@ class Basic(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.routing_key = str(encoded[offset:end], 'utf-8')
+                self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.routing_key = bytes(encoded[offset:end])
             offset = end
@@ -2733,6 +2830,8 @@ class Basic(amqp_object.Class):
             :rtype: Basic.Deliver
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -2741,7 +2840,7 @@ class Basic(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.consumer_tag = str(encoded[offset:end], 'utf-8')
+                self.consumer_tag = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.consumer_tag = bytes(encoded[offset:end])
             offset = end
@@ -2750,7 +2849,7 @@ class Basic(amqp_object.Class):
             self.redelivered = bool(bits & 1)
             end = offset + length
             try:
-                self.exchange = str(encoded[offset:end], 'utf-8')
+                self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.exchange = bytes(encoded[offset:end])
             offset = end
@@ -2758,7 +2857,7 @@ class Basic(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.routing_key = str(encoded[offset:end], 'utf-8')
+                self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.routing_key = bytes(encoded[offset:end])
             offset = end
@@ -2822,6 +2921,8 @@ class Basic(amqp_object.Class):
             :rtype: Basic.Get
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -2830,7 +2931,7 @@ class Basic(amqp_object.Class):
             offset += 3
             end = offset + length
             try:
-                self.queue = str(encoded[offset:end], 'utf-8')
+                self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.queue = bytes(encoded[offset:end])
             offset = end
@@ -2884,6 +2985,8 @@ class Basic(amqp_object.Class):
             :rtype: Basic.GetOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -2893,7 +2996,7 @@ class Basic(amqp_object.Class):
             self.redelivered = bool(bits & 1)
             end = offset + length
             try:
-                self.exchange = str(encoded[offset:end], 'utf-8')
+                self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.exchange = bytes(encoded[offset:end])
             offset = end
@@ -2901,7 +3004,7 @@ class Basic(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.routing_key = str(encoded[offset:end], 'utf-8')
+                self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.routing_key = bytes(encoded[offset:end])
             offset = end
@@ -2955,6 +3058,8 @@ class Basic(amqp_object.Class):
             :rtype: Basic.GetEmpty
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -2963,7 +3068,7 @@ class Basic(amqp_object.Class):
             offset += 1
             end = offset + length
             try:
-                self.cluster_id = str(encoded[offset:end], 'utf-8')
+                self.cluster_id = encoded[offset:end].decode()
             except UnicodeDecodeError:
                 self.cluster_id = bytes(encoded[offset:end])
             offset = end
@@ -3007,6 +3112,8 @@ class Basic(amqp_object.Class):
             :rtype: Basic.Ack
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -3044,6 +3151,8 @@ class Basic(amqp_object.Class):
             :rtype: Basic.Reject
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -3079,6 +3188,8 @@ class Basic(amqp_object.Class):
             :rtype: Basic.RecoverAsync
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -3114,6 +3225,8 @@ class Basic(amqp_object.Class):
             :rtype: Basic.Recover
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -3146,6 +3259,8 @@ class Basic(amqp_object.Class):
             :rtype: Basic.RecoverOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -3182,6 +3297,8 @@ class Basic(amqp_object.Class):
             :rtype: Basic.Nack
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -3262,6 +3379,8 @@ class BasicProperties(amqp_object.Properties):
         :rtype: BasicProperties
 
         """
+        if encoded.__class__ is memoryview:
+            encoded = encoded.tobytes()
         self._decode_from(encoded, offset)
         return self
 
@@ -3287,7 +3406,7 @@ class BasicProperties(amqp_object.Properties):
         if flags & 0x8000:
             end = offset + 1 + encoded[offset]
             try:
-                self.content_type = str(encoded[offset + 1:end], 'utf-8')
+                self.content_type = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
                 self.content_type = bytes(encoded[offset + 1:end])
             offset = end
@@ -3296,14 +3415,14 @@ class BasicProperties(amqp_object.Properties):
         if flags & 0x4000:
             end = offset + 1 + encoded[offset]
             try:
-                self.content_encoding = str(encoded[offset + 1:end], 'utf-8')
+                self.content_encoding = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
                 self.content_encoding = bytes(encoded[offset + 1:end])
             offset = end
         else:
             self.content_encoding = None
         if flags & 0x2000:
-            self.headers, offset = data.decode_table(encoded, offset)
+            self.headers, offset = _decode_table(encoded, offset)
         else:
             self.headers = None
         if flags & 0x1000:
@@ -3319,7 +3438,7 @@ class BasicProperties(amqp_object.Properties):
         if flags & 0x0400:
             end = offset + 1 + encoded[offset]
             try:
-                self.correlation_id = str(encoded[offset + 1:end], 'utf-8')
+                self.correlation_id = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
                 self.correlation_id = bytes(encoded[offset + 1:end])
             offset = end
@@ -3328,7 +3447,7 @@ class BasicProperties(amqp_object.Properties):
         if flags & 0x0200:
             end = offset + 1 + encoded[offset]
             try:
-                self.reply_to = str(encoded[offset + 1:end], 'utf-8')
+                self.reply_to = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
                 self.reply_to = bytes(encoded[offset + 1:end])
             offset = end
@@ -3337,7 +3456,7 @@ class BasicProperties(amqp_object.Properties):
         if flags & 0x0100:
             end = offset + 1 + encoded[offset]
             try:
-                self.expiration = str(encoded[offset + 1:end], 'utf-8')
+                self.expiration = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
                 self.expiration = bytes(encoded[offset + 1:end])
             offset = end
@@ -3346,7 +3465,7 @@ class BasicProperties(amqp_object.Properties):
         if flags & 0x0080:
             end = offset + 1 + encoded[offset]
             try:
-                self.message_id = str(encoded[offset + 1:end], 'utf-8')
+                self.message_id = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
                 self.message_id = bytes(encoded[offset + 1:end])
             offset = end
@@ -3360,7 +3479,7 @@ class BasicProperties(amqp_object.Properties):
         if flags & 0x0020:
             end = offset + 1 + encoded[offset]
             try:
-                self.type = str(encoded[offset + 1:end], 'utf-8')
+                self.type = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
                 self.type = bytes(encoded[offset + 1:end])
             offset = end
@@ -3369,7 +3488,7 @@ class BasicProperties(amqp_object.Properties):
         if flags & 0x0010:
             end = offset + 1 + encoded[offset]
             try:
-                self.user_id = str(encoded[offset + 1:end], 'utf-8')
+                self.user_id = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
                 self.user_id = bytes(encoded[offset + 1:end])
             offset = end
@@ -3378,7 +3497,7 @@ class BasicProperties(amqp_object.Properties):
         if flags & 0x0008:
             end = offset + 1 + encoded[offset]
             try:
-                self.app_id = str(encoded[offset + 1:end], 'utf-8')
+                self.app_id = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
                 self.app_id = bytes(encoded[offset + 1:end])
             offset = end
@@ -3387,7 +3506,7 @@ class BasicProperties(amqp_object.Properties):
         if flags & 0x0004:
             end = offset + 1 + encoded[offset]
             try:
-                self.cluster_id = str(encoded[offset + 1:end], 'utf-8')
+                self.cluster_id = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
                 self.cluster_id = bytes(encoded[offset + 1:end])
             offset = end
@@ -3558,6 +3677,8 @@ class Tx(amqp_object.Class):
             :rtype: Tx.Select
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -3587,6 +3708,8 @@ class Tx(amqp_object.Class):
             :rtype: Tx.SelectOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -3616,6 +3739,8 @@ class Tx(amqp_object.Class):
             :rtype: Tx.Commit
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -3645,6 +3770,8 @@ class Tx(amqp_object.Class):
             :rtype: Tx.CommitOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -3674,6 +3801,8 @@ class Tx(amqp_object.Class):
             :rtype: Tx.Rollback
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -3703,6 +3832,8 @@ class Tx(amqp_object.Class):
             :rtype: Tx.RollbackOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -3742,6 +3873,8 @@ class Confirm(amqp_object.Class):
             :rtype: Confirm.Select
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 
@@ -3774,6 +3907,8 @@ class Confirm(amqp_object.Class):
             :rtype: Confirm.SelectOk
 
             """
+            if encoded.__class__ is memoryview:
+                encoded = encoded.tobytes()
             self._decode_from(encoded, offset)
             return self
 

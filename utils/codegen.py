@@ -212,6 +212,8 @@ class Generator:
         self.emit(':rtype: %s' % qualname, indent + 1)
         self.emit('')
         self.emit('"""', indent + 1)
+        self.emit('if encoded.__class__ is memoryview:', indent + 1)
+        self.emit('encoded = encoded.tobytes()', indent + 2)
         self.emit('self._decode_from(encoded, offset)', indent + 1)
         self.emit('return self', indent + 1)
         self.emit('')
@@ -223,7 +225,7 @@ class Generator:
                 self.gen_string_decode(item[1], item[2], indent + 1)
             else:
                 self.emit(
-                    'self.%s, offset = data.decode_table(encoded, offset)' %
+                    'self.%s, offset = _decode_table(encoded, offset)' %
                     item[1], indent + 1)
         self.emit('return offset', indent + 1)
 
@@ -258,7 +260,7 @@ class Generator:
         self.emit('end = offset + length', indent)
         if kind == 'shortstr':
             self.emit('try:', indent)
-            self.emit("self.%s = str(encoded[offset:end], 'utf-8')" % name,
+            self.emit('self.%s = encoded[offset:end].decode()' % name,
                       indent + 1)
             self.emit('except UnicodeDecodeError:', indent)
             self.emit('self.%s = bytes(encoded[offset:end])' % name, indent + 1)
@@ -386,6 +388,8 @@ class Generator:
         self.emit(':rtype: %sProperties' % class_name, 2)
         self.emit('')
         self.emit('"""', 2)
+        self.emit('if encoded.__class__ is memoryview:', 2)
+        self.emit('encoded = encoded.tobytes()', 3)
         self.emit('self._decode_from(encoded, offset)', 2)
         self.emit('return self', 2)
         self.emit('')
@@ -402,14 +406,14 @@ class Generator:
             if kind == 'shortstr':
                 self.emit('end = offset + 1 + encoded[offset]', 3)
                 self.emit('try:', 3)
-                self.emit(
-                    "self.%s = str(encoded[offset + 1:end], 'utf-8')" % name, 4)
+                self.emit('self.%s = encoded[offset + 1:end].decode()' % name,
+                          4)
                 self.emit('except UnicodeDecodeError:', 3)
                 self.emit('self.%s = bytes(encoded[offset + 1:end])' % name, 4)
                 self.emit('offset = end', 3)
             elif kind == 'table':
                 self.emit(
-                    'self.%s, offset = data.decode_table(encoded, '
+                    'self.%s, offset = _decode_table(encoded, '
                     'offset)' % name, 3)
             elif FIXED[kind] == 'B':
                 self.emit('self.%s = encoded[offset]' % name, 3)
@@ -504,6 +508,7 @@ class Generator:
         head.append('PERSISTENT_DELIVERY_MODE = 2')
         head.append('')
         head.append('_BYTE = data.BYTE')
+        head.append('_decode_table = data._decode_table')
         for fmt in sorted(self.structs):
             head.append("%s = struct.Struct('>%s')" % (self.structs[fmt], fmt))
         head.append('')
