@@ -849,5 +849,11 @@ class URLParameters(Parameters):
                                  (name, raw, error)) from None
             if name == 'ssl_options':
                 self.ssl_options = _ssl_options_from_dict(value)
-            else:
+                continue
+            try:
                 setattr(self, name, value)
+            except TypeError as error:
+                # In a URL every value is text: a literal of the wrong type
+                # is a bad value.
+                raise ValueError('Invalid %s value %r: %s' %
+                                 (name, raw, error)) from error

@@ -153,8 +153,8 @@ def test_literal_none_for_dict_options():
     ('stack_timeout=x', ValueError, 'stack_timeout'),
     ('blocked_connection_timeout=-1', ValueError, 'blocked_connection_timeout'),
     ('client_properties=notaliteral', ValueError, 'client_properties'),
-    ('client_properties=5', TypeError, 'client_properties'),
-    ('tcp_options=[1]', TypeError, 'tcp_options'),
+    ('client_properties=5', ValueError, 'client_properties'),
+    ('tcp_options=[1]', ValueError, 'tcp_options'),
     ('tcp_options=%7B', ValueError, 'tcp_options'),
 ])
 def test_bad_query_options(query, error, match):
