@@ -58,11 +58,11 @@ class AMQPConnectionError(AMQPError):
 
 
 class ConnectionOpenAborted(AMQPConnectionError):
-    """Client closed connection while opening."""
+    """The client closed the connection before it finished opening."""
 
 
 class StreamLostError(AMQPConnectionError):
-    """Stream (TCP) connection lost."""
+    """The transport (TCP or TLS stream) went away unexpectedly."""
 
 
 class IncompatibleProtocolError(AMQPConnectionError):
@@ -114,7 +114,7 @@ class NoFreeChannels(AMQPConnectionError):
 
 
 class ConnectionWrongStateError(AMQPConnectionError):
-    """Connection is in wrong state for the requested operation."""
+    """The operation is not allowed in the connection's current state."""
 
     def __repr__(self) -> str:
         if self.args:
@@ -131,11 +131,9 @@ class ConnectionClosed(AMQPConnectionError):
 
     def __init__(self, reply_code: int, reply_text: str) -> None:
         """
-        :param int reply_code: reply-code that was used in user's or broker's
-            `Connection.Close` method. NEW in v1.0.0
-        :param str reply_text: reply-text that was used in user's or broker's
-            `Connection.Close` method. Human-readable string corresponding to
-            `reply_code`. NEW in v1.0.0
+        :param int reply_code: the reply code of the `Connection.Close` that
+            the client or the broker sent
+        :param str reply_text: its human-readable reply text
         """
         super().__init__(int(reply_code), str(reply_text))
 
@@ -145,33 +143,36 @@ class ConnectionClosed(AMQPConnectionError):
 
     @property
     def reply_code(self) -> int:
-        """ NEW in v1.0.0
+        """The AMQP reply code.
+
         :rtype: int
         """
         return self.args[0]
 
     @property
     def reply_text(self) -> str:
-        """ NEW in v1.0.0
+        """The reply text.
+
         :rtype: str
         """
         return self.args[1]
 
 
 class ConnectionClosedByBroker(ConnectionClosed):
-    """Connection.Close from broker."""
+    """The broker closed the connection (Connection.Close from the broker)."""
 
 
 class ConnectionClosedByClient(ConnectionClosed):
-    """Connection was closed at request of Pika client."""
+    """The connection was closed because the application asked for it."""
 
 
 class ConnectionBlockedTimeout(AMQPConnectionError):
-    """RabbitMQ-specific: timed out waiting for connection.unblocked."""
+    """RabbitMQ: the connection stayed blocked (Connection.Blocked) longer
+    than ``blocked_connection_timeout``."""
 
 
 class AMQPHeartbeatTimeout(AMQPConnectionError):
-    """Connection was dropped as result of heartbeat timeout."""
+    """The connection was dropped because the peer's heartbeats stopped."""
 
 
 class AMQPChannelError(AMQPError):
@@ -182,24 +183,20 @@ class AMQPChannelError(AMQPError):
 
 
 class ChannelWrongStateError(AMQPChannelError):
-    """Channel is in wrong state for the requested operation."""
+    """The operation is not allowed in the channel's current state."""
 
 
 class ChannelClosed(AMQPChannelError):
-    """The channel closed by client or by broker
+    """The channel was closed, by the client or by the broker.
 
     ``args`` is ``(reply_code, reply_text)``.
     """
 
     def __init__(self, reply_code: int, reply_text: str) -> None:
         """
-        :param int reply_code: reply-code that was used in user's or broker's
-            `Channel.Close` method. One of the AMQP-defined Channel Errors.
-            NEW in v1.0.0
-        :param str reply_text: reply-text that was used in user's or broker's
-            `Channel.Close` method. Human-readable string corresponding to
-            `reply_code`;
-            NEW in v1.0.0
+        :param int reply_code: the reply code of the `Channel.Close` that the
+            client or the broker sent (an AMQP channel error code)
+        :param str reply_text: its human-readable reply text
         """
         super().__init__(int(reply_code), str(reply_text))
 
@@ -209,30 +206,35 @@ class ChannelClosed(AMQPChannelError):
 
     @property
     def reply_code(self) -> int:
-        """ NEW in v1.0.0
+        """The AMQP reply code.
+
         :rtype: int
         """
         return self.args[0]
 
     @property
     def reply_text(self) -> str:
-        """ NEW in v1.0.0
+        """The reply text.
+
         :rtype: str
         """
         return self.args[1]
 
 
 class ChannelClosedByBroker(ChannelClosed):
-    """`Channel.Close` from broker; may be passed as reason to channel's
-    on-closed callback of non-blocking connection adapters or raised by
-    `BlockingConnection`.
+    """The broker closed the channel (`Channel.Close` from the broker).
+
+    Given to the channel's on-close callback by the asynchronous adapters
+    and raised by `BlockingConnection`.
     """
 
 
 class ChannelClosedByClient(ChannelClosed):
-    """Channel closed by client upon receipt of `Channel.CloseOk`; may be
-    passed as reason to channel's on-closed callback of non-blocking
-    connection adapters, but not raised by `BlockingConnection`.
+    """The application closed the channel (reported once `Channel.CloseOk`
+    arrives).
+
+    Given to the channel's on-close callback by the asynchronous adapters;
+    `BlockingConnection` does not raise it.
     """
 
 
@@ -254,20 +256,17 @@ class ConsumerCancelled(AMQPChannelError):
 
 
 class UnroutableError(AMQPChannelError):
-    """Exception containing one or more unroutable messages returned by broker
-    via Basic.Return.
+    """The broker returned one or more published messages as unroutable
+    (Basic.Return); ``messages`` holds them.
 
-    Used by BlockingChannel.
-
-    In publisher-acknowledgements mode, this is raised upon receipt of
-    Basic.Ack from broker, if there was at least one Basic.Return from broker
-    between the publish and the ack.
+    Raised by BlockingChannel; with publisher confirms, when the Basic.Ack of
+    a publish arrives after a Basic.Return for it.
     """
 
     def __init__(self, messages: Sequence[Any]) -> None:
         """
-        :param sequence(blocking_connection.ReturnedMessage) messages: Sequence
-            of returned unroutable messages
+        :param messages: the returned messages
+            (``blocking_connection.ReturnedMessage``)
         """
         super().__init__('%s unroutable message(s) returned' % (len(messages)))
 
@@ -279,16 +278,15 @@ class UnroutableError(AMQPChannelError):
 
 
 class NackError(AMQPChannelError):
-    """This exception is raised when a message published in
-    publisher-acknowledgements mode is Nack'ed by the broker.
+    """The broker rejected (Basic.Nack) messages published with publisher
+    confirms; ``messages`` holds them.
 
-    Used by BlockingChannel.
+    Raised by BlockingChannel.
     """
 
     def __init__(self, messages: Sequence[Any]) -> None:
         """
-        :param sequence(blocking_connection.ReturnedMessage) messages: Sequence
-            of returned unroutable messages
+        :param messages: the rejected messages
         """
         super().__init__('%s message(s) NACKed' % (len(messages)))
 
@@ -398,11 +396,9 @@ class ChannelError(Exception):
 
 
 class ReentrancyError(Exception):
-    """The requested operation would result in unsupported recursion or
-    reentrancy.
-
-    Used by BlockingConnection/BlockingChannel
-
+    """The call would re-enter code that does not support it (e.g. a
+    BlockingConnection method called from one of its own callbacks in a
+    way it cannot handle).
     """
 
 
