@@ -737,7 +737,9 @@ class URLParameters(Parameters):
         amqp[s]://[username[:password]@]host[:port][/virtual_host][?query]
 
     Username, password and virtual host are percent-decoded (use ``%2F`` for
-    a ``/`` in the virtual host); a missing path means ``/``. Omitted parts
+    a ``/`` in the virtual host; an unescaped ``/`` in it is an error); a
+    missing path means ``/``, a username without a password gets the default
+    password. Omitted parts
     take the class defaults; ``amqps`` selects TLS, port 5671 by default, and
     ``ssl.create_default_context()`` unless ``ssl_options`` is given.
 

@@ -288,6 +288,14 @@ def test_ssl_options(context):
         options.other = 1  # type: ignore[attr-defined]
 
 
+def test_reexported_by_pika_connection():
+    from pika import connection  # pylint: disable=import-outside-toplevel
+    assert connection.Parameters is Parameters
+    assert connection.ConnectionParameters is ConnectionParameters
+    assert connection.URLParameters is URLParameters
+    assert connection.SSLOptions is SSLOptions
+
+
 def test_module_exports():
     assert set(parameters.__all__) == {
         'Parameters', 'ConnectionParameters', 'URLParameters', 'SSLOptions'
