@@ -290,8 +290,11 @@ class BlockingChannel:
         :returns: the flow state the broker reports
         :rtype: bool
         """
-        frame = self._rpc(self._impl.flow, active=active)
-        return frame.method.active
+        # The asynchronous channel reports the broker's flow state as a bool.
+        result = self._rpc(self._impl.flow, active=active)
+        if isinstance(result, bool):
+            return result
+        return result.method.active
 
     def add_on_cancel_callback(self, callback: Callable[[Any], Any]) -> None:
         """Call ``callback(method_frame)`` when the broker cancels one of this

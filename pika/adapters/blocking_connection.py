@@ -330,7 +330,8 @@ class BlockingConnection:
         self._channels_pending_dispatch.add(channel)
 
     def _dispatch_channel_events(self) -> None:
-        candidates = list(self._channels_pending_dispatch)
+        candidates = sorted(self._channels_pending_dispatch,
+                            key=_channel_number_of)
         self._channels_pending_dispatch.clear()
         for channel in candidates:
             channel._dispatch_events()
@@ -364,10 +365,11 @@ class BlockingConnection:
                     self._flush_output(timer.is_ready, has_events,
                                        *extra_waiters)
             if dispatch_allowed:
-                if pending_channels:
-                    self._dispatch_channel_events()
+                # Timers and other connection events first, as pika does.
                 if ready_events:
                     self._dispatch_connection_events()
+                if pending_channels:
+                    self._dispatch_channel_events()
 
     # -- public API -------------------------------------------------------
 
@@ -472,7 +474,10 @@ class BlockingConnection:
             functools.partial(self._on_threadsafe_callback, callback))
 
     def _on_threadsafe_callback(self, user_callback: Callable[[], Any]) -> None:
-        self._ready_events.append(_TimerEvt(callback=user_callback))
+        # Through a zero-delay timer, so that it is ordered with timers that
+        # are already due, as in pika.
+        if not self._close_reported and not self._impl.is_closed:
+            self.call_later(0, user_callback)
 
     def close(self,
               reply_code: int = 200,
@@ -632,3 +637,7 @@ class BlockingConnection:
 
 def _noop() -> None:
     pass
+
+
+def _channel_number_of(channel: BlockingChannel) -> int:
+    return channel.channel_number
