@@ -516,16 +516,16 @@ class Channel:
     def _on_deliver(self, method_frame: Any, header_frame: Any,
                     body: bytes) -> None:
         method = method_frame.method
-        callback = self._consumers.get(method.consumer_tag)
+        consumer_tag = method.consumer_tag
+        if self._cancelled and consumer_tag in self._cancelled:
+            # Cancelled by us: give the message back (pika's behaviour).
+            if self._state == self.OPEN:
+                self.basic_reject(method.delivery_tag, requeue=True)
+            return
+        callback = self._consumers.get(consumer_tag)
         if callback is None:
-            if self._state != self.OPEN:
-                return
-            if method.consumer_tag in self._cancelled:
-                if self.is_open:
-                    self.basic_reject(method.delivery_tag, requeue=True)
-                return
             LOGGER.error('Unexpected delivery for consumer %r on %s',
-                         method.consumer_tag, self)
+                         consumer_tag, self)
             return
         callback(self, method, header_frame.properties, body)
 
