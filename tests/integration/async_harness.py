@@ -185,9 +185,68 @@ class AsyncioRunner(AdapterRunner):
         self.loop.close()
 
 
+class TornadoRunner(AdapterRunner):
+    """TornadoConnection on a private Tornado IOLoop."""
+
+    name = 'tornado'
+
+    @property
+    def connection_class(self) -> Any:  # type: ignore[override]
+        from pika.adapters.tornado_connection import TornadoConnection
+        return TornadoConnection
+
+    def _make_loop(self) -> Any:
+        from tornado.platform.asyncio import AsyncIOLoop
+        return AsyncIOLoop()
+
+    def call_later(self, delay: float, callback: Callable[[], Any]) -> Any:
+        handle = self.loop.call_later(delay, callback)
+        return _CancelHandle(functools.partial(self.loop.remove_timeout,
+                                               handle))
+
+    def _run_loop(self) -> None:
+        self.loop.start()
+
+    def stop(self) -> None:
+        self.loop.stop()
+
+    def close(self) -> None:
+        self.loop.close()
+
+
+class GeventRunner(AdapterRunner):
+    """GeventConnection on the gevent hub (no monkey patching)."""
+
+    name = 'gevent'
+
+    @property
+    def connection_class(self) -> Any:  # type: ignore[override]
+        from pika.adapters.gevent_connection import GeventConnection
+        return GeventConnection
+
+    def _make_loop(self) -> Any:
+        from pika.adapters.gevent_connection import _GeventSelectorIOLoop
+        return _GeventSelectorIOLoop()
+
+    def call_later(self, delay: float, callback: Callable[[], Any]) -> Any:
+        handle = self.loop.call_later(delay, callback)
+        return _CancelHandle(functools.partial(self.loop.remove_timeout,
+                                               handle))
+
+    def _run_loop(self) -> None:
+        self.loop.start()
+
+    def stop(self) -> None:
+        self.loop.stop()
+
+    def close(self) -> None:
+        self.loop.close()
+
+
 #: The adapters every scenario runs on; add a runner class here to join.
 ADAPTER_RUNNERS: List[type] = [
-    SelectSelectRunner, SelectPollRunner, SelectEPollRunner, AsyncioRunner
+    SelectSelectRunner, SelectPollRunner, SelectEPollRunner, AsyncioRunner,
+    TornadoRunner, GeventRunner
 ]
 
 
