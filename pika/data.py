@@ -64,6 +64,12 @@ _INT32_VALUE = struct.Struct('>Bi')
 _pack_long_string_head = _LONG_STRING_HEAD.pack
 _pack_int32_value = _INT32_VALUE.pack
 
+# What decoding malformed bytes can raise; the public decoders turn these
+# into pika.exceptions.InvalidFrameError (deeply nested tables can exhaust
+# the recursion limit, hence RecursionError).
+DECODE_ERRORS = (struct.error, IndexError, ValueError, OverflowError,
+                 ArithmeticError, OSError, RecursionError)
+
 _KEY_CACHE: Dict[str, bytes] = {}
 _KEY_CACHE_MAX = 4096
 
@@ -141,16 +147,21 @@ def decode_short_string(encoded: Any, offset: int) -> Tuple[Any, int]:
     """
     if encoded.__class__ is memoryview:
         encoded = encoded.tobytes()
-    length = encoded[offset]
-    offset += 1
-    end = offset + length
+    try:
+        end = offset + 1 + encoded[offset]
+    except IndexError as error:
+        raise _malformed(error) from error
     if end > len(encoded):
         raise exceptions.InvalidFrameError('Truncated short string')
-    raw = encoded[offset:end]
+    raw = encoded[offset + 1:end]
     try:
         return raw.decode(), end
     except UnicodeDecodeError:
         return bytes(raw), end
+
+
+def _malformed(error: BaseException) -> exceptions.InvalidFrameError:
+    return exceptions.InvalidFrameError('Malformed field data: %r' % (error,))
 
 
 def table_bytes(table: Optional[Dict[Any, Any]]) -> bytes:
@@ -310,7 +321,10 @@ def decode_table(encoded: Any, offset: int) -> Tuple[Dict[Any, Any], int]:
     """
     if encoded.__class__ is memoryview:
         encoded = encoded.tobytes()
-    return _decode_table(encoded, offset)
+    try:
+        return _decode_table(encoded, offset)
+    except DECODE_ERRORS as error:
+        raise _malformed(error) from error
 
 
 def _decode_table(encoded: Any, offset: int) -> Tuple[Dict[Any, Any], int]:
@@ -367,7 +381,10 @@ def decode_value(encoded: Any, offset: int) -> Tuple[Any, int]:
     """
     if encoded.__class__ is memoryview:
         encoded = encoded.tobytes()
-    return _decode_typed(encoded, offset + 1, encoded[offset])
+    try:
+        return _decode_typed(encoded, offset + 1, encoded[offset])
+    except DECODE_ERRORS as error:
+        raise _malformed(error) from error
 
 
 def _decode_array(encoded: Any, offset: int) -> Tuple[List[Any], int]:

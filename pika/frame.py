@@ -18,7 +18,7 @@ to a :class:`ProtocolHeader`.
 import struct
 from typing import Any, Dict, Generic, List, Optional, Tuple, TypeVar
 
-from pika import amqp_object, exceptions, spec
+from pika import amqp_object, data, exceptions, spec
 
 __all__ = [
     'Frame', 'Method', 'Header', 'Body', 'Heartbeat', 'ProtocolHeader',
@@ -55,8 +55,7 @@ _PROPS: Dict[int, Any] = spec.props
 
 # Everything a malformed payload can make the decoders raise; turned into
 # InvalidFrameError so only pika.exceptions classes leave this module.
-_DECODE_ERRORS = (struct.error, IndexError, KeyError, ValueError, TypeError,
-                  OverflowError, ArithmeticError, OSError)
+_DECODE_ERRORS = data.DECODE_ERRORS
 
 _MethodT = TypeVar('_MethodT', bound=amqp_object.Method)
 
@@ -314,7 +313,7 @@ def decode_frame(data_in: Any,
     try:
         if len(data_in) and data_in[0] == _AMQP_FIRST:
             return _decode_protocol_header(data_in, 0)
-        if len(data_in) < FRAME_OVERHEAD:
+        if len(data_in) < 7:
             return 0, None
         frame_type, channel_number, size = _unpack_frame_head(data_in, 0)
         if frame_max is not None and size > frame_max - FRAME_OVERHEAD:
@@ -358,14 +357,17 @@ def decode_frames(data: Any,
     size = len(data)
     payload_max = -1 if frame_max is None else frame_max - FRAME_OVERHEAD
     try:
-        while offset + 8 <= size:
+        while offset + 7 <= size:
             frame_type, channel_number, length = _unpack_frame_head(
                 data, offset)
             end = offset + 7 + length
             if end >= size or length > payload_max >= 0:
                 if frame_type == _AMQP_FIRST:
-                    append(_decode_protocol_header(data, offset)[1])
-                    offset += 8
+                    consumed, header = _decode_protocol_header(data, offset)
+                    if header is None:
+                        break
+                    append(header)
+                    offset += consumed
                     continue
                 if length > payload_max >= 0:
                     raise _invalid(
