@@ -24,6 +24,7 @@ and the consumer/publish/confirm methods.
 
 import collections
 import logging
+import struct
 import uuid
 from typing import Any, Callable, Deque, Dict, List, Optional, Set, Tuple
 
@@ -731,10 +732,15 @@ class Channel:
         :param int delivery_tag: the delivery tag (0 with multiple: all)
         :param bool multiple: acknowledge everything up to the tag
         """
-        self._raise_if_not_open()
-        _require_delivery_tag(delivery_tag)
-        self.connection._send_method(
-            self.channel_number, spec.Basic.Ack(delivery_tag, bool(multiple)))
+        if self._state != self.OPEN:
+            self._raise_if_not_open()
+        if (delivery_tag.__class__ is not int or
+                not 0 <= delivery_tag <= _MAX_DELIVERY_TAG):
+            _require_delivery_tag(delivery_tag)
+        self.connection._emit_bytes(
+            _pack_ack_frame(_FRAME_METHOD, self.channel_number,
+                            _ACK_PAYLOAD_SIZE, _ACK_INDEX, delivery_tag,
+                            1 if multiple else 0, _FRAME_END), 1)
 
     def basic_nack(self,
                    delivery_tag: int = 0,
@@ -746,11 +752,16 @@ class Channel:
         :param bool multiple: reject everything up to the tag
         :param bool requeue: requeue instead of dropping/dead-lettering
         """
-        self._raise_if_not_open()
-        _require_delivery_tag(delivery_tag)
-        self.connection._send_method(
-            self.channel_number,
-            spec.Basic.Nack(delivery_tag, bool(multiple), bool(requeue)))
+        if self._state != self.OPEN:
+            self._raise_if_not_open()
+        if (delivery_tag.__class__ is not int or
+                not 0 <= delivery_tag <= _MAX_DELIVERY_TAG):
+            _require_delivery_tag(delivery_tag)
+        bits = (1 if multiple else 0) | (2 if requeue else 0)
+        self.connection._emit_bytes(
+            _pack_ack_frame(_FRAME_METHOD, self.channel_number,
+                            _ACK_PAYLOAD_SIZE, _NACK_INDEX, delivery_tag, bits,
+                            _FRAME_END), 1)
 
     def basic_reject(self, delivery_tag: int = 0, requeue: bool = True) -> None:
         """Reject one message.
@@ -758,12 +769,18 @@ class Channel:
         :param int delivery_tag: the delivery tag
         :param bool requeue: requeue instead of dropping/dead-lettering
         """
-        self._raise_if_not_open()
-        if isinstance(delivery_tag, bool) or not isinstance(delivery_tag, int):
-            raise TypeError('delivery_tag must be an integer')
-        _require_delivery_tag(delivery_tag)
-        self.connection._send_method(
-            self.channel_number, spec.Basic.Reject(delivery_tag, bool(requeue)))
+        if self._state != self.OPEN:
+            self._raise_if_not_open()
+        if (delivery_tag.__class__ is not int or
+                not 0 <= delivery_tag <= _MAX_DELIVERY_TAG):
+            if isinstance(delivery_tag,
+                          bool) or not isinstance(delivery_tag, int):
+                raise TypeError('delivery_tag must be an integer')
+            _require_delivery_tag(delivery_tag)
+        self.connection._emit_bytes(
+            _pack_ack_frame(_FRAME_METHOD, self.channel_number,
+                            _ACK_PAYLOAD_SIZE, _REJECT_INDEX, delivery_tag,
+                            1 if requeue else 0, _FRAME_END), 1)
 
     def confirm_delivery(self,
                          ack_nack_callback: Callable[..., Any],
@@ -822,6 +839,16 @@ class Channel:
 
 
 _EMPTY_PROPERTIES = spec.BasicProperties()
+
+# Basic.Ack / Basic.Nack / Basic.Reject frames have one fixed layout (method
+# index, 64-bit delivery tag, one octet of bits): one pack per call.
+_pack_ack_frame = struct.Struct('>BHIIQBB').pack
+_ACK_PAYLOAD_SIZE = 13
+_MAX_DELIVERY_TAG = 0xFFFFFFFFFFFFFFFF
+_ACK_INDEX = spec.Basic.Ack.INDEX
+_NACK_INDEX = spec.Basic.Nack.INDEX
+_REJECT_INDEX = spec.Basic.Reject.INDEX
+_FRAME_END = spec.FRAME_END
 
 
 def _require_string(value: Any, name: str) -> None:

@@ -131,7 +131,6 @@ class Connection(AbstractBase):
         self._terminating = False
         self._close_sent = False
         self._frame_buffer = b''
-        self._pending_frames: List[Any] = []
         self._frame_max_in: Optional[int] = None
 
         self.server_properties: Optional[Dict[str, Any]] = None
@@ -419,21 +418,20 @@ class Connection(AbstractBase):
     def _on_data_available(self, data_in: bytes) -> None:
         """Feed bytes received from the transport.
 
+        An exception raised by a callback while frames are processed is
+        logged with its traceback and aborts the connection with
+        :class:`pika.exceptions.StreamLostError`, as pika's transports do.
+
         :param bytes data_in: received bytes (any chunking)
         """
         self.bytes_received += len(data_in)
-        if self._pending_frames:
-            # A callback raised while frames were left from an earlier read.
-            self._frame_buffer += data_in
-            self._run_pending_frames()
-            data_in = b''
+        if self._terminating or self.connection_state == self.CONNECTION_CLOSED:
+            return
         if self._frame_buffer:
             data = self._frame_buffer + data_in
             self._frame_buffer = b''
         else:
             data = data_in
-        if not data:
-            return
         try:
             frames, offset = frame.decode_frames(data, 0, self._frame_max_in)
         except exceptions.AMQPError as error:
@@ -445,10 +443,8 @@ class Connection(AbstractBase):
             return
         self.frames_received += len(frames)
         channels = self._channels
-        index = 0
         try:
             for value in frames:
-                index += 1
                 number = getattr(value, 'channel_number', 0)
                 if number:
                     chan = channels.get(number)
@@ -460,15 +456,15 @@ class Connection(AbstractBase):
                     self._process_frame(value)
                 if self._terminating:
                     return
-        except BaseException:
-            if index < len(frames) and not self.is_closed:
-                self._pending_frames = frames[index:]
-            raise
-
-    def _run_pending_frames(self) -> None:
-        while self._pending_frames and not self.is_closed:
-            value = self._pending_frames.pop(0)
-            self._process_frame(value)
+        except Exception as error:  # pylint: disable=broad-except
+            LOGGER.exception(
+                'Exception raised while processing received frames on %s; '
+                'aborting the connection', self)
+            self._frame_buffer = b''
+            if self.connection_state != self.CONNECTION_CLOSED:
+                self._terminate_stream(
+                    exceptions.StreamLostError(
+                        'Stream connection lost: {!r}'.format(error)))
 
     def _on_stream_terminated(self, error: Optional[BaseException]) -> None:
         """The transport is gone.
@@ -500,7 +496,6 @@ class Connection(AbstractBase):
         self._error = None
         self._terminating = False
         self._frame_buffer = b''
-        self._pending_frames = []
         self._set_connection_state(self.CONNECTION_CLOSED)
 
         # Channels learn of the end before the connection's callbacks run.

@@ -477,7 +477,7 @@ def test_body_too_long_closes_connection(conn, chan):
     assert type(error) is exceptions.BodyTooLongError
 
 
-def test_consumer_callback_exception_propagates_and_state_kept(conn, chan):
+def test_consumer_callback_exception_aborts_connection(conn, chan):
     seen = []
 
     def on_message(ch, method, props, body):
@@ -490,12 +490,13 @@ def test_consumer_callback_exception_propagates_and_state_kept(conn, chan):
     data = b''.join(
         content_bytes(1, spec.Basic.Deliver(tag, n, False, '', 'q'), b'x')
         for n in (1, 2))
-    with pytest.raises(RuntimeError):
-        conn.feed(data)
+    conn.feed(data)
     assert seen == [1]
-    conn.feed(b'')
-    assert seen == [1, 2]
-    assert chan.is_open
+    conn.terminated()
+    ((_, error),) = conn.rec.only('close')
+    assert type(error) is exceptions.StreamLostError
+    assert 'user bug' in error.args[0]
+    assert conn.rec.only('channel_close') == [(chan, error)]
 
 
 def test_content_frame_assembler():
@@ -518,3 +519,27 @@ def test_content_frame_assembler():
 
 def test_max_channels_constant():
     assert channel_mod.MAX_CHANNELS == 65535
+
+
+@pytest.mark.parametrize('call,method', [
+    (lambda c: c.basic_ack(7), spec.Basic.Ack(7, False)),
+    (lambda c: c.basic_ack(2**64 - 1, True), spec.Basic.Ack(2**64 - 1, True)),
+    (lambda c: c.basic_nack(7), spec.Basic.Nack(7, False, True)),
+    (lambda c: c.basic_nack(8, True, False), spec.Basic.Nack(8, True, False)),
+    (lambda c: c.basic_nack(0, True, True), spec.Basic.Nack(0, True, True)),
+    (lambda c: c.basic_reject(9), spec.Basic.Reject(9, True)),
+    (lambda c: c.basic_reject(9, False), spec.Basic.Reject(9, False)),
+])
+def test_ack_fast_path_bytes_match_codec(conn, chan, call, method):
+    call(chan)
+    assert conn.written == [frame.Method(1, method).marshal()]
+
+
+def test_ack_delivery_tag_range(conn, chan):
+    with pytest.raises(ValueError):
+        chan.basic_ack(-1)
+    with pytest.raises(ValueError):
+        chan.basic_nack(2**64)
+    with pytest.raises(TypeError):
+        chan.basic_ack(True)
+    assert conn.written == []

@@ -511,17 +511,25 @@ def test_frame_for_unknown_channel_is_ignored():
     assert conn.is_open
 
 
-def test_open_callback_exception_propagates_state_intact():
-    conn = FakeConnection(Params(), on_open_callback=lambda c: 1 / 0)
+def test_open_callback_exception_aborts_with_stream_lost(caplog):
+    rec = Recorder()
+    conn = FakeConnection(Params(),
+                          on_open_callback=lambda c: 1 / 0,
+                          on_close_callback=rec('close'))
     conn._on_stream_connected()
     conn.feed(start_bytes())
     conn.feed(tune_bytes())
-    with pytest.raises(ZeroDivisionError):
-        conn.feed(OPEN_OK)
-    assert conn.is_open
+    conn.feed(OPEN_OK)
+    assert 'ZeroDivisionError' in caplog.text  # logged with traceback
+    assert conn.events[-1] == 'disconnect_stream'
+    conn.terminated()
+    ((_, error),) = rec.only('close')
+    assert type(error) is exceptions.StreamLostError
+    assert error.args == (
+        "Stream connection lost: ZeroDivisionError('division by zero')",)
 
 
-def test_frames_after_raising_callback_are_kept():
+def test_frames_after_raising_callback_are_dropped():
     conn = open_connection()
     calls = []
 
@@ -533,11 +541,12 @@ def test_frames_after_raising_callback_are_kept():
     conn.add_on_connection_unblocked_callback(lambda c, f: calls.append('u'))
     data = (method_bytes(0, spec.Connection.Blocked('x')) +
             method_bytes(0, spec.Connection.Unblocked()))
-    with pytest.raises(RuntimeError):
-        conn.feed(data)
+    conn.feed(data)
+    conn.feed(method_bytes(0, spec.Connection.Unblocked()))
     assert calls == ['blocked']
-    conn.feed(b'')
-    assert calls == ['blocked', 'u']
+    conn.terminated()
+    ((_, error),) = conn.rec.only('close')
+    assert type(error) is exceptions.StreamLostError
 
 
 def test_byte_and_frame_counters():
