@@ -343,12 +343,15 @@ class Channel:
                       notify_connection: bool = True) -> None:
         self._set_state(self.CLOSED)
         self._cleanup()
-        if notify_connection:
-            self.connection._on_channel_cleanup(self)
         callbacks = self._on_close_callbacks
         self._on_close_callbacks = []
-        for callback in callbacks:
-            callback(self, reason)
+        try:
+            for callback in callbacks:
+                callback(self, reason)
+        finally:
+            # pika keeps the number taken while the close callbacks run.
+            if notify_connection:
+                self.connection._on_channel_cleanup(self)
 
     def _cleanup(self) -> None:
         self._consumers = {}

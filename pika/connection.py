@@ -475,14 +475,14 @@ class Connection(AbstractBase):
             LOGGER.debug('_on_stream_terminated(%r) on a closed connection',
                          error)
             return
-        if self._error is not None:
-            # We decided why the stream ends; the adapter's view is secondary.
+        if self._terminating and self._error is not None:
+            # We asked for the stream to end and know why.
             if error is not None:
                 LOGGER.debug('Stream terminated with %r after %r', error,
                              self._error)
             error = self._error
         elif error is None:
-            error = exceptions.StreamLostError(
+            error = self._error or exceptions.StreamLostError(
                 'Stream terminated without a reason')
         LOGGER.info(
             'AMQP stack terminated, failed to connect, or aborted: '

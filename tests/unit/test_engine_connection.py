@@ -557,3 +557,33 @@ def test_byte_and_frame_counters():
     assert conn.bytes_sent > sent
     assert conn.bytes_received > received
     assert conn.frames_sent >= 5
+
+
+def test_stream_lost_while_client_closing_reports_stream_lost():
+    conn = open_connection()
+    chan = open_channel(conn)
+    conn.close()
+    lost = exceptions.StreamLostError('lost')
+    conn._on_stream_terminated(lost)
+    assert conn.rec.only('channel_close') == [(chan, lost)]
+    assert conn.rec.only('close') == [(conn, lost)]
+
+
+def test_channel_number_kept_while_close_callbacks_run():
+    conn = open_connection()
+    chan = open_channel(conn)
+    numbers = []
+    chan.add_on_close_callback(
+        lambda ch, reason: numbers.append(conn.channel().channel_number))
+    conn.feed(method_bytes(1, spec.Channel.Close(406, 'PRECONDITION', 0, 0)))
+    assert numbers == [2]
+    assert 1 not in conn._channels
+
+
+def test_lowest_free_channel_number_reused():
+    conn = open_connection()
+    chans = [open_channel(conn) for _ in range(3)]
+    chans[1].close()
+    conn.feed(method_bytes(2, spec.Channel.CloseOk()))
+    assert conn.channel().channel_number == 2
+    assert conn.channel().channel_number == 4
