@@ -66,13 +66,13 @@ class AsyncioConnection(base_connection.BaseConnection):
             nbio = custom_ioloop
         else:
             nbio = _AsyncioIOServicesAdapter(custom_ioloop)
-        super().__init__(parameters,
-                         on_open_callback,
-                         on_open_error_callback,
-                         on_close_callback,
-                         nbio,
-                         internal_connection_workflow=
-                         internal_connection_workflow)
+        super().__init__(
+            parameters,
+            on_open_callback,
+            on_open_error_callback,
+            on_close_callback,
+            nbio,
+            internal_connection_workflow=internal_connection_workflow)
 
     @classmethod
     def create_connection(cls,
@@ -190,8 +190,8 @@ class _AsyncioIOServicesAdapter(io_services_utils.SocketConnectionMixin,
         check_callback_arg(callback, 'callback')
         self._loop.call_soon_threadsafe(callback)
 
-    def call_later(self, delay: float,
-                   callback: Callable[[], Any]) -> _TimerHandle:
+    def call_later(self, delay: float, callback: Callable[[],
+                                                          Any]) -> _TimerHandle:
         """Call ``callback`` after ``delay`` seconds.
 
         :param float delay: seconds.
@@ -221,9 +221,12 @@ class _AsyncioIOServicesAdapter(io_services_utils.SocketConnectionMixin,
         :rtype: nbio_interface.AbstractIOReference
         """
         check_callback_arg(on_done, 'on_done')
-        future = asyncio.ensure_future(self._loop.getaddrinfo(
-            host, port, family=family, type=socktype, proto=proto,
-            flags=flags),
+        future = asyncio.ensure_future(self._loop.getaddrinfo(host,
+                                                              port,
+                                                              family=family,
+                                                              type=socktype,
+                                                              proto=proto,
+                                                              flags=flags),
                                        loop=self._loop)
         return _AsyncioIOReference(future, on_done)
 
