@@ -279,7 +279,14 @@ def summarise(results: Dict[str, Dict[str, List[Dict[str, Any]]]],
             errs = [r['error'] for r in runs if 'error' in r]
             if errs:
                 errors[name, flavour] = errs[0]
-    raw = med.get(('raw_publish', RAW))
+    # The ceiling is the best the broker managed in any round: slower runs
+    # only say the machine was busy at the time.
+    raw_values = [
+        r['value']
+        for r in results.get('raw_publish', {}).get(RAW, [])
+        if 'value' in r
+    ]
+    raw = max(raw_values) if raw_values else None
     rows = []
     for name in order:
         label, unit = WORKLOADS[name][:2]
@@ -288,7 +295,7 @@ def summarise(results: Dict[str, Dict[str, List[Dict[str, Any]]]],
             row.update(ours=raw,
                        pika=None,
                        ratio=None,
-                       target='(ceiling)',
+                       target='(best run)',
                        verdict='',
                        note=errors.get((name, RAW), ''))
             if errors.get((name, RAW)):
