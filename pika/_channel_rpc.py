@@ -1,19 +1,25 @@
-"""Bodies of :class:`pika.channel.Channel`'s plain RPC methods.
+"""Bodies of :class:`pika.channel.Channel`'s RPC-style public methods.
 
 Each function here is bound into ``Channel`` as a method of the same name
 (``Channel.queue_declare = _channel_rpc.queue_declare``), so the public import
-path and signature are pika's while ``channel.py`` stays small.
+path and signature are pika's while ``channel.py`` keeps the state machine,
+the frame dispatch and the per-message methods (publish, ack, nack, reject).
 
 pika's rule, kept here: methods with a ``nowait`` flag send ``nowait=True``
 when no completion callback is given (nothing waits for a reply); when a
 callback is given they wait for the reply and call ``callback(method_frame)``.
 """
 
+import logging
+import uuid
 from typing import Any, Callable, Dict, Optional
 
-from pika import spec
+from pika import exceptions, spec
 from pika.exchange_type import ExchangeType
-from pika.validators import rpc_completion_callback, zero_or_greater
+from pika.validators import (require_callback, rpc_completion_callback,
+                             zero_or_greater)
+
+LOGGER = logging.getLogger('pika.channel')
 
 _Callback = Optional[Callable[..., Any]]
 
@@ -368,3 +374,146 @@ def tx_rollback(self: Any, callback: _Callback = None) -> None:
     rpc_callback_arg(callback)
     self._raise_if_not_open()
     self._rpc(spec.Tx.Rollback(), None, (spec.Tx.RollbackOk,), callback)
+
+
+def basic_consume(self: Any,
+                  queue: str,
+                  on_message_callback: Callable[..., Any],
+                  auto_ack: bool = False,
+                  exclusive: bool = False,
+                  consumer_tag: Optional[str] = None,
+                  arguments: Optional[Dict[str, Any]] = None,
+                  callback: Optional[Callable[..., Any]] = None) -> str:
+    """Start a consumer; messages go to ``on_message_callback``.
+
+    :param str queue: the queue to consume from
+    :param callable on_message_callback: ``on_message_callback(channel,
+        method, properties, body)`` with ``spec.Basic.Deliver``,
+        ``spec.BasicProperties`` and ``bytes``
+    :param bool auto_ack: let the broker consider messages acknowledged
+        once delivered
+    :param bool exclusive: request exclusive access to the queue
+    :param str consumer_tag: the consumer tag; generated when None
+    :param dict arguments: custom consume arguments
+    :param callable callback: ``callback(method_frame)`` on
+        ``Basic.ConsumeOk``
+    :returns: the consumer tag
+    :rtype: str
+    :raises pika.exceptions.DuplicateConsumerTag: if the tag is in use
+    """
+    _require_string(queue, 'queue')
+    require_callback(on_message_callback)
+    rpc_callback_arg(callback)
+    if consumer_tag is not None and not isinstance(consumer_tag, str):
+        raise TypeError('consumer_tag must be a str or None, but got %r' %
+                        (consumer_tag,))
+    arguments = _arguments(arguments)
+    self._raise_if_not_open()
+    if not consumer_tag:
+        consumer_tag = 'ctag%i.%s' % (self.channel_number, uuid.uuid4().hex)
+    if consumer_tag in self._consumers or consumer_tag in self._cancelled:
+        raise exceptions.DuplicateConsumerTag(consumer_tag)
+    self._consumers[consumer_tag] = on_message_callback
+    self._rpc(
+        spec.Basic.Consume(queue=queue,
+                           consumer_tag=consumer_tag,
+                           no_ack=bool(auto_ack),
+                           exclusive=bool(exclusive),
+                           arguments=arguments), None, (spec.Basic.ConsumeOk,),
+        callback)
+    return consumer_tag
+
+
+def basic_cancel(self: Any,
+                 consumer_tag: str = '',
+                 callback: Optional[Callable[..., Any]] = None) -> None:
+    """Cancel a consumer.
+
+    :param str consumer_tag: the consumer to cancel
+    :param callable callback: ``callback(method_frame)`` on
+        ``Basic.CancelOk``; without it ``Basic.Cancel`` is sent with
+        ``nowait`` and the consumer is removed at once
+    """
+    _require_string(consumer_tag, 'consumer_tag')
+    nowait = rpc_callback_arg(callback)
+    self._raise_if_not_open()
+    if consumer_tag not in self._consumers:
+        LOGGER.warning('basic_cancel - consumer not found: %s', consumer_tag)
+        return
+    if consumer_tag in self._cancelled:
+        LOGGER.warning('basic_cancel - consumer already cancelling: %s',
+                       consumer_tag)
+        return
+    self._cancelled.add(consumer_tag)
+    if nowait:
+        del self._consumers[consumer_tag]
+        self._rpc(spec.Basic.Cancel(consumer_tag=consumer_tag, nowait=True))
+    else:
+        self._rpc(spec.Basic.Cancel(consumer_tag=consumer_tag, nowait=False),
+                  self._on_cancelok, (spec.Basic.CancelOk,), callback)
+
+
+def basic_get(self: Any,
+              queue: str,
+              callback: Callable[..., Any],
+              auto_ack: bool = False) -> None:
+    """Get one message (``Basic.Get``).
+
+    ``callback(channel, method, properties, body)`` receives it; on
+    ``Basic.GetEmpty`` it is not called (use :meth:`add_callback` with
+    ``spec.Basic.GetEmpty``).
+
+    :param str queue: the queue
+    :param callable callback: ``callback(channel, method, properties,
+        body)`` with ``spec.Basic.GetOk``
+    :param bool auto_ack: no acknowledgement expected
+    :raises pika.exceptions.DuplicateGetOkCallback: if a get is pending
+    """
+    _require_string(queue, 'queue')
+    require_callback(callback)
+    if self._on_getok_callback is not None:
+        raise exceptions.DuplicateGetOkCallback()
+    self._raise_if_not_open()
+    self._on_getok_callback = callback
+    self._rpc(spec.Basic.Get(queue=queue, no_ack=bool(auto_ack)))
+
+
+def confirm_delivery(self: Any,
+                     ack_nack_callback: Callable[..., Any],
+                     callback: Optional[Callable[..., Any]] = None) -> None:
+    """Turn on publisher confirms (``Confirm.Select``).
+
+    :param callable ack_nack_callback: ``ack_nack_callback(method_frame)``
+        for each ``Basic.Ack`` / ``Basic.Nack`` from the broker
+    :param callable callback: ``callback(method_frame)`` on
+        ``Confirm.SelectOk``; without it ``nowait`` is used
+    :raises pika.exceptions.MethodNotImplemented: if the broker does not
+        support confirms
+    """
+    if not callable(ack_nack_callback):
+        raise ValueError('confirm_delivery requires a callback to '
+                         'receieve Basic.Ack/Basic.Nack notifications')
+    nowait = rpc_callback_arg(callback)
+    self._raise_if_not_open()
+    if not (self.connection.publisher_confirms and self.connection.basic_nack):
+        raise exceptions.MethodNotImplemented(
+            'Confirm.Select not Supported by Server')
+    self._on_confirm_callbacks.append(ack_nack_callback)
+    self._rpc(spec.Confirm.Select(nowait=nowait), None, () if nowait else
+              (spec.Confirm.SelectOk,), callback)
+
+
+def flow(self: Any,
+         active: bool,
+         callback: Optional[Callable[..., Any]] = None) -> None:
+    """Ask the broker to pause or resume deliveries (``Channel.Flow``).
+
+    :param bool active: True to resume, False to pause
+    :param callable callback: ``callback(active)`` with the broker's
+        answer (a bool)
+    """
+    rpc_callback_arg(callback)
+    self._raise_if_not_open()
+    self._on_flowok_callback = callback
+    self._rpc(spec.Channel.Flow(bool(active)), self._on_flowok,
+              (spec.Channel.FlowOk,), None)

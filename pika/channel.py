@@ -16,21 +16,20 @@ A :class:`Channel` receives its frames from the connection
   protocol are reported to the connection, which closes with the matching
   :mod:`pika.exceptions` class.
 
-The bodies of the plain RPC methods (exchange_*, queue_*, basic_qos,
-basic_recover, tx_*) live in :mod:`pika._channel_rpc` and are bound into
-:class:`Channel` here; this module keeps the state machine, the frame dispatch
-and the consumer/publish/confirm methods.
+The bodies of the RPC-style methods (exchange_*, queue_*, basic_consume,
+basic_cancel, basic_get, basic_qos, basic_recover, confirm_delivery, flow,
+tx_*) live in :mod:`pika._channel_rpc` and are bound into :class:`Channel`
+here; this module keeps the state machine, the frame dispatch and the
+per-message methods (publish, ack, nack, reject).
 """
 
 import collections
 import logging
 import struct
-import uuid
 from typing import Any, Callable, Deque, Dict, List, Optional, Set, Tuple
 
 from pika import exceptions, frame, spec
 from pika import _channel_rpc
-from pika._channel_rpc import rpc_callback_arg
 from pika.validators import require_callback
 
 __all__ = ['Channel', 'ContentFrameAssembler', 'MAX_CHANNELS']
@@ -587,107 +586,6 @@ class Channel:
     # ------------------------------------------------------------------
     # Consumers, get, publish, confirms, acks (no RPC wait or hot path)
 
-    def basic_consume(self,
-                      queue: str,
-                      on_message_callback: Callable[..., Any],
-                      auto_ack: bool = False,
-                      exclusive: bool = False,
-                      consumer_tag: Optional[str] = None,
-                      arguments: Optional[Dict[str, Any]] = None,
-                      callback: Optional[Callable[..., Any]] = None) -> str:
-        """Start a consumer; messages go to ``on_message_callback``.
-
-        :param str queue: the queue to consume from
-        :param callable on_message_callback: ``on_message_callback(channel,
-            method, properties, body)`` with ``spec.Basic.Deliver``,
-            ``spec.BasicProperties`` and ``bytes``
-        :param bool auto_ack: let the broker consider messages acknowledged
-            once delivered
-        :param bool exclusive: request exclusive access to the queue
-        :param str consumer_tag: the consumer tag; generated when None
-        :param dict arguments: custom consume arguments
-        :param callable callback: ``callback(method_frame)`` on
-            ``Basic.ConsumeOk``
-        :returns: the consumer tag
-        :rtype: str
-        :raises pika.exceptions.DuplicateConsumerTag: if the tag is in use
-        """
-        _require_string(queue, 'queue')
-        require_callback(on_message_callback)
-        rpc_callback_arg(callback)
-        if consumer_tag is not None and not isinstance(consumer_tag, str):
-            raise TypeError('consumer_tag must be a str or None, but got %r' %
-                            (consumer_tag,))
-        arguments = _arguments(arguments)
-        self._raise_if_not_open()
-        if not consumer_tag:
-            consumer_tag = 'ctag%i.%s' % (self.channel_number, uuid.uuid4().hex)
-        if consumer_tag in self._consumers or consumer_tag in self._cancelled:
-            raise exceptions.DuplicateConsumerTag(consumer_tag)
-        self._consumers[consumer_tag] = on_message_callback
-        self._rpc(
-            spec.Basic.Consume(queue=queue,
-                               consumer_tag=consumer_tag,
-                               no_ack=bool(auto_ack),
-                               exclusive=bool(exclusive),
-                               arguments=arguments), None,
-            (spec.Basic.ConsumeOk,), callback)
-        return consumer_tag
-
-    def basic_cancel(self,
-                     consumer_tag: str = '',
-                     callback: Optional[Callable[..., Any]] = None) -> None:
-        """Cancel a consumer.
-
-        :param str consumer_tag: the consumer to cancel
-        :param callable callback: ``callback(method_frame)`` on
-            ``Basic.CancelOk``; without it ``Basic.Cancel`` is sent with
-            ``nowait`` and the consumer is removed at once
-        """
-        _require_string(consumer_tag, 'consumer_tag')
-        nowait = rpc_callback_arg(callback)
-        self._raise_if_not_open()
-        if consumer_tag not in self._consumers:
-            LOGGER.warning('basic_cancel - consumer not found: %s',
-                           consumer_tag)
-            return
-        if consumer_tag in self._cancelled:
-            LOGGER.warning('basic_cancel - consumer already cancelling: %s',
-                           consumer_tag)
-            return
-        self._cancelled.add(consumer_tag)
-        if nowait:
-            del self._consumers[consumer_tag]
-            self._rpc(spec.Basic.Cancel(consumer_tag=consumer_tag, nowait=True))
-        else:
-            self._rpc(
-                spec.Basic.Cancel(consumer_tag=consumer_tag, nowait=False),
-                self._on_cancelok, (spec.Basic.CancelOk,), callback)
-
-    def basic_get(self,
-                  queue: str,
-                  callback: Callable[..., Any],
-                  auto_ack: bool = False) -> None:
-        """Get one message (``Basic.Get``).
-
-        ``callback(channel, method, properties, body)`` receives it; on
-        ``Basic.GetEmpty`` it is not called (use :meth:`add_callback` with
-        ``spec.Basic.GetEmpty``).
-
-        :param str queue: the queue
-        :param callable callback: ``callback(channel, method, properties,
-            body)`` with ``spec.Basic.GetOk``
-        :param bool auto_ack: no acknowledgement expected
-        :raises pika.exceptions.DuplicateGetOkCallback: if a get is pending
-        """
-        _require_string(queue, 'queue')
-        require_callback(callback)
-        if self._on_getok_callback is not None:
-            raise exceptions.DuplicateGetOkCallback()
-        self._raise_if_not_open()
-        self._on_getok_callback = callback
-        self._rpc(spec.Basic.Get(queue=queue, no_ack=bool(auto_ack)))
-
     def basic_publish(self,
                       exchange: str,
                       routing_key: str,
@@ -785,31 +683,11 @@ class Channel:
                             _ACK_PAYLOAD_SIZE, _REJECT_INDEX, delivery_tag,
                             1 if requeue else 0, _FRAME_END), 1)
 
-    def confirm_delivery(self,
-                         ack_nack_callback: Callable[..., Any],
-                         callback: Optional[Callable[..., Any]] = None) -> None:
-        """Turn on publisher confirms (``Confirm.Select``).
-
-        :param callable ack_nack_callback: ``ack_nack_callback(method_frame)``
-            for each ``Basic.Ack`` / ``Basic.Nack`` from the broker
-        :param callable callback: ``callback(method_frame)`` on
-            ``Confirm.SelectOk``; without it ``nowait`` is used
-        :raises pika.exceptions.MethodNotImplemented: if the broker does not
-            support confirms
-        """
-        if not callable(ack_nack_callback):
-            raise ValueError('confirm_delivery requires a callback to '
-                             'receieve Basic.Ack/Basic.Nack notifications')
-        nowait = rpc_callback_arg(callback)
-        self._raise_if_not_open()
-        if not (self.connection.publisher_confirms and
-                self.connection.basic_nack):
-            raise exceptions.MethodNotImplemented(
-                'Confirm.Select not Supported by Server')
-        self._on_confirm_callbacks.append(ack_nack_callback)
-        self._rpc(spec.Confirm.Select(nowait=nowait), None, () if nowait else
-                  (spec.Confirm.SelectOk,), callback)
-
+    basic_consume = _channel_rpc.basic_consume
+    basic_cancel = _channel_rpc.basic_cancel
+    basic_get = _channel_rpc.basic_get
+    confirm_delivery = _channel_rpc.confirm_delivery
+    flow = _channel_rpc.flow
     exchange_declare = _channel_rpc.exchange_declare
     exchange_delete = _channel_rpc.exchange_delete
     exchange_bind = _channel_rpc.exchange_bind
@@ -825,21 +703,6 @@ class Channel:
     tx_commit = _channel_rpc.tx_commit
     tx_rollback = _channel_rpc.tx_rollback
 
-    def flow(self,
-             active: bool,
-             callback: Optional[Callable[..., Any]] = None) -> None:
-        """Ask the broker to pause or resume deliveries (``Channel.Flow``).
-
-        :param bool active: True to resume, False to pause
-        :param callable callback: ``callback(active)`` with the broker's
-            answer (a bool)
-        """
-        rpc_callback_arg(callback)
-        self._raise_if_not_open()
-        self._on_flowok_callback = callback
-        self._rpc(spec.Channel.Flow(bool(active)), self._on_flowok,
-                  (spec.Channel.FlowOk,), None)
-
 
 _EMPTY_PROPERTIES = spec.BasicProperties()
 
@@ -854,12 +717,6 @@ _REJECT_INDEX = spec.Basic.Reject.INDEX
 _FRAME_END = spec.FRAME_END
 
 
-def _require_string(value: Any, name: str) -> None:
-    if not isinstance(value, str):
-        raise TypeError('%s must be a str or unicode str, but got %r' %
-                        (name, value))
-
-
 def _require_delivery_tag(delivery_tag: Any) -> None:
     if isinstance(delivery_tag, bool) or not isinstance(delivery_tag, int):
         raise TypeError('delivery_tag must be an integer, but got %r' %
@@ -867,15 +724,6 @@ def _require_delivery_tag(delivery_tag: Any) -> None:
     if not 0 <= delivery_tag <= 0xFFFFFFFFFFFFFFFF:
         raise ValueError('delivery_tag must be between 0 and 2**64-1, but '
                          'got %r' % (delivery_tag,))
-
-
-def _arguments(arguments: Any) -> Dict[str, Any]:
-    if arguments is None:
-        return {}
-    if not isinstance(arguments, dict):
-        raise TypeError('arguments must be a dict or None, but got %r' %
-                        (arguments,))
-    return arguments
 
 
 _ASYNC_HANDLERS: Dict[int, Callable[..., Any]] = {
