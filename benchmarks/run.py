@@ -311,7 +311,7 @@ def summarise(results: Dict[str, Dict[str, List[Dict[str, Any]]]],
             goal = RATIO_TARGETS[name]
             checks.append(('>= %.1fx' % goal, bool(row['ratio']) and
                            row['ratio'] >= goal))
-        if name in RAW_FRACTION_TARGET:
+        if name in RAW_FRACTION_TARGET and raw:
             goal = RAW_FRACTION_TARGET[name]
             checks.append(('>= %d%% raw' % (goal * 100), bool(ours and raw) and
                            ours / raw >= goal))
@@ -404,6 +404,23 @@ def render_rst(rows: List[Dict[str, Any]]) -> str:
     return '\n'.join(out)
 
 
+def export_revision(ref: str) -> str:
+    """Export ``pika/`` at git revision ``ref`` into a fresh directory."""
+    target = tempfile.mkdtemp(prefix='pika-bench-ours-')
+    archive = subprocess.run(['git', 'archive', ref, 'pika'],
+                             cwd=REPO,
+                             check=True,
+                             capture_output=True).stdout
+    subprocess.run(['tar', '-x', '-C', target], input=archive, check=True)
+    commit = subprocess.run(['git', 'rev-parse', '--short', ref],
+                            cwd=REPO,
+                            check=True,
+                            capture_output=True,
+                            text=True).stdout.strip()
+    print('ours: %s exported at %s' % (ref, commit), file=sys.stderr)
+    return target
+
+
 def broker_version(host: str, port: int) -> str:
     try:
         client = _rawamqp.RawClient(host, port)
@@ -439,6 +456,10 @@ def main() -> int:
     parser.add_argument('--ours-path',
                         default=REPO,
                         help='directory holding this package (PYTHONPATH)')
+    parser.add_argument('--ours-ref',
+                        help='measure a git revision of this package (e.g. '
+                        'HEAD: committed code only) instead of the working '
+                        'tree; exported with git archive to a temp dir')
     parser.add_argument('--host', default='127.0.0.1')
     parser.add_argument('--port', type=int, default=5672)
     parser.add_argument('--json',
@@ -460,6 +481,8 @@ def main() -> int:
         order = [w for w in order if w in wanted]
     skip = {w.strip() for w in opts.skip.split(',') if w.strip()}
     order = [w for w in order if w not in skip]
+    if opts.ours_ref:
+        opts.ours_path = export_revision(opts.ours_ref)
     pika_python = find_pika_python(opts.pika_python)
     version = broker_version(opts.host, opts.port)
     runner = Runner(opts, pika_python)
@@ -502,8 +525,9 @@ def main() -> int:
                       flush=True)
     rows = summarise(results, order)
     print()
-    print('medians of %d round(s); ours = %s, pika = 1.4.4; total %.0fs' %
-          (rounds, opts.ours_path, time.perf_counter() - begin))
+    print(
+        'medians of %d round(s); ours = %s, pika = 1.4.4; total %.0fs' %
+        (rounds, opts.ours_ref or opts.ours_path, time.perf_counter() - begin))
     print(render_text(rows))
     if opts.rst:
         print()
