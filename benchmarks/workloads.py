@@ -164,8 +164,10 @@ def wl_codec_public(opts: argparse.Namespace, admin: Any) -> Result:
 # blocking
 # --------------------------------------------------------------------------
 def _blocking(opts: argparse.Namespace) -> Any:
-    import pika
-    connection = pika.BlockingConnection(_params(opts))
+    # pika 1.4 also exports it as pika.BlockingConnection; the module path
+    # is the one both packages are sure to have.
+    from pika.adapters.blocking_connection import BlockingConnection
+    connection = BlockingConnection(_params(opts))
     return connection, connection.channel()
 
 
