@@ -63,6 +63,10 @@ def __getattr__(name: str) -> Any:
 
 
 def _default_reactor() -> Any:
+    # A reactor set (or patched) as this module's ``reactor`` attribute wins.
+    patched = globals().get('reactor')
+    if patched is not None:
+        return patched
     from twisted.internet import reactor
     return reactor
 

@@ -624,3 +624,10 @@ def test_received_message_is_a_tuple():
     assert ReceivedMessage.__module__ == 'pika.adapters.twisted_connection'
     channel, method, properties, body = message
     assert (channel, method, properties, body) == ('ch', 'm', 'p', b'b')
+
+
+def test_patched_module_reactor_is_the_default(monkeypatch):
+    clock = task.Clock()
+    monkeypatch.setattr(twisted_connection, 'reactor', clock, raising=False)
+    conn = TwistedProtocolConnection(connection.ConnectionParameters())
+    assert conn._impl._reactor is clock
