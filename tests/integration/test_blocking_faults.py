@@ -239,3 +239,54 @@ def test_closed_connections_leave_no_descriptors():
         with connect() as conn:
             conn.channel().queue_declare('', exclusive=True)
     assert open_fds() <= fds_before
+
+
+def test_consume_with_recovery_across_hosts(proxy):
+    """The recovery pattern of the multi-host example: a refused host first,
+    then the proxy; the stream dies mid-way; the consumer reconnects and
+    gets the unacknowledged message again."""
+    queue = unique('recover')
+    refused = params(port=_unused_port(), connection_attempts=1)
+    hosts = [refused, proxy.params(connection_attempts=2, retry_delay=0.1)]
+    with connect() as admin:
+        admin_channel = admin.channel()
+        admin_channel.queue_declare(queue)
+        try:
+            for i in range(4):
+                admin_channel.basic_publish('', queue, b'%d' % i)
+            acked = []
+            lost = 0
+            connections = 0
+            while len(acked) < 4 and connections < 5:
+                try:
+                    conn = BlockingConnection(hosts)
+                    connections += 1
+                    channel = conn.channel()
+                    channel.basic_qos(prefetch_count=1)
+
+                    def on_message(ch, method, properties, body):
+                        if body == b'2' and not method.redelivered:
+                            proxy.kill()  # dies before the ack is sent
+                            return
+                        ch.basic_ack(method.delivery_tag)
+                        acked.append(body)
+                        if len(acked) == 4:
+                            ch.stop_consuming()
+
+                    channel.basic_consume(queue, on_message)
+                    channel.start_consuming()
+                    conn.close()
+                except exceptions.StreamLostError:
+                    lost += 1
+            assert acked == [b'0', b'1', b'2', b'3']
+            assert lost == 1 and connections == 2
+        finally:
+            admin_channel.queue_delete(queue)
+
+
+def _unused_port() -> int:
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
