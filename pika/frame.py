@@ -31,6 +31,15 @@ _CONTENT_HEAD = struct.Struct('>BHIHHQ')  # frame head + class, weight, size
 _HEADER_FIELDS = struct.Struct('>HHQ')
 _UINT32 = struct.Struct('>I')
 _PROTOCOL_VERSION = struct.Struct('>BBB')
+# Basic.Publish fast path: frame head + INDEX + ticket + exchange length;
+# then bits + frame end + content header frame head + class/weight/size;
+# then header frame end + body frame head.
+_PUBLISH_HEAD = struct.Struct('>BHIIHB')
+_PUBLISH_TAIL = struct.Struct('>BBBHIHHQ')
+_BODY_HEAD = struct.Struct('>BBHI')
+_PUBLISH = spec.Basic.Publish
+_PUBLISH_INDEX = spec.Basic.Publish.INDEX
+_BYTE = data.BYTE
 
 _pack_frame_head = _FRAME_HEAD.pack
 _unpack_frame_head = _FRAME_HEAD.unpack_from
@@ -423,9 +432,48 @@ def marshal_content(channel_number: int, method: amqp_object.Method,
     :rtype: bytes
 
     """
-    payload = b''.join(method.encode())
     encoded_props = b''.join(properties.encode())
     body_size = len(body)
+    chunk = frame_max - FRAME_OVERHEAD
+    if method.__class__ is _PUBLISH and 0 < body_size <= chunk:
+        # The publish hot path: the Basic.Publish arguments, the end of its
+        # frame and the whole content header head are packed in two calls.
+        exchange: Any = method.exchange  # type: ignore[attr-defined]
+        if exchange.__class__ is not str or len(exchange) > 63:
+            exchange = data.short_string_bytes(exchange, 'exchange')
+        else:
+            exchange = exchange.encode()
+        routing_key: Any = method.routing_key  # type: ignore[attr-defined]
+        if routing_key.__class__ is not str or len(routing_key) > 63:
+            routing_key = data.short_string_bytes(routing_key, 'routing_key')
+        else:
+            routing_key = routing_key.encode()
+        return b''.join((
+            _PUBLISH_HEAD.pack(
+                _FRAME_METHOD,
+                channel_number,
+                9 + len(exchange) + len(routing_key),
+                _PUBLISH_INDEX,
+                method.ticket,  # type: ignore[attr-defined]
+                len(exchange)),
+            exchange,
+            _BYTE[len(routing_key)],
+            routing_key,
+            _PUBLISH_TAIL.pack(
+                (1 if method.mandatory else 0)  # type: ignore[attr-defined]
+                | (2 if method.immediate else 0),  # type: ignore
+                _FRAME_END,
+                _FRAME_HEADER,
+                channel_number,
+                len(encoded_props) + 12,
+                properties.INDEX,
+                0,
+                body_size),
+            encoded_props,
+            _BODY_HEAD.pack(_FRAME_END, _FRAME_BODY, channel_number, body_size),
+            body,
+            FRAME_END_BYTE))
+    payload = b''.join(method.encode())
     pieces = [
         _METHOD_HEAD.pack(_FRAME_METHOD, channel_number,
                           len(payload) + 4, method.INDEX), payload,
@@ -434,7 +482,6 @@ def marshal_content(channel_number: int, method: amqp_object.Method,
                            len(encoded_props) + 12, properties.INDEX, 0,
                            body_size), encoded_props, FRAME_END_BYTE
     ]
-    chunk = frame_max - FRAME_OVERHEAD
     if body_size <= chunk:
         if body_size:
             pieces.append(

@@ -68,10 +68,34 @@ _S_QB = struct.Struct('>QB')
 _S_QBB = struct.Struct('>QBB')
 
 
-def _int_value(value: Any) -> int:
-    """Integer of an int-like value (e.g. an Enum member)."""
-    return int(getattr(value, 'value', value))
+def _octet(value: Any, name: str) -> int:
+    """Validate an octet property value (an int or int-valued Enum)."""
+    number = getattr(value, 'value', value)
+    if not isinstance(number, int) or not 0 <= number <= 255:
+        raise ValueError('%s must be an integer 0..255, not %r' % (name, value))
+    return int(number)
 
+
+def _short_prefixed(value: Any, name: str) -> bytes:
+    """Length-prefixed short string from a str or bytes value."""
+    encoded = data.short_string_bytes(value, name)
+    return _BYTE[len(encoded)] + encoded
+
+
+_SHORT_CACHE: Dict[str, bytes] = {}
+_SHORT_CACHE_MAX = 1024
+_short_cache_get = _SHORT_CACHE.get
+
+
+def _short_cache_add(value: str) -> bytes:
+    """Encode a short string and remember it while the cache has room."""
+    encoded = value.encode()
+    if len(encoded) > 255:
+        data.short_string_too_long(encoded)
+    prefixed = _BYTE[len(encoded)] + encoded
+    if len(_SHORT_CACHE) < _SHORT_CACHE_MAX:
+        _SHORT_CACHE[value] = prefixed
+    return prefixed
 
 class Connection(amqp_object.Class):
     """AMQP class Connection (class id 10)."""
@@ -3516,47 +3540,40 @@ class BasicProperties(amqp_object.Properties):
 
     def encode(self) -> List[bytes]:
         """Return the encoded properties as a list of bytes."""
-        pieces: List[bytes] = []
+        pieces: List[bytes] = [b'']  # [0]: the flags
+        append = pieces.append
         flags = 0
         value: Any
         value = self.content_type
         if value is not None:
             flags |= 0x8000
             if value.__class__ is str:
-                value = value.encode()
-                if len(value) > 255:
-                    data.short_string_too_long(value)
+                append(_short_cache_get(value) or _short_cache_add(value))
             else:
-                value = data.short_string_bytes(value, 'self.content_type')
-            pieces.append(_BYTE[len(value)])
-            pieces.append(value)
+                append(_short_prefixed(value, 'self.content_type'))
         value = self.content_encoding
         if value is not None:
             flags |= 0x4000
             if value.__class__ is str:
-                value = value.encode()
-                if len(value) > 255:
-                    data.short_string_too_long(value)
+                append(_short_cache_get(value) or _short_cache_add(value))
             else:
-                value = data.short_string_bytes(value, 'self.content_encoding')
-            pieces.append(_BYTE[len(value)])
-            pieces.append(value)
+                append(_short_prefixed(value, 'self.content_encoding'))
         value = self.headers
         if value is not None:
             flags |= 0x2000
-            pieces.append(data.table_bytes(value))
+            append(data.table_bytes(value))
         value = self.delivery_mode
         if value is not None:
             flags |= 0x1000
-            if value.__class__ is not int:
-                value = _int_value(value)
-            pieces.append(_BYTE[value])
+            if value.__class__ is not int or not 0 <= value <= 255:
+                value = _octet(value, 'delivery_mode')
+            append(_BYTE[value])
         value = self.priority
         if value is not None:
             flags |= 0x0800
-            if value.__class__ is not int:
-                value = _int_value(value)
-            pieces.append(_BYTE[value])
+            if value.__class__ is not int or not 0 <= value <= 255:
+                value = _octet(value, 'priority')
+            append(_BYTE[value])
         value = self.correlation_id
         if value is not None:
             flags |= 0x0400
@@ -3566,30 +3583,22 @@ class BasicProperties(amqp_object.Properties):
                     data.short_string_too_long(value)
             else:
                 value = data.short_string_bytes(value, 'self.correlation_id')
-            pieces.append(_BYTE[len(value)])
-            pieces.append(value)
+            append(_BYTE[len(value)])
+            append(value)
         value = self.reply_to
         if value is not None:
             flags |= 0x0200
             if value.__class__ is str:
-                value = value.encode()
-                if len(value) > 255:
-                    data.short_string_too_long(value)
+                append(_short_cache_get(value) or _short_cache_add(value))
             else:
-                value = data.short_string_bytes(value, 'self.reply_to')
-            pieces.append(_BYTE[len(value)])
-            pieces.append(value)
+                append(_short_prefixed(value, 'self.reply_to'))
         value = self.expiration
         if value is not None:
             flags |= 0x0100
             if value.__class__ is str:
-                value = value.encode()
-                if len(value) > 255:
-                    data.short_string_too_long(value)
+                append(_short_cache_get(value) or _short_cache_add(value))
             else:
-                value = data.short_string_bytes(value, 'self.expiration')
-            pieces.append(_BYTE[len(value)])
-            pieces.append(value)
+                append(_short_prefixed(value, 'self.expiration'))
         value = self.message_id
         if value is not None:
             flags |= 0x0080
@@ -3599,57 +3608,41 @@ class BasicProperties(amqp_object.Properties):
                     data.short_string_too_long(value)
             else:
                 value = data.short_string_bytes(value, 'self.message_id')
-            pieces.append(_BYTE[len(value)])
-            pieces.append(value)
+            append(_BYTE[len(value)])
+            append(value)
         value = self.timestamp
         if value is not None:
             flags |= 0x0040
-            pieces.append(_S_Q.pack(value))
+            append(_S_Q.pack(value))
         value = self.type
         if value is not None:
             flags |= 0x0020
             if value.__class__ is str:
-                value = value.encode()
-                if len(value) > 255:
-                    data.short_string_too_long(value)
+                append(_short_cache_get(value) or _short_cache_add(value))
             else:
-                value = data.short_string_bytes(value, 'self.type')
-            pieces.append(_BYTE[len(value)])
-            pieces.append(value)
+                append(_short_prefixed(value, 'self.type'))
         value = self.user_id
         if value is not None:
             flags |= 0x0010
             if value.__class__ is str:
-                value = value.encode()
-                if len(value) > 255:
-                    data.short_string_too_long(value)
+                append(_short_cache_get(value) or _short_cache_add(value))
             else:
-                value = data.short_string_bytes(value, 'self.user_id')
-            pieces.append(_BYTE[len(value)])
-            pieces.append(value)
+                append(_short_prefixed(value, 'self.user_id'))
         value = self.app_id
         if value is not None:
             flags |= 0x0008
             if value.__class__ is str:
-                value = value.encode()
-                if len(value) > 255:
-                    data.short_string_too_long(value)
+                append(_short_cache_get(value) or _short_cache_add(value))
             else:
-                value = data.short_string_bytes(value, 'self.app_id')
-            pieces.append(_BYTE[len(value)])
-            pieces.append(value)
+                append(_short_prefixed(value, 'self.app_id'))
         value = self.cluster_id
         if value is not None:
             flags |= 0x0004
             if value.__class__ is str:
-                value = value.encode()
-                if len(value) > 255:
-                    data.short_string_too_long(value)
+                append(_short_cache_get(value) or _short_cache_add(value))
             else:
-                value = data.short_string_bytes(value, 'self.cluster_id')
-            pieces.append(_BYTE[len(value)])
-            pieces.append(value)
-        pieces.insert(0, _S_H.pack(flags))
+                append(_short_prefixed(value, 'self.cluster_id'))
+        pieces[0] = _S_H.pack(flags)
         return [b''.join(pieces)]
 
 class Tx(amqp_object.Class):

@@ -40,6 +40,10 @@ FIXED = {
     'timestamp': 'Q'
 }
 SIZES = {'B': 1, 'H': 2, 'I': 4, 'Q': 8}
+# Properties whose values come from a small set in practice (content type,
+# reply queue, ...): their encodings are remembered (bounded cache).
+CACHED_PROPERTIES = ('content_type', 'content_encoding', 'reply_to',
+                     'expiration', 'type', 'user_id', 'app_id', 'cluster_id')
 PY_TYPES = {
     'octet': 'int',
     'short': 'int',
@@ -51,6 +55,37 @@ PY_TYPES = {
     'longstr': 'Union[str, bytes]',
     'table': 'Dict[str, Any]'
 }
+
+HELPERS = """
+def _octet(value: Any, name: str) -> int:
+    \"\"\"Validate an octet property value (an int or int-valued Enum).\"\"\"
+    number = getattr(value, 'value', value)
+    if not isinstance(number, int) or not 0 <= number <= 255:
+        raise ValueError('%s must be an integer 0..255, not %r' % (name, value))
+    return int(number)
+
+
+def _short_prefixed(value: Any, name: str) -> bytes:
+    \"\"\"Length-prefixed short string from a str or bytes value.\"\"\"
+    encoded = data.short_string_bytes(value, name)
+    return _BYTE[len(encoded)] + encoded
+
+
+_SHORT_CACHE: Dict[str, bytes] = {}
+_SHORT_CACHE_MAX = 1024
+_short_cache_get = _SHORT_CACHE.get
+
+
+def _short_cache_add(value: str) -> bytes:
+    \"\"\"Encode a short string and remember it while the cache has room.\"\"\"
+    encoded = value.encode()
+    if len(encoded) > 255:
+        data.short_string_too_long(encoded)
+    prefixed = _BYTE[len(encoded)] + encoded
+    if len(_SHORT_CACHE) < _SHORT_CACHE_MAX:
+        _SHORT_CACHE[value] = prefixed
+    return prefixed
+"""
 
 
 def camel(name: str) -> str:
@@ -431,14 +466,22 @@ class Generator:
         # encode
         self.emit('def encode(self) -> List[bytes]:', 1)
         self.emit('"""Return the encoded properties as a list of bytes."""', 2)
-        self.emit('pieces: List[bytes] = []', 2)
+        self.emit("pieces: List[bytes] = [b'']  # [0]: the flags", 2)
+        self.emit('append = pieces.append', 2)
         self.emit('flags = 0', 2)
         self.emit('value: Any', 2)
         for name, kind in props:
             self.emit('value = self.%s' % name, 2)
             self.emit('if value is not None:', 2)
             self.emit('flags |= 0x%04X' % flags[name], 3)
-            if kind == 'shortstr':
+            if kind == 'shortstr' and name in CACHED_PROPERTIES:
+                self.emit('if value.__class__ is str:', 3)
+                self.emit(
+                    'append(_short_cache_get(value) or '
+                    '_short_cache_add(value))', 4)
+                self.emit('else:', 3)
+                self.emit("append(_short_prefixed(value, 'self.%s'))" % name, 4)
+            elif kind == 'shortstr':
                 self.emit('if value.__class__ is str:', 3)
                 self.emit('value = value.encode()', 4)
                 self.emit('if len(value) > 255:', 4)
@@ -447,19 +490,20 @@ class Generator:
                 self.emit(
                     "value = data.short_string_bytes(value, 'self.%s')" % name,
                     4)
-                self.emit('pieces.append(_BYTE[len(value)])', 3)
-                self.emit('pieces.append(value)', 3)
+                self.emit('append(_BYTE[len(value)])', 3)
+                self.emit('append(value)', 3)
             elif kind == 'table':
-                self.emit('pieces.append(data.table_bytes(value))', 3)
+                self.emit('append(data.table_bytes(value))', 3)
             elif FIXED[kind] == 'B':
-                self.emit('if value.__class__ is not int:', 3)
-                self.emit('value = _int_value(value)', 4)
-                self.emit('pieces.append(_BYTE[value])', 3)
+                self.emit(
+                    'if value.__class__ is not int or not 0 <= value <= 255:',
+                    3)
+                self.emit("value = _octet(value, '%s')" % name, 4)
+                self.emit('append(_BYTE[value])', 3)
             else:
                 fmt = FIXED[kind]
-                self.emit(
-                    'pieces.append(%s.pack(value))' % self.struct_name(fmt), 3)
-        self.emit('pieces.insert(0, _S_H.pack(flags))', 2)
+                self.emit('append(%s.pack(value))' % self.struct_name(fmt), 3)
+        self.emit('pieces[0] = _S_H.pack(flags)', 2)
         self.emit('return [b\'\'.join(pieces)]', 2)
 
     # -- module -----------------------------------------------------------
@@ -513,11 +557,7 @@ class Generator:
             head.append("%s = struct.Struct('>%s')" % (self.structs[fmt], fmt))
         head.append('')
         head.append('')
-        head.append('def _int_value(value: Any) -> int:')
-        head.append('    """Integer of an int-like value (e.g. an Enum '
-                    'member)."""')
-        head.append("    return int(getattr(value, 'value', value))")
-        head.append('')
+        head.extend(HELPERS.strip('\n').split('\n'))
         tail: List[str] = ['', '']
         tail.append('methods = {')
         content: List[str] = []
