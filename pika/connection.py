@@ -28,9 +28,9 @@ Rules:
 """
 
 import logging
-import platform
 from typing import Any, Callable, Dict, List, Optional
 
+from pika import _connection_handshake as _handshake
 from pika import exceptions, frame, spec
 from pika.channel import Channel, MAX_CHANNELS
 from pika.compat import AbstractBase
@@ -44,13 +44,9 @@ __all__ = [
     'SSLOptions', 'PRODUCT'
 ]
 
-PRODUCT = 'Pika Python Client Library'
+PRODUCT = _handshake.PRODUCT
 
 LOGGER = logging.getLogger(__name__)
-
-# pika 1.4.4 announces itself with its release number (no post suffix).
-_CLIENT_VERSION = '1.4.4'
-_CLIENT_INFORMATION = 'See https://pika.rtfd.org'
 
 _PROTOCOL_HEADER_BYTES = frame.ProtocolHeader().marshal()
 
@@ -491,7 +487,7 @@ class Connection(AbstractBase):
         self._stop_timers()
         prev_state = self.connection_state
         if not self._opened:
-            error = self._opening_error(prev_state, error)
+            error = _handshake.opening_error(prev_state, error)
 
         self._error = None
         self._terminating = False
@@ -567,58 +563,14 @@ class Connection(AbstractBase):
 
         :param pika.frame.Method method_frame: the Start frame
         """
-        self._set_connection_state(self.CONNECTION_START)
-        start = method_frame.method
-        self.server_properties = start.server_properties or {}
-        self.server_capabilities = self.server_properties.get(
-            'capabilities', {}) or {}
-        if (start.version_major, start.version_minor) != (0, 9):
-            self._terminate_stream(
-                exceptions.ProtocolVersionMismatch(frame.ProtocolHeader(),
-                                                   method_frame))
-            return
-        credentials = self.params.credentials
-        mechanism, response = credentials.response_for(start)
-        if not mechanism:
-            self._terminate_stream(
-                exceptions.AuthenticationError(
-                    getattr(credentials, 'TYPE',
-                            type(credentials).__name__)))
-            return
-        self._send_method(
-            0,
-            spec.Connection.StartOk(self._client_properties(), mechanism,
-                                    response, self.params.locale))
-        credentials.erase_credentials()
+        _handshake.on_connection_start(self, method_frame)
 
     def _on_connection_tune(self, method_frame: Any) -> None:
         """Negotiate limits, answer ``TuneOk`` then ``Open``.
 
         :param pika.frame.Method method_frame: the Tune frame
         """
-        self._set_connection_state(self.CONNECTION_TUNE)
-        tune = method_frame.method
-        params = self.params
-        channel_max = self._negotiate_integer_value(params.channel_max,
-                                                    tune.channel_max)
-        frame_max = self._negotiate_integer_value(params.frame_max,
-                                                  tune.frame_max)
-        heartbeat = self._tune_heartbeat_timeout(params.heartbeat,
-                                                 tune.heartbeat)
-        params.channel_max = channel_max
-        params.frame_max = frame_max
-        params.heartbeat = heartbeat
-        self._body_max_length = frame_max - 8
-        self._frame_max_in = frame_max
-        self._send_method(
-            0, spec.Connection.TuneOk(channel_max, frame_max, heartbeat))
-        if heartbeat:
-            self._heartbeat_checker = HeartbeatChecker(self, heartbeat)
-        self._send_method(
-            0,
-            spec.Connection.Open(params.virtual_host,
-                                 capabilities='',
-                                 insist=True))
+        _handshake.on_connection_tune(self, method_frame)
 
     def _on_connection_open_ok(self, method_frame: Any) -> None:
         self.known_hosts = method_frame.method.known_hosts
@@ -791,21 +743,6 @@ class Connection(AbstractBase):
             self._adapter_remove_timeout(self._blocked_conn_timer)
             self._blocked_conn_timer = None
 
-    def _opening_error(self, prev_state: int,
-                       error: BaseException) -> BaseException:
-        """Translate a failure while opening into pika's exception."""
-        if not isinstance(
-                error,
-            (exceptions.StreamLostError, exceptions.ConnectionClosedByBroker)):
-            return error
-        if prev_state == self.CONNECTION_PROTOCOL:
-            return exceptions.IncompatibleProtocolError(repr(error))
-        if prev_state == self.CONNECTION_START:
-            return exceptions.ProbableAuthenticationError(repr(error))
-        if prev_state == self.CONNECTION_TUNE:
-            return exceptions.ProbableAccessDeniedError(repr(error))
-        return error
-
     def _default_on_connection_error(self, _connection: Any,
                                      error: BaseException) -> None:
         """Raise the error when the user gave no on_open_error_callback."""
@@ -823,49 +760,6 @@ class Connection(AbstractBase):
 
     def _has_capability(self, name: str) -> bool:
         return bool(self.server_capabilities.get(name, False))
-
-    def _client_properties(self) -> Dict[str, Any]:
-        properties: Dict[str, Any] = {
-            'product': PRODUCT,
-            'platform': 'Python %s' % platform.python_version(),
-            'capabilities': {
-                'authentication_failure_close': True,
-                'basic.nack': True,
-                'connection.blocked': True,
-                'consumer_cancel_notify': True,
-                'exchange_exchange_bindings': True,
-                'publisher_confirms': True,
-            },
-            'information': _CLIENT_INFORMATION,
-            'version': _CLIENT_VERSION,
-        }
-        if self.params.client_properties:
-            properties.update(self.params.client_properties)
-        return properties
-
-    @staticmethod
-    def _negotiate_integer_value(client_value: int, server_value: int) -> int:
-        """The smaller non-zero of the two (0 means unlimited)."""
-        if client_value == 0 or server_value == 0:
-            return client_value or server_value
-        return min(client_value, server_value)
-
-    def _tune_heartbeat_timeout(self, client_value: Any,
-                                server_value: int) -> int:
-        """Decide the heartbeat timeout to propose in ``TuneOk``."""
-        if callable(client_value):
-            value = client_value(self, server_value)
-            if value is None or isinstance(value,
-                                           bool) or not isinstance(value, int):
-                raise TypeError('heartbeat callable must return an int, but '
-                                'returned %r' % (value,))
-            if value < 0:
-                raise ValueError('heartbeat callable must return a '
-                                 'non-negative int, but returned %r' % value)
-            return value
-        if client_value is None:
-            return server_value
-        return client_value
 
     def _next_channel_number(self) -> int:
         limit = self.params.channel_max or MAX_CHANNELS

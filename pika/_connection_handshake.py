@@ -1,0 +1,167 @@
+"""The opening handshake of :class:`pika.connection.Connection`.
+
+``Connection.Start`` -> ``StartOk`` (mechanism and client properties),
+``Connection.Tune`` -> ``TuneOk`` + ``Open`` (limits negotiated), and the
+translation of a failure while opening into pika's exception classes. The
+functions take the connection and are called by its ``_on_connection_start``
+/ ``_on_connection_tune`` hooks, which subclasses may override.
+"""
+
+import platform
+from typing import Any, Dict
+
+from pika import exceptions, frame, spec
+from pika.heartbeat import HeartbeatChecker
+
+PRODUCT = 'Pika Python Client Library'
+
+# pika 1.4.4 announces itself with its release number (no post suffix).
+CLIENT_VERSION = '1.4.4'
+CLIENT_INFORMATION = 'See https://pika.rtfd.org'
+
+# Connection states while opening (mirrors Connection.CONNECTION_*).
+_PROTOCOL = 2
+_START = 3
+_TUNE = 4
+
+
+def client_properties(params: Any) -> Dict[str, Any]:
+    """The ``client-properties`` table sent in ``Connection.StartOk``.
+
+    :param pika.connection.Parameters params: the connection parameters
+    :rtype: dict
+    """
+    properties: Dict[str, Any] = {
+        'product': PRODUCT,
+        'platform': 'Python %s' % platform.python_version(),
+        'capabilities': {
+            'authentication_failure_close': True,
+            'basic.nack': True,
+            'connection.blocked': True,
+            'consumer_cancel_notify': True,
+            'exchange_exchange_bindings': True,
+            'publisher_confirms': True,
+        },
+        'information': CLIENT_INFORMATION,
+        'version': CLIENT_VERSION,
+    }
+    if params.client_properties:
+        properties.update(params.client_properties)
+    return properties
+
+
+def negotiate_integer_value(client_value: int, server_value: int) -> int:
+    """The smaller non-zero of the two (0 means "no limit").
+
+    :rtype: int
+    """
+    if client_value == 0 or server_value == 0:
+        return client_value or server_value
+    return min(client_value, server_value)
+
+
+def tune_heartbeat_timeout(connection: Any, client_value: Any,
+                           server_value: int) -> int:
+    """The heartbeat timeout to propose in ``TuneOk``.
+
+    An int from the parameters wins (0 disables); a callable decides with
+    ``client_value(connection, server_value)``; None takes the server's.
+
+    :rtype: int
+    """
+    if callable(client_value):
+        value = client_value(connection, server_value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError('heartbeat callable must return an int, but '
+                            'returned %r' % (value,))
+        if value < 0:
+            raise ValueError('heartbeat callable must return a non-negative '
+                             'int, but returned %r' % (value,))
+        return value
+    if client_value is None:
+        return server_value
+    return client_value
+
+
+def on_connection_start(connection: Any, method_frame: Any) -> None:
+    """Answer ``Connection.Start`` with ``StartOk``.
+
+    :param pika.connection.Connection connection: the connection
+    :param pika.frame.Method method_frame: the Start frame
+    """
+    connection._set_connection_state(_START)
+    start = method_frame.method
+    connection.server_properties = start.server_properties or {}
+    connection.server_capabilities = connection.server_properties.get(
+        'capabilities', {}) or {}
+    if (start.version_major, start.version_minor) != (0, 9):
+        connection._terminate_stream(
+            exceptions.ProtocolVersionMismatch(frame.ProtocolHeader(),
+                                               method_frame))
+        return
+    params = connection.params
+    credentials = params.credentials
+    mechanism, response = credentials.response_for(start)
+    if not mechanism:
+        connection._terminate_stream(
+            exceptions.AuthenticationError(
+                getattr(credentials, 'TYPE',
+                        type(credentials).__name__)))
+        return
+    connection._send_method(
+        0,
+        spec.Connection.StartOk(client_properties(params), mechanism, response,
+                                params.locale))
+    credentials.erase_credentials()
+
+
+def on_connection_tune(connection: Any, method_frame: Any) -> None:
+    """Negotiate limits, answer ``TuneOk``, start heartbeats, send ``Open``.
+
+    :param pika.connection.Connection connection: the connection
+    :param pika.frame.Method method_frame: the Tune frame
+    """
+    connection._set_connection_state(_TUNE)
+    tune = method_frame.method
+    params = connection.params
+    channel_max = negotiate_integer_value(params.channel_max, tune.channel_max)
+    frame_max = negotiate_integer_value(params.frame_max, tune.frame_max)
+    heartbeat = tune_heartbeat_timeout(connection, params.heartbeat,
+                                       tune.heartbeat)
+    params.channel_max = channel_max
+    params.frame_max = frame_max
+    params.heartbeat = heartbeat
+    connection._body_max_length = frame_max - 8
+    connection._frame_max_in = frame_max
+    connection._send_method(
+        0, spec.Connection.TuneOk(channel_max, frame_max, heartbeat))
+    if heartbeat:
+        connection._heartbeat_checker = HeartbeatChecker(connection, heartbeat)
+    connection._send_method(
+        0,
+        spec.Connection.Open(params.virtual_host, capabilities='', insist=True))
+
+
+def opening_error(prev_state: int, error: BaseException) -> BaseException:
+    """Translate the end of the stream while opening into pika's exception.
+
+    The stage decides: protocol header sent -> IncompatibleProtocolError,
+    StartOk sent -> ProbableAuthenticationError, Open sent ->
+    ProbableAccessDeniedError; each wraps ``repr(error)``. Errors the engine
+    raised itself (protocol, authentication, abort) pass through.
+
+    :param int prev_state: the connection state when the stream ended
+    :param Exception error: why the stream ended
+    :rtype: Exception
+    """
+    if not isinstance(
+            error,
+        (exceptions.StreamLostError, exceptions.ConnectionClosedByBroker)):
+        return error
+    if prev_state == _PROTOCOL:
+        return exceptions.IncompatibleProtocolError(repr(error))
+    if prev_state == _START:
+        return exceptions.ProbableAuthenticationError(repr(error))
+    if prev_state == _TUNE:
+        return exceptions.ProbableAccessDeniedError(repr(error))
+    return error
