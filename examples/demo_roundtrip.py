@@ -1,28 +1,26 @@
-"""Demo: send messages through the local RabbitMQ and get them back.
+"""Demo: messages through a real RabbitMQ and back with BlockingConnection.
 
 Run by ``utils/demo.sh`` (which starts the broker first), or directly::
 
-    python examples/demo_roundtrip.py [--count N]
+    python examples/demo_roundtrip.py [--count N] [--size BYTES]
 
-With ``pika.BlockingConnection`` available it connects to the broker
-(``PIKA_TEST_HOST``/``PIKA_TEST_PORT``, default 127.0.0.1:5672, guest/guest),
-declares an exclusive queue, publishes one message with properties and
-``--count`` small ones, consumes them all back, checks them and prints what it
-did and how fast.
+It connects to the broker (``PIKA_TEST_HOST``/``PIKA_TEST_PORT``, default
+127.0.0.1:5672, guest/guest) and:
 
-While the blocking adapter is not in the library yet, it says so and proves
-the parts that exist instead: the broker answers AMQP 0-9-1 (its
-``Connection.Start`` is decoded with ``pika.frame``), and the codec
-round-trips a published message (method, header and body frames built with
-``pika.spec``/``pika.frame``, decoded back and compared field by field).
+1. sets up a direct exchange and an exclusive queue bound to it;
+2. turns on publisher confirms, publishes one message with properties and
+   shows it coming back intact, and shows a mandatory message to an unbound
+   routing key being returned (``UnroutableError``);
+3. publishes ``--count`` messages, each confirmed by the broker, then
+   consumes them back with manual acks, checking order and content;
+4. repeats the round trip without confirms (fire-and-forget publishing);
+5. cleans up and prints what it did and the message rates.
 
-Exit status 0 when everything it tried worked.
+Exit status 0 when every message came back intact.
 """
 
 import argparse
-import importlib
 import os
-import socket
 import sys
 import time
 import uuid
@@ -34,192 +32,128 @@ except ImportError:  # run from a checkout without installing the project
                     os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import pika
 
+from pika import exceptions
+from pika.adapters.blocking_connection import BlockingConnection
+
 HOST = os.environ.get('PIKA_TEST_HOST', '127.0.0.1')
 PORT = int(os.environ.get('PIKA_TEST_PORT', '5672'))
 
 
-def blocking_connection_class():
-    """Return pika.BlockingConnection, or None with the reason printed."""
-    try:
-        module = importlib.import_module('pika.adapters.blocking_connection')
-        return module.BlockingConnection
-    except (ImportError, AttributeError) as exc:
-        print('BlockingConnection is not available yet (%s: %s).' %
-              (type(exc).__name__, exc))
-        return None
-
-
-def demo_blocking(connection_class, count):
-    """Publish and consume through BlockingConnection; return exit status."""
-    from pika.connection import ConnectionParameters
-    from pika.spec import BasicProperties
-
-    params = ConnectionParameters(host=HOST, port=PORT)
-    connection = connection_class(params)
-    print('Connected to RabbitMQ at %s:%d with pika.BlockingConnection.' %
-          (HOST, PORT))
-    try:
-        channel = connection.channel()
-        queue = channel.queue_declare(queue='demo-' + uuid.uuid4().hex,
-                                      exclusive=True).method.queue
-        print('Declared exclusive queue %s.' % queue)
-
-        properties = BasicProperties(content_type='text/plain',
-                                     headers={'demo': 'roundtrip'},
-                                     message_id=uuid.uuid4().hex)
-        body = b'hello from pika ' + pika.__version__.encode()
-        channel.basic_publish('', queue, body, properties)
-        method, got_properties, got_body = next(
-            channel.consume(queue, auto_ack=True, inactivity_timeout=10))
-        channel.cancel()
-        if method is None or got_body != body or (
-                got_properties.message_id != properties.message_id or
-                got_properties.headers != properties.headers):
-            print('FAILED: the message did not come back intact: %r %r' %
-                  (got_body, got_properties))
-            return 1
-        print('Published %r with headers %r and consumed it back intact.' %
-              (body, properties.headers))
-
-        started = time.perf_counter()
-        for number in range(count):
-            channel.basic_publish('', queue, b'message %d' % number)
-        published = time.perf_counter()
-        received = 0
-        for method, _props, got_body in channel.consume(queue,
-                                                        auto_ack=True,
-                                                        inactivity_timeout=10):
-            if method is None:
-                break
-            if got_body != b'message %d' % received:
-                print('FAILED: message %d came back as %r' %
-                      (received, got_body))
-                return 1
-            received += 1
-            if received == count:
-                break
-        channel.cancel()
-        done = time.perf_counter()
-        if received != count:
-            print('FAILED: consumed %d of %d messages' % (received, count))
-            return 1
-        print('Published %d messages in %.3f s and consumed them back in '
-              'order in %.3f s (%.0f msg/s round trip).' %
-              (count, published - started, done - published, count /
-               (done - started)))
-    finally:
-        connection.close()
-    print('Closed the connection. Demo OK.')
-    return 0
-
-
-def probe_broker():
-    """Decode the broker's Connection.Start; return True when it answered."""
-    from pika import frame
-
-    with socket.create_connection((HOST, PORT), timeout=10) as sock:
-        sock.sendall(frame.ProtocolHeader().marshal())
-        data = b''
-        result = None
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-            consumed, result = frame.decode_frame(data)
-            if result is not None:
-                break
-    if result is None:
-        print('FAILED: %s:%d closed without sending Connection.Start' %
-              (HOST, PORT))
-        return False
-    start = result.method
-    server = start.server_properties
-    print('Broker at %s:%d is up: %s %s, AMQP %d-%d, mechanisms %s '
-          '(Connection.Start decoded by pika.frame, %d bytes).' %
-          (HOST, PORT, _text(server.get('product')), _text(
-              server.get('version')), start.version_major, start.version_minor,
-           _text(start.mechanisms), consumed))
-    return True
+class DemoFailed(Exception):
+    """A check of the demo did not hold."""
 
 
 def _text(value):
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def check_codec():
-    """Round-trip a published message through the codec; True when intact."""
-    from pika import frame, spec
+def _rate(count, seconds):
+    return count / seconds if seconds > 0 else float('inf')
 
-    method = spec.Basic.Publish(exchange='amq.direct',
-                                routing_key='demo.roundtrip',
-                                mandatory=True)
-    properties = spec.BasicProperties(content_type='application/json',
-                                      delivery_mode=2,
-                                      priority=5,
-                                      headers={
-                                          'str': 'value',
-                                          'int': 42,
-                                          'nested': {
-                                              'list': [1, 'two', True]
-                                          }
-                                      },
+
+def set_up(channel, exchange):
+    """Declare the exchange and an exclusive queue bound to it."""
+    channel.exchange_declare(exchange, 'direct', auto_delete=True)
+    queue = channel.queue_declare('demo-' + uuid.uuid4().hex,
+                                  exclusive=True).method.queue
+    channel.queue_bind(queue, exchange, routing_key='demo')
+    print('Set up: direct exchange %s -> exclusive queue %s (key "demo").' %
+          (exchange, queue))
+    return queue
+
+
+def show_single_message(channel, exchange, queue):
+    """One confirmed message with properties, back intact; one returned."""
+    properties = pika.BasicProperties(content_type='text/plain',
+                                      headers={'demo': 'roundtrip'},
                                       message_id=uuid.uuid4().hex,
-                                      timestamp=int(time.time()))
-    body = b'{"hello": "world"}' * 20
-    channel_number = 7
-    wire = b''.join(
-        (frame.Method(channel_number, method).marshal(),
-         frame.Header(channel_number, len(body),
-                      properties).marshal(), frame.Body(channel_number,
-                                                        body).marshal()))
-
-    frames = []
-    offset = 0
-    while offset < len(wire):
-        consumed, decoded = frame.decode_frame(wire[offset:])
-        if decoded is None:
-            print('FAILED: incomplete frame at byte %d' % offset)
-            return False
-        frames.append(decoded)
-        offset += consumed
-
-    got_method = frames[0].method
-    got_header = frames[1]
-    got_body = b''.join(f.fragment for f in frames[2:])
-    problems = []
-    for name in ('exchange', 'routing_key', 'mandatory', 'immediate'):
-        if getattr(got_method, name) != getattr(method, name):
-            problems.append('method.%s' % name)
-    for name in ('content_type', 'delivery_mode', 'priority', 'headers',
-                 'message_id', 'timestamp'):
-        if getattr(got_header.properties, name) != getattr(properties, name):
-            problems.append('properties.%s' % name)
-    if got_header.body_size != len(body) or got_body != body:
-        problems.append('body')
-    if any(f.channel_number != channel_number for f in frames):
-        problems.append('channel number')
-    if problems:
-        print('FAILED: codec round trip changed %s' % ', '.join(problems))
-        return False
-    print('Codec round trip OK: Basic.Publish + properties (nested headers '
-          'table) + %d-byte body -> %d frames, %d bytes on the wire -> '
-          'decoded back identical.' % (len(body), len(frames), len(wire)))
-    return True
-
-
-def demo_fallback():
-    """Broker probe plus codec check; return exit status."""
+                                      delivery_mode=2)
+    body = b'hello from pika ' + pika.__version__.encode()
+    channel.basic_publish(exchange, 'demo', body, properties, mandatory=True)
+    method, got_properties, got_body = channel.basic_get(queue, auto_ack=True)
+    if (method is None or got_body != body or
+            got_properties.message_id != properties.message_id or
+            got_properties.headers != properties.headers):
+        raise DemoFailed('the message did not come back intact: %r %r' %
+                         (got_body, got_properties))
+    print('Published %r (confirmed) with headers %r and got it back intact.' %
+          (body, properties.headers))
     try:
-        ok = probe_broker() and check_codec()
-    except ImportError as exc:
-        print('FAILED: the codec modules are not available yet (%s).' % exc)
-        return 1
-    if not ok:
-        return 1
-    print('Demo OK (broker probe and codec round trip; the publish/consume '
-          'demo runs once BlockingConnection is available).')
-    return 0
+        channel.basic_publish(exchange, 'nobody-listens', b'x', mandatory=True)
+    except exceptions.UnroutableError as error:
+        returned = error.messages[0].method
+        print('A mandatory message to an unbound key came back: %d %s.' %
+              (returned.reply_code, returned.reply_text))
+    else:
+        raise DemoFailed('the unroutable message was not returned')
+
+
+def round_trip(connection, channel, exchange, queue, count, body_size,
+               confirmed):
+    """Publish ``count`` messages, consume them back; return the timings."""
+    padding = b'.' * max(0, body_size - 16)
+    started = time.perf_counter()
+    for number in range(count):
+        channel.basic_publish(exchange, 'demo', b'%015d|' % number + padding)
+    published = time.perf_counter()
+
+    received = 0
+    for method, _properties, body in channel.consume(queue,
+                                                     inactivity_timeout=10):
+        if method is None:
+            break
+        if body[:15] != b'%015d' % received:
+            raise DemoFailed('message %d came back as %r' %
+                             (received, body[:40]))
+        received += 1
+        # one ack for a batch, as consumers with a prefetch window do
+        if received % 100 == 0 or received == count:
+            channel.basic_ack(method.delivery_tag, multiple=True)
+        if received == count:
+            break
+    channel.cancel()
+    consumed = time.perf_counter()
+    if received != count:
+        raise DemoFailed('consumed %d of %d messages' % (received, count))
+    mode = 'with publisher confirms' if confirmed else 'without confirms'
+    print('Round trip %s: published %d messages of %d bytes in %.3f s '
+          '(%.0f msg/s), consumed them back in order in %.3f s (%.0f msg/s).' %
+          (mode, count, len(padding) + 16, published - started,
+           _rate(count, published - started), consumed - published,
+           _rate(count, consumed - published)))
+    return published - started, consumed - published
+
+
+def demo(count, body_size):
+    params = pika.ConnectionParameters(host=HOST, port=PORT)
+    connection = BlockingConnection(params)
+    server = connection._impl.server_properties or {}
+    product = server.get('product')
+    print('Connected to %s:%d with pika.BlockingConnection%s.' %
+          (HOST, PORT,
+           (' (%s %s)' %
+            (_text(product), _text(server.get('version')))) if product else ''))
+    try:
+        confirm_channel = connection.channel()
+        exchange = 'demo-x-' + uuid.uuid4().hex[:8]
+        queue = set_up(confirm_channel, exchange)
+        confirm_channel.confirm_delivery()
+        print('Publisher confirms on: each publish waits for the broker.')
+        show_single_message(confirm_channel, exchange, queue)
+        round_trip(connection, confirm_channel, exchange, queue, count,
+                   body_size, True)
+
+        fast_channel = connection.channel()
+        round_trip(connection, fast_channel, exchange, queue, count, body_size,
+                   False)
+
+        confirm_channel.queue_delete(queue)
+        confirm_channel.exchange_delete(exchange)
+        print('Cleaned up the queue and the exchange.')
+    finally:
+        if connection.is_open:
+            connection.close()
+    print('Closed the connection. Demo OK.')
 
 
 def main(argv=None):
@@ -227,19 +161,22 @@ def main(argv=None):
     parser.add_argument('--count',
                         type=int,
                         default=1000,
-                        help='messages to publish and consume (default 1000)')
+                        help='messages per round trip (default 1000)')
+    parser.add_argument('--size',
+                        type=int,
+                        default=64,
+                        help='message body size in bytes (default 64)')
     args = parser.parse_args(argv)
+    if args.count < 1:
+        parser.error('--count must be at least 1')
     print('pika %s from %s' %
           (pika.__version__, os.path.dirname(pika.__file__)))
-
-    connection_class = blocking_connection_class()
-    if connection_class is not None:
-        try:
-            return demo_blocking(connection_class, args.count)
-        except NotImplementedError as exc:
-            print('BlockingConnection is not complete yet (%s).' % exc)
-    print('Falling back to the broker probe and codec check.')
-    return demo_fallback()
+    try:
+        demo(args.count, args.size)
+    except (DemoFailed, exceptions.AMQPError) as error:
+        print('FAILED: %s: %s' % (type(error).__name__, error))
+        return 1
+    return 0
 
 
 if __name__ == '__main__':
