@@ -241,7 +241,7 @@ VALUES = st.recursive(
 TABLES = st.dictionaries(KEYS, VALUES, max_size=6)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(TABLES)
 def test_table_round_trip(table):
     pieces = []
@@ -253,7 +253,7 @@ def test_table_round_trip(table):
     assert decoded == table
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(VALUES)
 def test_value_round_trip(value):
     pieces = []

@@ -222,7 +222,7 @@ def test_properties_round_trip(props):
     assert vars(decoded) == vars(props)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(DELIVERS, PROPERTIES, st.binary(max_size=300),
        st.integers(min_value=0, max_value=65535),
        st.integers(min_value=4096, max_value=131072), st.data())
@@ -336,3 +336,42 @@ def test_garbage_payload_in_valid_frame(frame_type, index, payload):
         assert offset == len(wire) and len(frames) == 1
     except exceptions.AMQPError:
         pass
+
+
+NAMES = st.one_of(
+    st.text(max_size=70).filter(lambda text: len(text.encode()) <= 255),
+    st.binary(max_size=255))
+
+
+@settings(max_examples=50, deadline=None)
+@given(NAMES, NAMES, st.booleans(), st.booleans(),
+       st.integers(min_value=0, max_value=65535), PROPERTIES,
+       st.binary(min_size=1, max_size=200),
+       st.sampled_from([16, 50, 4096, 131072]))
+def test_publish_fast_path_equals_frame_by_frame(exchange, routing_key,
+                                                 mandatory, immediate, ticket,
+                                                 props, body, frame_max):
+    method = spec.Basic.Publish(ticket, exchange, routing_key, mandatory,
+                                immediate)
+    expected = [
+        frame.Method(9, method).marshal(),
+        frame.Header(9, len(body), props).marshal()
+    ]
+    for start in range(0, len(body), frame_max - 8):
+        expected.append(
+            frame.Body(9, body[start:start + frame_max - 8]).marshal())
+    assert frame.marshal_content(9, method, props, body,
+                                 frame_max) == b''.join(expected)
+
+
+def test_publish_fast_path_rejects_bad_names():
+    props = spec.BasicProperties()
+    with pytest.raises(exceptions.ShortStringTooLong):
+        frame.marshal_content(1, spec.Basic.Publish(exchange='\u00e9' * 128),
+                              props, b'x', 131072)
+    with pytest.raises(exceptions.ShortStringTooLong):
+        frame.marshal_content(1, spec.Basic.Publish(routing_key='r' * 256),
+                              props, b'x', 131072)
+    with pytest.raises(AssertionError):
+        frame.marshal_content(1, spec.Basic.Publish(routing_key=None), props,
+                              b'x', 131072)

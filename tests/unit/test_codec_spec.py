@@ -284,3 +284,27 @@ def test_method_content_accessors():
     method._set_content('props', b'body')
     assert method.get_properties() == 'props'
     assert method.get_body() == b'body'
+
+
+@pytest.mark.parametrize('name', ['delivery_mode', 'priority'])
+@pytest.mark.parametrize('value', [-1, 256, 'x', 1.5])
+def test_octet_properties_out_of_range(name, value):
+    props = spec.BasicProperties(**{name: value})
+    with pytest.raises(ValueError, match=name):
+        props.encode()
+
+
+def test_cached_short_string_properties():
+    first = spec.BasicProperties(content_type='application/json',
+                                 app_id='\u00e9app')
+    second = spec.BasicProperties(content_type='application/json',
+                                  app_id=b'\xc3\xa9app')
+    assert b''.join(first.encode()) == b''.join(second.encode())
+    assert b''.join(first.encode()) == (b'\x80\x08\x10application/json'
+                                        b'\x05\xc3\xa9app')
+    with pytest.raises(exceptions.ShortStringTooLong):
+        spec.BasicProperties(content_type='t' * 256).encode()
+    with pytest.raises(exceptions.ShortStringTooLong):
+        spec.BasicProperties(content_type=b't' * 256).encode()
+    with pytest.raises(AssertionError):
+        spec.BasicProperties(content_type=5).encode()
