@@ -188,24 +188,29 @@ class BlockingChannel:
     def _dispatch_events(self) -> None:
         """Run the callbacks of the events pending now, in order."""
         pending = self._pending_events
+        popleft = pending.popleft
+        consumer_infos = self._consumer_infos
         try:
+            # Only what is pending now; a callback may cancel consumers and
+            # so remove later events.
             for _ in range(len(pending)):
                 if not pending:
                     break
-                evt = pending.popleft()
+                evt = popleft()
                 evt_type = type(evt)
                 if evt_type is _ConsumerDeliveryEvt:
-                    info = self._consumer_infos.get(evt.method.consumer_tag)
+                    method = evt.method
+                    info = consumer_infos.get(method.consumer_tag)
                     if info is None or info.on_message_callback is None:
                         LOGGER.debug(
-                            'Dropping delivery for cancelled '
-                            'consumer: %r', evt.method)
+                            'Dropping delivery for cancelled consumer: %r',
+                            method)
                         continue
-                    info.on_message_callback(self, evt.method, evt.properties,
+                    info.on_message_callback(self, method, evt.properties,
                                              evt.body)
                 elif evt_type is _ConsumerCancellationEvt:
-                    self._consumer_infos.pop(
-                        evt.method_frame.method.consumer_tag, None)
+                    consumer_infos.pop(evt.method_frame.method.consumer_tag,
+                                       None)
                     for callback in list(self._cancel_callbacks):
                         callback(evt.method_frame)
                 else:
