@@ -494,3 +494,36 @@ def test_connector_socket_timeout(ioloop):
     assert time.monotonic() - started < 2
     with pytest.raises(cw.AMQPConnectorWrongState):
         connector.abort()
+
+
+def test_raising_open_callback_does_not_trip_stack_timeout(ioloop):
+    # pika 1.4.4 (observed): an exception raised by a callback while received
+    # data is processed is logged and aborts the connection with
+    # StreamLostError; it does not leave ioloop.start(). (pika then also
+    # trips its stack timeout on the closed connection; we must not.)
+    server = FakeServer(open_then_serve)
+
+    def on_open(conn):
+        raise RuntimeError('user callback failed')
+
+    try:
+        closed = []
+        conn = SelectConnection(ConnectionParameters('127.0.0.1',
+                                                     server.port,
+                                                     stack_timeout=0.2),
+                                on_open_callback=on_open,
+                                on_close_callback=lambda c, e:
+                                (closed.append(e), ioloop.stop()),
+                                custom_ioloop=ioloop)
+        guard = ioloop.call_later(3, ioloop.stop)
+        ioloop.start()
+        ioloop.remove_timeout(guard)
+        assert len(closed) == 1
+        assert isinstance(closed[0], exceptions.StreamLostError)
+        assert 'user callback failed' in repr(closed[0])
+        ioloop.call_later(0.4, ioloop.stop)
+        ioloop.start()  # the stack timeout must not fire afterwards
+        assert conn.is_closed
+        assert len(closed) == 1
+    finally:
+        server.close()
