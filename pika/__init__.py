@@ -10,7 +10,7 @@ from pika.credentials import PlainCredentials
 from pika.delivery_mode import DeliveryMode
 from pika.spec import BasicProperties
 
-from pika.adapters import BaseConnection, SelectConnection
+from pika.adapters import BaseConnection, BlockingConnection, SelectConnection
 from pika.adapters.utils.connection_workflow import AMQPConnectionWorkflow
 
 __version__ = '1.4.4.post1'
@@ -21,6 +21,7 @@ __all__ = [
     'AMQPConnectionWorkflow',
     'BaseConnection',
     'BasicProperties',
+    'BlockingConnection',
     'ConnectionParameters',
     'DeliveryMode',
     'PlainCredentials',

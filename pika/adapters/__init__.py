@@ -8,10 +8,12 @@ those packages.
 from pika.adapters.base_connection import BaseConnection
 from pika.adapters.asyncio_connection import AsyncioConnection
 from pika.adapters.select_connection import IOLoop, SelectConnection
+from pika.adapters.blocking_connection import BlockingConnection
 
 __all__ = [
     'AsyncioConnection',
     'BaseConnection',
+    'BlockingConnection',
     'IOLoop',
     'SelectConnection',
 ]
