@@ -183,10 +183,10 @@ def table_bytes(table: Optional[Dict[Any, Any]]) -> bytes:
             append(_key_bytes(key))
         value_class = value.__class__
         if value_class is str:
-            value_bytes = value.encode('utf-8')
+            value_bytes = value.encode()
             append(_pack_long_string_head(83, len(value_bytes)))
             append(value_bytes)
-        elif value_class is int and _INT32_MIN <= value <= _INT32_MAX:
+        elif value_class is int and -2147483648 <= value <= 2147483647:
             append(_pack_int32_value(73, value))
         elif value_class is bool:
             append(_TRUE if value else _FALSE)

@@ -44,6 +44,8 @@ _BYTE = data.BYTE
 _pack_frame_head = _FRAME_HEAD.pack
 _unpack_frame_head = _FRAME_HEAD.unpack_from
 _unpack_header_fields = _HEADER_FIELDS.unpack_from
+# class id, weight, body size and the first property-flags word
+_unpack_content_head = struct.Struct('>HHQH').unpack_from
 _new_object = object.__new__
 _unpack_uint32 = _UINT32.unpack_from
 
@@ -398,10 +400,11 @@ def decode_frames(data: Any,
                     raise _invalid('Method %s overruns its frame' % method.NAME)
                 append(Method(channel_number, method))
             elif frame_type == 2:
-                class_id, _weight, body_size = _unpack_header_fields(
+                class_id, _weight, body_size, flags = _unpack_content_head(
                     data, offset + 7)
                 properties = _new_object(_PROPS[class_id])
-                if properties._decode_from(data, offset + 19) > end:
+                if properties._decode_properties(data, offset + 21,
+                                                 flags) > end:
                     raise _invalid('Content header overruns its frame')
                 append(Header(channel_number, body_size, properties))
             elif frame_type == 8:

@@ -3409,8 +3409,10 @@ class BasicProperties(amqp_object.Properties):
         return self
 
     def _decode_from(self, encoded, offset):
-        flags = _S_H.unpack_from(encoded, offset)[0]
-        offset += 2
+        return self._decode_properties(
+                encoded, offset + 2, _S_H.unpack_from(encoded, offset)[0])
+
+    def _decode_properties(self, encoded, offset, flags):
         if not flags:
             self.content_type = None
             self.content_encoding = None

@@ -429,9 +429,12 @@ class Generator:
         self.emit('return self', 2)
         self.emit('')
         self.emit('def _decode_from(self, encoded, offset):', 1)
-        self.emit('flags = _S_H.unpack_from(encoded, offset)[0]', 2)
+        self.emit('return self._decode_properties(', 2)
+        self.emit('encoded, offset + 2, _S_H.unpack_from(encoded, offset)[0])',
+                  4)
         self.struct_name('H')
-        self.emit('offset += 2', 2)
+        self.emit('')
+        self.emit('def _decode_properties(self, encoded, offset, flags):', 1)
         self.emit('if not flags:', 2)
         for name, _kind in props:
             self.emit('self.%s = None' % name, 3)
