@@ -110,12 +110,30 @@ def find_pika_python(explicit: Optional[str]) -> str:
                      'or pass --pika-python')
 
 
+def ensure_ours_venv() -> str:
+    """Return the python of a bare virtualenv for running this package.
+
+    pika 1.4.4 runs in a venv that sees no system site-packages; ours gets
+    the same kind of interpreter (same base python, no packages at all, the
+    repository on PYTHONPATH), so start-up imports and peak RSS compare like
+    with like.
+    """
+    venv_dir = os.path.join(HERE, '.venv-ours')
+    python = os.path.join(venv_dir, 'bin', 'python')
+    if not os.path.exists(python):
+        import venv
+        venv.EnvBuilder(with_pip=False, clear=True).create(venv_dir)
+    return python
+
+
 class Runner:
     """Start workload subprocesses and collect their results."""
 
-    def __init__(self, opts: argparse.Namespace, pika_python: str) -> None:
+    def __init__(self, opts: argparse.Namespace, pika_python: str,
+                 ours_python: str) -> None:
         self.opts = opts
         self.pika_python = pika_python
+        self.ours_python = ours_python
         self.workdir = tempfile.mkdtemp(prefix='pika-bench-')
         self.admin: Optional[_rawamqp.RawClient] = None
         self.serial = 0
@@ -162,7 +180,7 @@ class Runner:
             count = max(1, int(count * self.opts.scale))
         self.serial += 1
         queue = 'pika-bench-%d-%d-%s' % (os.getpid(), self.serial, workload)
-        python = self.pika_python if flavour == PIKA else sys.executable
+        python = self.pika_python if flavour == PIKA else self.ours_python
         cmd = [
             python, WORKLOADS_PY, workload, '--queue', queue, '--n',
             str(count), '--host', self.opts.host, '--port',
@@ -206,6 +224,10 @@ class Runner:
 
     def _check_package(self, result: Dict[str, Any], flavour: str) -> str:
         path = result.get('pika_file', '')
+        if result.get(
+                'python') and result['python'] != platform.python_version():
+            return 'ran on python %s, the harness on %s' % (
+                result['python'], platform.python_version())
         if flavour == OURS:
             expected = os.path.join(os.path.realpath(self.opts.ours_path),
                                     'pika')
@@ -345,17 +367,19 @@ def summarise(results: Dict[str, Dict[str, List[Dict[str, Any]]]],
 def _cells(row: Dict[str, Any]) -> List[str]:
     unit = row['unit']
     ratio = '%.2fx' % row['ratio'] if row.get('ratio') else '-'
+    cpu_cell = ''
+    ours_cpu, ref_cpu = row.get('cpu') or (None, None)
+    if ours_cpu or ref_cpu:
+        cpu_cell = '%s / %s' % ('%.1f' % ours_cpu if ours_cpu else '-',
+                                '%.1f' % ref_cpu if ref_cpu else '-')
+        if ours_cpu and ref_cpu:
+            cpu_cell += ' (%.1fx)' % (ref_cpu / ours_cpu)
     extra = []
     if row.get('raw_frac'):
         ours_f, ref_f = row['raw_frac']
-        extra.append('raw: %s / %s' %
+        extra.append('of ceiling: %s / %s' %
                      ('%d%%' % round(ours_f * 100) if ours_f else '-',
                       '%d%%' % round(ref_f * 100) if ref_f else '-'))
-    ours_cpu, ref_cpu = row.get('cpu') or (None, None)
-    if ours_cpu or ref_cpu:
-        extra.append('cpu us/op: %s / %s' %
-                     ('%.1f' % ours_cpu if ours_cpu else '-',
-                      '%.1f' % ref_cpu if ref_cpu else '-'))
     if row.get('vs_select'):
         extra.append('%.2fx select' % row['vs_select'])
     if row.get('note'):
@@ -363,29 +387,30 @@ def _cells(row: Dict[str, Any]) -> List[str]:
     return [
         row['label'], unit,
         _fmt(row.get('ours'), unit),
-        _fmt(row.get('pika'), unit), ratio,
+        _fmt(row.get('pika'), unit), ratio, cpu_cell,
         row.get('target', ''),
         row.get('verdict', ''), '; '.join(extra)
     ]
 
 
 HEADER = [
-    'workload', 'unit', 'ours', 'pika 1.4.4', 'ours/pika', 'target', 'result',
-    'notes'
+    'workload', 'unit', 'ours', 'pika 1.4.4', 'ours/pika',
+    'cpu us/op ours / pika', 'target', 'result', 'notes'
 ]
+_LEFT = (0, 1, 6, 7)
 
 
 def render_text(rows: List[Dict[str, Any]]) -> str:
     table = [HEADER] + [_cells(r) for r in rows]
-    widths = [max(len(line[i]) for line in table) for i in range(7)]
+    last = len(HEADER) - 1
+    widths = [max(len(line[i]) for line in table) for i in range(last)]
     out = []
     for num, line in enumerate(table):
         cells = [
-            line[i].ljust(widths[i]) if i in (0, 1, 5,
-                                              6) else line[i].rjust(widths[i])
-            for i in range(7)
+            line[i].ljust(widths[i]) if i in _LEFT else line[i].rjust(widths[i])
+            for i in range(last)
         ]
-        out.append('  '.join(cells) + ('  ' + line[7] if line[7] else ''))
+        out.append('  '.join(cells) + ('  ' + line[last] if line[last] else ''))
         if num == 0:
             out.append('  '.join('-' * w for w in widths))
     return '\n'.join(out)
@@ -393,13 +418,16 @@ def render_text(rows: List[Dict[str, Any]]) -> str:
 
 def render_rst(rows: List[Dict[str, Any]]) -> str:
     table = [HEADER] + [_cells(r) for r in rows]
-    widths = [max(len(line[i]) for line in table) or 1 for i in range(8)]
+    count = len(HEADER)
+    widths = [max(len(line[i]) for line in table) or 2 for i in range(count)]
     sep = '  '.join('=' * w for w in widths)
-    out = [sep, '  '.join(table[0][i].ljust(widths[i]) for i in range(8)), sep]
+    out = [
+        sep, '  '.join(table[0][i].ljust(widths[i]) for i in range(count)), sep
+    ]
     for line in table[1:]:
         out.append('  '.join(
-            (line[i] or '..' if i == 0 else line[i]).ljust(widths[i])
-            for i in range(8)).rstrip())
+            (line[i] or ('..' if i == 0 else '')).ljust(widths[i])
+            for i in range(count)).rstrip())
     out.append(sep)
     return '\n'.join(out)
 
@@ -451,6 +479,9 @@ def main() -> int:
                         type=float,
                         default=1.0,
                         help='multiply message counts by this')
+    parser.add_argument('--ours-python',
+                        help='interpreter for this package (default: a bare '
+                        'venv in benchmarks/.venv-ours)')
     parser.add_argument('--pika-python',
                         help='python of a venv with pika==1.4.4')
     parser.add_argument('--ours-path',
@@ -485,13 +516,14 @@ def main() -> int:
         opts.ours_path = export_revision(opts.ours_ref)
     pika_python = find_pika_python(opts.pika_python)
     version = broker_version(opts.host, opts.port)
-    runner = Runner(opts, pika_python)
+    ours_python = opts.ours_python or ensure_ours_venv()
+    runner = Runner(opts, pika_python, ours_python)
     print('broker: RabbitMQ %s at %s:%d; python %s; %d CPUs' %
           (version, opts.host, opts.port, platform.python_version(),
            os.cpu_count() or 0),
           file=sys.stderr)
-    print('ours: %s (PYTHONPATH)  reference: %s' %
-          (opts.ours_path, pika_python),
+    print('ours: %s (PYTHONPATH) with %s; reference: %s' %
+          (opts.ours_path, ours_python, pika_python),
           file=sys.stderr)
     results: Dict[str, Dict[str, List[Dict[str, Any]]]] = {}
     failed_ours: Dict[str, str] = {}

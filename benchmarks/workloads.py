@@ -16,6 +16,7 @@ A failing workload exits non-zero with the reason on stderr.
 
 import argparse
 import json
+import platform
 import resource
 import sys
 import time
@@ -533,7 +534,10 @@ def main() -> int:
     opts = parser.parse_args()
     if opts.host not in ('127.0.0.1', 'localhost', '::1'):
         parser.error('benchmarks only run against a local broker')
-    info: Dict[str, Any] = {'workload': opts.workload}
+    info: Dict[str, Any] = {
+        'workload': opts.workload,
+        'python': platform.python_version()
+    }
     if not opts.no_pika:
         import pika
         info['pika_version'] = getattr(pika, '__version__', '?')
