@@ -27,6 +27,7 @@ Rules:
   :mod:`pika.exceptions` class; they never hang it.
 """
 
+import copy
 import logging
 from typing import Any, Callable, Dict, List, Optional
 
@@ -107,8 +108,17 @@ class Connection(AbstractBase):
         if on_close_callback is not None:
             require_callback(on_close_callback)
 
-        self.params = parameters if parameters is not None else (
-            ConnectionParameters())
+        # pika works on a deep copy (tuning writes into it); the SSL options
+        # hold an SSLContext, which cannot be copied, and stay shared.
+        if parameters is None:
+            self.params: Parameters = ConnectionParameters()
+        else:
+            ssl_options = parameters.ssl_options
+            memo: Dict[int, Any] = {}
+            if ssl_options is not None:
+                memo[id(ssl_options)] = ssl_options
+            self.params = copy.deepcopy(parameters, memo)
+        self._internal_connection_workflow = internal_connection_workflow
 
         self._on_open_callbacks: List[Callable[..., Any]] = []
         self._on_open_error_callbacks: List[Callable[..., Any]] = [

@@ -587,3 +587,27 @@ def test_lowest_free_channel_number_reused():
     conn.feed(method_bytes(2, spec.Channel.CloseOk()))
     assert conn.channel().channel_number == 2
     assert conn.channel().channel_number == 4
+
+
+def test_parameters_are_deep_copied_except_ssl_options():
+    import ssl
+    context = ssl.create_default_context()
+    params = Params(ssl_options=connection.SSLOptions(context, 'host'),
+                    client_properties={'a': {
+                        'b': 1
+                    }},
+                    heartbeat=None)
+    conn = make_connection(params)
+    assert conn.params is not params
+    assert conn.params.ssl_options is params.ssl_options
+    assert conn.params.credentials == params.credentials
+    assert conn.params.credentials is not params.credentials
+    assert conn.params.client_properties == {'a': {'b': 1}}
+    assert conn.params.client_properties is not params.client_properties
+    conn._on_stream_connected()
+    conn.feed(start_bytes())
+    conn.feed(tune_bytes(100, 8192, 30))
+    assert (conn.params.channel_max, conn.params.frame_max,
+            conn.params.heartbeat) == (100, 8192, 30)
+    assert (params.channel_max, params.frame_max,
+            params.heartbeat) == (65535, 131072, None)
