@@ -418,6 +418,10 @@ class Connection(AbstractBase):
 
     def _on_stream_connected(self) -> None:
         """The transport is up: send the protocol header."""
+        if self._terminating or self.connection_state != self.CONNECTION_INIT:
+            LOGGER.debug('Stream connected in state %s; not starting AMQP',
+                         self._STATE_NAMES[self.connection_state])
+            return
         self._set_connection_state(self.CONNECTION_PROTOCOL)
         self._emit_bytes(_PROTOCOL_HEADER_BYTES, 1)
 
@@ -686,13 +690,15 @@ class Connection(AbstractBase):
         :param pika.spec.BasicProperties properties: message properties
         :param bytes body: message body
         """
-        if self.is_closed:
+        if self.connection_state == self.CONNECTION_CLOSED:
             raise exceptions.ConnectionWrongStateError(
                 'Attempted to send a frame on closed connection.')
         data = frame.marshal_content(channel_number, method, properties, body,
                                      self.params.frame_max)
-        body_frames = -(-len(body) // self._body_max_length)
-        self._emit_bytes(data, 2 + body_frames)
+        body_max = self._body_max_length
+        self.bytes_sent += len(data)
+        self.frames_sent += 2 + (len(body) + body_max - 1) // body_max
+        self._adapter_emit_data(data)
 
     # ------------------------------------------------------------------
     # Closing

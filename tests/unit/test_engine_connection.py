@@ -611,3 +611,13 @@ def test_parameters_are_deep_copied_except_ssl_options():
             conn.params.heartbeat) == (100, 8192, 30)
     assert (params.channel_max, params.frame_max,
             params.heartbeat) == (65535, 131072, None)
+
+
+def test_stream_connected_after_close_in_init_is_ignored():
+    conn = make_connection()
+    conn.close()
+    conn._on_stream_connected()
+    assert conn.written == []
+    conn.terminated()
+    ((_, error),) = conn.rec.only('open_error')
+    assert type(error) is exceptions.ConnectionOpenAborted
