@@ -330,11 +330,17 @@ class BlockingConnection:
         self._channels_pending_dispatch.add(channel)
 
     def _dispatch_channel_events(self) -> None:
-        candidates = sorted(self._channels_pending_dispatch,
-                            key=_channel_number_of)
-        self._channels_pending_dispatch.clear()
-        for channel in candidates:
-            channel._dispatch_events()
+        pending = self._channels_pending_dispatch
+        candidates = sorted(pending, key=_channel_number_of)
+        pending.clear()
+        for index, channel in enumerate(candidates):
+            try:
+                channel._dispatch_events()
+            except BaseException:
+                # A user callback raised: the channels not reached yet keep
+                # their turn for the next dispatch.
+                pending.update(candidates[index + 1:])
+                raise
 
     def _dispatch_connection_events(self) -> None:
         ready = self._ready_events

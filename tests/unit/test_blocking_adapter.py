@@ -391,3 +391,22 @@ def test_close_connection_closes_channels(conn):
     conn.close()
     assert all(ch.is_closed for ch in channels)
     assert not conn._ready_events and not conn._channels
+
+
+def test_exception_in_one_channel_keeps_others_pending(conn):
+    first = conn.channel()
+    second = conn.channel()
+    seen = []
+
+    def bad(ch, method, properties, body):
+        raise RuntimeError('boom')
+
+    tag1 = first.basic_consume('q', bad)
+    tag2 = second.basic_consume('q', lambda ch, m, p, b: seen.append(b))
+    first._impl.deliver(tag1, b'1')
+    second._impl.deliver(tag2, b'2')
+    with pytest.raises(RuntimeError):
+        conn.process_data_events()
+    assert seen == []
+    conn.process_data_events()
+    assert seen == [b'2']
