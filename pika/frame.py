@@ -321,6 +321,8 @@ def decode_frame(data_in: Any,
     :raises: pika.exceptions.InvalidFrameError
 
     """
+    if data_in.__class__ is memoryview:
+        data_in = data_in.tobytes()
     try:
         if len(data_in) and data_in[0] == _AMQP_FIRST:
             return _decode_protocol_header(data_in, 0)

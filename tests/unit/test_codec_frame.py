@@ -76,6 +76,9 @@ def test_decode_frame_round_trip_and_incomplete(wire):
     consumed, decoded = frame.decode_frame(wire + b'trailing')
     assert consumed == len(wire)
     assert decoded.marshal() == wire
+    for source in (bytearray(wire), memoryview(wire)):
+        consumed, decoded = frame.decode_frame(source)
+        assert consumed == len(wire) and decoded.marshal() == wire
     for cut in range(len(wire)):
         assert frame.decode_frame(wire[:cut]) == (0, None)
 
@@ -305,7 +308,7 @@ def test_every_method_frame_round_trip(index, draw):
 @settings(max_examples=400, deadline=None)
 @given(st.binary(max_size=80))
 def test_arbitrary_bytes_never_raise_foreign_exceptions(blob):
-    for source in (blob, bytearray(blob)):
+    for source in (blob, bytearray(blob), memoryview(blob)):
         try:
             frame.decode_frame(source)
         except exceptions.AMQPError:
