@@ -102,7 +102,9 @@ class _GeventSelectorIOLoop(AbstractSelectorIOLoop):
         """
         check_callback_arg(callback, 'callback')
         timer = self._hub.loop.timer(max(float(delay), 0.0))
-        timer.start(callback)
+        # The loop's cached "now" is stale when the hub has not run for a
+        # while; measure the delay from the real current time.
+        timer.start(callback, update=True)
         return timer
 
     def remove_timeout(self, timeout_handle: Any) -> None:

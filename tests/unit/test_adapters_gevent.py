@@ -112,6 +112,16 @@ def test_call_later_and_remove_timeout(loop):
         loop.call_later(1, 'not callable')
 
 
+def test_call_later_measures_from_real_time_after_idle_hub(loop):
+    gevent.sleep(0.001)
+    time.sleep(0.2)  # the hub's cached time goes stale meanwhile
+    fired = []
+    started = time.monotonic()
+    loop.call_later(0.05, lambda: fired.append(time.monotonic() - started))
+    gevent.sleep(0.2)
+    assert fired and fired[0] >= 0.045, fired
+
+
 def test_start_blocks_until_stop(loop):
     loop.call_later(0.01, loop.stop)
     started = time.monotonic()
