@@ -3644,6 +3644,8 @@ class BasicProperties(amqp_object.Properties):
                 append(_short_cache_get(value) or _short_cache_add(value))
             else:
                 append(_short_prefixed(value, 'self.cluster_id'))
+        if not flags:
+            return [b'\x00\x00']
         pieces[0] = _S_H.pack(flags)
         return [b''.join(pieces)]
 

@@ -506,6 +506,8 @@ class Generator:
             else:
                 fmt = FIXED[kind]
                 self.emit('append(%s.pack(value))' % self.struct_name(fmt), 3)
+        self.emit('if not flags:', 2)
+        self.emit("return [b'\\x00\\x00']", 3)
         self.emit('pieces[0] = _S_H.pack(flags)', 2)
         self.emit('return [b\'\'.join(pieces)]', 2)
 
