@@ -9,8 +9,13 @@ Beyond pika: ``float`` -> ``d``, ``tuple`` like ``list``, ``bytearray`` and
 
 Decoding understands every type RabbitMQ puts on the wire (its errata table:
 ``s`` is a signed 16-bit integer), plus the remaining 0-9-1 markers. Decoders
-work by offset over ``bytes``, ``bytearray`` or ``memoryview`` and return the
-new offset; they never copy the input except to build the decoded values.
+work by offset over ``bytes`` or ``bytearray`` (a ``memoryview`` is copied to
+``bytes`` once) and return the new offset. Malformed input raises
+:class:`pika.exceptions.InvalidFrameError` (or ``InvalidFieldTypeException``
+for an unknown type marker), never ``struct.error`` or ``IndexError``.
+
+Short strings and table keys that repeat (table keys, content types) have
+their encodings remembered in small bounded caches.
 """
 import calendar
 import datetime
