@@ -419,9 +419,23 @@ class Channel:
                         self.channel_number))
                 return
             fragment = value.fragment
+            remaining = self._content_remaining - len(fragment)
+            if remaining == 0 and not self._content_parts:
+                # The common case: the whole body in one frame.
+                method_frame: Any = self._content_method
+                header_frame = self._content_header
+                self._content_method = None
+                self._content_header = None
+                if method_frame.method.INDEX == _DELIVER_INDEX:
+                    self._on_deliver(method_frame, header_frame, fragment)
+                elif method_frame.method.INDEX == _GETOK_INDEX:
+                    self._on_getok(method_frame, header_frame, fragment)
+                else:
+                    self._on_return(method_frame, header_frame, fragment)
+                return
             self._content_parts.append(fragment)
-            self._content_remaining -= len(fragment)
-            if self._content_remaining <= 0:
+            self._content_remaining = remaining
+            if remaining <= 0:
                 self._finish_content()
         elif frame_type == _FRAME_METHOD:
             if self._content_method is not None:
@@ -467,8 +481,6 @@ class Channel:
             body = b''
         elif len(parts) == 1:
             body = parts[0]
-            if type(body) is not bytes:  # noqa: E721 - exact type wanted
-                body = bytes(body)
         else:
             body = b''.join(parts)
         index = method_frame.method.INDEX
