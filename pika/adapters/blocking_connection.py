@@ -262,14 +262,21 @@ class BlockingConnection:
             self._on_impl_closed()
 
     def _flush_published(self) -> None:
-        """After a fire-and-forget send: make sure the bytes leave, and now
-        and then read what the broker sent, without waiting.
+        """After a fire-and-forget send (publish, ack): make sure the bytes
+        leave, and now and then read what the broker sent, without waiting.
         """
         impl = self._impl
+        ioloop = impl.ioloop
         if impl._adapter_get_write_buffer_size():
-            self._flush_output()
-        elif _monotonic() >= self._next_inbound_pump:
-            ioloop = impl.ioloop
+            # The transport sends from a callback queued on the loop: run it
+            # without polling first (one syscall less per message).
+            ioloop.process_timeouts()
+            if self._closed_result.is_ready():
+                self._on_impl_closed()
+            if impl._adapter_get_write_buffer_size():
+                self._flush_output()  # socket full: wait until writable
+                return
+        if _monotonic() >= self._next_inbound_pump:
             ioloop.add_callback_threadsafe(_noop)
             ioloop.poll()
             ioloop.process_timeouts()
