@@ -290,3 +290,16 @@ def _unused_port() -> int:
     port = sock.getsockname()[1]
     sock.close()
     return port
+
+
+def test_publisher_learns_of_dead_stream(proxy):
+    """Fire-and-forget publishing into a dead connection fails soon."""
+    conn = BlockingConnection(proxy.params())
+    channel = conn.channel()
+    proxy.kill()
+    deadline = time.monotonic() + 3
+    with pytest.raises(exceptions.StreamLostError):
+        while time.monotonic() < deadline:
+            channel.basic_publish('', 'nowhere', b'x')
+    assert time.monotonic() < deadline
+    _assert_released(conn)
