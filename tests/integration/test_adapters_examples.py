@@ -103,3 +103,45 @@ def test_gevent_monkey_patched_connections_in_greenlets():
     host = 'localhost' if BROKER_HOST == '127.0.0.1' else BROKER_HOST
     out = _run(['-c', MONKEY_CONNECTIONS, host, BROKER_PORT])
     assert 'OK 4' in out
+
+
+MONKEY_TLS = textwrap.dedent('''
+    from gevent import monkey
+    monkey.patch_all()
+    import ssl, sys
+    import gevent.event
+    import pika
+    from pika.adapters.gevent_connection import GeventConnection
+    host, port, ca = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    context = ssl.create_default_context(cafile=ca)
+    params = pika.ConnectionParameters(
+        host, port, ssl_options=pika.SSLOptions(context, 'localhost'))
+    result = gevent.event.AsyncResult()
+
+    def on_open(conn):
+        def on_channel(ch):
+            def on_declared(frame):
+                queue = frame.method.queue
+                ch.basic_publish('', queue, b'z' * 300000)
+                ch.basic_consume(
+                    queue,
+                    lambda c, m, p, body: (result.set(body), conn.close()),
+                    auto_ack=True)
+            ch.queue_declare('', exclusive=True, callback=on_declared)
+        conn.channel(on_open_callback=on_channel)
+
+    GeventConnection(
+        params,
+        on_open_callback=on_open,
+        on_open_error_callback=lambda c, e: result.set_exception(e))
+    body = result.get(timeout=20)
+    assert body == b'z' * 300000
+    print('OK TLS')
+''')
+
+
+@pytest.mark.tls
+def test_gevent_monkey_patched_tls(broker_certs, broker_tls_port):
+    out = _run(
+        ['-c', MONKEY_TLS, BROKER_HOST, broker_tls_port, broker_certs['ca']])
+    assert 'OK TLS' in out
