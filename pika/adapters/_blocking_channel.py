@@ -62,6 +62,8 @@ class BlockingChannel:
         self._delivery_confirmation = False
         # Basic.Ack/Nack for the message being published in confirm mode
         self._message_confirmation_result = _CallbackResult()
+        # Delivery tag of the last message published in confirm mode
+        self._publish_seq = 0
         # Basic.Return received while publishing in confirm mode
         self._puback_return: Optional[ReturnedMessage] = None
         # _ConsumerDeliveryEvt, _ReturnedMessageEvt, _ConsumerCancellationEvt
@@ -184,6 +186,12 @@ class BlockingChannel:
         for callback in self._return_callbacks:
             self._add_pending_event(
                 _ReturnedMessageEvt(callback, self, method, properties, body))
+
+    def _on_message_confirmation(self, method_frame: Any) -> None:
+        # Only a confirmation that covers the message being published
+        # counts: a late one for an earlier, interrupted publish does not.
+        if method_frame.method.delivery_tag >= self._publish_seq:
+            self._message_confirmation_result.set_value_once(method_frame)
 
     def _dispatch_events(self) -> None:
         """Run the callbacks of the events pending now, in order."""
@@ -682,6 +690,7 @@ class BlockingChannel:
                                  body=body,
                                  properties=properties,
                                  mandatory=mandatory)
+        self._publish_seq += 1
         self._flush_output(confirmation.is_ready)
         assert confirmation.value is not None
         confirmation_method = confirmation.value[0].method
@@ -708,7 +717,7 @@ class BlockingChannel:
         self._raise_if_closed()
         select_ok = _CallbackResult()
         self._impl.confirm_delivery(
-            ack_nack_callback=self._message_confirmation_result.set_value_once,
+            ack_nack_callback=self._on_message_confirmation,
             callback=select_ok.signal_once)
         self._flush_output(select_ok.is_ready)
         self._delivery_confirmation = True
