@@ -543,3 +543,108 @@ def test_ack_delivery_tag_range(conn, chan):
     with pytest.raises(TypeError):
         chan.basic_ack(True)
     assert conn.written == []
+
+
+@pytest.mark.parametrize('data', [
+    frame.Body(1, b'x').marshal(),
+    method_bytes(1, spec.Basic.Deliver('t', 1, False, '', 'q')) +
+    frame.Header(1, 5, spec.BasicProperties()).marshal() * 2,
+    method_bytes(1, spec.Basic.Deliver('t', 1, False, '', 'q')) +
+    method_bytes(1, spec.Basic.QosOk()),
+])
+def test_out_of_order_content_frames_close_connection(conn, chan, data):
+    conn.feed(data)
+    conn.terminated()
+    ((_, error),) = conn.rec.only('close')
+    assert type(error) is exceptions.UnexpectedFrameError
+
+
+def test_delivery_for_unknown_consumer_is_dropped(conn, chan):
+    conn.feed(
+        content_bytes(1, spec.Basic.Deliver('nobody', 1, False, '', 'q'), b'x'))
+    assert conn.written == []
+    assert chan.is_open
+
+
+def test_unsolicited_getok_and_unhandled_return_are_dropped(conn, chan):
+    conn.feed(content_bytes(1, spec.Basic.GetOk(1, False, '', 'q', 0), b'x'))
+    conn.feed(
+        content_bytes(1, spec.Basic.Return(312, 'NO_ROUTE', '', 'q'), b'x'))
+    conn.feed(method_bytes(1, spec.Queue.DeclareOk('q', 0, 0)))
+    assert conn.written == []
+    assert chan.is_open
+
+
+def test_multi_frame_getok_and_return():
+    conn = open_connection(tune=tune_bytes(0, 4096, 0))
+    chan = open_channel(conn)
+    rec = Recorder()
+    body = bytes(range(256)) * 40
+    chan.add_on_return_callback(rec('returned'))
+    chan.basic_get('q', rec('get'))
+    conn.feed(
+        content_bytes(1,
+                      spec.Basic.GetOk(1, False, '', 'q', 0),
+                      body,
+                      frame_max=4096))
+    conn.feed(
+        content_bytes(1,
+                      spec.Basic.Return(312, 'NO_ROUTE', '', 'q'),
+                      body,
+                      frame_max=4096))
+    assert rec.only('get')[0][3] == body
+    assert rec.only('returned')[0][3] == body
+
+
+def test_publish_accepts_bytearray_and_memoryview(conn, chan):
+    chan.basic_publish('', 'q', bytearray(b'ab'))
+    chan.basic_publish('', 'q', memoryview(b'cd'))
+    frames = conn.sent()
+    assert [f.fragment for f in frames if f.frame_type == 3] == [b'ab', b'cd']
+
+
+def test_ack_nack_reject_require_open_channel(conn):
+    chan = conn.channel()
+    for call in (lambda: chan.basic_ack(1), lambda: chan.basic_nack(1),
+                 lambda: chan.basic_reject(1)):
+        with pytest.raises(exceptions.ChannelWrongStateError):
+            call()
+
+
+def test_add_callback_accepts_tuples_and_rejects_non_methods(conn, chan):
+    rec = Recorder()
+    chan.add_callback(rec('qos'), [(spec.Basic.QosOk, {})])
+    chan.basic_qos(prefetch_count=1)
+    conn.feed(method_bytes(1, spec.Basic.QosOk()))
+    assert rec.names() == ['qos']
+    with pytest.raises(TypeError):
+        chan.add_callback(rec('x'), [object()])
+
+
+def test_close_reply_text_must_be_str(conn, chan):
+    with pytest.raises(TypeError):
+        chan.close(200, 5)
+    assert chan.is_open
+
+
+def test_frames_for_closed_channel_object_are_ignored(conn, chan):
+    conn.feed(method_bytes(1, spec.Channel.Close(404, 'x', 0, 0)))
+    chan._handle_frame(frame.Method(1, spec.Basic.QosOk()))
+    chan._on_close_meta(exceptions.StreamLostError('x'))
+    assert len(conn.rec.only('channel_close')) == 1
+
+
+def test_content_frame_assembler_order_errors():
+    method_frame = frame.Method(1, spec.Basic.Deliver('t', 1, False, '', 'q'))
+    assembler = channel_mod.ContentFrameAssembler()
+    with pytest.raises(exceptions.UnexpectedFrameError):
+        assembler.process(frame.Header(1, 1, spec.BasicProperties()))
+    assembler.process(method_frame)
+    with pytest.raises(exceptions.UnexpectedFrameError):
+        assembler.process(method_frame)
+    with pytest.raises(exceptions.UnexpectedFrameError):
+        assembler.process(frame.Heartbeat())
+    empty = channel_mod.ContentFrameAssembler()
+    empty.process(method_frame)
+    header = frame.Header(1, 0, spec.BasicProperties())
+    assert empty.process(header) == (method_frame, header, b'')

@@ -621,3 +621,77 @@ def test_stream_connected_after_close_in_init_is_ignored():
     conn.terminated()
     ((_, error),) = conn.rec.only('open_error')
     assert type(error) is exceptions.ConnectionOpenAborted
+
+
+def test_blocked_timer_cancelled_when_connection_closes():
+    conn = open_connection(Params(blocked_connection_timeout=5, heartbeat=0))
+    conn.feed(method_bytes(0, spec.Connection.Blocked('mem')))
+    assert len(conn.active_timers()) == 1
+    conn.close()
+    conn.feed(method_bytes(0, spec.Connection.CloseOk()))
+    conn.terminated()
+    assert conn.active_timers() == []
+    assert type(
+        conn.rec.only('close')[0][1]) is (exceptions.ConnectionClosedByClient)
+
+
+def test_unexpected_connection_methods_ignored_while_closing():
+    conn = open_connection()
+    conn.close()
+    conn.feed(tune_bytes())
+    assert conn.is_closing
+    conn.feed(method_bytes(0, spec.Connection.CloseOk()))
+    conn.terminated()
+    assert type(
+        conn.rec.only('close')[0][1]) is (exceptions.ConnectionClosedByClient)
+
+
+def test_process_frame_routes_channel_frames():
+    conn = open_connection()
+    rec = Recorder()
+    chan = conn.channel(on_open_callback=rec('open'))
+    conn._process_frame(frame.Method(1, spec.Channel.OpenOk()))
+    assert rec.calls == [('open', chan)]
+    conn._process_frame(frame.Method(9, spec.Channel.OpenOk()))
+    assert conn.is_open
+
+
+def test_close_reply_text_must_be_str():
+    conn = open_connection()
+    with pytest.raises(TypeError):
+        conn.close(200, 5)
+    assert conn.is_open
+
+
+def test_send_on_closed_connection_raises():
+    conn = open_connection()
+    conn._on_stream_terminated(exceptions.StreamLostError('x'))
+    with pytest.raises(exceptions.ConnectionWrongStateError):
+        conn._send_method(0, spec.Connection.CloseOk())
+    with pytest.raises(exceptions.ConnectionWrongStateError):
+        conn._send_message(1, spec.Basic.Publish(), spec.BasicProperties(), b'')
+
+
+def test_heartbeat_callable_must_return_int():
+    conn = make_connection(Params(heartbeat=lambda c, v: 'x'))
+    conn._on_stream_connected()
+    conn.feed(start_bytes())
+    conn.feed(tune_bytes())
+    conn.terminated()
+    ((_, error),) = conn.rec.only('open_error')
+    assert isinstance(error, exceptions.AMQPConnectionError)
+    assert 'heartbeat callable must return an int' in repr(error)
+
+
+def test_wrong_protocol_version_in_start():
+    conn = make_connection()
+    conn._on_stream_connected()
+    conn.feed(
+        method_bytes(
+            0,
+            spec.Connection.Start(version_major=0,
+                                  version_minor=8,
+                                  mechanisms=b'PLAIN')))
+    conn.terminated()
+    ((_, error),) = conn.rec.only('open_error')
+    assert type(error) is exceptions.ProtocolVersionMismatch
