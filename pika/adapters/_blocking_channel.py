@@ -126,6 +126,14 @@ class BlockingChannel:
         assert result.value is not None
         return result.value[0]
 
+    def _flush_published(self) -> None:
+        """Pump once after a fire-and-forget send; raise the broker's reason
+        if that showed the channel closed (an earlier publish to a missing
+        exchange, a bad ack...), as pika does.
+        """
+        self._connection._flush_published()
+        self._raise_if_closed_by_broker()
+
     def _process_data_events(self, time_limit: Optional[float], *waiters:
                              Callable[[], Any]) -> None:
         self._connection._process_data_events(time_limit,
@@ -438,7 +446,7 @@ class BlockingChannel:
                 for evt in undelivered:
                     self._impl.basic_reject(evt.method.delivery_tag,
                                             requeue=True)
-                self._connection._flush_published()
+                self._flush_published()
             return []
         finally:
             self._consumer_infos.pop(consumer_tag, None)
@@ -602,7 +610,7 @@ class BlockingChannel:
         :param bool multiple: acknowledge up to and including the tag
         """
         self._impl.basic_ack(delivery_tag=delivery_tag, multiple=multiple)
-        self._connection._flush_published()
+        self._flush_published()
 
     def basic_nack(self,
                    delivery_tag: int = 0,
@@ -617,7 +625,7 @@ class BlockingChannel:
         self._impl.basic_nack(delivery_tag=delivery_tag,
                               multiple=multiple,
                               requeue=requeue)
-        self._connection._flush_published()
+        self._flush_published()
 
     def basic_reject(self, delivery_tag: int = 0, requeue: bool = True) -> None:
         """Reject one message.
@@ -626,7 +634,7 @@ class BlockingChannel:
         :param bool requeue: True to requeue, False to drop/dead-letter
         """
         self._impl.basic_reject(delivery_tag=delivery_tag, requeue=requeue)
-        self._connection._flush_published()
+        self._flush_published()
 
     def basic_get(self,
                   queue: str,
@@ -680,7 +688,7 @@ class BlockingChannel:
                                      body=body,
                                      properties=properties,
                                      mandatory=mandatory)
-            self._connection._flush_published()
+            self._flush_published()
             return
         confirmation = self._message_confirmation_result
         confirmation.reset()

@@ -50,10 +50,6 @@ LOGGER = logging.getLogger(__name__)
 
 _monotonic = time.monotonic
 
-# A publisher that never waits still reads what the broker sends (heartbeats,
-# Connection.Blocked) at least this often, in seconds.
-_INBOUND_PUMP_INTERVAL = 0.05
-
 
 class _IoloopTimerContext:
     """Context manager running an ioloop timer that marks itself ready.
@@ -140,7 +136,6 @@ class BlockingConnection:
         self._closed_result = _CallbackResult()
         self._user_initiated_close = False
         self._close_reported = False
-        self._next_inbound_pump = 0.0
 
         self._impl = self._create_connection(parameters, _impl_class)
         self._impl.add_on_close_callback(self._closed_result.set_value_once)
@@ -257,32 +252,25 @@ class BlockingConnection:
         while not is_done():
             poll()
             process_timeouts()
-        self._next_inbound_pump = _monotonic() + _INBOUND_PUMP_INTERVAL
         if closed():
             self._on_impl_closed()
 
     def _flush_published(self) -> None:
-        """After a fire-and-forget send (publish, ack): make sure the bytes
-        leave, and now and then read what the broker sent, without waiting.
+        """After a fire-and-forget send (publish, ack): pump I/O once without
+        waiting, so that the bytes leave and whatever the broker sent
+        meanwhile (a Channel.Close, Connection.Blocked...) is seen now, as
+        pika does; wait only if the socket cannot take the bytes yet.
         """
         impl = self._impl
         ioloop = impl.ioloop
-        if impl._adapter_get_write_buffer_size():
-            # The transport sends from a callback queued on the loop: run it
-            # without polling first (one syscall less per message).
-            ioloop.process_timeouts()
-            if self._closed_result.is_ready():
-                self._on_impl_closed()
-            if impl._adapter_get_write_buffer_size():
-                self._flush_output()  # socket full: wait until writable
-                return
-        if _monotonic() >= self._next_inbound_pump:
-            ioloop.add_callback_threadsafe(_noop)
-            ioloop.poll()
-            ioloop.process_timeouts()
-            self._next_inbound_pump = _monotonic() + _INBOUND_PUMP_INTERVAL
-            if self._closed_result.is_ready():
-                self._on_impl_closed()
+        # The transport queued its flush on the loop, so poll() does not
+        # block.
+        ioloop.poll()
+        ioloop.process_timeouts()
+        if self._closed_result.is_ready():
+            self._on_impl_closed()
+        elif impl._adapter_get_write_buffer_size():
+            self._flush_output()
 
     def _on_impl_closed(self) -> None:
         """The asynchronous connection has closed: release resources and
@@ -646,10 +634,6 @@ class BlockingConnection:
     def publisher_confirms(self) -> bool:
         """Same as :attr:`publisher_confirms_supported`."""
         return self._impl.publisher_confirms
-
-
-def _noop() -> None:
-    pass
 
 
 def _channel_number_of(channel: BlockingChannel) -> int:

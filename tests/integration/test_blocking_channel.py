@@ -466,3 +466,15 @@ def test_publish_argument_checks(channel, queue):
     with pytest.raises(TypeError):
         channel.basic_ack('x')
     assert channel.is_open
+
+
+def test_async_channel_error_raised_by_next_fire_and_forget_call(channel):
+    """As in pika: a publish to a missing exchange closes the channel; the
+    next call that pumps I/O raises the broker's reason."""
+    channel.basic_publish(unique('missing-exchange'), 'k', b'x')
+    time.sleep(0.2)  # the broker's Channel.Close is on its way
+    with pytest.raises(exceptions.ChannelClosedByBroker) as info:
+        channel.basic_publish('', 'k', b'x')
+    assert info.value.reply_code == 404
+    with pytest.raises(exceptions.ChannelWrongStateError):
+        channel.basic_publish('', 'k', b'x')
