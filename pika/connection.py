@@ -29,6 +29,7 @@ Rules:
 
 import copy
 import logging
+import struct
 from typing import Any, Callable, Dict, List, Optional
 
 from pika import _connection_handshake as _handshake
@@ -50,6 +51,11 @@ PRODUCT = _handshake.PRODUCT
 LOGGER = logging.getLogger(__name__)
 
 _PROTOCOL_HEADER_BYTES = frame.ProtocolHeader().marshal()
+
+# Frame head: type (1), channel (2), payload size (4); then payload, frame-end.
+_FRAME_HEAD_SIZE = 7
+_unpack_frame_size = struct.Struct('>I').unpack_from
+_AMQP_FIRST_BYTE = ord('A')
 
 _STATE_NAMES = {
     0: 'CLOSED',
@@ -136,7 +142,12 @@ class Connection(AbstractBase):
         self._opened = False
         self._terminating = False
         self._close_sent = False
-        self._frame_buffer = b''
+        # Bytes of an incomplete frame, kept as chunks and joined once the
+        # frame is complete (no quadratic copying of large frames read in
+        # small pieces, e.g. 16 KiB TLS records).
+        self._frame_buffer: List[bytes] = []
+        self._buffered_bytes = 0
+        self._bytes_needed = 0
         self._frame_max_in: Optional[int] = None
 
         self.server_properties: Optional[Dict[str, Any]] = None
@@ -437,9 +448,14 @@ class Connection(AbstractBase):
         self.bytes_received += len(data_in)
         if self._terminating or self.connection_state == self.CONNECTION_CLOSED:
             return
-        if self._frame_buffer:
-            data = self._frame_buffer + data_in
-            self._frame_buffer = b''
+        if self._buffered_bytes:
+            self._frame_buffer.append(data_in)
+            self._buffered_bytes += len(data_in)
+            if self._buffered_bytes < self._bytes_needed:
+                return
+            data = b''.join(self._frame_buffer)
+            self._frame_buffer = []
+            self._buffered_bytes = 0
         else:
             data = data_in
         try:
@@ -448,7 +464,7 @@ class Connection(AbstractBase):
             self._on_protocol_error(error)
             return
         if offset < len(data):
-            self._frame_buffer = bytes(data[offset:])
+            self._keep_partial_frame(bytes(data[offset:]))
         if not frames:
             return
         self.frames_received += len(frames)
@@ -470,11 +486,26 @@ class Connection(AbstractBase):
             LOGGER.exception(
                 'Exception raised while processing received frames on %s; '
                 'aborting the connection', self)
-            self._frame_buffer = b''
+            self._discard_buffer()
             if self.connection_state != self.CONNECTION_CLOSED:
                 self._terminate_stream(
                     exceptions.StreamLostError(
                         'Stream connection lost: {!r}'.format(error)))
+
+    def _keep_partial_frame(self, rest: bytes) -> None:
+        self._frame_buffer = [rest]
+        self._buffered_bytes = len(rest)
+        # With 8+ bytes the decoder has already vetted the announced size.
+        if len(rest) > _FRAME_HEAD_SIZE and rest[0] != _AMQP_FIRST_BYTE:
+            self._bytes_needed = (_unpack_frame_size(rest, 3)[0] +
+                                  _FRAME_HEAD_SIZE + 1)
+        else:
+            self._bytes_needed = _FRAME_HEAD_SIZE + 1
+
+    def _discard_buffer(self) -> None:
+        self._frame_buffer = []
+        self._buffered_bytes = 0
+        self._bytes_needed = 0
 
     def _on_stream_terminated(self, error: Optional[BaseException]) -> None:
         """The transport is gone.
@@ -505,7 +536,7 @@ class Connection(AbstractBase):
 
         self._error = None
         self._terminating = False
-        self._frame_buffer = b''
+        self._discard_buffer()
         self._set_connection_state(self.CONNECTION_CLOSED)
 
         # Channels learn of the end before the connection's callbacks run.

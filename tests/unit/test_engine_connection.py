@@ -5,9 +5,9 @@ import platform
 import pytest
 
 from pika import connection, credentials, exceptions, frame, spec
-from engine_fake import (OPEN_OK, FakeConnection, Recorder, make_connection,
-                         method_bytes, open_channel, open_connection,
-                         start_bytes, tune_bytes)
+from engine_fake import (OPEN_OK, FakeConnection, Recorder, content_bytes,
+                         make_connection, method_bytes, open_channel,
+                         open_connection, start_bytes, tune_bytes)
 
 Params = connection.ConnectionParameters
 
@@ -695,3 +695,40 @@ def test_wrong_protocol_version_in_start():
     conn.terminated()
     ((_, error),) = conn.rec.only('open_error')
     assert type(error) is exceptions.ProtocolVersionMismatch
+
+
+def test_oversize_frame_rejected_when_head_arrives_in_pieces():
+    conn = open_connection(tune=tune_bytes(0, 4096, 0))
+    conn.feed(b'\x03\x00\x01\xff\xff\xff')
+    conn.feed(b'\xff')
+    assert conn.is_open
+    conn.feed(b'\x00')
+    conn.terminated()
+    ((_, error),) = conn.rec.only('close')
+    assert isinstance(error, exceptions.InvalidFrameError)
+
+
+def test_large_frames_in_small_reads_decode_once_complete():
+    conn = open_connection()
+    chan = open_channel(conn)
+    got = []
+    tag = chan.basic_consume('q', lambda *args: got.append(args[3]))
+    conn.feed(method_bytes(1, spec.Basic.ConsumeOk(tag)))
+    body = bytes(range(256)) * 1024
+    data = content_bytes(1, spec.Basic.Deliver(tag, 1, False, '', 'q'), body)
+    calls = []
+    real_decode = frame.decode_frames
+
+    def counting_decode(*args, **kwargs):
+        calls.append(1)
+        return real_decode(*args, **kwargs)
+
+    frame.decode_frames = counting_decode
+    try:
+        for start in range(0, len(data), 1000):
+            conn.feed(data[start:start + 1000])
+    finally:
+        frame.decode_frames = real_decode
+    assert got == [body]
+    # a few decode passes per 128 KiB frame, not one per 1000-byte read
+    assert len(calls) < len(data) // 1000 // 10
