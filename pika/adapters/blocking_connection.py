@@ -263,8 +263,8 @@ class BlockingConnection:
         """
         impl = self._impl
         ioloop = impl.ioloop
-        # The transport queued its flush on the loop, so poll() does not
-        # block.
+        # A queued callback makes poll() return at once.
+        ioloop.add_callback_threadsafe(_noop)
         ioloop.poll()
         ioloop.process_timeouts()
         if self._closed_result.is_ready():
@@ -634,6 +634,10 @@ class BlockingConnection:
     def publisher_confirms(self) -> bool:
         """Same as :attr:`publisher_confirms_supported`."""
         return self._impl.publisher_confirms
+
+
+def _noop() -> None:
+    pass
 
 
 def _channel_number_of(channel: BlockingChannel) -> int:

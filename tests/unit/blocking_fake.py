@@ -33,6 +33,10 @@ class FakeChannel:
         self.delivery_tag = 0
         # set to make the next RPC close the channel (code, text)
         self.fail_next_rpc: Optional[tuple] = None
+        self.confirm_callback: Optional[Callable[..., Any]] = None
+        self.publish_seq = 0
+        # publish_seq -> confirmation methods the broker sends for it
+        self.confirm_script = self.default_confirm_script
         connection.later(self._opened, on_open_callback)
 
     def _opened(self, on_open_callback: Callable[[Any], Any]) -> None:
@@ -105,6 +109,21 @@ class FakeChannel:
                       mandatory) -> None:
         self._check_open()
         self.sent.append(('basic_publish', exchange, routing_key, body))
+        if self.confirm_callback is not None:
+            self.publish_seq += 1
+            for method in self.confirm_script(self.publish_seq):
+                self.connection.later(self.confirm_callback,
+                                      frame.Method(self.channel_number, method))
+
+    def confirm_delivery(self, ack_nack_callback, callback) -> None:
+        self._check_open()
+        self.confirm_callback = ack_nack_callback
+        self._reply(callback, spec.Confirm.SelectOk())
+
+    @staticmethod
+    def default_confirm_script(delivery_tag: int) -> List[Any]:
+        """Confirmations the broker sends for a publish: one ack."""
+        return [spec.Basic.Ack(delivery_tag)]
 
     def close(self, reply_code=0, reply_text='Normal shutdown') -> None:
         self._check_open()

@@ -410,3 +410,24 @@ def test_exception_in_one_channel_keeps_others_pending(conn):
     assert seen == []
     conn.process_data_events()
     assert seen == [b'2']
+
+
+def test_confirmed_publish_ignores_stale_confirmation(conn, channel):
+    channel.confirm_delivery()
+    assert channel.basic_publish('', 'q', b'1') is None
+    # the broker (re)sends a confirmation for message 1 before the nack of
+    # message 2: message 2's publish must report the nack
+    channel._impl.confirm_script = lambda tag: [
+        spec.Basic.Ack(tag - 1), spec.Basic.Nack(tag)
+    ]
+    with pytest.raises(exceptions.NackError):
+        channel.basic_publish('', 'q', b'2')
+    channel._impl.confirm_script = lambda tag: [spec.Basic.Ack(tag)]
+    assert channel.basic_publish('', 'q', b'3') is None
+    returned = []
+    channel._impl.confirm_script = lambda tag: (channel._impl.broker_return(
+        b'4') or [spec.Basic.Ack(tag)])
+    with pytest.raises(exceptions.UnroutableError) as info:
+        channel.basic_publish('', 'q', b'4', mandatory=True)
+    assert info.value.messages[0].body == b'4'
+    del returned
