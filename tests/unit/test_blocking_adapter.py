@@ -424,10 +424,8 @@ def test_confirmed_publish_ignores_stale_confirmation(conn, channel):
         channel.basic_publish('', 'q', b'2')
     channel._impl.confirm_script = lambda tag: [spec.Basic.Ack(tag)]
     assert channel.basic_publish('', 'q', b'3') is None
-    returned = []
     channel._impl.confirm_script = lambda tag: (channel._impl.broker_return(
         b'4') or [spec.Basic.Ack(tag)])
     with pytest.raises(exceptions.UnroutableError) as info:
         channel.basic_publish('', 'q', b'4', mandatory=True)
     assert info.value.messages[0].body == b'4'
-    del returned
