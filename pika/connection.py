@@ -535,7 +535,9 @@ class Connection(AbstractBase):
             error = _handshake.opening_error(prev_state, error)
 
         self._error = None
-        self._terminating = False
+        # Stays set: frames still being processed further up the stack (the
+        # adapter may report the loss synchronously) are dropped.
+        self._terminating = True
         self._discard_buffer()
         self._set_connection_state(self.CONNECTION_CLOSED)
 

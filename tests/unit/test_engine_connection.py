@@ -732,3 +732,22 @@ def test_large_frames_in_small_reads_decode_once_complete():
     assert got == [body]
     # a few decode passes per 128 KiB frame, not one per 1000-byte read
     assert len(calls) < len(data) // 1000 // 10
+
+
+def test_synchronous_stream_loss_during_processing_stops_dispatch():
+    conn = open_connection()
+    calls = []
+
+    def on_blocked(c, method_frame):
+        calls.append('blocked')
+        # e.g. a transport reporting a write failure synchronously
+        c._on_stream_terminated(exceptions.StreamLostError('write failed'))
+
+    conn.add_on_connection_blocked_callback(on_blocked)
+    conn.add_on_connection_unblocked_callback(lambda c, f: calls.append('u'))
+    conn.feed(
+        method_bytes(0, spec.Connection.Blocked('x')) +
+        method_bytes(0, spec.Connection.Unblocked()))
+    assert calls == ['blocked']
+    assert conn.is_closed
+    assert type(conn.rec.only('close')[0][1]) is exceptions.StreamLostError
