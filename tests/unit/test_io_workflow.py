@@ -496,34 +496,66 @@ def test_connector_socket_timeout(ioloop):
         connector.abort()
 
 
-def test_raising_open_callback_does_not_trip_stack_timeout(ioloop):
-    # pika 1.4.4 (observed): an exception raised by a callback while received
-    # data is processed is logged and aborts the connection with
-    # StreamLostError; it does not leave ioloop.start(). (pika then also
-    # trips its stack timeout on the closed connection; we must not.)
-    server = FakeServer(open_then_serve)
+class _SilentConnection:
+    """Stream protocol standing in for a connection whose open callbacks
+    never reach the connector (e.g. an earlier callback raised)."""
 
-    def on_open(conn):
-        raise RuntimeError('user callback failed')
+    def __init__(self, is_open):
+        self.is_open = is_open
+        self.closed_with = None
+        self.transport = None
 
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def connection_lost(self, error):
+        pass
+
+    def eof_received(self):
+        return False
+
+    def data_received(self, data):
+        pass
+
+    def add_on_open_callback(self, callback):
+        pass
+
+    def add_on_open_error_callback(self, callback, remove_default=True):
+        pass
+
+    def close(self, reply_code=200, reply_text='Normal shutdown'):
+        self.closed_with = (reply_code, reply_text)
+        self.transport.abort()
+
+
+@pytest.mark.parametrize('is_open', [True, False])
+def test_connector_stack_timeout_in_amqp_phase(ioloop, is_open):
+    server = FakeServer(silent)
+    conn = _SilentConnection(is_open)
+    nbio = SelectorIOServicesAdapter(ioloop)
+    connector = cw.AMQPConnector(lambda params: conn, nbio)
+    results = []
+    addr = socket.getaddrinfo('127.0.0.1', server.port, socket.AF_INET,
+                              socket.SOCK_STREAM, socket.IPPROTO_TCP)[0]
     try:
-        closed = []
-        conn = SelectConnection(ConnectionParameters('127.0.0.1',
-                                                     server.port,
-                                                     stack_timeout=0.2),
-                                on_open_callback=on_open,
-                                on_close_callback=lambda c, e:
-                                (closed.append(e), ioloop.stop()),
-                                custom_ioloop=ioloop)
+        connector.start(
+            addr,
+            ConnectionParameters('127.0.0.1', server.port, stack_timeout=0.2),
+            lambda r: (results.append(r), ioloop.stop()))
         guard = ioloop.call_later(3, ioloop.stop)
         ioloop.start()
         ioloop.remove_timeout(guard)
-        assert len(closed) == 1
-        assert isinstance(closed[0], exceptions.StreamLostError)
-        assert 'user callback failed' in repr(closed[0])
-        ioloop.call_later(0.4, ioloop.stop)
-        ioloop.start()  # the stack timeout must not fire afterwards
-        assert conn.is_closed
-        assert len(closed) == 1
     finally:
         server.close()
+    assert len(results) == 1
+    if is_open:
+        # Open already: reported as success, not closed.
+        assert results[0] is conn
+        assert conn.closed_with is None
+        conn.transport.abort()
+    else:
+        assert isinstance(results[0], cw.AMQPConnectorAMQPHandshakeError)
+        assert isinstance(results[0].exception, cw.AMQPConnectorStackTimeout)
+        assert conn.closed_with[0] == 320
+        assert conn.closed_with[1].startswith(
+            'Timeout while setting up AMQP to')

@@ -278,6 +278,11 @@ class AMQPConnector:
                         'Timeout while setting up transport to {}; '
                         'ssl={}'.format(where, ssl))))
         elif state == self._STATE_AMQP:
+            if getattr(self._amqp_conn, 'is_open', False):
+                # Opened, but an earlier on-open callback raised before ours
+                # ran: the connection is fine, report it.
+                self._report(self._amqp_conn)
+                return
             self._state = self._STATE_TIMEOUT
             self._close_amqp_connection(
                 'Timeout while setting up AMQP to {}; ssl={}'.format(
