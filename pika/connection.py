@@ -469,10 +469,12 @@ class Connection(AbstractBase):
             return
         self.frames_received += len(frames)
         channels = self._channels
+        # A subclass overriding _process_frame sees every frame (pika's hook).
+        fast = self._process_frame.__func__ is _BASE_PROCESS_FRAME  # type: ignore[attr-defined]
         try:
             for value in frames:
                 number = getattr(value, 'channel_number', 0)
-                if number:
+                if number and fast:
                     chan = channels.get(number)
                     if chan is not None:
                         chan._handle_frame(value)
@@ -819,6 +821,8 @@ class Connection(AbstractBase):
                 return number
         raise exceptions.NoFreeChannels()
 
+
+_BASE_PROCESS_FRAME = Connection._process_frame
 
 _M = spec.Connection
 Connection._CONNECTION_METHOD_HANDLERS = {

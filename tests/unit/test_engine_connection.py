@@ -751,3 +751,25 @@ def test_synchronous_stream_loss_during_processing_stops_dispatch():
     assert calls == ['blocked']
     assert conn.is_closed
     assert type(conn.rec.only('close')[0][1]) is exceptions.StreamLostError
+
+
+def test_process_frame_override_sees_every_frame():
+    seen = []
+
+    class Recording(FakeConnection):
+
+        def _process_frame(self, frame_value):
+            seen.append((frame_value.channel_number,
+                         type(getattr(frame_value, 'method', None)).__name__))
+            super()._process_frame(frame_value)
+
+    conn = Recording(Params())
+    conn._on_stream_connected()
+    conn.feed(start_bytes())
+    conn.feed(tune_bytes())
+    conn.feed(OPEN_OK)
+    chan = conn.channel()
+    conn.feed(method_bytes(1, spec.Channel.OpenOk()))
+    assert chan.is_open
+    assert seen[-1] == (1, 'OpenOk')
+    assert [s[1] for s in seen[:3]] == ['Start', 'Tune', 'OpenOk']
