@@ -20,9 +20,12 @@ Rules:
   adapter to drop the transport) and then :meth:`_on_stream_terminated`,
   which reports exactly once: ``on_open_error_callback`` while opening,
   ``on_close_callback`` once open.
-* State changes happen before user callbacks run, so an exception raised by a
-  callback propagates to the caller (as in pika) without corrupting state;
-  unprocessed frames stay buffered for the next call.
+* State changes happen before user callbacks run. An exception raised by a
+  callback while received frames are dispatched is logged with its traceback
+  and aborts the connection with ``StreamLostError`` (what pika 1.4's
+  transports do); the frames after it are dropped. Exceptions raised by
+  on-open-error / on-close callbacks propagate to the adapter.
+* Incomplete frames are buffered as chunks and decoded once complete.
 * Malformed bytes from the peer close the connection with the matching
   :mod:`pika.exceptions` class; they never hang it.
 """
