@@ -94,6 +94,8 @@ class Channel:
         self._on_return_callbacks: List[Callable[..., Any]] = []
         self._on_confirm_callbacks: List[Callable[..., Any]] = []
         self._on_flowok_callback: Optional[Callable[..., Any]] = None
+        #: False after the broker confirmed Channel.Flow(active=False)
+        self.flow_active = True
         # method INDEX -> [[callback, one_shot], ...] (add_callback)
         self._reply_callbacks: Dict[int, List[List[Any]]] = {}
 
@@ -590,6 +592,7 @@ class Channel:
             callback(method_frame)
 
     def _on_flowok(self, method_frame: Any) -> None:
+        self.flow_active = method_frame.method.active
         callback = self._on_flowok_callback
         self._on_flowok_callback = None
         if callback is not None:

@@ -314,11 +314,17 @@ def test_each_rpc_round_trip(opened, call, request_cls, reply):
 
 def test_flow_fires_with_state(opened):
     broker, channel = opened
+    assert channel.flow_active is True
     d = channel.flow(True)
     (method,) = broker.sent_methods()
     assert isinstance(method, spec.Channel.Flow) and method.active
     broker.send(1, spec.Channel.FlowOk(True))
     assert result_of(d) is True
+    d = channel.flow(False)
+    broker.sent_frames()
+    broker.send(1, spec.Channel.FlowOk(False))
+    assert result_of(d) is False
+    assert channel.flow_active is False
 
 
 def test_bad_argument_fails_deferred_without_sending(opened):
