@@ -286,7 +286,7 @@ class IOLoop(AbstractSelectorIOLoop):
         """Seconds the poller may wait: until the next timer, 0 if callbacks
         are queued.
         """
-        if self._callbacks or self._stopping:
+        if self._callbacks:
             return 0.0
         heap = self._timer_heap
         while heap and heap[0][2].callback is None:
