@@ -633,14 +633,14 @@ class Channel:
                             (routing_key,))
         if properties is None:
             properties = _EMPTY_PROPERTIES
-        elif not isinstance(properties, spec.BasicProperties):
+        elif not isinstance(properties, _BasicProperties):
             raise TypeError('properties must be a pika.spec.BasicProperties '
                             'or None, but got %r' % (properties,))
+        # positional: ticket, exchange, routing_key, mandatory
         self.connection._send_message(
             self.channel_number,
-            spec.Basic.Publish(exchange=exchange,
-                               routing_key=routing_key,
-                               mandatory=bool(mandatory)), properties, body)
+            _Publish(0, exchange, routing_key, mandatory is True or
+                     bool(mandatory)), properties, body)
 
     def basic_ack(self, delivery_tag: int = 0, multiple: bool = False) -> None:
         """Acknowledge one message, or all up to ``delivery_tag``.
@@ -719,6 +719,8 @@ class Channel:
     tx_rollback = _channel_rpc.tx_rollback
 
 
+_BasicProperties = spec.BasicProperties
+_Publish = spec.Basic.Publish
 _EMPTY_PROPERTIES = spec.BasicProperties()
 
 # Basic.Ack / Basic.Nack / Basic.Reject frames have one fixed layout (method
