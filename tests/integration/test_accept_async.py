@@ -5,7 +5,8 @@ broker (black-box differential runs), then asserted as plain values. Each
 scenario is a generator driven by a small runner: it ``yield``s to wait for
 the next callback it registered with :meth:`_Run.resume`, and receives
 ``(name, args)``; callbacks registered with :meth:`_Run.record` only log.
-Scenarios run on SelectConnection with every poller and on AsyncioConnection.
+Scenarios run on SelectConnection with every poller, AsyncioConnection,
+TornadoConnection and GeventConnection.
 """
 
 import asyncio
@@ -24,7 +25,7 @@ from pika.adapters.utils import connection_workflow
 HOST = os.environ.get('PIKA_TEST_HOST', '127.0.0.1')
 PORT = int(os.environ.get('PIKA_TEST_PORT', '5672'))
 
-ADAPTERS = ['select', 'poll', 'epoll', 'asyncio']
+ADAPTERS = ['select', 'poll', 'epoll', 'asyncio', 'tornado', 'gevent']
 
 Event = Tuple[str, tuple]
 
@@ -59,6 +60,12 @@ class _Run:
             self.conn = AsyncioConnection(params,
                                           custom_ioloop=self._aloop,
                                           **callbacks)
+        elif adapter == 'tornado':
+            from pika.adapters.tornado_connection import TornadoConnection
+            self.conn = TornadoConnection(params, **callbacks)
+        elif adapter == 'gevent':
+            from pika.adapters.gevent_connection import GeventConnection
+            self.conn = GeventConnection(params, **callbacks)
         else:
             saved = select_connection.SELECT_TYPE
             select_connection.SELECT_TYPE = adapter
