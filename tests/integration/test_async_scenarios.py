@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from pika import exceptions, spec
+from pika import exceptions, frame, spec
 from pika.adapters.utils import connection_workflow
 from pika.credentials import PlainCredentials
 
@@ -410,3 +410,45 @@ def test_loop_serves_several_connections(flow):
     flow.runner.connect(broker_params(), flow.cb(on_good_open))
     assert flow.run() == 'ok'
     assert isinstance(outcome['bad'], exceptions.AMQPConnectionError)
+
+
+def test_connection_closed_by_broker(flow):
+    """A frame for a channel that was never opened makes the broker close
+    the connection (504 CHANNEL_ERROR); channels and the connection learn it.
+    """
+    outcome = {}
+
+    def on_channel(conn, ch):
+        ch.add_on_close_callback(
+            flow.cb(lambda c, reason: outcome.setdefault('channel', reason)))
+        # Bypass the client's checks: raw bytes for unopened channel 999.
+        conn._transport.write(
+            frame.Method(999, spec.Basic.Qos(prefetch_count=1)).marshal())
+
+    with_channel(flow, on_channel)
+    error = flow.run()
+    assert isinstance(error, exceptions.ConnectionClosedByBroker)
+    assert error.reply_code == 504
+    assert 'CHANNEL_ERROR' in error.reply_text
+    # As in pika, open channels are closed with the connection's reason.
+    assert outcome['channel'] is error
+
+
+def test_heartbeats_keep_idle_connection_open(flow):
+    """With heartbeat=1 the broker would drop a silent client after ~2 s;
+    the client's heartbeats keep the connection open while idle.
+    """
+    outcome = {}
+
+    def on_open(conn):
+        outcome['heartbeat'] = conn.params.heartbeat
+        flow.runner.call_later(3.0, flow.cb(lambda: check(conn)))
+
+    def check(conn):
+        outcome['open_after_idle'] = conn.is_open
+        close_and_finish(flow, conn)
+
+    flow.runner.connect(broker_params(heartbeat=1), flow.cb(on_open), None,
+                        flow.cb(lambda c, e: flow.finish(e)))
+    flow.run(timeout=10)
+    assert outcome == {'heartbeat': 1, 'open_after_idle': True}
