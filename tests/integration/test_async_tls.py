@@ -18,7 +18,7 @@ from async_harness import (BROKER_HOST, BROKER_PORT, BROKER_TLS_PORT,
 pytestmark = pytest.mark.tls
 
 
-def _roundtrip(flow, params):
+def _roundtrip(flow, params, body=b'secret' * 10000):
     """Open, publish to a fresh queue, consume it back, close."""
     queue = unique_name('tls')
     seen = {}
@@ -34,7 +34,7 @@ def _roundtrip(flow, params):
                          callback=flow.cb(lambda f: on_declared(conn, ch)))
 
     def on_declared(conn, ch):
-        ch.basic_publish('', queue, b'secret' * 10000)
+        ch.basic_publish('', queue, body)
         ch.basic_consume(queue,
                          flow.cb(lambda *args: on_message(conn, *args)),
                          auto_ack=True)
@@ -55,11 +55,16 @@ def _roundtrip(flow, params):
     assert isinstance(result, exceptions.ConnectionClosedByClient), result
     assert seen['transport'] == '_AsyncSSLTransport'
     assert seen['cipher'] is not None
-    assert seen['body'] == b'secret' * 10000
+    assert seen['body'] == body
 
 
 def test_tls_server_verified(flow, broker_certs):
     _roundtrip(flow, tls_params(broker_certs))
+
+
+def test_tls_large_message(flow, broker_certs):
+    # Several MiB each way: partial TLS writes and multi-record reads.
+    _roundtrip(flow, tls_params(broker_certs), bytes(range(256)) * 16384)
 
 
 def test_tls_with_client_certificate(flow, broker_certs):

@@ -559,3 +559,28 @@ def test_connector_stack_timeout_in_amqp_phase(ioloop, is_open):
         assert conn.closed_with[0] == 320
         assert conn.closed_with[1].startswith(
             'Timeout while setting up AMQP to')
+
+
+def test_tls_handshake_with_silent_peer_hits_stack_timeout(ioloop):
+    import ssl
+    from pika.connection import SSLOptions
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    server = FakeServer(silent)
+    try:
+        kind, _conn, exc = _open(
+            ioloop,
+            ConnectionParameters('127.0.0.1',
+                                 server.port,
+                                 ssl_options=SSLOptions(context),
+                                 stack_timeout=0.3))
+    finally:
+        server.close()
+    assert kind == 'error'
+    assert isinstance(exc, cw.AMQPConnectionWorkflowFailed)
+    last = exc.exceptions[-1]
+    assert isinstance(last, cw.AMQPConnectorTransportSetupError)
+    assert isinstance(last.exception, cw.AMQPConnectorStackTimeout)
+    assert 'Timeout while setting up transport to' in repr(last.exception)
+    assert 'ssl=True' in repr(last.exception)
