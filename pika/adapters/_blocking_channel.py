@@ -416,12 +416,21 @@ class BlockingChannel:
         :rtype: list
         """
         validators.require_string(consumer_tag, 'consumer_tag')
+        return self._cancel_consumer(consumer_tag)[0]
+
+    def _cancel_consumer(
+            self, consumer_tag: str) -> Tuple[List[Tuple[Any, Any, Any]], int]:
+        """Cancel a consumer as :meth:`basic_cancel` describes.
+
+        :returns: the undispatched ``auto_ack`` messages, and how many
+            undispatched messages were rejected with requeue
+        """
         info = self._consumer_infos.get(consumer_tag)
         if info is None:
             LOGGER.warning(
                 'User is attempting to cancel an unknown consumer=%s;'
                 ' already cancelled by user or broker?', consumer_tag)
-            return []
+            return [], 0
         generator = self._queue_consumer_generator
         is_generator = (generator is not None and
                         generator.consumer_tag == consumer_tag)
@@ -441,13 +450,14 @@ class BlockingChannel:
             undelivered = self._remove_pending_for(source, consumer_tag)
             if info.auto_ack:
                 return [(evt.method, evt.properties, evt.body)
-                        for evt in undelivered]
+                        for evt in undelivered], 0
             if undelivered and self._impl.is_open:
                 for evt in undelivered:
                     self._impl.basic_reject(evt.method.delivery_tag,
                                             requeue=True)
                 self._flush_published()
-            return []
+                return [], len(undelivered)
+            return [], 0
         finally:
             self._consumer_infos.pop(consumer_tag, None)
             if is_generator:
@@ -583,8 +593,8 @@ class BlockingChannel:
         (``auto_ack``). For ``basic_consume`` consumers use
         :meth:`basic_cancel`.
 
-        :returns: 0 (as pika 1.x, which stopped counting the requeued
-            messages in 0.10.0)
+        :returns: the number of messages that had arrived but were not
+            yielded yet and were rejected with requeue (0 for ``auto_ack``)
         :rtype: int
         """
         generator = self._queue_consumer_generator
@@ -592,12 +602,13 @@ class BlockingChannel:
             LOGGER.warning('cancel: queue consumer generator is inactive '
                            '(already cancelled by client or broker?)')
             return 0
+        requeued = 0
         try:
             if generator.consumer_tag in self._consumer_infos:
-                self.basic_cancel(generator.consumer_tag)
+                requeued = self._cancel_consumer(generator.consumer_tag)[1]
         finally:
             self._queue_consumer_generator = None
-        return 0
+        return requeued
 
     # -- messages -------------------------------------------------------------
 
