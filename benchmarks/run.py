@@ -147,6 +147,8 @@ class Runner:
         env['PYTHONHASHSEED'] = '0'
         if flavour == OURS:
             env['PYTHONPATH'] = self.opts.ours_path
+        elif flavour == PIKA and self.opts.baseline_path:
+            env['PYTHONPATH'] = self.opts.baseline_path
         return env
 
     def _cleanup(self, queue: str) -> None:
@@ -179,7 +181,9 @@ class Runner:
             count = max(1, int(count * self.opts.scale))
         self.serial += 1
         queue = 'pika-bench-%d-%d-%s' % (os.getpid(), self.serial, workload)
-        python = self.pika_python if flavour == PIKA else self.ours_python
+        python = self.ours_python
+        if flavour == PIKA and not self.opts.baseline_path:
+            python = self.pika_python
         cmd = [
             python, WORKLOADS_PY, workload, '--queue', queue, '--n',
             str(count), '--host', self.opts.host, '--port',
@@ -232,6 +236,11 @@ class Runner:
                                     'pika')
             if not os.path.realpath(path).startswith(expected):
                 return 'imported the wrong pika: %s' % path
+        elif flavour == PIKA and self.opts.baseline_path:
+            expected = os.path.join(os.path.realpath(self.opts.baseline_path),
+                                    'pika')
+            if not os.path.realpath(path).startswith(expected):
+                return 'baseline imported the wrong pika: %s' % path
         elif flavour == PIKA:
             if result.get('pika_version') != '1.4.4':
                 return 'reference is pika %s, not 1.4.4' % (
@@ -490,6 +499,10 @@ def main() -> int:
                         help='measure a git revision of this package (e.g. '
                         'HEAD: committed code only) instead of the working '
                         'tree; exported with git archive to a temp dir')
+    parser.add_argument('--baseline-path',
+                        help='A/B mode: run this directory\'s pika (e.g. an '
+                        'older export of this package) in the "pika 1.4.4" '
+                        'column instead of the reference')
     parser.add_argument('--host', default='127.0.0.1')
     parser.add_argument('--port', type=int, default=5672)
     parser.add_argument('--json',
@@ -513,6 +526,14 @@ def main() -> int:
     order = [w for w in order if w not in skip]
     if opts.ours_ref:
         opts.ours_path = export_revision(opts.ours_ref)
+    if opts.baseline_path:
+        subprocess.run([
+            sys.executable, '-m', 'compileall', '-q',
+            os.path.join(opts.baseline_path, 'pika')
+        ],
+                       check=False)
+        print('A/B mode: the "pika 1.4.4" column is %s' % opts.baseline_path,
+              file=sys.stderr)
     pika_python = find_pika_python(opts.pika_python)
     version = broker_version(opts.host, opts.port)
     ours_python = opts.ours_python or ensure_ours_venv()
