@@ -96,8 +96,10 @@ def on_connection_start(connection: Any, method_frame: Any) -> None:
         'capabilities', {}) or {}
     if (start.version_major, start.version_minor) != (0, 9):
         connection._terminate_stream(
-            exceptions.ProtocolVersionMismatch(frame.ProtocolHeader(),
-                                               method_frame))
+            exceptions.IncompatibleProtocolError(
+                repr(
+                    exceptions.ProtocolVersionMismatch(frame.ProtocolHeader(),
+                                                       method_frame))))
         return
     params = connection.params
     credentials = params.credentials

@@ -603,11 +603,22 @@ class Connection(AbstractBase):
                         frame_value.channel_number, self)
 
     def _on_protocol_error(self, error: BaseException) -> None:
-        """The peer broke the protocol: abort with ``error``."""
+        """The peer broke the protocol: abort the connection.
+
+        Reported as pika 1.4's stack reports it:
+        ``StreamLostError('Stream connection lost: <repr(error)>')`` (an
+        ``AMQPConnectionError``, so reconnect loops catch it), which while
+        opening becomes the state's Incompatible/ProbableAuthentication/
+        ProbableAccessDenied error.
+
+        :param Exception error: the protocol error (e.g. InvalidFrameError)
+        """
         LOGGER.error('Protocol error from the broker on %s: %r', self, error)
         if self.is_closed:
             return
-        self._terminate_stream(error)
+        self._terminate_stream(
+            exceptions.StreamLostError(
+                'Stream connection lost: {!r}'.format(error)))
 
     # Connection-level methods, by (state, method INDEX)
     def _on_connection_start(self, method_frame: Any) -> None:

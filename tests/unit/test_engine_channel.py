@@ -461,7 +461,8 @@ def test_protocol_errors_on_channel_close_connection(conn, chan):
     conn.feed(frame.Header(1, 5, spec.BasicProperties()).marshal())
     conn.terminated()
     ((_, error),) = conn.rec.only('close')
-    assert type(error) is exceptions.UnexpectedFrameError
+    assert type(error) is exceptions.StreamLostError
+    assert 'UnexpectedFrameError' in error.args[0]
     assert conn.rec.only('channel_close') == [(chan, error)]
 
 
@@ -474,7 +475,8 @@ def test_body_too_long_closes_connection(conn, chan):
         frame.Body(1, b'abc').marshal())
     conn.terminated()
     ((_, error),) = conn.rec.only('close')
-    assert type(error) is exceptions.BodyTooLongError
+    assert type(error) is exceptions.StreamLostError
+    assert 'BodyTooLongError' in error.args[0]
 
 
 def test_consumer_callback_exception_aborts_connection(conn, chan):
@@ -556,7 +558,8 @@ def test_out_of_order_content_frames_close_connection(conn, chan, data):
     conn.feed(data)
     conn.terminated()
     ((_, error),) = conn.rec.only('close')
-    assert type(error) is exceptions.UnexpectedFrameError
+    assert type(error) is exceptions.StreamLostError
+    assert 'UnexpectedFrameError' in error.args[0]
 
 
 def test_delivery_for_unknown_consumer_is_dropped(conn, chan):
