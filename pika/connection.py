@@ -26,8 +26,11 @@ Rules:
   transports do); the frames after it are dropped. Exceptions raised by
   on-open-error / on-close callbacks propagate to the adapter.
 * Incomplete frames are buffered as chunks and decoded once complete.
-* Malformed bytes from the peer close the connection with the matching
-  :mod:`pika.exceptions` class; they never hang it.
+* Malformed bytes from the peer (InvalidFrameError, UnexpectedFrameError,
+  BodyTooLongError, ...) abort the connection at once, reported as pika 1.4's
+  stack reports them: ``StreamLostError('Stream connection lost: <repr>')``,
+  or while opening the state's IncompatibleProtocolError /
+  ProbableAuthenticationError / ProbableAccessDeniedError. Never a hang.
 """
 
 import copy
