@@ -247,6 +247,8 @@ class BaseConnection(connection.Connection):
         """
         self._transport = transport
         self._got_stream = True
+        # Hot path: the engine's writes go straight to the transport.
+        self._adapter_emit_data = transport.write  # type: ignore[method-assign]
         self._on_stream_connected()
 
     def connection_lost(self, error: Optional[BaseException]) -> None:
@@ -255,6 +257,7 @@ class BaseConnection(connection.Connection):
         :param BaseException|None error: None if we aborted it, else why.
         """
         self._transport = None
+        self.__dict__.pop('_adapter_emit_data', None)
         if error is not None and not isinstance(error,
                                                 exceptions.StreamLostError):
             error = exceptions.StreamLostError(

@@ -314,7 +314,9 @@ def test_bad_frame_after_open_closes_and_loop_stays_usable(ioloop):
         ioloop.start()
         ioloop.remove_timeout(guard)
         assert len(closed) == 1
-        assert isinstance(closed[0], exceptions.InvalidFrameError)
+        # As pika 1.4.4: the protocol error ends the stream.
+        assert isinstance(closed[0], exceptions.StreamLostError)
+        assert 'InvalidFrameError' in repr(closed[0])
         assert conn.is_closed
 
         # Same loop, another connection: still works.

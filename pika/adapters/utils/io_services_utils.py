@@ -374,7 +374,9 @@ class _TransportBase(nbio_interface.AbstractStreamTransport):
         self._call_soon = _call_soon_fn(nbio)
         self._tx_buffers: List[Any] = []
         self._tx_size = 0
-        self._flush_scheduled = False
+        # True while a flush is scheduled or the writer callback is set:
+        # write() then only appends.
+        self._send_busy = False
         self._writer_set = False
         self._reader_set = False
         self._closed = False
@@ -416,8 +418,8 @@ class _TransportBase(nbio_interface.AbstractStreamTransport):
             return
         self._tx_buffers.append(data)
         self._tx_size += len(data)
-        if not self._flush_scheduled and not self._writer_set:
-            self._flush_scheduled = True
+        if not self._send_busy:
+            self._send_busy = True
             self._call_soon(self._flush)
 
     def get_write_buffer_size(self) -> int:
@@ -469,7 +471,6 @@ class _TransportBase(nbio_interface.AbstractStreamTransport):
                 StreamLostError('Transport indicated EOF'))
 
     def _flush(self) -> None:
-        self._flush_scheduled = False
         if self._closed or self._writer_set:
             return
         try:
@@ -477,9 +478,13 @@ class _TransportBase(nbio_interface.AbstractStreamTransport):
         except OSError as error:
             self._fail(error)
             return
-        if self._tx_buffers and not self._closed:
+        if self._closed:
+            return
+        if self._tx_buffers:
             self._writer_set = True
             self._nbio.set_writer(self._fd, self._on_writable)
+        else:
+            self._send_busy = False
 
     def _on_writable(self) -> None:
         if self._closed:
@@ -491,6 +496,7 @@ class _TransportBase(nbio_interface.AbstractStreamTransport):
             return
         if not self._tx_buffers and self._writer_set and not self._closed:
             self._writer_set = False
+            self._send_busy = False
             self._nbio.remove_writer(self._fd)
 
     def _consume_sent(self, sent: int) -> None:
