@@ -178,7 +178,7 @@ def test_frame_marshal_and_decode() -> None:
     assert consumed == len(ack)
     assert isinstance(decoded, frame.Method)
     assert decoded.method.delivery_tag == 5
-    assert frame.Heartbeat().marshal().hex() == '0800000000000000ce'
+    assert frame.Heartbeat().marshal().hex() == '08000000000000ce'
     assert frame.ProtocolHeader().marshal() == b'AMQP\x00\x00\x09\x01'
     assert frame.decode_frame(b'') == (0, None)
     assert frame.decode_frame(b'\x01\x00') == (0, None)
