@@ -71,12 +71,10 @@ def tune_heartbeat_timeout(connection: Any, client_value: Any,
     """
     if callable(client_value):
         value = client_value(connection, server_value)
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError('heartbeat callable must return an int, but '
-                            'returned %r' % (value,))
-        if value < 0:
-            raise ValueError('heartbeat callable must return a non-negative '
-                             'int, but returned %r' % (value,))
+        if value is None or callable(value):
+            raise TypeError('heartbeat callback must not return None or '
+                            'callable, but got %r' % (value,))
+        # type and range are checked by the parameters' heartbeat setter
         return value
     if client_value is None:
         return server_value

@@ -681,15 +681,23 @@ def test_send_on_closed_connection_raises():
         conn._send_message(1, spec.Basic.Publish(), spec.BasicProperties(), b'')
 
 
-def test_heartbeat_callable_must_return_int():
-    conn = make_connection(Params(heartbeat=lambda c, v: 'x'))
+@pytest.mark.parametrize('result,message', [
+    (None, 'heartbeat callback must not return None or callable, but got '
+     'None'),
+    (-1, 'heartbeat must >= 0, but got -1'),
+    ('x', 'heartbeat must be an int or a callable function, but got'),
+])
+def test_heartbeat_callable_result_checked(result, message):
+    conn = make_connection(Params(heartbeat=lambda c, v: result))
     conn._on_stream_connected()
     conn.feed(start_bytes())
+    conn.sent()
     conn.feed(tune_bytes())
+    assert conn.sent() == []  # nothing sent after the bad value
     conn.terminated()
     ((_, error),) = conn.rec.only('open_error')
     assert isinstance(error, exceptions.AMQPConnectionError)
-    assert 'heartbeat callable must return an int' in repr(error)
+    assert message in repr(error)
 
 
 def test_wrong_protocol_version_in_start():
