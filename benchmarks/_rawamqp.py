@@ -249,6 +249,54 @@ class RawClient:
         self.publish_many(queue, body, count)
         self.wait_count(queue, count, timeout, interval=0.01)
 
+    def consume_count(self, queue: str, count: int, prefetch: int,
+                      ack_every: int) -> None:
+        """Consume ``count`` messages as cheaply as Python allows.
+
+        basic.qos + basic.consume, then only the frame heads are parsed:
+        deliveries are counted, their tags read, and every ``ack_every``
+        messages one ``basic.ack(multiple=True)`` is sent.
+        """
+        sock = self.sock
+        sock.sendall(
+            method_frame(1, 60, 10, struct.pack('>IHB', 0, prefetch, 0)))
+        self._expect(60, 11)
+        sock.sendall(
+            method_frame(
+                1, 60, 20, b'\x00\x00' + _shortstr(queue) + _shortstr('raw') +
+                b'\x00' + _table(None)))
+        self._expect(60, 21)
+        buf = bytes(self._buf)
+        self._buf = bytearray()
+        unpack_head = _FRAME_HEAD.unpack_from
+        unpack_index = _LONG.unpack_from
+        unpack_tag = struct.Struct('>Q').unpack_from
+        deliver = (60 << 16) | 60
+        received = 0
+        offset = 0
+        tag = 0
+        while received < count:
+            data = sock.recv(1 << 20)
+            if not data:
+                raise RawAMQPError('connection lost')
+            buf = buf[offset:] + data if offset < len(buf) else data
+            offset = 0
+            size = len(buf)
+            while offset + 7 <= size:
+                ftype, _chan, length = unpack_head(buf, offset)
+                end = offset + 8 + length
+                if end > size:
+                    break
+                if ftype == FRAME_METHOD and unpack_index(
+                        buf, offset + 7)[0] == deliver:
+                    at = offset + 11
+                    tag = unpack_tag(buf, at + 1 + buf[at])[0]
+                    received += 1
+                    if received % ack_every == 0 or received == count:
+                        sock.sendall(
+                            method_frame(1, 60, 80, struct.pack('>QB', tag, 1)))
+                offset = end
+
     def close(self) -> None:
         """Close the connection politely (best effort)."""
         try:

@@ -60,9 +60,12 @@ WORKLOADS: Dict[str, Tuple[str, str, int, int, float]] = {
     'consume_1mib': ('blocking consume 1 MiB bodies', 'MB/s', 200, 60, 120),
     'raw_publish':
         ('broker ceiling: raw socket publish', 'msg/s', 100000, 40000, 120),
+    'raw_consume':
+        ('broker ceiling: raw socket consume', 'msg/s', 100000, 40000, 120),
     'rss_publish':
         ('peak RSS, blocking publish run', 'MiB', 1000000, 100000, 600),
 }
+RAW_WORKLOADS = ('raw_publish', 'raw_consume')
 
 # Ratio targets ours/pika (higher is better unless noted).
 RATIO_TARGETS = {
@@ -82,6 +85,7 @@ ASYNCIO_VS_SELECT = {
     'asyncio_publish': 'select_publish',
     'asyncio_consume': 'select_consume',
 }
+CONSUME_ROWS = ('blocking_consume', 'select_consume', 'asyncio_consume')
 PUBLISH_ROWS = ('blocking_publish', 'blocking_publish_confirm',
                 'select_publish', 'asyncio_publish')
 
@@ -311,18 +315,21 @@ def summarise(results: Dict[str, Dict[str, List[Dict[str, Any]]]],
                 errors[name, flavour] = errs[0]
     # The ceiling is the best the broker managed in any round: slower runs
     # only say the machine was busy at the time.
-    raw_values = [
-        r['value']
-        for r in results.get('raw_publish', {}).get(RAW, [])
-        if 'value' in r
-    ]
-    raw = max(raw_values) if raw_values else None
+    ceiling: Dict[str, Optional[float]] = {}
+    for raw_name in RAW_WORKLOADS:
+        raw_values = [
+            r['value']
+            for r in results.get(raw_name, {}).get(RAW, [])
+            if 'value' in r
+        ]
+        ceiling[raw_name] = max(raw_values) if raw_values else None
     rows = []
     for name in order:
         label, unit = WORKLOADS[name][:2]
         row: Dict[str, Any] = {'name': name, 'label': label, 'unit': unit}
-        if name == 'raw_publish':
-            row.update(ours=raw,
+        raw = ceiling['raw_consume' if name in CONSUME_ROWS else 'raw_publish']
+        if name in RAW_WORKLOADS:
+            row.update(ours=ceiling[name],
                        pika=None,
                        ratio=None,
                        target='(best run)',
@@ -353,7 +360,7 @@ def summarise(results: Dict[str, Dict[str, List[Dict[str, Any]]]],
                 row['vs_select'] = ours / sel
         if name == 'rss_publish':
             checks.append(('<= pika', bool(ours and ref) and ours <= ref))
-        if name in PUBLISH_ROWS and raw:
+        if (name in PUBLISH_ROWS or name in CONSUME_ROWS) and raw:
             row['raw_frac'] = (ours / raw if ours else None,
                                ref / raw if ref else None)
         row['target'] = ', '.join(c[0] for c in checks)
@@ -559,7 +566,7 @@ def main() -> int:
         for index, name in enumerate(order):
             if name == 'rss_publish' and rnd > 0:
                 continue  # one long run each is enough for peak memory
-            if name == 'raw_publish':
+            if name in RAW_WORKLOADS:
                 flavours = [RAW]
             elif (rnd + index) % 2 == 0:
                 flavours = [OURS, PIKA]

@@ -512,6 +512,22 @@ def wl_raw_publish(opts: argparse.Namespace, admin: Any) -> Result:
                   cpu_us=cpu.per_message_us(count))
 
 
+def wl_raw_consume(opts: argparse.Namespace, admin: Any) -> Result:
+    """Consume with prefetch 1000 on a raw socket, parsing frame heads only."""
+    queue, count = opts.queue, opts.n
+    admin.fill(queue, BODY_64, count, opts.timeout)
+    client = _rawamqp.RawClient(opts.host, opts.port)
+    start = perf_counter()
+    cpu = CpuClock()
+    client.consume_count(queue, count, PREFETCH, ACK_EVERY)
+    end = perf_counter()
+    cpu.stop()
+    client.close()
+    return Result(count / (end - start),
+                  'msg/s',
+                  cpu_us=cpu.per_message_us(count))
+
+
 WORKLOADS: Dict[str, Callable[[argparse.Namespace, Any], Result]] = {
     name[3:]: func
     for name, func in list(globals().items())
