@@ -132,3 +132,41 @@ def test_tls_to_plain_port_fails_open(flow, broker_certs):
     last = errors[0].exceptions[-1]
     assert isinstance(last,
                       connection_workflow.AMQPConnectorTransportSetupError)
+
+
+def test_tls_mixed_large_and_small_writes(flow, broker_certs):
+    """A large body followed by many small publishes in one loop turn: the
+    TLS transport coalesces the small ones and sends the large one in
+    bounded pieces.
+    """
+    queue = unique_name('tls-mixed')
+    large = bytes(range(256)) * 8192  # 2 MiB
+    expected = [large] + [b'small-%d' % i for i in range(300)]
+    received = []
+
+    def on_open(conn):
+        conn.channel(on_open_callback=flow.cb(lambda ch: on_channel(conn, ch)))
+
+    def on_channel(conn, ch):
+        ch.queue_declare(queue,
+                         exclusive=True,
+                         callback=flow.cb(lambda f: on_declared(conn, ch)))
+
+    def on_declared(conn, ch):
+        for body in expected:
+            ch.basic_publish('', queue, body)
+        ch.basic_consume(queue,
+                         flow.cb(lambda *args: on_message(conn, *args)),
+                         auto_ack=True)
+
+    def on_message(conn, ch, method, properties, body):
+        received.append(body)
+        if len(received) == len(expected):
+            conn.close()
+
+    flow.runner.connect(tls_params(broker_certs), flow.cb(on_open),
+                        flow.cb(lambda c, e: flow.finish(e)),
+                        flow.cb(lambda c, e: flow.finish(e)))
+    result = flow.run(timeout=20)
+    assert isinstance(result, exceptions.ConnectionClosedByClient), result
+    assert received == expected

@@ -579,11 +579,19 @@ class _AsyncSSLTransport(_TransportBase):
         sock = self._sock
         buffers = self._tx_buffers
         while buffers:
-            if len(buffers) > 1:
-                chunk = b''.join(buffers[:64])
-                del buffers[:64]
-                buffers.insert(0, chunk)
             data = buffers[0]
+            if len(buffers) > 1 and len(data) < _MAX_TLS_WRITE:
+                # Coalesce small pieces into one TLS write (never re-copying
+                # a large remainder).
+                total = count = 0
+                for piece in buffers:
+                    if count and total + len(piece) > _MAX_TLS_WRITE:
+                        break
+                    total += len(piece)
+                    count += 1
+                if count > 1:
+                    data = b''.join(buffers[:count])
+                    buffers[:count] = [data]
             if len(data) > _MAX_TLS_WRITE:
                 data = memoryview(data)[:_MAX_TLS_WRITE]
             try:
