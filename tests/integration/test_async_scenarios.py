@@ -452,3 +452,48 @@ def test_heartbeats_keep_idle_connection_open(flow):
                         flow.cb(lambda c, e: flow.finish(e)))
     flow.run(timeout=10)
     assert outcome == {'heartbeat': 1, 'open_after_idle': True}
+
+
+def test_dns_failure(flow):
+    error = _expect_open_error(flow, broker_params(host='name.invalid'))
+    assert isinstance(error, connection_workflow.AMQPConnectionWorkflowFailed)
+    assert isinstance(error.exceptions[-1], socket.gaierror)
+
+
+def test_silent_peer_hits_stack_timeout(flow):
+    # A listener that never accepts: TCP connects, nobody answers AMQP.
+    listener = socket.socket()
+    listener.bind(('127.0.0.1', 0))
+    listener.listen(1)
+    try:
+        error = _expect_open_error(
+            flow,
+            broker_params(port=listener.getsockname()[1], stack_timeout=0.3))
+    finally:
+        listener.close()
+    assert isinstance(error, exceptions.ConnectionOpenAborted)
+    assert 'Timeout while setting up AMQP' in repr(error)
+
+
+def test_peer_resets_during_handshake(flow):
+    listener = socket.socket()
+    listener.bind(('127.0.0.1', 0))
+    listener.listen(1)
+
+    def reset_first_client():
+        client, _ = listener.accept()
+        client.recv(8)
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                          b'\x01\x00\x00\x00\x00\x00\x00\x00')
+        client.close()
+
+    thread = threading.Thread(target=reset_first_client, daemon=True)
+    thread.start()
+    try:
+        error = _expect_open_error(
+            flow, broker_params(port=listener.getsockname()[1]))
+    finally:
+        thread.join(5)
+        listener.close()
+    assert isinstance(error, exceptions.IncompatibleProtocolError)
+    assert 'StreamLostError' in repr(error)
