@@ -593,8 +593,7 @@ class BlockingChannel:
         (``auto_ack``). For ``basic_consume`` consumers use
         :meth:`basic_cancel`.
 
-        :returns: the number of messages that had arrived but were not
-            yielded yet and were rejected with requeue (0 for ``auto_ack``)
+        :returns: 0, always (pika 1.4 returns 0 whatever was rejected)
         :rtype: int
         """
         generator = self._queue_consumer_generator
@@ -602,13 +601,12 @@ class BlockingChannel:
             LOGGER.warning('cancel: queue consumer generator is inactive '
                            '(already cancelled by client or broker?)')
             return 0
-        requeued = 0
         try:
             if generator.consumer_tag in self._consumer_infos:
-                requeued = self._cancel_consumer(generator.consumer_tag)[1]
+                self._cancel_consumer(generator.consumer_tag)
         finally:
             self._queue_consumer_generator = None
-        return requeued
+        return 0
 
     # -- messages -------------------------------------------------------------
 

@@ -368,3 +368,26 @@ def test_connection_errors() -> None:
                            (HOST, PORT)))
     assert conn._impl.params.heartbeat == 10
     conn.close()
+
+
+@pytest.mark.parametrize('auto_ack', [False, True])
+def test_cancel_returns_zero_with_waiting_messages(
+        conn: pika.BlockingConnection, auto_ack: bool) -> None:
+    ch = conn.channel()
+    queue = _name('q')
+    ch.queue_declare(queue)
+    for index in range(6):
+        ch.basic_publish('', queue, b'%d' % index)
+    generator = ch.consume(queue, auto_ack=auto_ack, inactivity_timeout=0.1)
+    assert next(generator)[2] == b'0'
+    deadline = time.monotonic() + 2
+    while (ch.get_waiting_message_count() < 5 and time.monotonic() < deadline):
+        conn.process_data_events(0.05)
+    assert ch.get_waiting_message_count() == 5
+    assert ch.cancel() == 0
+    assert ch._queue_consumer_generator is None
+    ch.close()
+    frame = conn.channel().queue_declare(queue, passive=True)
+    # waiting ones rejected with requeue, the yielded one back on close
+    assert frame.method.message_count == (0 if auto_ack else 6)
+    conn.channel().queue_delete(queue)
