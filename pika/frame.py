@@ -46,8 +46,15 @@ _unpack_frame_head = _FRAME_HEAD.unpack_from
 _unpack_header_fields = _HEADER_FIELDS.unpack_from
 # class id, weight, body size and the first property-flags word
 _unpack_content_head = struct.Struct('>HHQH').unpack_from
+# After the frame type octet: channel, size (body frame); + method INDEX;
+# + class id, weight, body size and first property-flags word.
+_unpack_body_head = struct.Struct('>HI').unpack_from
+_unpack_method_head = struct.Struct('>HII').unpack_from
+_unpack_header_head = struct.Struct('>HIHHQH').unpack_from
 _new_object = object.__new__
 _unpack_uint32 = _UINT32.unpack_from
+# payload_max when frame_max sets no limit
+_NO_LIMIT = 1 << 62
 
 FRAME_END_BYTE = b'\xce'
 _FRAME_END = spec.FRAME_END
@@ -368,52 +375,85 @@ def decode_frames(data: Any,
     frames: List[Any] = []
     append = frames.append
     size = len(data)
-    payload_max = -1 if frame_max is None else frame_max - FRAME_OVERHEAD
+    payload_max = _NO_LIMIT if frame_max is None or frame_max < FRAME_OVERHEAD \
+        else frame_max - FRAME_OVERHEAD
+    new_object = _new_object
     try:
         while offset + 7 <= size:
+            # Complete, well-delimited method, header and body frames (the
+            # common case) are decoded first, their head unpacked together
+            # with the fields that follow it. Frame objects are filled in
+            # here rather than through __init__ (same attributes, same order).
+            frame_type = data[offset]
+            if frame_type == 3:
+                channel_number, length = _unpack_body_head(data, offset + 1)
+                end = offset + 7 + length
+                if end < size and length <= payload_max and data[end] == 206:
+                    frame: Any = new_object(Body)
+                    frame.frame_type = 3
+                    frame.channel_number = channel_number
+                    frame.fragment = data[offset + 7:end]
+                    append(frame)
+                    offset = end + 1
+                    continue
+            elif frame_type == 1 and offset + 11 <= size:
+                channel_number, length, index = _unpack_method_head(
+                    data, offset + 1)
+                end = offset + 7 + length
+                if end < size and length <= payload_max and data[end] == 206:
+                    method = new_object(_METHODS[index])
+                    if method._decode_from(data, offset + 11) > end:
+                        raise _invalid('Method %s overruns its frame' %
+                                       method.NAME)
+                    frame = new_object(Method)
+                    frame.frame_type = 1
+                    frame.channel_number = channel_number
+                    frame.method = method
+                    append(frame)
+                    offset = end + 1
+                    continue
+            elif frame_type == 2 and offset + 21 <= size:
+                (channel_number, length, class_id, _weight, body_size,
+                 flags) = _unpack_header_head(data, offset + 1)
+                end = offset + 7 + length
+                if end < size and length <= payload_max and data[end] == 206:
+                    properties = new_object(_PROPS[class_id])
+                    if properties._decode_properties(data, offset + 21,
+                                                     flags) > end:
+                        raise _invalid('Content header overruns its frame')
+                    frame = new_object(Header)
+                    frame.frame_type = 2
+                    frame.channel_number = channel_number
+                    frame.body_size = body_size
+                    frame.properties = properties
+                    append(frame)
+                    offset = end + 1
+                    continue
             frame_type, channel_number, length = _unpack_frame_head(
                 data, offset)
             end = offset + 7 + length
-            if end >= size or length > payload_max >= 0:
-                if frame_type == _AMQP_FIRST:
-                    consumed, header = _decode_protocol_header(data, offset)
-                    if header is None:
-                        break
-                    append(header)
-                    offset += consumed
+            if end < size and length <= payload_max and data[end] == 206:
+                if frame_type == 8:
+                    append(Heartbeat())
+                    offset = end + 1
                     continue
-                if length > payload_max >= 0:
-                    raise _invalid(
-                        'Frame payload of %d bytes exceeds frame_max %r' %
-                        (length, frame_max))
-                break
-            if data[end] != 206:
-                if frame_type == _AMQP_FIRST:
-                    append(_decode_protocol_header(data, offset)[1])
-                    offset += 8
-                    continue
-                raise _invalid('Invalid FRAME_END marker')
-            if frame_type == 3:
-                append(Body(channel_number, data[offset + 7:end]))
-            elif frame_type == 1:
-                method = _new_object(_METHODS[_unpack_uint32(data,
-                                                             offset + 7)[0]])
-                if method._decode_from(data, offset + 11) > end:
-                    raise _invalid('Method %s overruns its frame' % method.NAME)
-                append(Method(channel_number, method))
-            elif frame_type == 2:
-                class_id, _weight, body_size, flags = _unpack_content_head(
-                    data, offset + 7)
-                properties = _new_object(_PROPS[class_id])
-                if properties._decode_properties(data, offset + 21,
-                                                 flags) > end:
-                    raise _invalid('Content header overruns its frame')
-                append(Header(channel_number, body_size, properties))
-            elif frame_type == 8:
-                append(Heartbeat())
-            else:
+                if frame_type in (1, 2):
+                    raise _invalid('Frame of type %d too short' % frame_type)
                 raise _invalid('Unknown frame type: %d' % frame_type)
-            offset = end + 1
+            if frame_type == _AMQP_FIRST:
+                consumed, header = _decode_protocol_header(data, offset)
+                if header is None:
+                    break
+                append(header)
+                offset += consumed
+                continue
+            if length > payload_max:
+                raise _invalid(
+                    'Frame payload of %d bytes exceeds frame_max %r' %
+                    (length, frame_max))
+            if end >= size:
+                break
+            raise _invalid('Invalid FRAME_END marker')
     except KeyError as error:
         raise _invalid('Unknown method or content class: %r' %
                        (error.args[0],)) from error
