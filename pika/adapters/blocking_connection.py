@@ -209,10 +209,17 @@ class BlockingConnection:
             failures = getattr(error, 'exceptions', None)
             if failures:
                 error = failures[-1]
+        # As pika 1.4: the handshake's or the TLS set-up's own error, a stack
+        # timeout or a name-resolution error (e.g. socket.gaierror) as they
+        # are; a failed TCP connect wrapped in AMQPConnectionError.
         if isinstance(error,
-                      connection_workflow.AMQPConnectorAMQPHandshakeError):
+                      (connection_workflow.AMQPConnectorAMQPHandshakeError,
+                       connection_workflow.AMQPConnectorTransportSetupError)):
             error = error.exception
-        if isinstance(error, exceptions.AMQPConnectionError):
+        if isinstance(error, (exceptions.AMQPConnectionError,
+                              connection_workflow.AMQPConnectorStackTimeout)):
+            return error
+        if not isinstance(error, connection_workflow.AMQPConnectorException):
             return error
         return exceptions.AMQPConnectionError(error)
 

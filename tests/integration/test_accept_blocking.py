@@ -391,3 +391,48 @@ def test_cancel_returns_zero_with_waiting_messages(
     # waiting ones rejected with requeue, the yielded one back on close
     assert frame.method.message_count == (0 if auto_ack else 6)
     conn.channel().queue_delete(queue)
+
+
+def test_open_errors_raised_as_pika_raises_them() -> None:
+    import socket
+    import ssl
+    from pika.adapters.utils import connection_workflow
+    tls_port = int(os.environ.get('PIKA_TEST_TLS_PORT', '5671'))
+    # TLS set-up failures: the ssl module's own exception
+    with pytest.raises(ssl.SSLCertVerificationError) as verify:
+        pika.BlockingConnection(
+            pika.ConnectionParameters(HOST,
+                                      tls_port,
+                                      ssl_options=pika.SSLOptions(
+                                          ssl.create_default_context(),
+                                          'localhost'),
+                                      stack_timeout=5))
+    assert type(verify.value) is ssl.SSLCertVerificationError
+    assert 'CERTIFICATE_VERIFY_FAILED' in str(verify.value)
+    with pytest.raises(ssl.SSLError) as plain:
+        pika.BlockingConnection(
+            pika.ConnectionParameters(HOST,
+                                      PORT,
+                                      ssl_options=pika.SSLOptions(
+                                          ssl.create_default_context(),
+                                          'localhost'),
+                                      stack_timeout=5))
+    assert type(plain.value) is ssl.SSLError
+    # an unknown host: the resolver's error as is
+    with pytest.raises(socket.gaierror):
+        pika.BlockingConnection(
+            pika.ConnectionParameters('no-such-host.invalid', PORT))
+    # a peer that never answers: the connector's stack timeout as is
+    listener = socket.socket()
+    listener.bind(('127.0.0.1', 0))
+    listener.listen(1)
+    try:
+        with pytest.raises(
+                connection_workflow.AMQPConnectorStackTimeout) as timeout:
+            pika.BlockingConnection(
+                pika.ConnectionParameters('127.0.0.1',
+                                          listener.getsockname()[1],
+                                          stack_timeout=0.5))
+    finally:
+        listener.close()
+    assert str(timeout.value).startswith('Timeout during AMQP handshake')
