@@ -593,7 +593,9 @@ class BlockingChannel:
         (``auto_ack``). For ``basic_consume`` consumers use
         :meth:`basic_cancel`.
 
-        :returns: 0, always (pika 1.4 returns 0 whatever was rejected)
+        :returns: the number of messages that had arrived but were not
+            yielded yet and were rejected with requeue (0 for ``auto_ack``;
+            pika 1.4 always returns 0)
         :rtype: int
         """
         generator = self._queue_consumer_generator
@@ -601,12 +603,13 @@ class BlockingChannel:
             LOGGER.warning('cancel: queue consumer generator is inactive '
                            '(already cancelled by client or broker?)')
             return 0
+        requeued = 0
         try:
             if generator.consumer_tag in self._consumer_infos:
-                self._cancel_consumer(generator.consumer_tag)
+                requeued = self._cancel_consumer(generator.consumer_tag)[1]
         finally:
             self._queue_consumer_generator = None
-        return 0
+        return requeued
 
     # -- messages -------------------------------------------------------------
 

@@ -227,10 +227,9 @@ def test_consume_generator_waiting_count_and_requeue(conn, channel, queue):
     channel.queue_declare(queue, passive=True)
     assert channel.get_waiting_message_count() == 2
     assert len(channel._queue_consumer_generator.pending_events) == 2
-    # the two waiting ones are rejected with requeue by cancel() (which
-    # returns 0, as pika 1.4 does); the unacked yielded one goes back when
-    # the channel closes
-    assert channel.cancel() == 0
+    # the two waiting ones are rejected with requeue by cancel() and counted;
+    # the unacked yielded one goes back when the channel closes
+    assert channel.cancel() == 2
     channel.close()
     assert _message_count(conn, queue) == 3
 
