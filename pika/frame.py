@@ -70,6 +70,7 @@ _AMQP_FIRST = 0x41  # 'A', never a valid frame type
 
 _METHODS: Dict[int, Any] = spec.methods
 _PROPS: Dict[int, Any] = spec.props
+_compile_decoder = spec._compile_decoder
 
 # Everything a malformed payload can make the decoders raise; turned into
 # InvalidFrameError so only pika.exceptions classes leave this module.
@@ -417,9 +418,13 @@ def decode_frames(data: Any,
                  flags) = _unpack_header_head(data, offset + 1)
                 end = offset + 7 + length
                 if end < size and length <= payload_max and data[end] == 206:
-                    properties = new_object(_PROPS[class_id])
-                    if properties._decode_properties(data, offset + 21,
-                                                     flags) > end:
+                    props_class = _PROPS[class_id]
+                    try:
+                        decoder = props_class._DECODERS[flags]
+                    except KeyError:
+                        decoder = _compile_decoder(props_class, flags)
+                    properties = new_object(props_class)
+                    if decoder(properties, data, offset + 21) > end:
                         raise _invalid('Content header overruns its frame')
                     frame = new_object(Header)
                     frame.frame_type = 2

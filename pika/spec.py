@@ -97,6 +97,50 @@ def _short_cache_add(value: str) -> bytes:
         _SHORT_CACHE[value] = prefixed
     return prefixed
 
+
+# Content-properties decoders specialised by property-flags word, compiled
+# on first sight of a flags value: a publisher sends few distinct sets of
+# properties, and straight-line code for one set tests no flags and assigns
+# every absent property None directly. Bounded: past the limit, flags words
+# not yet seen use the generic decoder.
+_DECODERS_MAX = 256
+_DECODER_CODE = {
+    'shortstr': (
+        'end = offset + 1 + encoded[offset]',
+        'try:',
+        '    self.{0} = encoded[offset + 1:end].decode()',
+        'except UnicodeDecodeError:',
+        '    self.{0} = bytes(encoded[offset + 1:end])',
+        'offset = end',
+    ),
+    'table': ('self.{0}, offset = _decode_table(encoded, offset)',),
+    'octet': ('self.{0} = encoded[offset]', 'offset += 1'),
+    'timestamp': ('self.{0} = _S_Q.unpack_from(encoded, offset)[0]',
+                  'offset += 8'),
+}
+
+
+def _compile_decoder(properties_class: Any, flags: int) -> Any:
+    """Return ``decode(self, encoded, offset) -> offset`` for flags."""
+    decoders = properties_class._DECODERS
+    if len(decoders) >= _DECODERS_MAX:
+        generic = properties_class._decode_properties
+        return lambda self, encoded, offset: generic(self, encoded, offset,
+                                                     flags)
+    lines = ['def decode(self, encoded, offset):']
+    for flag, name, kind in properties_class._FIELDS:
+        if flags & flag:
+            lines.extend('    ' + line.format(name)
+                         for line in _DECODER_CODE[kind])
+        else:
+            lines.append('    self.%s = None' % name)
+    lines.append('    return offset')
+    namespace = {'_decode_table': _decode_table, '_S_Q': _S_Q}
+    exec(compile('\n'.join(lines), '<%s decoder 0x%04X>' %
+                 (properties_class.NAME, flags), 'exec'), namespace)
+    decoders[flags] = namespace['decode']
+    return namespace['decode']
+
 class Connection(amqp_object.Class):
     """AMQP class Connection (class id 10)."""
 
@@ -488,7 +532,7 @@ class Connection(amqp_object.Class):
             offset = end
             bits = encoded[offset]
             offset += 1
-            self.insist = bool(bits & 1)
+            self.insist = (bits & 1) != 0
             return offset
 
         def encode(self) -> List[bytes]:
@@ -975,7 +1019,7 @@ class Channel(amqp_object.Class):
         def _decode_from(self, encoded, offset):
             bits = encoded[offset]
             offset += 1
-            self.active = bool(bits & 1)
+            self.active = (bits & 1) != 0
             return offset
 
         def encode(self) -> List[bytes]:
@@ -1012,7 +1056,7 @@ class Channel(amqp_object.Class):
         def _decode_from(self, encoded, offset):
             bits = encoded[offset]
             offset += 1
-            self.active = bool(bits & 1)
+            self.active = (bits & 1) != 0
             return offset
 
         def encode(self) -> List[bytes]:
@@ -1166,11 +1210,11 @@ class Access(amqp_object.Class):
             offset = end
             bits = encoded[offset]
             offset += 1
-            self.exclusive = bool(bits & 1)
-            self.passive = bool(bits & 2)
-            self.active = bool(bits & 4)
-            self.write = bool(bits & 8)
-            self.read = bool(bits & 16)
+            self.exclusive = (bits & 1) != 0
+            self.passive = (bits & 2) != 0
+            self.active = (bits & 4) != 0
+            self.write = (bits & 8) != 0
+            self.read = (bits & 16) != 0
             return offset
 
         def encode(self) -> List[bytes]:
@@ -1293,11 +1337,11 @@ class Exchange(amqp_object.Class):
             offset = end
             bits = encoded[offset]
             offset += 1
-            self.passive = bool(bits & 1)
-            self.durable = bool(bits & 2)
-            self.auto_delete = bool(bits & 4)
-            self.internal = bool(bits & 8)
-            self.nowait = bool(bits & 16)
+            self.passive = (bits & 1) != 0
+            self.durable = (bits & 2) != 0
+            self.auto_delete = (bits & 4) != 0
+            self.internal = (bits & 8) != 0
+            self.nowait = (bits & 16) != 0
             self.arguments, offset = _decode_table(encoded, offset)
             return offset
 
@@ -1401,8 +1445,8 @@ class Exchange(amqp_object.Class):
             offset = end
             bits = encoded[offset]
             offset += 1
-            self.if_unused = bool(bits & 1)
-            self.nowait = bool(bits & 2)
+            self.if_unused = (bits & 1) != 0
+            self.nowait = (bits & 2) != 0
             return offset
 
         def encode(self) -> List[bytes]:
@@ -1515,7 +1559,7 @@ class Exchange(amqp_object.Class):
             offset = end
             bits = encoded[offset]
             offset += 1
-            self.nowait = bool(bits & 1)
+            self.nowait = (bits & 1) != 0
             self.arguments, offset = _decode_table(encoded, offset)
             return offset
 
@@ -1648,7 +1692,7 @@ class Exchange(amqp_object.Class):
             offset = end
             bits = encoded[offset]
             offset += 1
-            self.nowait = bool(bits & 1)
+            self.nowait = (bits & 1) != 0
             self.arguments, offset = _decode_table(encoded, offset)
             return offset
 
@@ -1776,11 +1820,11 @@ class Queue(amqp_object.Class):
             offset = end
             bits = encoded[offset]
             offset += 1
-            self.passive = bool(bits & 1)
-            self.durable = bool(bits & 2)
-            self.exclusive = bool(bits & 4)
-            self.auto_delete = bool(bits & 8)
-            self.nowait = bool(bits & 16)
+            self.passive = (bits & 1) != 0
+            self.durable = (bits & 2) != 0
+            self.exclusive = (bits & 4) != 0
+            self.auto_delete = (bits & 8) != 0
+            self.nowait = (bits & 16) != 0
             self.arguments, offset = _decode_table(encoded, offset)
             return offset
 
@@ -1923,7 +1967,7 @@ class Queue(amqp_object.Class):
             offset = end
             bits = encoded[offset]
             offset += 1
-            self.nowait = bool(bits & 1)
+            self.nowait = (bits & 1) != 0
             self.arguments, offset = _decode_table(encoded, offset)
             return offset
 
@@ -2034,7 +2078,7 @@ class Queue(amqp_object.Class):
             offset = end
             bits = encoded[offset]
             offset += 1
-            self.nowait = bool(bits & 1)
+            self.nowait = (bits & 1) != 0
             return offset
 
         def encode(self) -> List[bytes]:
@@ -2134,9 +2178,9 @@ class Queue(amqp_object.Class):
             offset = end
             bits = encoded[offset]
             offset += 1
-            self.if_unused = bool(bits & 1)
-            self.if_empty = bool(bits & 2)
-            self.nowait = bool(bits & 4)
+            self.if_unused = (bits & 1) != 0
+            self.if_empty = (bits & 2) != 0
+            self.nowait = (bits & 4) != 0
             return offset
 
         def encode(self) -> List[bytes]:
@@ -2358,7 +2402,7 @@ class Basic(amqp_object.Class):
         def _decode_from(self, encoded, offset):
             self.prefetch_size, self.prefetch_count, bits = _S_IHB.unpack_from(encoded, offset)
             offset += 7
-            self.global_qos = bool(bits & 1)
+            self.global_qos = (bits & 1) != 0
             return offset
 
         def encode(self) -> List[bytes]:
@@ -2456,10 +2500,10 @@ class Basic(amqp_object.Class):
             offset = end
             bits = encoded[offset]
             offset += 1
-            self.no_local = bool(bits & 1)
-            self.no_ack = bool(bits & 2)
-            self.exclusive = bool(bits & 4)
-            self.nowait = bool(bits & 8)
+            self.no_local = (bits & 1) != 0
+            self.no_ack = (bits & 2) != 0
+            self.exclusive = (bits & 4) != 0
+            self.nowait = (bits & 8) != 0
             self.arguments, offset = _decode_table(encoded, offset)
             return offset
 
@@ -2580,7 +2624,7 @@ class Basic(amqp_object.Class):
             offset = end
             bits = encoded[offset]
             offset += 1
-            self.nowait = bool(bits & 1)
+            self.nowait = (bits & 1) != 0
             return offset
 
         def encode(self) -> List[bytes]:
@@ -2704,8 +2748,8 @@ class Basic(amqp_object.Class):
             offset = end
             bits = encoded[offset]
             offset += 1
-            self.mandatory = bool(bits & 1)
-            self.immediate = bool(bits & 2)
+            self.mandatory = (bits & 1) != 0
+            self.immediate = (bits & 2) != 0
             return offset
 
         def encode(self) -> List[bytes]:
@@ -2870,7 +2914,7 @@ class Basic(amqp_object.Class):
             offset = end
             self.delivery_tag, bits, length = _S_QBB.unpack_from(encoded, offset)
             offset += 10
-            self.redelivered = bool(bits & 1)
+            self.redelivered = (bits & 1) != 0
             end = offset + length
             try:
                 self.exchange = encoded[offset:end].decode()
@@ -2961,7 +3005,7 @@ class Basic(amqp_object.Class):
             offset = end
             bits = encoded[offset]
             offset += 1
-            self.no_ack = bool(bits & 1)
+            self.no_ack = (bits & 1) != 0
             return offset
 
         def encode(self) -> List[bytes]:
@@ -3017,7 +3061,7 @@ class Basic(amqp_object.Class):
         def _decode_from(self, encoded, offset):
             self.delivery_tag, bits, length = _S_QBB.unpack_from(encoded, offset)
             offset += 10
-            self.redelivered = bool(bits & 1)
+            self.redelivered = (bits & 1) != 0
             end = offset + length
             try:
                 self.exchange = encoded[offset:end].decode()
@@ -3144,7 +3188,7 @@ class Basic(amqp_object.Class):
         def _decode_from(self, encoded, offset):
             self.delivery_tag, bits = _S_QB.unpack_from(encoded, offset)
             offset += 9
-            self.multiple = bool(bits & 1)
+            self.multiple = (bits & 1) != 0
             return offset
 
         def encode(self) -> List[bytes]:
@@ -3183,7 +3227,7 @@ class Basic(amqp_object.Class):
         def _decode_from(self, encoded, offset):
             self.delivery_tag, bits = _S_QB.unpack_from(encoded, offset)
             offset += 9
-            self.requeue = bool(bits & 1)
+            self.requeue = (bits & 1) != 0
             return offset
 
         def encode(self) -> List[bytes]:
@@ -3220,7 +3264,7 @@ class Basic(amqp_object.Class):
         def _decode_from(self, encoded, offset):
             bits = encoded[offset]
             offset += 1
-            self.requeue = bool(bits & 1)
+            self.requeue = (bits & 1) != 0
             return offset
 
         def encode(self) -> List[bytes]:
@@ -3257,7 +3301,7 @@ class Basic(amqp_object.Class):
         def _decode_from(self, encoded, offset):
             bits = encoded[offset]
             offset += 1
-            self.requeue = bool(bits & 1)
+            self.requeue = (bits & 1) != 0
             return offset
 
         def encode(self) -> List[bytes]:
@@ -3329,8 +3373,8 @@ class Basic(amqp_object.Class):
         def _decode_from(self, encoded, offset):
             self.delivery_tag, bits = _S_QB.unpack_from(encoded, offset)
             offset += 9
-            self.multiple = bool(bits & 1)
-            self.requeue = bool(bits & 2)
+            self.multiple = (bits & 1) != 0
+            self.requeue = (bits & 2) != 0
             return offset
 
         def encode(self) -> List[bytes]:
@@ -3359,6 +3403,24 @@ class BasicProperties(amqp_object.Properties):
     FLAG_USER_ID = 1 << 4
     FLAG_APP_ID = 1 << 3
     FLAG_CLUSTER_ID = 1 << 2
+
+    _FIELDS = (
+        (0x8000, 'content_type', 'shortstr'),
+        (0x4000, 'content_encoding', 'shortstr'),
+        (0x2000, 'headers', 'table'),
+        (0x1000, 'delivery_mode', 'octet'),
+        (0x0800, 'priority', 'octet'),
+        (0x0400, 'correlation_id', 'shortstr'),
+        (0x0200, 'reply_to', 'shortstr'),
+        (0x0100, 'expiration', 'shortstr'),
+        (0x0080, 'message_id', 'shortstr'),
+        (0x0040, 'timestamp', 'timestamp'),
+        (0x0020, 'type', 'shortstr'),
+        (0x0010, 'user_id', 'shortstr'),
+        (0x0008, 'app_id', 'shortstr'),
+        (0x0004, 'cluster_id', 'shortstr'),
+    )
+    _DECODERS: Dict[int, Any] = {}
 
     def __init__(
             self,
@@ -3409,8 +3471,12 @@ class BasicProperties(amqp_object.Properties):
         return self
 
     def _decode_from(self, encoded, offset):
-        return self._decode_properties(
-                encoded, offset + 2, _S_H.unpack_from(encoded, offset)[0])
+        flags = _S_H.unpack_from(encoded, offset)[0]
+        try:
+            decoder = self._DECODERS[flags]
+        except KeyError:
+            decoder = _compile_decoder(self.__class__, flags)
+        return decoder(self, encoded, offset + 2)
 
     def _decode_properties(self, encoded, offset, flags):
         if not flags:
@@ -3878,7 +3944,7 @@ class Confirm(amqp_object.Class):
         def _decode_from(self, encoded, offset):
             bits = encoded[offset]
             offset += 1
-            self.nowait = bool(bits & 1)
+            self.nowait = (bits & 1) != 0
             return offset
 
         def encode(self) -> List[bytes]:

@@ -44,6 +44,8 @@ SIZES = {'B': 1, 'H': 2, 'I': 4, 'Q': 8}
 # reply queue, ...): their encodings are remembered (bounded cache).
 CACHED_PROPERTIES = ('content_type', 'content_encoding', 'reply_to',
                      'expiration', 'type', 'user_id', 'app_id', 'cluster_id')
+# Property types the specialised decoders (HELPERS) know.
+DECODER_KINDS = ('shortstr', 'table', 'octet', 'timestamp')
 PY_TYPES = {
     'octet': 'int',
     'short': 'int',
@@ -85,6 +87,50 @@ def _short_cache_add(value: str) -> bytes:
     if len(_SHORT_CACHE) < _SHORT_CACHE_MAX:
         _SHORT_CACHE[value] = prefixed
     return prefixed
+
+
+# Content-properties decoders specialised by property-flags word, compiled
+# on first sight of a flags value: a publisher sends few distinct sets of
+# properties, and straight-line code for one set tests no flags and assigns
+# every absent property None directly. Bounded: past the limit, flags words
+# not yet seen use the generic decoder.
+_DECODERS_MAX = 256
+_DECODER_CODE = {
+    'shortstr': (
+        'end = offset + 1 + encoded[offset]',
+        'try:',
+        '    self.{0} = encoded[offset + 1:end].decode()',
+        'except UnicodeDecodeError:',
+        '    self.{0} = bytes(encoded[offset + 1:end])',
+        'offset = end',
+    ),
+    'table': ('self.{0}, offset = _decode_table(encoded, offset)',),
+    'octet': ('self.{0} = encoded[offset]', 'offset += 1'),
+    'timestamp': ('self.{0} = _S_Q.unpack_from(encoded, offset)[0]',
+                  'offset += 8'),
+}
+
+
+def _compile_decoder(properties_class: Any, flags: int) -> Any:
+    \"\"\"Return ``decode(self, encoded, offset) -> offset`` for flags.\"\"\"
+    decoders = properties_class._DECODERS
+    if len(decoders) >= _DECODERS_MAX:
+        generic = properties_class._decode_properties
+        return lambda self, encoded, offset: generic(self, encoded, offset,
+                                                     flags)
+    lines = ['def decode(self, encoded, offset):']
+    for flag, name, kind in properties_class._FIELDS:
+        if flags & flag:
+            lines.extend('    ' + line.format(name)
+                         for line in _DECODER_CODE[kind])
+        else:
+            lines.append('    self.%s = None' % name)
+    lines.append('    return offset')
+    namespace = {'_decode_table': _decode_table, '_S_Q': _S_Q}
+    exec(compile('\\n'.join(lines), '<%s decoder 0x%04X>' %
+                 (properties_class.NAME, flags), 'exec'), namespace)
+    decoders[flags] = namespace['decode']
+    return namespace['decode']
 """
 
 
@@ -289,7 +335,7 @@ class Generator:
                 (', '.join(targets), self.struct_name(fmt)), indent)
         self.emit('offset += %d' % size, indent)
         for index, bit in enumerate(bit_names):
-            self.emit('self.%s = bool(bits & %d)' % (bit, 1 << index), indent)
+            self.emit('self.%s = (bits & %d) != 0' % (bit, 1 << index), indent)
 
     def gen_string_decode(self, name: str, kind: str, indent: int) -> None:
         self.emit('end = offset + length', indent)
@@ -397,6 +443,16 @@ class Generator:
                 'FLAG_%s = 1 << %d' %
                 (name.upper(), flags[name].bit_length() - 1), 1)
         self.emit('')
+        # (flag, attribute, type) for the specialised decoders
+        self.emit('_FIELDS = (', 1)
+        for name, kind in props:
+            if kind not in DECODER_KINDS:
+                raise ValueError('no decoder for property %s of type %s' %
+                                 (name, kind))
+            self.emit('(0x%04X, %r, %r),' % (flags[name], name, kind), 2)
+        self.emit(')', 1)
+        self.emit('_DECODERS: Dict[int, Any] = {}', 1)
+        self.emit('')
         self.emit('def __init__(', 1)
         self.emit('self,', 3)
         for name, kind in props:
@@ -429,10 +485,14 @@ class Generator:
         self.emit('return self', 2)
         self.emit('')
         self.emit('def _decode_from(self, encoded, offset):', 1)
-        self.emit('return self._decode_properties(', 2)
-        self.emit('encoded, offset + 2, _S_H.unpack_from(encoded, offset)[0])',
-                  4)
+        self.emit('flags = _S_H.unpack_from(encoded, offset)[0]', 2)
+        self.emit('try:', 2)
+        self.emit('decoder = self._DECODERS[flags]', 3)
+        self.emit('except KeyError:', 2)
+        self.emit('decoder = _compile_decoder(self.__class__, flags)', 3)
+        self.emit('return decoder(self, encoded, offset + 2)', 2)
         self.struct_name('H')
+        self.struct_name('Q')
         self.emit('')
         self.emit('def _decode_properties(self, encoded, offset, flags):', 1)
         self.emit('if not flags:', 2)

@@ -110,3 +110,65 @@ def test_no_payload_limit_below_frame_overhead(frame_max):
 def test_malformed_complete_frames(wire):
     with pytest.raises(exceptions.InvalidFrameError):
         frame.decode_frames(wire, 0, 131072)
+
+
+PROPERTY_VALUES = {
+    'content_type': 'text/plain',
+    'content_encoding': b'\xff\xfe',  # not UTF-8: decodes to bytes
+    'headers': {
+        'k': [1, 'v']
+    },
+    'delivery_mode': 2,
+    'priority': 9,
+    'correlation_id': 'c',
+    'reply_to': 'r',
+    'expiration': '60000',
+    'message_id': 'm',
+    'timestamp': 1700000000,
+    'type': 't',
+    'user_id': 'u',
+    'app_id': 'a',
+    'cluster_id': 'cl',
+}
+
+
+def _props_for(flags):
+    names = [
+        name for flag, name, _kind in spec.BasicProperties._FIELDS
+        if flags & flag
+    ]
+    return spec.BasicProperties(
+        **{name: PROPERTY_VALUES[name] for name in names})
+
+
+@pytest.mark.parametrize(
+    'flags',
+    [0, 0xFFFC, 0xB0C0, 0x8000, 0x0004, 0x2000, 0x5554, 0xAAA8, 0x1840])
+def test_specialised_properties_decoder_equals_generic(flags):
+    props = _props_for(flags)
+    encoded = b''.join(props.encode()) + b'\xce'
+    generic = object.__new__(spec.BasicProperties)
+    end = generic._decode_properties(encoded, 2,
+                                     struct.unpack_from('>H', encoded)[0])
+    for _ in range(2):  # compiled on first use, then cached
+        decoded = spec.BasicProperties().decode(encoded)
+        assert list(vars(decoded)) == list(vars(generic))
+        assert vars(decoded) == vars(generic)
+        assert [type(value) for value in vars(decoded).values()
+               ] == [type(value) for value in vars(generic).values()]
+        assert flags in spec.BasicProperties._DECODERS
+    assert end == len(encoded) - 1
+    if flags & 0x4000:
+        assert decoded.content_encoding == b'\xff\xfe'
+
+
+def test_properties_decoder_cache_is_bounded(monkeypatch):
+    monkeypatch.setattr(spec.BasicProperties, '_DECODERS', {})
+    monkeypatch.setattr(spec, '_DECODERS_MAX', 2)
+    for flags in (0x8000, 0x4000, 0x1000, 0x0800):
+        props = _props_for(flags)
+        wire = frame.Header(1, 0, props).marshal()
+        frames, offset = frame.decode_frames(wire, 0, 131072)
+        assert offset == len(wire)
+        assert vars(frames[0].properties) == vars(props)
+    assert len(spec.BasicProperties._DECODERS) == 2
