@@ -90,22 +90,9 @@ class AsyncioConnection(base_connection.BaseConnection):
         :param workflow: a connection workflow, or None for the default.
         :returns: the workflow (its ``abort()`` cancels).
         """
-        nbio = _AsyncioIOServicesAdapter(custom_ioloop)
-
-        def connection_factory(params: Any) -> 'AsyncioConnection':
-            if params is None:
-                raise ValueError('Expected pika.connection.Parameters '
-                                 'instance, but got None in params arg.')
-            return cls(parameters=params,
-                       custom_ioloop=nbio,
-                       internal_connection_workflow=False)
-
-        return cls._start_connection_workflow(
-            connection_configs=connection_configs,
-            connection_factory=connection_factory,
-            nbio=nbio,
-            workflow=workflow,
-            on_done=on_done)
+        return cls._create_connection_over(
+            _AsyncioIOServicesAdapter(custom_ioloop), connection_configs,
+            on_done, workflow)
 
 
 class _TimerHandle(nbio_interface.AbstractTimerReference):

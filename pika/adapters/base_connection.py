@@ -101,19 +101,41 @@ class BaseConnection(connection.Connection):
         raise NotImplementedError
 
     @classmethod
-    def _start_connection_workflow(cls, connection_configs: Any,
-                                   connection_factory: Callable[[Any], Any],
-                                   nbio: Any, workflow: Any,
-                                   on_done: Callable[[Any], Any]) -> Any:
-        """Run ``workflow`` (default :class:`AMQPConnectionWorkflow`) over
-        ``nbio`` with connectors building connections via
-        ``connection_factory``.
+    def _create_connection_over(cls, nbio: nbio_interface.AbstractIOServices,
+                                connection_configs: Any,
+                                on_done: Callable[[Any],
+                                                  Any], workflow: Any) -> Any:
+        """The body of every adapter's :meth:`create_connection`: run
+        ``workflow`` (default :class:`AMQPConnectionWorkflow`) over ``nbio``,
+        its connectors making ``cls(parameters=..., custom_ioloop=nbio,
+        internal_connection_workflow=False)`` connections.
         """
+
+        def connection_factory(params: Any) -> 'BaseConnection':
+            if params is None:
+                raise ValueError('Expected pika.connection.Parameters '
+                                 'instance, but got None in params arg.')
+            return cls(  # type: ignore[call-arg]
+                parameters=params,
+                custom_ioloop=nbio,
+                internal_connection_workflow=False)
+
         if workflow is None:
             workflow = connection_workflow.AMQPConnectionWorkflow()
             LOGGER.debug('Created default connection workflow %r', workflow)
         if isinstance(workflow, connection_workflow.AMQPConnectionWorkflow):
             workflow.set_io_services(nbio)
+        return cls._start_workflow(workflow, nbio, connection_configs,
+                                   connection_factory, on_done)
+
+    @classmethod
+    def _start_workflow(cls, workflow: Any, nbio: Any, connection_configs: Any,
+                        connection_factory: Callable[[Any], Any],
+                        on_done: Callable[[Any], Any]) -> Any:
+        """Start ``workflow`` with connectors over ``nbio`` building their
+        stream protocol with ``connection_factory``; ``on_done`` receives the
+        connection (never its shim) or the error.
+        """
 
         def create_connector() -> connection_workflow.AMQPConnector:
             return connection_workflow.AMQPConnector(connection_factory, nbio)
@@ -137,21 +159,13 @@ class BaseConnection(connection.Connection):
 
     def _adapter_connect_stream(self) -> None:
         """Connect with the internal workflow (this connection's params)."""
-        self._connection_workflow = connection_workflow.AMQPConnectionWorkflow(
+        workflow = connection_workflow.AMQPConnectionWorkflow(
             _until_first_amqp_attempt=True)
-        self._connection_workflow.set_io_services(self._nbio)
-        nbio = self._nbio
-
-        def create_connector() -> connection_workflow.AMQPConnector:
-            return connection_workflow.AMQPConnector(
-                lambda _params: _StreamingProtocolShim(self), nbio)
-
-        self._connection_workflow.start(
-            [self.params],
-            connector_factory=create_connector,
-            native_loop=nbio.get_native_ioloop(),
-            on_done=functools.partial(self._unshim_connection_workflow_callback,
-                                      self._on_connection_workflow_done))
+        workflow.set_io_services(self._nbio)
+        self._connection_workflow = workflow
+        self._start_workflow(workflow, self._nbio, [self.params],
+                             lambda _params: _StreamingProtocolShim(self),
+                             self._on_connection_workflow_done)
 
     def _on_connection_workflow_done(self, conn_or_exc: Any) -> None:
         """The internal workflow finished."""

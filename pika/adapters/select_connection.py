@@ -113,22 +113,9 @@ class SelectConnection(BaseConnection):
             or None for the default.
         :returns: the workflow (its ``abort()`` cancels).
         """
-        nbio = SelectorIOServicesAdapter(custom_ioloop or IOLoop())
-
-        def connection_factory(params: Any) -> 'SelectConnection':
-            if params is None:
-                raise ValueError('Expected pika.connection.Parameters '
-                                 'instance, but got None in params arg.')
-            return cls(parameters=params,
-                       custom_ioloop=nbio,
-                       internal_connection_workflow=False)
-
-        return cls._start_connection_workflow(
-            connection_configs=connection_configs,
-            connection_factory=connection_factory,
-            nbio=nbio,
-            workflow=workflow,
-            on_done=on_done)
+        return cls._create_connection_over(
+            SelectorIOServicesAdapter(custom_ioloop or IOLoop()),
+            connection_configs, on_done, workflow)
 
 
 class _Timeout:

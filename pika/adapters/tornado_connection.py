@@ -193,19 +193,6 @@ class TornadoConnection(base_connection.BaseConnection):
             ``AMQPConnectionWorkflow``).
         :returns: the workflow, which can be aborted.
         """
-        nbio = _make_nbio(custom_ioloop)
-
-        def connection_factory(params: Any) -> 'TornadoConnection':
-            if params is None:
-                raise ValueError('Expected pika.connection.Parameters '
-                                 'instance, but got None in params arg.')
-            return cls(parameters=params,
-                       custom_ioloop=nbio,
-                       internal_connection_workflow=False)
-
-        return cls._start_connection_workflow(
-            connection_configs=connection_configs,
-            connection_factory=connection_factory,
-            nbio=nbio,
-            workflow=workflow,
-            on_done=on_done)
+        return cls._create_connection_over(_make_nbio(custom_ioloop),
+                                           connection_configs, on_done,
+                                           workflow)
