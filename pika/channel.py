@@ -388,12 +388,15 @@ class Channel:
         if self._blocking is not None:
             self._blocked.append((method, internal, replies, callback))
             return
+        # Send first: a method that cannot be marshalled (e.g.
+        # ShortStringTooLong) raises here and must not leave the channel
+        # waiting for a reply that will never come (pika keeps going too).
+        self.connection._send_method(self.channel_number, method)
         if replies:
             self._blocking = method.NAME
             self._rpc_replies = frozenset(reply.INDEX for reply in replies)
             self._rpc_internal = internal
             self._rpc_callback = callback
-        self.connection._send_method(self.channel_number, method)
 
     def _on_synchronous_complete(self) -> None:
         self._blocking = None

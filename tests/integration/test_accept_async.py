@@ -681,3 +681,39 @@ def test_blocked_connection_timeout(adapter: str) -> None:
         assert args[1].args == ('Blocked connection timeout expired.',)
 
     _Run(adapter, scenario, params=_params(blocked_connection_timeout=0.5))
+
+
+@pytest.mark.parametrize('adapter', ['select', 'asyncio'])
+def test_unencodable_rpc_leaves_channel_usable(adapter: str) -> None:
+    queue = _name('q')
+
+    def scenario(run: _Run) -> Generator:
+        yield from _until(run, 'on_open')
+        channel = yield from _open_channel(run)
+        channel.add_on_close_callback(run.resume('channel_closed'))
+        channel.queue_declare(queue,
+                              auto_delete=True,
+                              callback=run.resume('declared'))
+        yield from _until(run, 'declared')
+        with pytest.raises(exceptions.ShortStringTooLong):
+            channel.basic_consume(queue,
+                                  run.record('msg'),
+                                  consumer_tag='t' * 300)
+        # as in pika, the tag stays registered
+        assert 't' * 300 in channel._consumers
+        with pytest.raises(exceptions.ShortStringTooLong):
+            channel.queue_declare('q' * 300, callback=run.record('never'))
+        with pytest.raises(exceptions.ShortStringTooLong):
+            channel.basic_publish('', 'r' * 300, b'x')
+        channel.queue_declare(queue,
+                              passive=True,
+                              callback=run.resume('declared'))
+        (frame,) = yield from _until(run, 'declared')
+        assert frame.method.queue == queue
+        channel.basic_get('no-such-queue-' + queue, run.record('never'))
+        args = yield from _until(run, 'channel_closed')
+        assert args[1].reply_code == 404
+        run.conn.close()
+        yield from _until(run, 'on_close')
+
+    _Run(adapter, scenario)
