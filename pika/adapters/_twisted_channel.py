@@ -6,7 +6,6 @@ queue, the message tuple and :class:`TwistedChannel`, which turns each
 :class:`pika.channel.Channel` method into one returning a Deferred.
 """
 
-import functools
 import logging
 from typing import (Any, Callable, Dict, List, NamedTuple, Optional, Set, Type,
                     Union)
@@ -163,28 +162,30 @@ class TwistedChannel:
         self._calls.discard(d)
         return ret
 
-    def _wrap_channel_method(self, name: str) -> Callable[..., defer.Deferred]:
-        """Make a version of the channel's ``name`` method that returns a
-        Deferred fired by the method's completion callback.
+    def _call(self, invoke: Callable[[defer.Deferred], Any]) -> defer.Deferred:
+        """Return a new Deferred, kept in ``_calls`` until it fires, once
+        ``invoke(deferred)`` has started the operation that fires it; a
+        failed Deferred instead when the channel is closed or ``invoke``
+        raises.
+        """
+        if self._closed:
+            return defer.fail(self._closed)
+        d: defer.Deferred = defer.Deferred()
+        self._calls.add(d)
+        d.addBoth(self._clear_call, d)
+        try:
+            invoke(d)
+        except Exception:  # noqa: BLE001 - reported through the Deferred
+            self._calls.discard(d)
+            return defer.fail()
+        return d
+
+    def _rpc(self, name: str, **kwargs: Any) -> defer.Deferred:
+        """Call the channel's ``name`` method; the returned Deferred fires
+        with the reply the method's completion callback receives.
         """
         method = getattr(self._channel, name)
-
-        @functools.wraps(method)
-        def wrapped(*args: Any, **kwargs: Any) -> defer.Deferred:
-            if self._closed:
-                return defer.fail(self._closed)
-            d: defer.Deferred = defer.Deferred()
-            self._calls.add(d)
-            d.addBoth(self._clear_call, d)
-            kwargs['callback'] = d.callback
-            try:
-                method(*args, **kwargs)
-            except Exception:  # noqa: BLE001 - reported through the Deferred
-                self._calls.discard(d)
-                return defer.fail()
-            return d
-
-        return wrapped
+        return self._call(lambda d: method(callback=d.callback, **kwargs))
 
     def _on_channel_closed(self, _channel: Any,
                            reason: Optional[BaseException]) -> None:
@@ -309,9 +310,8 @@ class TwistedChannel:
         :param str consumer_tag: the consumer to cancel.
         :returns: Deferred firing with the Basic.CancelOk frame.
         """
-        wrapped = self._wrap_channel_method('basic_cancel')
-        d = wrapped(consumer_tag=consumer_tag)
-        return d.addCallback(self._on_consumer_cancelled)
+        return self._rpc('basic_cancel', consumer_tag=consumer_tag).addCallback(
+            self._on_consumer_cancelled)
 
     def basic_consume(
             self,
@@ -331,12 +331,7 @@ class TwistedChannel:
         :returns: Deferred firing with ``(ClosableDeferredQueue,
             consumer_tag)``; the queue yields :class:`ReceivedMessage`.
         """
-        if self._closed:
-            return defer.fail(self._closed)
         queue_obj = ClosableDeferredQueue()
-        d: defer.Deferred = defer.Deferred()
-        self._calls.add(d)
-        d.addBoth(self._clear_call, d)
         put = queue_obj.put
         make = ReceivedMessage
 
@@ -344,13 +339,15 @@ class TwistedChannel:
                        body: Any) -> None:
             put(make(self, method, properties, body))
 
-        def on_consume_ok(frame: Any) -> None:
-            tag = frame.method.consumer_tag
-            self._queue_name_to_consumer_tags.setdefault(queue, set()).add(tag)
-            self._consumers[tag] = queue_obj
-            d.callback((queue_obj, tag))
+        def start(d: defer.Deferred) -> None:
 
-        try:
+            def on_consume_ok(frame: Any) -> None:
+                tag = frame.method.consumer_tag
+                self._queue_name_to_consumer_tags.setdefault(queue,
+                                                             set()).add(tag)
+                self._consumers[tag] = queue_obj
+                d.callback((queue_obj, tag))
+
             self._channel.basic_consume(queue=queue,
                                         on_message_callback=on_message,
                                         auto_ack=auto_ack,
@@ -358,10 +355,8 @@ class TwistedChannel:
                                         consumer_tag=consumer_tag,
                                         arguments=arguments,
                                         callback=on_consume_ok)
-        except Exception:  # noqa: BLE001 - reported through the Deferred
-            self._calls.discard(d)
-            return defer.fail()
-        return d
+
+        return self._call(start)
 
     def basic_get(self, queue: str, auto_ack: bool = False) -> defer.Deferred:
         """Get one message.
@@ -375,32 +370,26 @@ class TwistedChannel:
         """
         if self._basic_get_deferred is not None:
             raise exceptions.DuplicateGetOkCallback()
-        if self._closed:
-            return defer.fail(self._closed)
-        d: defer.Deferred = defer.Deferred()
-        self._calls.add(d)
-        d.addBoth(self._clear_call, d)
 
-        def on_get_ok(_channel: Any, method: Any, properties: Any,
-                      body: Any) -> None:
-            self._basic_get_deferred = None
-            d.callback(ReceivedMessage(self, method, properties, body))
+        def start(d: defer.Deferred) -> None:
 
-        def cleanup(result: Any) -> Any:
-            if self._basic_get_deferred is d:
+            def on_get_ok(_channel: Any, method: Any, properties: Any,
+                          body: Any) -> None:
                 self._basic_get_deferred = None
-            return result
+                d.callback(ReceivedMessage(self, method, properties, body))
 
-        try:
+            def cleanup(result: Any) -> Any:
+                if self._basic_get_deferred is d:
+                    self._basic_get_deferred = None
+                return result
+
             self._channel.basic_get(queue=queue,
                                     callback=on_get_ok,
                                     auto_ack=auto_ack)
-        except Exception:  # noqa: BLE001 - reported through the Deferred
-            self._calls.discard(d)
-            return defer.fail()
-        d.addBoth(cleanup)
-        self._basic_get_deferred = d
-        return d
+            d.addBoth(cleanup)
+            self._basic_get_deferred = d
+
+        return self._call(start)
 
     def basic_nack(self,
                    delivery_tag: int = 0,
@@ -458,10 +447,10 @@ class TwistedChannel:
         :param bool global_qos: apply to the whole connection.
         :returns: Deferred firing with the Basic.QosOk frame.
         """
-        return self._wrap_channel_method('basic_qos')(
-            prefetch_size=prefetch_size,
-            prefetch_count=prefetch_count,
-            global_qos=global_qos)
+        return self._rpc('basic_qos',
+                         prefetch_size=prefetch_size,
+                         prefetch_count=prefetch_count,
+                         global_qos=global_qos)
 
     def basic_reject(self, delivery_tag: int, requeue: bool = True) -> None:
         """Reject one message.
@@ -478,7 +467,7 @@ class TwistedChannel:
         :param bool requeue: requeue them (RabbitMQ only supports True).
         :returns: Deferred firing with the Basic.RecoverOk frame.
         """
-        return self._wrap_channel_method('basic_recover')(requeue=requeue)
+        return self._rpc('basic_recover', requeue=requeue)
 
     def close(self,
               reply_code: int = 0,
@@ -496,8 +485,8 @@ class TwistedChannel:
 
         :returns: Deferred firing with the Confirm.SelectOk frame.
         """
-        d = self._wrap_channel_method('confirm_delivery')(
-            ack_nack_callback=self._on_delivery_confirmation)
+        d = self._rpc('confirm_delivery',
+                      ack_nack_callback=self._on_delivery_confirmation)
         if d.called:
             # Failed synchronously (closed channel or wrong state).
             return d
@@ -524,11 +513,11 @@ class TwistedChannel:
         :param dict arguments: binding arguments.
         :returns: Deferred firing with the Exchange.BindOk frame.
         """
-        return self._wrap_channel_method('exchange_bind')(
-            destination=destination,
-            source=source,
-            routing_key=routing_key,
-            arguments=arguments)
+        return self._rpc('exchange_bind',
+                         destination=destination,
+                         source=source,
+                         routing_key=routing_key,
+                         arguments=arguments)
 
     def exchange_declare(
             self,
@@ -550,14 +539,14 @@ class TwistedChannel:
         :param dict arguments: extra arguments.
         :returns: Deferred firing with the Exchange.DeclareOk frame.
         """
-        return self._wrap_channel_method('exchange_declare')(
-            exchange=exchange,
-            exchange_type=exchange_type,
-            passive=passive,
-            durable=durable,
-            auto_delete=auto_delete,
-            internal=internal,
-            arguments=arguments)
+        return self._rpc('exchange_declare',
+                         exchange=exchange,
+                         exchange_type=exchange_type,
+                         passive=passive,
+                         durable=durable,
+                         auto_delete=auto_delete,
+                         internal=internal,
+                         arguments=arguments)
 
     def exchange_delete(self,
                         exchange: Optional[str] = None,
@@ -568,8 +557,9 @@ class TwistedChannel:
         :param bool if_unused: only if it has no bindings.
         :returns: Deferred firing with the Exchange.DeleteOk frame.
         """
-        return self._wrap_channel_method('exchange_delete')(exchange=exchange,
-                                                            if_unused=if_unused)
+        return self._rpc('exchange_delete',
+                         exchange=exchange,
+                         if_unused=if_unused)
 
     def exchange_unbind(
             self,
@@ -585,11 +575,11 @@ class TwistedChannel:
         :param dict arguments: binding arguments.
         :returns: Deferred firing with the Exchange.UnbindOk frame.
         """
-        return self._wrap_channel_method('exchange_unbind')(
-            destination=destination,
-            source=source,
-            routing_key=routing_key,
-            arguments=arguments)
+        return self._rpc('exchange_unbind',
+                         destination=destination,
+                         source=source,
+                         routing_key=routing_key,
+                         arguments=arguments)
 
     def flow(self, active: bool = True) -> defer.Deferred:
         """Ask the broker to pause (False) or resume (True) deliveries.
@@ -597,7 +587,7 @@ class TwistedChannel:
         :param bool active: resume or pause.
         :returns: Deferred firing with the flow state the broker confirmed.
         """
-        return self._wrap_channel_method('flow')(active=active)
+        return self._rpc('flow', active=active)
 
     def open(self) -> None:
         """Open the channel (done already by
@@ -619,10 +609,11 @@ class TwistedChannel:
         :param dict arguments: binding arguments.
         :returns: Deferred firing with the Queue.BindOk frame.
         """
-        return self._wrap_channel_method('queue_bind')(queue=queue,
-                                                       exchange=exchange,
-                                                       routing_key=routing_key,
-                                                       arguments=arguments)
+        return self._rpc('queue_bind',
+                         queue=queue,
+                         exchange=exchange,
+                         routing_key=routing_key,
+                         arguments=arguments)
 
     def queue_declare(
             self,
@@ -642,13 +633,13 @@ class TwistedChannel:
         :param dict arguments: extra arguments (x-message-ttl, ...).
         :returns: Deferred firing with the Queue.DeclareOk frame.
         """
-        return self._wrap_channel_method('queue_declare')(
-            queue=queue,
-            passive=passive,
-            durable=durable,
-            exclusive=exclusive,
-            auto_delete=auto_delete,
-            arguments=arguments)
+        return self._rpc('queue_declare',
+                         queue=queue,
+                         passive=passive,
+                         durable=durable,
+                         exclusive=exclusive,
+                         auto_delete=auto_delete,
+                         arguments=arguments)
 
     def queue_delete(self,
                      queue: str,
@@ -662,20 +653,20 @@ class TwistedChannel:
         :param bool if_empty: only if it has no messages.
         :returns: Deferred firing with the Queue.DeleteOk frame.
         """
-        d = self._wrap_channel_method('queue_delete')(queue=queue,
-                                                      if_unused=if_unused,
-                                                      if_empty=if_empty)
+        d = self._rpc('queue_delete',
+                      queue=queue,
+                      if_unused=if_unused,
+                      if_empty=if_empty)
 
         def close_consumers(ret: Any) -> Any:
-            tags = self._queue_name_to_consumer_tags.get(queue)
-            if tags:
-                for consumer_tag in list(tags):
-                    consumer = self._consumers.pop(consumer_tag, None)
-                    if consumer is not None:
-                        consumer.close(
-                            exceptions.ConsumerCancelled(
-                                'Queue %s was deleted.' % (queue,)))
-                    tags.discard(consumer_tag)
+            tags = self._queue_name_to_consumer_tags.get(queue, set())
+            for consumer_tag in list(tags):
+                consumer = self._consumers.pop(consumer_tag, None)
+                if consumer is not None:
+                    consumer.close(
+                        exceptions.ConsumerCancelled('Queue %s was deleted.' %
+                                                     (queue,)))
+                tags.discard(consumer_tag)
             return ret
 
         return d.addCallback(close_consumers)
@@ -686,7 +677,7 @@ class TwistedChannel:
         :param str queue: queue name.
         :returns: Deferred firing with the Queue.PurgeOk frame.
         """
-        return self._wrap_channel_method('queue_purge')(queue=queue)
+        return self._rpc('queue_purge', queue=queue)
 
     def queue_unbind(
             self,
@@ -702,32 +693,32 @@ class TwistedChannel:
         :param dict arguments: binding arguments.
         :returns: Deferred firing with the Queue.UnbindOk frame.
         """
-        return self._wrap_channel_method('queue_unbind')(
-            queue=queue,
-            exchange=exchange,
-            routing_key=routing_key,
-            arguments=arguments)
+        return self._rpc('queue_unbind',
+                         queue=queue,
+                         exchange=exchange,
+                         routing_key=routing_key,
+                         arguments=arguments)
 
     def tx_commit(self) -> defer.Deferred:
         """Commit the current transaction.
 
         :returns: Deferred firing with the Tx.CommitOk frame.
         """
-        return self._wrap_channel_method('tx_commit')()
+        return self._rpc('tx_commit')
 
     def tx_rollback(self) -> defer.Deferred:
         """Roll back the current transaction.
 
         :returns: Deferred firing with the Tx.RollbackOk frame.
         """
-        return self._wrap_channel_method('tx_rollback')()
+        return self._rpc('tx_rollback')
 
     def tx_select(self) -> defer.Deferred:
         """Put the channel in transaction mode.
 
         :returns: Deferred firing with the Tx.SelectOk frame.
         """
-        return self._wrap_channel_method('tx_select')()
+        return self._rpc('tx_select')
 
 
 for _cls in (ClosableDeferredQueue, ReceivedMessage, TwistedChannel):
