@@ -3,8 +3,10 @@
 Every scenario in ``test_async_*.py`` takes the ``adapter`` fixture, an
 :class:`AdapterRunner` for one event loop, and is therefore run once per
 registered adapter. To add an adapter, write a small runner class (how to make
-its loop, run it with a deadline and stop it, plus the connection class) and
-list it in :data:`ADAPTER_RUNNERS`, e.g.::
+its loop, plus the connection class; how to run, stop and close the loop and
+set a timer only where it differs from the selector-style ``start``/``stop``/
+``close``/``call_later``/``remove_timeout``) and list it in
+:data:`ADAPTER_RUNNERS`, e.g.::
 
     class TornadoRunner(AdapterRunner):
         name = 'tornado'
@@ -51,7 +53,7 @@ class AdapterRunner:
     def __init__(self) -> None:
         self.loop = self._make_loop()
 
-    # -- to implement per adapter ---------------------------------------------
+    # -- per adapter (the defaults suit selector-style loops) -----------------
 
     def _make_loop(self) -> Any:
         """Return a new native loop."""
@@ -59,19 +61,21 @@ class AdapterRunner:
 
     def call_later(self, delay: float, callback: Callable[[], Any]) -> Any:
         """Schedule ``callback`` on the loop; return a cancel()-able."""
-        raise NotImplementedError
+        handle = self.loop.call_later(delay, callback)
+        return _CancelHandle(functools.partial(self.loop.remove_timeout,
+                                               handle))
 
     def _run_loop(self) -> None:
         """Run the loop until :meth:`stop`."""
-        raise NotImplementedError
+        self.loop.start()
 
     def stop(self) -> None:
         """Stop the loop (called from a callback on the loop)."""
-        raise NotImplementedError
+        self.loop.stop()
 
     def close(self) -> None:
         """Release the loop."""
-        raise NotImplementedError
+        self.loop.close()
 
     # -- shared ---------------------------------------------------------------
 
@@ -133,20 +137,6 @@ class SelectRunner(AdapterRunner):
         finally:
             select_connection.SELECT_TYPE = saved
 
-    def call_later(self, delay: float, callback: Callable[[], Any]) -> Any:
-        handle = self.loop.call_later(delay, callback)
-        return _CancelHandle(functools.partial(self.loop.remove_timeout,
-                                               handle))
-
-    def _run_loop(self) -> None:
-        self.loop.start()
-
-    def stop(self) -> None:
-        self.loop.stop()
-
-    def close(self) -> None:
-        self.loop.close()
-
 
 class SelectSelectRunner(SelectRunner):
     name = 'select-select'
@@ -178,12 +168,6 @@ class AsyncioRunner(AdapterRunner):
     def _run_loop(self) -> None:
         self.loop.run_forever()
 
-    def stop(self) -> None:
-        self.loop.stop()
-
-    def close(self) -> None:
-        self.loop.close()
-
 
 class TornadoRunner(AdapterRunner):
     """TornadoConnection on a private Tornado IOLoop."""
@@ -199,20 +183,6 @@ class TornadoRunner(AdapterRunner):
         from tornado.platform.asyncio import AsyncIOLoop
         return AsyncIOLoop()
 
-    def call_later(self, delay: float, callback: Callable[[], Any]) -> Any:
-        handle = self.loop.call_later(delay, callback)
-        return _CancelHandle(functools.partial(self.loop.remove_timeout,
-                                               handle))
-
-    def _run_loop(self) -> None:
-        self.loop.start()
-
-    def stop(self) -> None:
-        self.loop.stop()
-
-    def close(self) -> None:
-        self.loop.close()
-
 
 class GeventRunner(AdapterRunner):
     """GeventConnection on the gevent hub (no monkey patching)."""
@@ -227,20 +197,6 @@ class GeventRunner(AdapterRunner):
     def _make_loop(self) -> Any:
         from pika.adapters.gevent_connection import _GeventSelectorIOLoop
         return _GeventSelectorIOLoop()
-
-    def call_later(self, delay: float, callback: Callable[[], Any]) -> Any:
-        handle = self.loop.call_later(delay, callback)
-        return _CancelHandle(functools.partial(self.loop.remove_timeout,
-                                               handle))
-
-    def _run_loop(self) -> None:
-        self.loop.start()
-
-    def stop(self) -> None:
-        self.loop.stop()
-
-    def close(self) -> None:
-        self.loop.close()
 
 
 #: The adapters every scenario runs on; add a runner class here to join.
