@@ -10,7 +10,6 @@ asyncio's own socket transports, which issue one ``send`` per ``write()``.
 
 import asyncio
 import logging
-import warnings
 from typing import Any, Callable, Optional
 
 from pika.adapters import base_connection
@@ -22,21 +21,14 @@ LOGGER = logging.getLogger(__name__)
 
 
 def _current_loop() -> asyncio.AbstractEventLoop:
-    """Return the running loop, else the current thread's loop (created by
-    the policy if needed).
+    """Return the running loop, else a new loop of this connection's own
+    (as pika 1.4 does: the thread's current loop is not reused, so closing
+    one connection's loop does not break the next connection).
     """
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
-        pass
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore', DeprecationWarning)
-        try:
-            return asyncio.get_event_loop_policy().get_event_loop()
-        except RuntimeError:
-            loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(loop)
-            return loop
+        return asyncio.new_event_loop()
 
 
 class AsyncioConnection(base_connection.BaseConnection):

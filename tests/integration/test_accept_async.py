@@ -717,3 +717,32 @@ def test_unencodable_rpc_leaves_channel_usable(adapter: str) -> None:
         yield from _until(run, 'on_close')
 
     _Run(adapter, scenario)
+
+
+def test_asyncio_connection_without_loop_gets_a_loop_of_its_own() -> None:
+    """pika 1.4: outside a running loop each AsyncioConnection makes a new
+    event loop, so closing one connection's loop does not break the next.
+    """
+    loops = []
+    for _ in range(2):
+        results: List[str] = []
+
+        def on_open(conn: Any, results: List[str] = results) -> None:
+            results.append('open')
+            conn.close()
+
+        def on_close(conn: Any,
+                     reason: Any,
+                     results: List[str] = results) -> None:
+            results.append(type(reason).__name__)
+            conn.ioloop.stop()
+
+        conn = AsyncioConnection(_params(),
+                                 on_open_callback=on_open,
+                                 on_close_callback=on_close)
+        loops.append(conn.ioloop)
+        conn.ioloop.call_later(10, conn.ioloop.stop)
+        conn.ioloop.run_forever()
+        conn.ioloop.close()
+        assert results == ['open', 'ConnectionClosedByClient']
+    assert loops[0] is not loops[1]
