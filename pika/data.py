@@ -77,6 +77,8 @@ DECODE_ERRORS = (struct.error, IndexError, ValueError, OverflowError,
 
 _KEY_CACHE: Dict[str, bytes] = {}
 _KEY_CACHE_MAX = 4096
+# Table keys as received (bytes) -> decoded key: header names repeat.
+_DECODED_KEYS: Dict[bytes, str] = {}
 
 
 def short_string_bytes(value: Any, name: str = 'value') -> bytes:
@@ -339,40 +341,54 @@ def _decode_table(encoded: Any, offset: int) -> Tuple[Dict[Any, Any], int]:
     offset += 4
     if limit > len(encoded):
         raise exceptions.InvalidFrameError('Truncated field table')
+    keys = _DECODED_KEYS
     while offset < limit:
-        end = offset + 1 + encoded[offset]
+        # offset: the key's length octet, then the type octet after the key
+        start = offset + 1
+        offset = start + encoded[offset]
+        raw = encoded[start:offset]
         try:
-            key: Any = encoded[offset + 1:end].decode()
-        except UnicodeDecodeError:
-            key = bytes(encoded[offset + 1:end])
-        kind = encoded[end]
-        offset = end + 1
+            key = keys[raw]
+        except (KeyError, TypeError):  # TypeError: bytearray input
+            key = _decoded_key(raw)
+        kind = encoded[offset]
         if kind == 83:  # S
-            end = offset + 4 + _unpack_uint32(encoded, offset)[0]
-            if end > limit:
+            start = offset + 5
+            offset = start + _unpack_uint32(encoded, offset + 1)[0]
+            if offset > limit:
                 raise exceptions.InvalidFrameError('Truncated long string')
             try:
-                value: Any = encoded[offset + 4:end].decode()
+                result[key] = encoded[start:offset].decode()
             except UnicodeDecodeError:
-                value = bytes(encoded[offset + 4:end])
-            offset = end
+                result[key] = bytes(encoded[start:offset])
         elif kind == 73:  # I
-            value = _unpack_int32(encoded, offset)[0]
-            offset += 4
+            result[key] = _unpack_int32(encoded, offset + 1)[0]
+            offset += 5
         elif kind == 116:  # t
-            value = encoded[offset] != 0
-            offset += 1
+            result[key] = encoded[offset + 1] != 0
+            offset += 2
         elif kind == 108:  # l
-            value = _unpack_int64(encoded, offset)[0]
-            offset += 8
+            result[key] = _unpack_int64(encoded, offset + 1)[0]
+            offset += 9
         elif kind == 70:  # F
-            value, offset = _decode_table(encoded, offset)
+            result[key], offset = _decode_table(encoded, offset + 1)
         else:
-            value, offset = _decode_typed(encoded, offset, kind)
-        result[key] = value
+            result[key], offset = _decode_typed(encoded, offset + 1, kind)
     if offset != limit:
         raise exceptions.InvalidFrameError('Field table overruns its length')
     return result, offset
+
+
+def _decoded_key(raw: Any) -> Any:
+    """Decode a table key (``str``, or ``bytes`` when not UTF-8) and
+    remember valid ones while the cache has room."""
+    try:
+        key = raw.decode()
+    except UnicodeDecodeError:
+        return bytes(raw)
+    if len(_DECODED_KEYS) < _KEY_CACHE_MAX:
+        _DECODED_KEYS[bytes(raw)] = key
+    return key
 
 
 def decode_value(encoded: Any, offset: int) -> Tuple[Any, int]:

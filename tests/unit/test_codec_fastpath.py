@@ -9,7 +9,7 @@ import struct
 
 import pytest
 
-from pika import exceptions, frame, spec
+from pika import data, exceptions, frame, spec
 
 PUBLISH = spec.Basic.Publish(exchange='ex', routing_key='rk', mandatory=True)
 DELIVER = spec.Basic.Deliver(consumer_tag='ctag',
@@ -172,3 +172,18 @@ def test_properties_decoder_cache_is_bounded(monkeypatch):
         assert offset == len(wire)
         assert vars(frames[0].properties) == vars(props)
     assert len(spec.BasicProperties._DECODERS) == 2
+
+
+def test_table_keys_decode_alike_with_and_without_cache(monkeypatch):
+    encoded = data.table_bytes({'k': 1, b'\xff': 'v', 'nested': {'k': True}})
+    expected = ({'k': 1, b'\xff': 'v', 'nested': {'k': True}}, len(encoded))
+    for source in (encoded, bytearray(encoded), memoryview(encoded)):
+        for _ in range(2):  # the second time from the key cache
+            result = data.decode_table(source, 0)
+            assert result == expected
+            assert [type(key) for key in result[0]] == [str, bytes, str]
+    monkeypatch.setattr(data, '_DECODED_KEYS', {})
+    monkeypatch.setattr(data, '_KEY_CACHE_MAX', 1)
+    assert data.decode_table(encoded, 0) == expected
+    assert data.decode_table(encoded, 0) == expected
+    assert data._DECODED_KEYS == {b'k': 'k'}
