@@ -25,9 +25,10 @@ import gevent.socket
 from pika import compat
 from pika.adapters.base_connection import BaseConnection
 from pika.adapters.utils import nbio_interface
-from pika.adapters.utils.io_services_utils import check_callback_arg
+from pika.adapters.utils.io_services_utils import (_IOReference,
+                                                   check_callback_arg)
 from pika.adapters.utils.selector_ioloop_adapter import (
-    AbstractSelectorIOLoop, SelectorIOServicesAdapter)
+    AbstractSelectorIOLoop, SelectorIOServicesAdapter, _AddressResolver)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -172,87 +173,39 @@ class _GeventSelectorIOLoop(AbstractSelectorIOLoop):
         return watcher
 
 
-class _GeventIOLoopIOHandle(nbio_interface.AbstractIOReference):
-    """I/O reference whose cancel() calls a given function."""
-
-    def __init__(self, subject: Any) -> None:
-        """
-        :param subject: object with a ``cancel()`` method returning bool.
-        """
-        self._cancel = subject.cancel
-
-    def cancel(self) -> bool:
-        """Cancel the operation.
-
-        :returns: False if it already completed or was cancelled.
-        :rtype: bool
-        """
-        return self._cancel()
-
-
-class _GeventAddressResolver:
+class _GeventAddressResolver(_AddressResolver):
     """Runs ``getaddrinfo`` with gevent's resolver in a greenlet and reports
     the result through the loop.
     """
 
-    __slots__ = ('_loop', '_on_done', '_greenlet', '_ga_host', '_ga_port',
-                 '_ga_family', '_ga_socktype', '_ga_proto', '_ga_flags')
+    _greenlet: Optional[Any] = None
 
-    def __init__(self, native_loop: _GeventSelectorIOLoop, host: Any, port: Any,
-                 family: int, socktype: int, proto: int, flags: int,
-                 on_done: Callable[[Any], Any]) -> None:
-        self._loop = native_loop
-        self._on_done: Optional[Callable[[Any], Any]] = on_done
-        self._greenlet: Optional[Any] = None
-        self._ga_host = host
-        self._ga_port = port
-        self._ga_family = family
-        self._ga_socktype = socktype
-        self._ga_proto = proto
-        self._ga_flags = flags
+    def start(self) -> nbio_interface.AbstractIOReference:
+        """Start resolving in a new greenlet.
 
-    def start(self) -> None:
-        """Start resolving in a new greenlet."""
+        :rtype: nbio_interface.AbstractIOReference
+        """
         self._greenlet = gevent.spawn_raw(self._resolve)
+        return _IOReference(self.cancel)
 
     def cancel(self) -> bool:
-        """Abandon the request.
+        """Abandon the request (killing its greenlet).
 
         :returns: False if the result was already delivered or cancelled.
         :rtype: bool
         """
-        if self._on_done is None:
+        if not super().cancel():
             return False
-        self._cleanup()
-        return True
-
-    def _cleanup(self) -> None:
-        self._on_done = None
-        self._stop_greenlet()
-
-    def _stop_greenlet(self) -> None:
         greenlet, self._greenlet = self._greenlet, None
         if greenlet is not None and greenlet is not gevent.getcurrent():
             gevent.kill(greenlet)
+        return True
 
-    def _resolve(self) -> None:
+    def _lookup(self) -> Any:
         try:
-            result: Any = gevent.socket.getaddrinfo(host=self._ga_host,
-                                                    port=self._ga_port,
-                                                    family=self._ga_family,
-                                                    type=self._ga_socktype,
-                                                    proto=self._ga_proto,
-                                                    flags=self._ga_flags)
-        except Exception as error:  # noqa: BLE001 - reported to on_done
-            LOGGER.error('Address resolution failed: %r', error)
-            result = error
-        self._greenlet = None
-        self._loop.add_callback(lambda: self._dispatch_callback(result))
-
-    def _dispatch_callback(self, result: Any) -> None:
-        on_done, self._on_done = self._on_done, None
-        if on_done is not None:
-            on_done(result)
+            return gevent.socket.getaddrinfo(*self._args)
+        finally:
+            self._greenlet = None
 
 
 class _GeventSelectorIOServicesAdapter(SelectorIOServicesAdapter):
@@ -260,32 +213,7 @@ class _GeventSelectorIOServicesAdapter(SelectorIOServicesAdapter):
     resolver.
     """
 
-    def getaddrinfo(self,
-                    host: Any,
-                    port: Any,
-                    on_done: Callable[[Any], Any],
-                    family: int = 0,
-                    socktype: int = 0,
-                    proto: int = 0,
-                    flags: int = 0) -> nbio_interface.AbstractIOReference:
-        """Resolve ``host``/``port`` in a greenlet.
-
-        :param host: host name or address.
-        :param port: port number or service name.
-        :param callable on_done: called with the ``getaddrinfo`` list or the
-            exception.
-        :param int family: address family.
-        :param int socktype: socket type.
-        :param int proto: protocol.
-        :param int flags: ``getaddrinfo`` flags.
-        :rtype: nbio_interface.AbstractIOReference
-        """
-        check_callback_arg(on_done, 'on_done')
-        resolver = _GeventAddressResolver(self.get_native_ioloop(), host, port,
-                                          family, socktype, proto, flags,
-                                          on_done)
-        resolver.start()
-        return _GeventIOLoopIOHandle(resolver)
+    _address_resolver_class = _GeventAddressResolver
 
 
 def _make_nbio(custom_ioloop: Any) -> nbio_interface.AbstractIOServices:

@@ -181,9 +181,13 @@ class _AddressResolver:
             self._on_done = None
             return True
 
+    def _lookup(self) -> Any:
+        """Resolve (in the worker); subclasses may resolve otherwise."""
+        return socket.getaddrinfo(*self._args)
+
     def _resolve(self) -> None:
         try:
-            result: Any = socket.getaddrinfo(*self._args)
+            result: Any = self._lookup()
         except Exception as error:  # noqa: BLE001 - reported to on_done
             LOGGER.error('getaddrinfo(%r, %r) failed: %r', self._args[0],
                          self._args[1], error)
@@ -208,6 +212,10 @@ class SelectorIOServicesAdapter(io_services_utils.SocketConnectionMixin,
     """I/O services over a native loop implementing
     :class:`AbstractSelectorIOLoop`.
     """
+
+    #: Runs one ``getaddrinfo`` request off the loop (a subclass of
+    #: :class:`_AddressResolver`, e.g. one resolving in a greenlet).
+    _address_resolver_class = _AddressResolver
 
     def __init__(self, native_loop: Any) -> None:
         """
@@ -268,7 +276,7 @@ class SelectorIOServicesAdapter(io_services_utils.SocketConnectionMixin,
                     socktype: int = 0,
                     proto: int = 0,
                     flags: int = 0) -> nbio_interface.AbstractIOReference:
-        """Resolve ``host``/``port`` in a worker thread.
+        """Resolve ``host``/``port`` off the loop (in a worker thread).
 
         :param host: host name or address.
         :param port: port number or service name.
@@ -281,8 +289,9 @@ class SelectorIOServicesAdapter(io_services_utils.SocketConnectionMixin,
         :rtype: nbio_interface.AbstractIOReference
         """
         check_callback_arg(on_done, 'on_done')
-        return _AddressResolver(self._loop, host, port, family, socktype, proto,
-                                flags, on_done).start()
+        return self._address_resolver_class(self._loop, host, port, family,
+                                            socktype, proto, flags,
+                                            on_done).start()
 
     def set_reader(self, fd: int, on_readable: Callable[[], Any]) -> None:
         """Call ``on_readable()`` whenever ``fd`` is readable.
