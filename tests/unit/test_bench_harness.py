@@ -1,0 +1,139 @@
+"""Unit tests for the benchmark harness (benchmarks/run.py, _rawamqp.py).
+
+No broker needed: the raw client's frames are checked against this package's
+codec, and the table logic against made-up measurements.
+"""
+
+import importlib.util
+import os
+
+import pytest
+
+from pika import frame, spec
+
+BENCH_DIR = os.path.abspath(
+    os.path.join(os.path.dirname(__file__), '..', '..', 'benchmarks'))
+
+
+def _load(name):
+    """Import benchmarks/<name>.py under a name no other test can clash with."""
+    module_spec = importlib.util.spec_from_file_location(
+        'pika_bench_' + name, os.path.join(BENCH_DIR, name + '.py'))
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
+_rawamqp = _load('_rawamqp')
+run = _load('run')
+
+
+@pytest.mark.parametrize('size', [0, 1, 64, 131064, 131065, 300000])
+def test_raw_publish_frames_match_codec(size):
+    body = bytes(range(256)) * (size // 256) + b'x' * (size % 256)
+    raw = _rawamqp.publish_frames(3, 'amq.direct', 'rk', body, 131072)
+    ours = frame.marshal_content(
+        3, spec.Basic.Publish(exchange='amq.direct', routing_key='rk'),
+        spec.BasicProperties(), body, 131072)
+    # pika sends no body frame for an empty body; the raw helper always
+    # sends what it is given, so compare only non-empty bodies in full.
+    if size:
+        assert raw == ours
+    else:
+        assert raw.startswith(ours)
+
+
+def test_raw_frames_decode_with_codec():
+    raw = _rawamqp.publish_frames(1, '', 'queue-name', b'b' * 64)
+    frames, offset = frame.decode_frames(raw, 0, 131072)
+    assert offset == len(raw)
+    assert [f.frame_type for f in frames] == [1, 2, 3]
+    assert frames[0].method.routing_key == 'queue-name'
+    assert frames[1].body_size == 64
+    assert frames[2].fragment == b'b' * 64
+
+
+def test_table_encoding_decodes_as_amqp_table():
+    from pika import data
+    encoded = _rawamqp._table({'x-expires': 600000, 'x-max-length': 10})
+    table, offset = data.decode_table(encoded, 0)
+    assert table == {'x-expires': 600000, 'x-max-length': 10}
+    assert offset == len(encoded)
+
+
+def _runs(*values, error=None, cpu=1.0):
+    out = [{
+        'value': v,
+        'unit': 'msg/s',
+        'extra': {
+            'cpu_us': cpu
+        }
+    } for v in values]
+    if error:
+        out.append({'error': error})
+    return out
+
+
+def test_summarise_verdicts_ratios_and_ceiling():
+    results = {
+        'blocking_publish': {
+            'ours': _runs(30000, 40000, 50000, cpu=5.0),
+            'pika': _runs(10000, 12000, 30000, cpu=50.0)
+        },
+        'select_publish': {
+            'ours': _runs(60000),
+            'pika': _runs(50000)
+        },
+        'raw_publish': {
+            'raw': _runs(70000, 80000)
+        },
+    }
+    rows = {
+        r['name']: r for r in run.summarise(
+            results, ['blocking_publish', 'select_publish', 'raw_publish'])
+    }
+    blocking = rows['blocking_publish']
+    assert blocking['ours'] == 40000 and blocking['pika'] == 12000
+    assert blocking['verdict'] == 'PASS'
+    assert blocking['cpu'] == (5.0, 50.0)
+    # the ceiling is the best raw run
+    assert rows['raw_publish']['ours'] == 80000
+    assert blocking['raw_frac'] == (0.5, 0.15)
+    # 1.2x < 1.5x and 75% >= 70%: one of two checks fails
+    assert rows['select_publish']['verdict'] == 'FAIL'
+
+
+def test_summarise_error_rows_keep_the_reason():
+    results = {
+        'basic_get': {
+            'ours': [{
+                'error': "AttributeError: no 'BlockingConnection'"
+            }],
+            'pika': _runs(3000)
+        },
+        'rss_publish': {
+            'ours': _runs(25.0),
+            'pika': _runs(25.5)
+        },
+    }
+    rows = {
+        r['name']: r
+        for r in run.summarise(results, ['basic_get', 'rss_publish'])
+    }
+    assert rows['basic_get']['verdict'] == 'ERROR'
+    assert 'BlockingConnection' in rows['basic_get']['note']
+    assert rows['rss_publish']['verdict'] == 'PASS'
+    text = run.render_text(list(rows.values()))
+    assert 'ERROR' in text and 'PASS' in text
+    rst = run.render_rst(list(rows.values()))
+    assert rst.splitlines()[0].startswith('====')
+
+
+def test_reason_picks_the_exception_line():
+    stderr = ('Traceback (most recent call last):\n'
+              '  File "x.py", line 1, in <module>\n'
+              '    import pika\n'
+              'ModuleNotFoundError: No module named pika.foo\n')
+    assert run._reason(
+        stderr) == 'ModuleNotFoundError: No module named pika.foo'
+    assert run._reason('') == 'failed without a message'
