@@ -17,7 +17,7 @@ import abc
 import logging
 import socket
 import threading
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Optional
 
 from pika.adapters.utils import io_services_utils, nbio_interface
 from pika.adapters.utils.io_services_utils import (check_callback_arg,
@@ -301,7 +301,7 @@ class SelectorIOServicesAdapter(io_services_utils.SocketConnectionMixin,
         """
         check_fd_arg(fd)
         check_callback_arg(on_readable, 'on_readable')
-        self._set(fd, on_readable, True)
+        self._set(fd, 'reader', on_readable)
 
     def remove_reader(self, fd: int) -> bool:
         """Stop watching ``fd`` for readability.
@@ -310,7 +310,7 @@ class SelectorIOServicesAdapter(io_services_utils.SocketConnectionMixin,
         :rtype: bool
         """
         check_fd_arg(fd)
-        return self._remove(fd, True)
+        return self._remove(fd, 'reader')
 
     def set_writer(self, fd: int, on_writable: Callable[[], Any]) -> None:
         """Call ``on_writable()`` whenever ``fd`` is writable.
@@ -320,7 +320,7 @@ class SelectorIOServicesAdapter(io_services_utils.SocketConnectionMixin,
         """
         check_fd_arg(fd)
         check_callback_arg(on_writable, 'on_writable')
-        self._set(fd, on_writable, False)
+        self._set(fd, 'writer', on_writable)
 
     def remove_writer(self, fd: int) -> bool:
         """Stop watching ``fd`` for writability.
@@ -329,7 +329,7 @@ class SelectorIOServicesAdapter(io_services_utils.SocketConnectionMixin,
         :rtype: bool
         """
         check_fd_arg(fd)
-        return self._remove(fd, False)
+        return self._remove(fd, 'writer')
 
     # -- internals ---------------------------------------------------------
 
@@ -341,38 +341,27 @@ class SelectorIOServicesAdapter(io_services_utils.SocketConnectionMixin,
             mask |= self._write
         return mask
 
-    def _set(self, fd: int, callback: Callable[[], Any], reader: bool) -> None:
+    def _set(self, fd: int, which: str, callback: Callable[[], Any]) -> None:
+        """Make ``callback`` the ``which`` ('reader'/'writer') of ``fd``."""
         callbacks = self._watchers.get(fd)
         if callbacks is None:
             callbacks = self._watchers[fd] = _FileDescriptorCallbacks()
-            if reader:
-                callbacks.reader = callback
-            else:
-                callbacks.writer = callback
+            setattr(callbacks, which, callback)
             self._loop.add_handler(fd, self._on_fd_events,
                                    self._mask(callbacks))
             return
         old_mask = self._mask(callbacks)
-        if reader:
-            callbacks.reader = callback
-        else:
-            callbacks.writer = callback
+        setattr(callbacks, which, callback)
         new_mask = self._mask(callbacks)
         if new_mask != old_mask:
             self._loop.update_handler(fd, new_mask)
 
-    def _remove(self, fd: int, reader: bool) -> bool:
+    def _remove(self, fd: int, which: str) -> bool:
+        """Drop the ``which`` ('reader'/'writer') callback of ``fd``."""
         callbacks = self._watchers.get(fd)
-        if callbacks is None:
+        if callbacks is None or getattr(callbacks, which) is None:
             return False
-        if reader:
-            if callbacks.reader is None:
-                return False
-            callbacks.reader = None
-        else:
-            if callbacks.writer is None:
-                return False
-            callbacks.writer = None
+        setattr(callbacks, which, None)
         mask = self._mask(callbacks)
         if mask:
             self._loop.update_handler(fd, mask)
@@ -394,7 +383,3 @@ class SelectorIOServicesAdapter(io_services_utils.SocketConnectionMixin,
             (events & self._write or trouble) and
                 self._watchers.get(fd) is callbacks):
             callbacks.writer()
-
-    def _pending_fds(self) -> List[int]:
-        """File descriptors being watched (for diagnostics and tests)."""
-        return list(self._watchers)
