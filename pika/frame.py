@@ -31,13 +31,18 @@ _CONTENT_HEAD = struct.Struct('>BHIHHQ')  # frame head + class, weight, size
 _HEADER_FIELDS = struct.Struct('>HHQ')
 _UINT32 = struct.Struct('>I')
 _PROTOCOL_VERSION = struct.Struct('>BBB')
-# Basic.Publish fast path: frame head + INDEX + ticket + exchange length;
+# Basic.Publish fast path: frame head + INDEX + ticket (then the exchange and
+# routing key as short strings);
 # then bits + frame end + content header frame head + class/weight/size;
 # then header frame end + body frame head.
-_PUBLISH_HEAD = struct.Struct('>BHIIHB')
+_PUBLISH_HEAD = struct.Struct('>BHIIH')
 _PUBLISH_TAIL = struct.Struct('>BBBHIHHQ')
 _BODY_HEAD = struct.Struct('>BBHI')
 _PUBLISH = spec.Basic.Publish
+_BASIC_PROPERTIES = spec.BasicProperties
+_short_cache_get = spec._short_cache_get
+_short_cache_add = spec._short_cache_add
+_short_prefixed = spec._short_prefixed
 _PUBLISH_INDEX = spec.Basic.Publish.INDEX
 _BYTE = data.BYTE
 
@@ -482,32 +487,34 @@ def marshal_content(channel_number: int, method: amqp_object.Method,
     :rtype: bytes
 
     """
-    encoded_props = b''.join(properties.encode())
+    if properties.__class__ is _BASIC_PROPERTIES:
+        encoded_props = properties._encoded()
+    else:
+        encoded_props = b''.join(properties.encode())
     body_size = len(body)
     chunk = frame_max - FRAME_OVERHEAD
     if method.__class__ is _PUBLISH and 0 < body_size <= chunk:
         # The publish hot path: the Basic.Publish arguments, the end of its
         # frame and the whole content header head are packed in two calls.
+        # Exchange and routing key as length-prefixed short strings; names
+        # repeat, so their encodings come from spec's bounded cache.
         exchange: Any = method.exchange  # type: ignore[attr-defined]
-        if exchange.__class__ is not str or len(exchange) > 63:
-            exchange = data.short_string_bytes(exchange, 'exchange')
+        if exchange.__class__ is str:
+            exchange = _short_cache_get(exchange) or _short_cache_add(exchange)
         else:
-            exchange = exchange.encode()
+            exchange = _short_prefixed(exchange, 'exchange')
         routing_key: Any = method.routing_key  # type: ignore[attr-defined]
-        if routing_key.__class__ is not str or len(routing_key) > 63:
-            routing_key = data.short_string_bytes(routing_key, 'routing_key')
+        if routing_key.__class__ is str:
+            routing_key = (_short_cache_get(routing_key) or
+                           _short_cache_add(routing_key))
         else:
-            routing_key = routing_key.encode()
+            routing_key = _short_prefixed(routing_key, 'routing_key')
         return b''.join((
-            _PUBLISH_HEAD.pack(
-                _FRAME_METHOD,
-                channel_number,
-                9 + len(exchange) + len(routing_key),
-                _PUBLISH_INDEX,
-                method.ticket,  # type: ignore[attr-defined]
-                len(exchange)),
+            _PUBLISH_HEAD.pack(_FRAME_METHOD, channel_number,
+                               7 + len(exchange) + len(routing_key),
+                               _PUBLISH_INDEX,
+                               method.ticket),  # type: ignore[attr-defined]
             exchange,
-            _BYTE[len(routing_key)],
             routing_key,
             _PUBLISH_TAIL.pack(
                 (1 if method.mandatory else 0)  # type: ignore[attr-defined]

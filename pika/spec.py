@@ -55,6 +55,7 @@ PERSISTENT_DELIVERY_MODE = 2
 
 _BYTE = data.BYTE
 _decode_table = data._decode_table
+_table_bytes = data.table_bytes
 _S_BB = struct.Struct('>BB')
 _S_H = struct.Struct('>H')
 _S_HB = struct.Struct('>HB')
@@ -3608,6 +3609,10 @@ class BasicProperties(amqp_object.Properties):
 
     def encode(self) -> List[bytes]:
         """Return the encoded properties as a list of bytes."""
+        return [self._encoded()]
+
+    def _encoded(self) -> bytes:
+        # encode() as one bytes object (the frame codec uses it)
         pieces: List[bytes] = [b'']  # [0]: the flags
         append = pieces.append
         flags = 0
@@ -3629,7 +3634,7 @@ class BasicProperties(amqp_object.Properties):
         value = self.headers
         if value is not None:
             flags |= 0x2000
-            append(data.table_bytes(value))
+            append(_table_bytes(value))
         value = self.delivery_mode
         if value is not None:
             flags |= 0x1000
@@ -3711,9 +3716,9 @@ class BasicProperties(amqp_object.Properties):
             else:
                 append(_short_prefixed(value, 'self.cluster_id'))
         if not flags:
-            return [b'\x00\x00']
+            return b'\x00\x00'
         pieces[0] = _S_H.pack(flags)
-        return [b''.join(pieces)]
+        return b''.join(pieces)
 
 class Tx(amqp_object.Class):
     """AMQP class Tx (class id 90)."""

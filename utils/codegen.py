@@ -529,6 +529,10 @@ class Generator:
         # encode
         self.emit('def encode(self) -> List[bytes]:', 1)
         self.emit('"""Return the encoded properties as a list of bytes."""', 2)
+        self.emit('return [self._encoded()]', 2)
+        self.emit('')
+        self.emit('def _encoded(self) -> bytes:', 1)
+        self.emit('# encode() as one bytes object (the frame codec uses it)', 2)
         self.emit("pieces: List[bytes] = [b'']  # [0]: the flags", 2)
         self.emit('append = pieces.append', 2)
         self.emit('flags = 0', 2)
@@ -556,7 +560,7 @@ class Generator:
                 self.emit('append(_BYTE[len(value)])', 3)
                 self.emit('append(value)', 3)
             elif kind == 'table':
-                self.emit('append(data.table_bytes(value))', 3)
+                self.emit('append(_table_bytes(value))', 3)
             elif FIXED[kind] == 'B':
                 self.emit(
                     'if value.__class__ is not int or not 0 <= value <= 255:',
@@ -567,9 +571,9 @@ class Generator:
                 fmt = FIXED[kind]
                 self.emit('append(%s.pack(value))' % self.struct_name(fmt), 3)
         self.emit('if not flags:', 2)
-        self.emit("return [b'\\x00\\x00']", 3)
+        self.emit("return b'\\x00\\x00'", 3)
         self.emit('pieces[0] = _S_H.pack(flags)', 2)
-        self.emit('return [b\'\'.join(pieces)]', 2)
+        self.emit('return b\'\'.join(pieces)', 2)
 
     # -- module -----------------------------------------------------------
     def generate(self) -> str:
@@ -618,6 +622,7 @@ class Generator:
         head.append('')
         head.append('_BYTE = data.BYTE')
         head.append('_decode_table = data._decode_table')
+        head.append('_table_bytes = data.table_bytes')
         for fmt in sorted(self.structs):
             head.append("%s = struct.Struct('>%s')" % (self.structs[fmt], fmt))
         head.append('')
