@@ -300,10 +300,14 @@ def summarise(results: Dict[str, Dict[str, List[Dict[str, Any]]]],
     med: Dict[Tuple[str, str], Optional[float]] = {}
     errors: Dict[Tuple[str, str], str] = {}
     cpu: Dict[Tuple[str, str], Optional[float]] = {}
+    spread: Dict[Tuple[str, str], float] = {}
     for name in order:
         for flavour, runs in results.get(name, {}).items():
             values = [r['value'] for r in runs if 'value' in r]
             med[name, flavour] = median(values)
+            if len(values) > 1:
+                middle = statistics.median(values)
+                spread[name, flavour] = (max(values) - min(values)) / 2 / middle
             cpus = [
                 r['extra']['cpu_us']
                 for r in runs
@@ -342,6 +346,8 @@ def summarise(results: Dict[str, Dict[str, List[Dict[str, Any]]]],
         ours, ref = med.get((name, OURS)), med.get((name, PIKA))
         row['ours'], row['pika'] = ours, ref
         row['cpu'] = (cpu.get((name, OURS)), cpu.get((name, PIKA)))
+        if (name, OURS) in spread or (name, PIKA) in spread:
+            row['spread'] = (spread.get((name, OURS)), spread.get((name, PIKA)))
         row['ratio'] = ours / ref if ours and ref else None
         checks: List[Tuple[str, bool]] = []
         if name in RATIO_TARGETS:
@@ -397,6 +403,11 @@ def _cells(row: Dict[str, Any]) -> List[str]:
                       '%d%%' % round(ref_f * 100) if ref_f else '-'))
     if row.get('vs_select'):
         extra.append('%.2fx select' % row['vs_select'])
+    if row.get('spread'):
+        extra.append(
+            'spread +-%s / +-%s' %
+            tuple('%d%%' % round(value * 100) if value is not None else '-'
+                  for value in row['spread']))
     if row.get('note'):
         extra.append(row['note'])
     return [
