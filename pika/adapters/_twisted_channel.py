@@ -106,6 +106,7 @@ class TwistedChannel:
         self._consumers: Dict[str, ClosableDeferredQueue] = {}
         self._queue_name_to_consumer_tags: Dict[str, Set[str]] = {}
         self._delivery_confirmation = False
+        self._confirm_select_ok = False
         self._delivery_message_id: Optional[int] = None
         self._deliveries: Dict[int, defer.Deferred] = {}
         self._puback_return: Optional[ReceivedMessage] = None
@@ -483,8 +484,11 @@ class TwistedChannel:
         """Turn on publisher confirms: later ``basic_publish`` calls return
         Deferreds fired by the broker's Basic.Ack / Basic.Nack.
 
-        :returns: Deferred firing with the Confirm.SelectOk frame.
+        :returns: Deferred firing with the Confirm.SelectOk frame (with None
+            once confirms are on, as pika 1.4 does).
         """
+        if self._confirm_select_ok:
+            return defer.succeed(None)
         d = self._rpc('confirm_delivery',
                       ack_nack_callback=self._on_delivery_confirmation)
         if d.called:
@@ -497,7 +501,12 @@ class TwistedChannel:
             self._delivery_message_id = 0
             self._channel.add_on_return_callback(
                 self._on_puback_message_returned)
+        d.addCallback(self._on_confirm_select_ok)
         return d
+
+    def _on_confirm_select_ok(self, result: Any) -> Any:
+        self._confirm_select_ok = True
+        return result
 
     def exchange_bind(
             self,

@@ -346,5 +346,7 @@ class TwistedProtocolConnection(protocol.Protocol):
         calls, self._calls = self._calls, set()
         for d in calls:
             d.errback(exception)
-        if self.closed is not None and not self.closed.called:
-            self.closed.callback(exception)
+        # pika 1.4 drops ``closed`` once it has fired (it reads None after).
+        closed, self.closed = self.closed, None
+        if closed is not None and not closed.called:
+            closed.callback(exception)
