@@ -48,12 +48,19 @@ class CpuClock:
     runs; the client's own CPU time per message is the steadier figure.
     """
 
+    last: Optional['CpuClock'] = None
+
     def __init__(self) -> None:
         self.begin = process_time()
+        self.begin_sys = resource.getrusage(resource.RUSAGE_SELF).ru_stime
         self.spent = 0.0
+        self.spent_sys = 0.0
+        CpuClock.last = self
 
     def stop(self) -> float:
         self.spent = process_time() - self.begin
+        self.spent_sys = (resource.getrusage(resource.RUSAGE_SELF).ru_stime -
+                          self.begin_sys)
         return self.spent
 
     def per_message_us(self, count: int) -> float:
@@ -576,6 +583,10 @@ def main() -> int:
             except Exception:  # noqa: BLE001 - cleanup is best effort
                 pass
     info.update(result)
+    clock = CpuClock.last
+    if clock is not None and clock.spent and opts.n:
+        # kernel share of the CPU: system calls, copies, socket wake-ups
+        info['extra']['sys_us'] = round(clock.spent_sys / opts.n * 1e6, 2)
     sys.stdout.write('\n' + json.dumps(info) + '\n')
     return 0
 
