@@ -207,11 +207,10 @@ class BlockingChannel:
         popleft = pending.popleft
         consumer_infos = self._consumer_infos
         try:
-            # Only what is pending now; a callback may cancel consumers and
-            # so remove later events.
-            for _ in range(len(pending)):
-                if not pending:
-                    break
+            # As pika does, events that arrive while the callbacks run (an
+            # ack pumps I/O) are dispatched in the same pass; a callback may
+            # also cancel consumers and so remove later events.
+            while pending:
                 evt = popleft()
                 evt_type = type(evt)
                 if evt_type is _ConsumerDeliveryEvt:
