@@ -155,10 +155,50 @@ class StreamingConnectionMixin:
                                      server_hostname, on_done).start()
 
 
-class _AsyncSocketConnector:
-    """Connects a non-blocking socket, reporting through ``on_done``."""
+class _AsyncConnectorBase:
+    """One asynchronous set-up operation: reports once through ``on_done``
+    unless ``cancel()`` aborts it first.
+    """
 
-    _STATE_INIT, _STATE_CONNECTING, _STATE_DONE, _STATE_CANCELED = range(4)
+    _STATE_INIT, _STATE_BUSY, _STATE_DONE, _STATE_CANCELED = range(4)
+
+    def __init__(self, nbio: Any, on_done: Callable[[Any], Any]) -> None:
+        self._nbio = nbio
+        self._on_done = on_done
+        self._state = self._STATE_INIT
+        self._timer: Any = None
+
+    def cancel(self) -> bool:
+        """Abort the operation.
+
+        :returns: False if already done or cancelled.
+        :rtype: bool
+        """
+        if self._state != self._STATE_BUSY:
+            return False
+        self._state = self._STATE_CANCELED
+        self._cleanup()
+        return True
+
+    def _finish(self, result: Any) -> None:
+        """Release what the operation holds, then report ``result``."""
+        self._state = self._STATE_DONE
+        self._cleanup()
+        self._on_done(result)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _cleanup(self) -> None:
+        raise NotImplementedError
+
+
+class _AsyncSocketConnector(_AsyncConnectorBase):
+    """Connects a non-blocking socket, reporting through ``on_done``; a
+    cancelled attempt leaves the socket to its owner.
+    """
 
     def __init__(self, nbio: Any, sock: socket.socket, resolved_addr: Any,
                  on_done: Callable[[Any], Any]) -> None:
@@ -166,20 +206,17 @@ class _AsyncSocketConnector:
         if not isinstance(sock, socket.socket):
             raise TypeError(
                 'sock must be a socket.socket, but got {!r}'.format(sock))
-        self._nbio = nbio
+        super().__init__(nbio, on_done)
         self._sock = sock
         self._addr = resolved_addr
-        self._on_done = on_done
-        self._state = self._STATE_INIT
         self._watching = False
-        self._timer: Any = None
 
     def start(self) -> _IOReference:
         """Begin connecting.
 
         :rtype: _IOReference
         """
-        self._state = self._STATE_CONNECTING
+        self._state = self._STATE_BUSY
         try:
             self._sock.connect(self._addr)
         except (BlockingIOError, InterruptedError):
@@ -196,28 +233,14 @@ class _AsyncSocketConnector:
             self._timer = self._nbio.call_later(0, lambda: self._report(None))
         return _IOReference(self.cancel)
 
-    def cancel(self) -> bool:
-        """Abort the connection attempt (the socket is left to its owner).
-
-        :returns: False if already done or cancelled.
-        :rtype: bool
-        """
-        if self._state != self._STATE_CONNECTING:
-            return False
-        self._state = self._STATE_CANCELED
-        self._cleanup()
-        return True
-
     def _cleanup(self) -> None:
         if self._watching:
             self._watching = False
             self._nbio.remove_writer(self._sock.fileno())
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._cancel_timer()
 
     def _on_writable(self) -> None:
-        if self._state != self._STATE_CONNECTING:
+        if self._state != self._STATE_BUSY:
             return
         code = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         if code in (errno.EINPROGRESS, errno.EALREADY, errno.EINTR):
@@ -225,35 +248,27 @@ class _AsyncSocketConnector:
         self._report(OSError(code, os.strerror(code)) if code else None)
 
     def _report(self, error: Optional[BaseException]) -> None:
-        if self._state != self._STATE_CONNECTING:
-            return
-        self._state = self._STATE_DONE
-        self._cleanup()
-        self._on_done(error)
+        if self._state == self._STATE_BUSY:
+            self._finish(error)
 
 
-class _AsyncStreamConnector:
+class _AsyncStreamConnector(_AsyncConnectorBase):
     """Performs the optional TLS handshake, then links transport and
-    protocol.
+    protocol; failure or ``cancel()`` closes the socket.
     """
-
-    _STATE_INIT, _STATE_BUSY, _STATE_DONE, _STATE_CANCELED = range(4)
 
     def __init__(self, nbio: Any, protocol_factory: Callable[[], Any],
                  sock: socket.socket, ssl_context: Optional[ssl.SSLContext],
                  server_hostname: Optional[str],
                  on_done: Callable[[Any], Any]) -> None:
-        self._nbio = nbio
+        super().__init__(nbio, on_done)
         self._protocol_factory = protocol_factory
         self._sock: Any = sock
         self._ssl_context = ssl_context
         self._server_hostname = server_hostname
-        self._on_done = on_done
-        self._state = self._STATE_INIT
         self._fd = sock.fileno()
         self._reading = False
         self._writing = False
-        self._timer: Any = None
 
     def start(self) -> _IOReference:
         """Begin the set-up on the next loop turn.
@@ -264,28 +279,13 @@ class _AsyncStreamConnector:
         self._timer = self._nbio.call_later(0, self._begin)
         return _IOReference(self.cancel)
 
-    def cancel(self) -> bool:
-        """Abort the set-up and close the socket.
-
-        :returns: False if already done or cancelled.
-        :rtype: bool
-        """
-        if self._state != self._STATE_BUSY:
-            return False
-        self._state = self._STATE_CANCELED
-        self._cleanup(close=True)
-        return True
-
-    def _cleanup(self, close: bool) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+    def _cleanup(self) -> None:
+        self._cancel_timer()
         self._watch(False, False)
-        if close:
-            try:
-                self._sock.close()
-            except OSError:
-                pass
+        try:
+            self._sock.close()
+        except OSError:
+            pass
 
     def _watch(self, read: bool, write: bool) -> None:
         if read != self._reading:
@@ -300,11 +300,6 @@ class _AsyncStreamConnector:
                 self._nbio.set_writer(self._fd, self._do_handshake)
             else:
                 self._nbio.remove_writer(self._fd)
-
-    def _fail(self, error: BaseException) -> None:
-        self._state = self._STATE_DONE
-        self._cleanup(close=True)
-        self._on_done(error)
 
     def _begin(self) -> None:
         self._timer = None
@@ -321,7 +316,7 @@ class _AsyncStreamConnector:
                 suppress_ragged_eofs=False,
                 server_hostname=self._server_hostname)
         except Exception as error:  # noqa: BLE001 - reported to on_done
-            self._fail(error)
+            self._finish(error)
             return
         self._do_handshake()
 
@@ -337,7 +332,7 @@ class _AsyncStreamConnector:
         except Exception as error:  # noqa: BLE001 - reported to on_done
             LOGGER.error('TLS handshake with %r failed: %r',
                          self._server_hostname, error)
-            self._fail(error)
+            self._finish(error)
         else:
             self._watch(False, False)
             self._linkup()
@@ -356,7 +351,7 @@ class _AsyncStreamConnector:
             LOGGER.exception('Stream protocol linkup failed: %r', error)
             if transport is not None:
                 transport._detach()
-            self._fail(error)
+            self._finish(error)
             return
         self._state = self._STATE_DONE
         transport._start_reading()
