@@ -746,3 +746,44 @@ def test_asyncio_connection_without_loop_gets_a_loop_of_its_own() -> None:
         conn.ioloop.close()
         assert results == ['open', 'ConnectionClosedByClient']
     assert loops[0] is not loops[1]
+
+
+@pytest.mark.parametrize('adapter', ['select', 'asyncio'])
+def test_name_resolution_failure_ends_the_workflow(adapter: str) -> None:
+    """pika 1.4: a host that does not resolve ends the whole multi-host
+    workflow at once; the later hosts are not tried.
+    """
+    import socket
+    outcome: List[Any] = []
+    configs = [
+        pika.ConnectionParameters('no-such-host.invalid', PORT),
+        _params(),
+    ]
+    if adapter == 'asyncio':
+        loop = asyncio.new_event_loop()
+
+        def done(result: Any) -> None:
+            outcome.append(result)
+            loop.stop()
+
+        AsyncioConnection.create_connection(configs, done, custom_ioloop=loop)
+        loop.call_later(10, loop.stop)
+        loop.run_forever()
+        loop.close()
+    else:
+        ioloop = select_connection.IOLoop()
+
+        def done(result: Any) -> None:
+            outcome.append(result)
+            ioloop.stop()
+
+        pika.SelectConnection.create_connection(configs,
+                                                done,
+                                                custom_ioloop=ioloop)
+        ioloop.call_later(10, ioloop.stop)
+        ioloop.start()
+        ioloop.close()
+    (result,) = outcome
+    assert isinstance(result, connection_workflow.AMQPConnectionWorkflowFailed)
+    assert len(result.exceptions) == 1
+    assert isinstance(result.exceptions[0], socket.gaierror)

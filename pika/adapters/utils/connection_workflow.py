@@ -525,8 +525,10 @@ class AMQPConnectionWorkflow(AbstractAMQPConnectionWorkflow):
         if self._state != self._STATE_ACTIVE:
             return
         if isinstance(result, BaseException):
+            # As pika 1.4: a failed name resolution ends the whole workflow
+            # (no further hosts, no retries).
             self._exceptions.append(result)
-            self._next_config()
+            self._report(AMQPConnectionWorkflowFailed(self._exceptions))
             return
         self._addr_records = list(result)
         self._addr_index = 0
