@@ -435,17 +435,18 @@ class _PollerBase:
         """Change the events watched on ``fd``."""
         if fd not in self._handlers:
             raise ValueError('fd {} is not registered'.format(fd))
+        old_events = self._fd_events[fd]
         self._fd_events[fd] = events
         if self._active:
-            self._modify(fd, events)
+            self._modify(fd, old_events, events)
 
     def remove_handler(self, fd: int) -> None:
         """Stop watching ``fd``."""
         if self._handlers.pop(fd, None) is None:
             return
-        del self._fd_events[fd]
+        old_events = self._fd_events.pop(fd)
         if self._active:
-            self._unregister(fd)
+            self._unregister(fd, old_events)
 
     def activate_poller(self) -> None:
         """Create the kernel object and register all fds."""
@@ -489,10 +490,10 @@ class _PollerBase:
     def _register(self, fd: int, events: int) -> None:
         pass
 
-    def _modify(self, fd: int, events: int) -> None:
+    def _modify(self, fd: int, old_events: int, events: int) -> None:
         pass
 
-    def _unregister(self, fd: int) -> None:
+    def _unregister(self, fd: int, old_events: int) -> None:
         pass
 
 
@@ -579,10 +580,10 @@ class PollPoller(_PollerBase):
     def _register(self, fd: int, events: int) -> None:
         self._poll.register(fd, events)
 
-    def _modify(self, fd: int, events: int) -> None:
+    def _modify(self, fd: int, old_events: int, events: int) -> None:
         self._poll.modify(fd, events)
 
-    def _unregister(self, fd: int) -> None:
+    def _unregister(self, fd: int, old_events: int) -> None:
         try:
             self._poll.unregister(fd)
         except (OSError, KeyError, ValueError):
@@ -654,26 +655,14 @@ class KQueuePoller(_PollerBase):
     def _register(self, fd: int, events: int) -> None:
         self._kqueue.control(self._changes(fd, 0, events), 0)
 
-    def update_handler(self, fd: int, events: int) -> None:
-        """Change the events watched on ``fd``."""
-        old = self._fd_events.get(fd, 0)
-        super().update_handler(fd, events)
-        if self._active:
-            try:
-                self._kqueue.control(self._changes(fd, old, events), 0)
-            except OSError:
-                pass
+    def _modify(self, fd: int, old_events: int, events: int) -> None:
+        try:
+            self._kqueue.control(self._changes(fd, old_events, events), 0)
+        except OSError:
+            pass  # the fd was closed: the kernel dropped its filters
 
-    def remove_handler(self, fd: int) -> None:
-        """Stop watching ``fd``."""
-        old = self._fd_events.get(fd, 0)
-        if self._active and fd in self._fd_events:
-            try:
-                self._kqueue.control(self._changes(fd, old, 0), 0)
-            except OSError:
-                pass
-        self._handlers.pop(fd, None)
-        self._fd_events.pop(fd, None)
+    def _unregister(self, fd: int, old_events: int) -> None:
+        self._modify(fd, old_events, 0)
 
     def poll(self) -> None:
         """Wait with ``kqueue.control`` and dispatch one batch of events."""
