@@ -13,10 +13,31 @@ Usage::
     python3 benchmarks/bench_codec.py [--rounds 7] [--number 20000]
 
 How each side marshals and decodes is what its library does on the publish
-and deliver paths: pika 1.4.4 marshals the three frames one by one
-(``frame.Method/Header/Body(...).marshal()``) and decodes with
-``frame.decode_frame`` over a buffer it slices after each frame; ours uses
-``frame.marshal_content`` and ``frame.decode_frames``.
+and deliver paths, and nothing more:
+
+* marshal -- pika 1.4.4: ``frame.Method(1, method).marshal()``,
+  ``frame.Header(1, len(body), properties).marshal()`` and
+  ``frame.Body(1, body).marshal()`` (the frames its channel/connection
+  marshal for a publish whose body fits one frame), joined into one
+  ``bytes``. Ours: ``frame.marshal_content(1, method, properties, body,
+  frame_max)``, which its connection calls for every publish and which
+  returns the same bytes.
+* decode -- pika 1.4.4: its connection's receive loop over one buffer
+  holding the three frames: ``frame.decode_frame(buffer)`` then
+  ``buffer = buffer[consumed:]`` until the buffer is empty. Ours:
+  ``frame.decode_frames(buffer, 0, frame_max)``, which its connection calls
+  once per received chunk.
+* marshal+decode -- both of the above, one after the other.
+
+The message: Basic.Publish (exchange and routing key set), BasicProperties
+with content_type, delivery_mode, message_id, timestamp and a 4-entry
+headers table (str, int, bool, str), and a 1 KiB body. Every operation works
+on the same objects each time (no per-call input generation on either side).
+
+Timing: ``timeit`` with ``time.process_time``, best of 5 repeats per child
+process, median over the rounds. The verdict is on marshal+decode, the
+figure the performance target (>= 3.0x) is defined on; the other two are
+printed alongside.
 """
 import argparse
 import json
@@ -169,16 +190,20 @@ def main() -> int:
     print('codec benchmark: medians of %d rounds, %d ops each '
           '(microseconds per op, lower is better)' % (args.rounds, args.number))
     print('%-16s %10s %12s %8s' % ('workload', 'ours', 'pika 1.4.4', 'speedup'))
-    worst = None
+    worst = float('inf')
+    target = 0.0
     for name in samples['ours']:
         ours_median = statistics.median(samples['ours'][name])
         pika_median = statistics.median(samples['pika'][name])
         ratio = pika_median / ours_median
-        worst = ratio if worst is None else min(worst, ratio)
+        worst = min(worst, ratio)
+        if name == 'marshal+decode':
+            target = ratio
         print('%-16s %10.2f %12.2f %7.2fx' %
               (name, ours_median, pika_median, ratio))
-    print('target: ours >= 3.00x faster; worst ratio %.2fx -> %s' %
-          (worst, 'PASS' if worst is not None and worst >= 3.0 else 'FAIL'))
+    print('target: marshal+decode >= 3.00x faster: %.2fx -> %s '
+          '(lowest of the three: %.2fx)' %
+          (target, 'PASS' if target >= 3.0 else 'FAIL', worst))
     return 0
 
 
