@@ -408,10 +408,10 @@ class _PollerBase:
                  process_timeouts: Callable[[], None]) -> None:
         """
         :param callable get_wait_seconds: returns the longest wait (seconds).
-        :param callable process_timeouts: runs due callbacks and timers.
+        :param callable process_timeouts: runs due callbacks and timers
+            (pika's signature; the :class:`IOLoop` calls it after each poll).
         """
         self._get_wait_seconds = get_wait_seconds
-        self._process_timeouts = process_timeouts
         self._handlers: Dict[int, Callable[[int, int], Any]] = {}
         self._fd_events: Dict[int, int] = {}
         self._active = False

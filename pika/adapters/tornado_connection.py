@@ -116,14 +116,13 @@ class _TornadoIOServicesAdapter(SelectorIOServicesAdapter):
         :param tornado.ioloop.IOLoop tornado_loop: the Tornado loop.
         """
         super().__init__(_TornadoIOLoopAdapter(tornado_loop))
-        self._tornado_loop = tornado_loop
 
     def get_native_ioloop(self) -> ioloop.IOLoop:
         """Return the Tornado ``IOLoop``.
 
         :rtype: tornado.ioloop.IOLoop
         """
-        return self._tornado_loop
+        return self._loop.tornado_loop
 
 
 def _make_nbio(custom_ioloop: Any) -> nbio_interface.AbstractIOServices:

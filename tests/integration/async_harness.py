@@ -28,7 +28,6 @@ import uuid
 from typing import Any, Callable, Dict, List, Optional
 
 from pika import connection as pika_connection
-from pika import credentials as pika_credentials
 from pika.adapters import select_connection
 from pika.adapters.asyncio_connection import AsyncioConnection
 from pika.adapters.select_connection import IOLoop, SelectConnection
@@ -280,8 +279,3 @@ def tls_params(certs: Dict[str, str],
     kwargs.setdefault('ssl_options',
                       pika_connection.SSLOptions(context, 'localhost'))
     return pika_connection.ConnectionParameters(**kwargs)
-
-
-def external_credentials() -> Any:
-    """EXTERNAL credentials (the client certificate names the user)."""
-    return pika_credentials.ExternalCredentials()
