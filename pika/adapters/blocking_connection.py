@@ -139,6 +139,13 @@ class BlockingConnection:
 
         self._impl = self._create_connection(parameters, _impl_class)
         self._impl.add_on_close_callback(self._closed_result.set_value_once)
+        # The private loop, fetched once: the pump runs on every call.
+        self._ioloop = self._impl.ioloop
+        # Its queue of ready callbacks (the transport's pending flush among
+        # them), run before a wait; an empty stand-in if the loop has none.
+        callbacks = getattr(self._ioloop, '_callbacks', None)
+        self._ioloop_callbacks: Deque[Callable[[], Any]] = (
+            collections.deque() if callbacks is None else callbacks)
 
     def __repr__(self) -> str:
         return '<%s impl=%r>' % (type(self).__name__, self._impl)
@@ -226,7 +233,7 @@ class BlockingConnection:
     # -- the I/O pump ---------------------------------------------------------
 
     def _pump_once(self) -> None:
-        ioloop = self._impl.ioloop
+        ioloop = self._ioloop
         ioloop.poll()
         ioloop.process_timeouts()
 
@@ -238,29 +245,60 @@ class BlockingConnection:
         :param waiters: callables returning true when done
         """
         closed = self._closed_result.is_ready
-        impl = self._impl
-        if waiters:
-
-            def is_done() -> bool:
-                if closed():
-                    return True
-                for waiter in waiters:
-                    if waiter():
-                        return True
-                return False
-        else:
-
-            def is_done() -> bool:
-                return (closed() or not impl._adapter_get_write_buffer_size())
-
-        ioloop = impl.ioloop
+        ioloop = self._ioloop
         poll = ioloop.poll
         process_timeouts = ioloop.process_timeouts
-        while not is_done():
-            poll()
-            process_timeouts()
+        run_queued = self._run_queued_callbacks
+        # Hot path: one or two waiters (an RPC reply, a confirmation, a
+        # channel's close) are tested inline rather than through a closure.
+        if len(waiters) == 1:
+            waiter = waiters[0]
+            if not (closed() or waiter()):
+                # Queued callbacks (the transport's flush of the request
+                # just written) run first, so the request leaves without a
+                # zero-timeout poll before the wait for its reply.
+                run_queued()
+                while not (closed() or waiter()):
+                    poll()
+                    process_timeouts()
+        elif len(waiters) == 2:
+            first, second = waiters
+            if not (closed() or first() or second()):
+                run_queued()
+                while not (closed() or first() or second()):
+                    poll()
+                    process_timeouts()
+        else:
+            if waiters:
+
+                def is_done() -> bool:
+                    if closed():
+                        return True
+                    for waiter in waiters:
+                        if waiter():
+                            return True
+                    return False
+            else:
+                buffered = self._impl._adapter_get_write_buffer_size
+
+                def is_done() -> bool:
+                    return closed() or not buffered()
+
+            if not is_done():
+                run_queued()
+                while not is_done():
+                    poll()
+                    process_timeouts()
         if closed():
             self._on_impl_closed()
+
+    def _run_queued_callbacks(self) -> None:
+        """Run the callbacks queued on the loop now (not its timers: those
+        run after the next poll, once received data has been read).
+        """
+        callbacks = self._ioloop_callbacks
+        for _ in range(len(callbacks)):
+            callbacks.popleft()()
 
     def _flush_published(self) -> None:
         """After a fire-and-forget send (publish, ack): pump I/O once without
@@ -268,15 +306,16 @@ class BlockingConnection:
         meanwhile (a Channel.Close, Connection.Blocked...) is seen now, as
         pika does; wait only if the socket cannot take the bytes yet.
         """
-        impl = self._impl
-        ioloop = impl.ioloop
-        # A queued callback makes poll() return at once.
-        ioloop.add_callback_threadsafe(_noop)
+        ioloop = self._ioloop
+        # A queued callback makes poll() return at once; usually the
+        # transport's flush of what was just written is one already.
+        if not self._ioloop_callbacks:
+            ioloop.add_callback_threadsafe(_noop)
         ioloop.poll()
         ioloop.process_timeouts()
         if self._closed_result.is_ready():
             self._on_impl_closed()
-        elif impl._adapter_get_write_buffer_size():
+        elif self._impl._adapter_get_write_buffer_size():
             self._flush_output()
 
     def _on_impl_closed(self) -> None:
@@ -305,7 +344,7 @@ class BlockingConnection:
             channel._cleanup()
         self._channels.clear()
         try:
-            self._impl.ioloop.close()
+            self._ioloop.close()
         except Exception as error:  # noqa: BLE001 - already closing
             LOGGER.debug('ioloop close failed: %r', error)
 
