@@ -105,10 +105,6 @@ class AMQPConnectionWorkflowFailed(AMQPConnectorException):
                     self.exceptions[0] if count > 1 else None)
 
 
-def _describe(params: Any, addr_record: Any) -> str:
-    return '{!r}/{}'.format(params.host, addr_record)
-
-
 class AMQPConnector:
     """Makes one AMQP connection to one resolved address."""
 
@@ -175,8 +171,8 @@ class AMQPConnector:
             self._task_ref = self._nbio.connect_socket(
                 self._sock, addr, self._on_tcp_connection_done)
         except Exception as error:  # noqa: BLE001 - reported to on_done
-            LOGGER.error('TCP connect to %s failed at once: %r',
-                         _describe(conn_params, addr_record), error)
+            LOGGER.error('TCP connect to %s failed at once: %r', self._where(),
+                         error)
             self._task_ref = self._nbio.call_later(
                 0,
                 functools.partial(self._report,
@@ -197,19 +193,22 @@ class AMQPConnector:
         if self._state in (self._STATE_DONE, self._STATE_ABORTING):
             raise AMQPConnectorWrongState(
                 'Cannot abort after completion was reported')
-        LOGGER.info('AMQPConnector: aborting connection to %s',
-                    _describe(self._conn_params, self._addr_record))
+        LOGGER.info('AMQPConnector: aborting connection to %s', self._where())
         amqp_phase = self._state == self._STATE_AMQP
         self._state = self._STATE_ABORTING
         self._cancel_tasks()
         if amqp_phase:
             self._close_amqp_connection(
                 'Client aborted the connection setup to {}'.format(
-                    _describe(self._conn_params, self._addr_record)))
+                    self._where()))
         self._nbio.call_later(
             0, functools.partial(self._report, AMQPConnectorAborted()))
 
     # -- internals ---------------------------------------------------------
+
+    def _where(self) -> str:
+        """Host and address of this attempt, for messages."""
+        return '{!r}/{}'.format(self._conn_params.host, self._addr_record)
 
     def _cancel_tasks(self) -> None:
         for name in ('_task_ref', '_tcp_timeout_ref', '_stack_timeout_ref'):
@@ -257,14 +256,13 @@ class AMQPConnector:
         if self._state != self._STATE_TCP:
             return
         error = socket.timeout('TCP connection attempt timed out!')
-        LOGGER.error('TCP connection to %s timed out',
-                     _describe(self._conn_params, self._addr_record))
+        LOGGER.error('TCP connection to %s timed out', self._where())
         self._report(AMQPConnectorSocketConnectError(error))
 
     def _on_overall_timeout(self) -> None:
         self._stack_timeout_ref = None
         state = self._state
-        where = _describe(self._conn_params, self._addr_record)
+        where = self._where()
         ssl = bool(self._conn_params.ssl_options)
         if state == self._STATE_TCP:
             self._report(
@@ -301,12 +299,10 @@ class AMQPConnector:
             self._tcp_timeout_ref.cancel()
             self._tcp_timeout_ref = None
         if exc is not None:
-            LOGGER.error('TCP connection to %s failed: %r',
-                         _describe(self._conn_params, self._addr_record), exc)
+            LOGGER.error('TCP connection to %s failed: %r', self._where(), exc)
             self._report(AMQPConnectorSocketConnectError(exc))
             return
-        LOGGER.debug('TCP connection to %s established',
-                     _describe(self._conn_params, self._addr_record))
+        LOGGER.debug('TCP connection to %s established', self._where())
         self._state = self._STATE_TRANSPORT
         ssl_options = self._conn_params.ssl_options
         ssl_context = server_hostname = None
@@ -337,8 +333,7 @@ class AMQPConnector:
                 result[0].abort()
             return
         if isinstance(result, BaseException):
-            LOGGER.error('Transport setup to %s failed: %r',
-                         _describe(self._conn_params, self._addr_record),
+            LOGGER.error('Transport setup to %s failed: %r', self._where(),
                          result)
             self._report(AMQPConnectorTransportSetupError(result))
             return
@@ -357,8 +352,8 @@ class AMQPConnector:
         if error is None:
             self._report(connection)
         else:
-            LOGGER.error('AMQP handshake with %s failed: %r',
-                         _describe(self._conn_params, self._addr_record), error)
+            LOGGER.error('AMQP handshake with %s failed: %r', self._where(),
+                         error)
             self._report(AMQPConnectorAMQPHandshakeError(error))
 
 
