@@ -300,6 +300,11 @@ class BlockingChannel:
         """
         self._raise_if_closed()
         LOGGER.debug('Channel.close(%s, %s)', reply_code, reply_text)
+        # As pika: cancel the consumers first (Basic.Cancel, waiting for
+        # CancelOk; waiting messages of manual-ack consumers rejected with
+        # requeue), then close.
+        if self._impl.is_open and self._consumer_infos:
+            self._cancel_all_consumers()
         self._impl.close(reply_code=reply_code, reply_text=reply_text)
         self._connection._flush_output(self._is_closed_result)
 
@@ -433,19 +438,28 @@ class BlockingChannel:
         generator = self._queue_consumer_generator
         is_generator = (generator is not None and
                         generator.consumer_tag == consumer_tag)
+        if is_generator:
+            assert generator is not None
+            source = generator.pending_events
+        else:
+            source = self._pending_events
+        rejected = 0
         try:
             if info.active or info.setting_up:
                 info.state = _ConsumerInfo.TEARING_DOWN
                 if self._impl.is_open:
+                    if not info.auto_ack:
+                        # As pika: what is waiting already is rejected before
+                        # Basic.Cancel goes out.
+                        for evt in self._remove_pending_for(
+                                source, consumer_tag):
+                            self._impl.basic_reject(evt.method.delivery_tag,
+                                                    requeue=True)
+                            rejected += 1
                     cancel_ok = _CallbackResult()
                     self._impl.basic_cancel(consumer_tag=consumer_tag,
                                             callback=cancel_ok.signal_once)
                     self._flush_output(cancel_ok.is_ready)
-            if is_generator:
-                assert generator is not None
-                source = generator.pending_events
-            else:
-                source = self._pending_events
             undelivered = self._remove_pending_for(source, consumer_tag)
             if info.auto_ack:
                 return [(evt.method, evt.properties, evt.body)
@@ -455,8 +469,8 @@ class BlockingChannel:
                     self._impl.basic_reject(evt.method.delivery_tag,
                                             requeue=True)
                 self._flush_published()
-                return [], len(undelivered)
-            return [], 0
+                rejected += len(undelivered)
+            return [], rejected
         finally:
             self._consumer_infos.pop(consumer_tag, None)
             if is_generator:

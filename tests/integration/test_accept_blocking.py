@@ -460,3 +460,24 @@ def test_process_data_events_dispatches_deliveries_arriving_in_callbacks(
     conn.process_data_events(time_limit=0.5)
     assert received == [b'x1', b'x2']
     assert len(ch._pending_events) == 0
+
+
+def test_channel_close_cancels_consumers_and_requeues_waiting(
+        conn: pika.BlockingConnection) -> None:
+    ch = conn.channel()
+    queue = _name('q')
+    conn.channel().queue_declare(queue)
+    ch.basic_qos(prefetch_count=10)
+    ch.basic_consume(queue, lambda *_: None, auto_ack=False, consumer_tag='m')
+    for index in range(6):
+        ch.basic_publish('', queue, b'%d' % index)
+    deadline = time.monotonic() + 2
+    while len(ch._pending_events) < 6 and time.monotonic() < deadline:
+        conn._impl.ioloop.poll()
+        conn._impl.ioloop.process_timeouts()
+    ch.close()
+    assert ch.is_closed and ch.consumer_tags == []
+    # the manual-ack consumer's messages are back on the queue
+    frame = conn.channel().queue_declare(queue, passive=True)
+    assert frame.method.message_count == 6
+    conn.channel().queue_delete(queue)
