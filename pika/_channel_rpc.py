@@ -449,8 +449,19 @@ def basic_cancel(self: Any,
         del self._consumers[consumer_tag]
         self._rpc(spec.Basic.Cancel(consumer_tag=consumer_tag, nowait=True))
     else:
+        on_cancelok = self._on_cancelok
+        user_callback: Callable[..., Any] = callback  # type: ignore[assignment]
+
+        def on_reply(method_frame: Any) -> None:
+            # As pika: the user's callback runs first, while the consumer is
+            # still registered; then it is forgotten.
+            try:
+                user_callback(method_frame)
+            finally:
+                on_cancelok(method_frame)
+
         self._rpc(spec.Basic.Cancel(consumer_tag=consumer_tag, nowait=False),
-                  self._on_cancelok, (spec.Basic.CancelOk,), callback)
+                  None, (spec.Basic.CancelOk,), on_reply)
 
 
 def basic_get(self: Any,

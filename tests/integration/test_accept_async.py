@@ -355,6 +355,8 @@ def test_get_consume_cancel_and_delivery_arguments(adapter: str) -> None:
         (frame,) = yield from _until(run, 'cancel_ok')
         assert isinstance(frame.method, spec.Basic.CancelOk)
         assert frame.method.consumer_tag == tag
+        # (still inside the CancelOk callback) the consumer is still listed
+        assert channel.consumer_tags == [tag] and tag in channel._consumers
         run.wake_in(0.05)
         yield from _until(run, 'timer')
         assert channel.consumer_tags == []
