@@ -68,6 +68,13 @@ _LONG_STRING_HEAD = struct.Struct('>BI')
 _INT32_VALUE = struct.Struct('>Bi')
 _pack_long_string_head = _LONG_STRING_HEAD.pack
 _pack_int32_value = _INT32_VALUE.pack
+# Encodings of the commonest table values, looked up instead of packed:
+# the type marker and length of long strings shorter than 256 bytes, and
+# the 32-bit integers 0..255.
+_SHORT_LONG_STRING_HEADS = [
+    _pack_long_string_head(83, length) for length in range(256)
+]
+_SMALL_INT_VALUES = [_pack_int32_value(73, number) for number in range(256)]
 
 # What decoding malformed bytes can raise; the public decoders turn these
 # into pika.exceptions.InvalidFrameError (deeply nested tables can exhaust
@@ -191,10 +198,13 @@ def table_bytes(table: Optional[Dict[Any, Any]]) -> bytes:
         value_class = value.__class__
         if value_class is str:
             value_bytes = value.encode()
-            append(_pack_long_string_head(83, len(value_bytes)))
+            length = len(value_bytes)
+            append(_SHORT_LONG_STRING_HEADS[length] if length <
+                   256 else _pack_long_string_head(83, length))
             append(value_bytes)
         elif value_class is int and -2147483648 <= value <= 2147483647:
-            append(_pack_int32_value(73, value))
+            append(_SMALL_INT_VALUES[value]
+                   if 0 <= value < 256 else _pack_int32_value(73, value))
         elif value_class is bool:
             append(_TRUE if value else _FALSE)
         else:

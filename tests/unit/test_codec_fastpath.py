@@ -187,3 +187,19 @@ def test_table_keys_decode_alike_with_and_without_cache(monkeypatch):
     assert data.decode_table(encoded, 0) == expected
     assert data.decode_table(encoded, 0) == expected
     assert data._DECODED_KEYS == {b'k': 'k'}
+
+
+def test_table_encoding_lookups_equal_packing():
+    for length in (0, 1, 255, 256, 300):
+        text = 'a' * length
+        assert data.table_bytes(
+            {'k': text}) == (struct.pack('>I', 7 + length) + b'\x01kS' +
+                             struct.pack('>I', length) + text.encode())
+    for number in (-1, 0, 1, 255, 256, 2**31 - 1, -2**31):
+        assert data.table_bytes({
+            'k': number
+        }) == (struct.pack('>I', 7) + b'\x01kI' + struct.pack('>i', number))
+    assert data.table_bytes({
+        'k': True,
+        'f': False
+    }) == (struct.pack('>I', 8) + b'\x01kt\x01\x01ft\x00')
