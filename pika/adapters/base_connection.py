@@ -234,8 +234,8 @@ class BaseConnection(connection.Connection):
                                                                   Any]) -> None:
         """Call ``callback`` on the loop's thread (from any thread)."""
         if not callable(callback):
-            raise TypeError(
-                'callback must be callable, but got {!r}'.format(callback))
+            raise TypeError(  # pika 1.4's wording
+                'callback must be a callable, but got {!r}'.format(callback))
         self._nbio.add_callback_threadsafe(callback)
 
     def _adapter_emit_data(self, data: bytes) -> None:

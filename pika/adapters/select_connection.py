@@ -242,8 +242,8 @@ class IOLoop(AbstractSelectorIOLoop):
         :param callable callback: called without arguments.
         """
         if not callable(callback):
-            raise TypeError(
-                'callback must be callable, but got {!r}'.format(callback))
+            raise TypeError(  # pika 1.4's wording
+                'callback must be a callable, but got {!r}'.format(callback))
         self._callbacks.append(callback)
         if _get_ident() != self._loop_thread:
             self._wake()
