@@ -154,7 +154,9 @@ class Connection(AbstractBase):
         self._frame_buffer: List[bytes] = []
         self._buffered_bytes = 0
         self._bytes_needed = 0
-        self._frame_max_in: Optional[int] = None
+        # Before Tune no frame may be larger than the largest frame_max
+        # that can be negotiated (a garbage size must not make us buffer).
+        self._frame_max_in: Optional[int] = spec.FRAME_MAX_SIZE
 
         self.server_properties: Optional[Dict[str, Any]] = None
         self.server_capabilities: Dict[str, Any] = {}
@@ -467,12 +469,55 @@ class Connection(AbstractBase):
         try:
             frames, offset = frame.decode_frames(data, 0, self._frame_max_in)
         except exceptions.AMQPError as error:
-            self._on_protocol_error(error)
+            self._on_malformed_data(data, error)
             return
         if offset < len(data):
             self._keep_partial_frame(bytes(data[offset:]))
         if not frames:
             return
+        self._dispatch_frames(frames)
+        if (self._buffered_bytes and not self._terminating and
+                self._frame_max_in and self._bytes_needed > self._frame_max_in):
+            # The head of this partial frame was decoded before the Tune
+            # that set the limit arrived in the same read.
+            self._on_protocol_error(
+                exceptions.InvalidFrameError(
+                    'Frame payload of %d bytes exceeds frame_max %r' %
+                    (self._bytes_needed - _FRAME_HEAD_SIZE - 1,
+                     self._frame_max_in)))
+
+    def _on_malformed_data(self, data: bytes, error: BaseException) -> None:
+        """``decode_frames`` met a malformed frame in ``data``.
+
+        The complete frames before it are dispatched first, as a
+        frame-at-a-time decoder (pika's) would, so how the bytes were chunked
+        never decides whether e.g. a delivery before the bad frame is seen;
+        then the connection is aborted.
+
+        :param bytes data: the buffer that failed to decode
+        :param Exception error: the decoder's error
+        """
+        self._discard_buffer()
+        offset = 0
+        while not self._terminating:
+            try:
+                consumed, value = frame.decode_frame(data[offset:],
+                                                     self._frame_max_in)
+            except exceptions.AMQPError as frame_error:
+                error = frame_error
+                break
+            if value is None:
+                break
+            offset += consumed
+            self._dispatch_frames([value])
+        if not self._terminating:
+            self._on_protocol_error(error)
+
+    def _dispatch_frames(self, frames: List[Any]) -> None:
+        """Hand decoded frames to their channel or the connection.
+
+        :param list frames: the frames, in arrival order
+        """
         self.frames_received += len(frames)
         channels = self._channels
         # A subclass overriding _process_frame sees every frame (pika's hook).
@@ -503,12 +548,13 @@ class Connection(AbstractBase):
     def _keep_partial_frame(self, rest: bytes) -> None:
         self._frame_buffer = [rest]
         self._buffered_bytes = len(rest)
-        # With 8+ bytes the decoder has already vetted the announced size.
-        if len(rest) > _FRAME_HEAD_SIZE and rest[0] != _AMQP_FIRST_BYTE:
+        # With a whole head the decoder has already vetted the announced size
+        # (unless a Tune in the same read lowered the limit: see the caller).
+        if len(rest) >= _FRAME_HEAD_SIZE and rest[0] != _AMQP_FIRST_BYTE:
             self._bytes_needed = (_unpack_frame_size(rest, 3)[0] +
                                   _FRAME_HEAD_SIZE + 1)
         else:
-            self._bytes_needed = _FRAME_HEAD_SIZE + 1
+            self._bytes_needed = _FRAME_HEAD_SIZE
 
     def _discard_buffer(self) -> None:
         self._frame_buffer = []
@@ -550,16 +596,26 @@ class Connection(AbstractBase):
         self._set_connection_state(self.CONNECTION_CLOSED)
 
         # Channels learn of the end before the connection's callbacks run.
+        # A raising callback does not stop the others (every channel and
+        # callback hears of the end once); the first exception propagates
+        # to the adapter afterwards, as it would have at once in pika.
+        raised: Optional[BaseException] = None
         for chan in list(self._channels.values()):
-            chan._on_close_meta(error)
+            try:
+                chan._on_close_meta(error)
+            except Exception as exc:  # pylint: disable=broad-except
+                raised = raised or exc
         self._channels.clear()
 
-        if self._opened:
-            for callback in list(self._on_close_callbacks):
+        callbacks = (self._on_close_callbacks
+                     if self._opened else self._on_open_error_callbacks)
+        for callback in list(callbacks):
+            try:
                 callback(self, error)
-        else:
-            for callback in list(self._on_open_error_callbacks):
-                callback(self, error)
+            except Exception as exc:  # pylint: disable=broad-except
+                raised = raised or exc
+        if raised is not None:
+            raise raised
 
     # ------------------------------------------------------------------
     # Frame dispatch
