@@ -63,6 +63,13 @@ _FRAME_HEAD_SIZE = 7
 _unpack_frame_size = struct.Struct('>I').unpack_from
 _AMQP_FIRST_BYTE = ord('A')
 
+# Bodies larger than this go to the adapter as a run of pieces (frame heads
+# and views of the body) when the adapter takes views without copying them
+# (``Connection._adapter_emits_views``): no joined copy of a large message.
+_VIEW_BODY_MIN = 65536
+_pack_body_head = struct.Struct('>BHI').pack
+_FRAME_END_BYTE = b'\xce'
+
 _STATE_NAMES = {
     0: 'CLOSED',
     1: 'INIT',
@@ -93,6 +100,12 @@ class Connection(AbstractBase):
     ON_CONNECTION_CLOSED = '_on_connection_closed'
     ON_CONNECTION_ERROR = '_on_connection_error'
     ON_CONNECTION_OPEN_OK = '_on_connection_open_ok'
+
+    # True when _adapter_emit_data may be called several times for one
+    # message with memoryviews of an immutable body, queued without copying
+    # and written together (a vectored send); large bodies are then not
+    # joined into one copy. Adapters whose transports do so set it.
+    _adapter_emits_views = False
 
     CONNECTION_CLOSED = 0
     CONNECTION_INIT = 1
@@ -801,12 +814,48 @@ class Connection(AbstractBase):
         if self.connection_state == self.CONNECTION_CLOSED:
             raise exceptions.ConnectionWrongStateError(
                 'Attempted to send a frame on closed connection.')
+        if (len(body) > _VIEW_BODY_MIN and self._adapter_emits_views and
+                body.__class__ is bytes):
+            self._send_message_views(channel_number, method, properties, body)
+            return
         data = frame.marshal_content(channel_number, method, properties, body,
                                      self.params.frame_max)
         body_max = self._body_max_length
         self.bytes_sent += len(data)
         self.frames_sent += 2 + (len(body) + body_max - 1) // body_max
         self._adapter_emit_data(data)
+
+    def _send_message_views(self, channel_number: int, method: Any,
+                            properties: Any, body: bytes) -> None:
+        """:meth:`_send_message` for a large ``bytes`` body: the same bytes
+        on the wire, handed over as frame heads and views of the body.
+        """
+        body_size = len(body)
+        chunk = self.params.frame_max - frame.FRAME_OVERHEAD
+        if chunk <= 0:
+            raise ValueError('frame_max %r leaves no room for a body' %
+                             (self.params.frame_max,))
+        # Everything is encoded before the first piece is handed over, so
+        # an encoding error leaves nothing half-sent.
+        head = (frame.Method(channel_number, method).marshal() +
+                frame.Header(channel_number, body_size, properties).marshal())
+        view = memoryview(body)
+        pieces: List[Any] = []
+        lead = head
+        for position in range(0, body_size, chunk):
+            fragment = view[position:position + chunk]
+            pieces.append(
+                lead +
+                _pack_body_head(spec.FRAME_BODY, channel_number, len(fragment)))
+            pieces.append(fragment)
+            lead = _FRAME_END_BYTE
+        pieces.append(_FRAME_END_BYTE)
+        frame_count = 2 + len(pieces) // 2
+        self.bytes_sent += len(head) + body_size + (frame_count - 2) * 8
+        self.frames_sent += frame_count
+        emit = self._adapter_emit_data
+        for piece in pieces:
+            emit(piece)
 
     # ------------------------------------------------------------------
     # Closing
