@@ -131,8 +131,11 @@ class Session:
     recording their call.
     """
 
-    def __init__(self, raise_at: Tuple[str, ...] = ()) -> None:
+    def __init__(self,
+                 raise_at: Tuple[str, ...] = (),
+                 close_at: Optional[str] = None) -> None:
         self.raise_at = set(raise_at)
+        self.close_at = close_at
         self.log: List[Any] = []
         self.errors: List[BaseException] = []
         self.channels: List[Any] = []
@@ -151,6 +154,8 @@ class Session:
                 if isinstance(arg, BaseException):
                     self.errors.append(arg)
             self.log.append((name,) + tuple(describe(a) for a in args))
+            if name == self.close_at and self.conn.is_open:
+                self.conn.close(201, 'client closing')
             if name in self.raise_at:
                 raise UserError(name)
             if then is not None:
@@ -657,3 +662,38 @@ def test_mutated_transcript_chunking_does_not_matter(mutation, data):
     pieces = run_session(stream, cuts)
     assert _comparable(pieces) == _comparable(whole)
     assert pieces.conn.events == whole.conn.events
+
+
+@SETTINGS
+@given(mutation=mutated_streams(),
+       raise_at=st.lists(st.sampled_from(RAISING), max_size=2, unique=True),
+       data=st.data())
+def test_mutations_and_raising_callbacks_together(mutation, raise_at, data):
+    _kind, stream = mutation
+    cuts = data.draw(
+        st.lists(st.integers(min_value=0, max_value=len(stream)), max_size=6))
+    session = run_session(stream, cuts, tuple(raise_at))
+    try:
+        session.finish()
+    except UserError:
+        assert 'channel_close' in raise_at
+    check_closed_consistently(session)
+
+
+@SETTINGS
+@given(mutation=mutated_streams(),
+       close_at=st.sampled_from(RAISING),
+       data=st.data())
+def test_client_close_amid_a_mutated_transcript(mutation, close_at, data):
+    _kind, stream = mutation
+    if data.draw(st.booleans()):
+        stream = STREAM  # unmutated
+    cuts = data.draw(
+        st.lists(st.integers(min_value=0, max_value=len(stream)), max_size=6))
+    session = Session(close_at=close_at)
+    session.start()
+    session.feed(stream, cuts)
+    conn = session.conn
+    if close_at in session.names() and not conn.is_closed:
+        assert conn.is_closing
+    check_closed_consistently(session)
