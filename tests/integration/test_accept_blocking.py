@@ -481,3 +481,94 @@ def test_channel_close_cancels_consumers_and_requeues_waiting(
     frame = conn.channel().queue_declare(queue, passive=True)
     assert frame.method.message_count == 6
     conn.channel().queue_delete(queue)
+
+
+def test_timers_with_same_deadline_and_removal_from_a_timer(
+        conn: pika.BlockingConnection) -> None:
+    calls: List[str] = []
+
+    def callback() -> None:
+        calls.append('x')
+
+    first = conn.call_later(0, callback)
+    second = conn.call_later(0, callback)
+    assert first is not second
+    conn.remove_timeout(first)
+    conn.process_data_events(0.05)
+    assert calls == ['x']
+    calls.clear()
+    later: List[Any] = []
+
+    def remover() -> None:
+        calls.append('remover')
+        conn.remove_timeout(later[0])
+
+    conn.call_later(0.01, remover)
+    later.append(conn.call_later(0.02, lambda: calls.append('removed')))
+    conn.sleep(0.1)
+    assert calls == ['remover']
+
+
+def test_basic_cancel_of_auto_ack_consumer_returns_waiting_messages(
+        conn: pika.BlockingConnection) -> None:
+    ch = conn.channel()
+    queue = _name('q')
+    ch.queue_declare(queue, auto_delete=True)
+    for index in range(3):
+        ch.basic_publish('', queue, b'%d' % index)
+    dispatched: List[Any] = []
+    tag = ch.basic_consume(queue,
+                           lambda *args: dispatched.append(args),
+                           auto_ack=True)
+    deadline = time.monotonic() + 2
+    while len(ch._pending_events) < 3 and time.monotonic() < deadline:
+        conn._impl.ioloop.poll()
+        conn._impl.ioloop.process_timeouts()
+    messages = ch.basic_cancel(tag)
+    assert dispatched == []
+    assert [body for _, _, body in messages] == [b'0', b'1', b'2']
+    method, properties, _ = messages[0]
+    assert isinstance(method, spec.Basic.Deliver)
+    assert isinstance(properties, spec.BasicProperties)
+
+
+def test_consumer_callbacks_that_fail_or_close(
+        conn: pika.BlockingConnection) -> None:
+    ch = conn.channel()
+    queue = _name('q')
+    ch.queue_declare(queue, auto_delete=True)
+    ch.basic_consume(queue, lambda c, m, p, b: c.basic_ack(9999))
+    ch.basic_publish('', queue, b'x')
+    with pytest.raises(exceptions.ChannelClosedByBroker) as info:
+        ch.start_consuming()
+    assert info.value.args == (406,
+                               'PRECONDITION_FAILED - unknown delivery tag '
+                               '9999')
+    assert (ch.is_open, ch.is_closed) == (False, True)
+    ch = conn.channel()
+    queue = _name('q')
+    ch.queue_declare(queue, auto_delete=True)
+    ch.basic_consume(queue, lambda c, m, p, b: c.close())
+    ch.basic_publish('', queue, b'x')
+    assert ch.start_consuming() is None
+    assert ch.is_closed
+    ch = conn.channel()
+    queue = _name('q')
+    ch.queue_declare(queue, auto_delete=True)
+    body = b'z' * (3 * 1024 * 1024 + 7)
+    ch.basic_publish('', queue, body)
+    method, _, received = ch.basic_get(queue, auto_ack=True)
+    assert received == body and method.message_count == 0
+    ch.basic_consume(queue, lambda *_: conn.close(), auto_ack=True)
+    ch.basic_publish('', queue, b'y')
+    assert ch.start_consuming() is None
+    assert conn.is_closed and ch.is_closed
+
+
+def test_channel_flow_false_is_a_connection_error(
+        conn: pika.BlockingConnection) -> None:
+    ch = conn.channel()
+    with pytest.raises(exceptions.ConnectionClosedByBroker) as info:
+        ch.flow(False)
+    assert info.value.args == (540, 'NOT_IMPLEMENTED - active=false')
+    assert (conn.is_open, ch.is_open) == (False, False)
