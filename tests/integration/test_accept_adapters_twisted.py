@@ -10,6 +10,7 @@ from typing import Any, List
 import pytest
 from twisted.internet import defer, endpoints, error as twisted_error
 from twisted.internet import protocol, reactor
+from twisted.python.failure import Failure
 
 import pika
 from pika import exceptions, spec
@@ -271,3 +272,37 @@ def test_closable_deferred_queue_semantics():
     assert message._fields == ('channel', 'method', 'properties', 'body')
     assert repr(message) == (
         'ReceivedMessage(channel=1, method=2, properties=3, body=4)')
+
+
+@scenario_test
+def test_transport_loss_reaches_everything_with_the_twisted_reason():
+    for how in ('loseConnection', 'abortConnection', 'connectionLost'):
+        conn = yield connect()
+        closed = conn.closed
+        channel = yield conn.channel()
+        name = unique_name('acc2-tw')
+        yield channel.queue_declare(name, exclusive=True)
+        queue_obj, _tag = yield channel.basic_consume(name)
+        waiting = queue_obj.get()
+        pending = channel.queue_declare(unique_name('acc2-tw'), exclusive=True)
+        if how == 'loseConnection':
+            conn.transport.loseConnection()
+            expected = twisted_error.ConnectionDone
+        elif how == 'abortConnection':
+            conn.transport.abortConnection()
+            expected = twisted_error.ConnectionAborted
+        else:
+            conn.connectionLost(Failure(RuntimeError('boom')))
+            expected = RuntimeError
+        reason = yield closed
+        assert isinstance(reason, expected)
+        for d in (waiting, pending):
+            yield expect_failure(d, expected)
+        channel_reason = yield channel.on_closed
+        assert isinstance(channel_reason, expected)
+        assert isinstance(queue_obj.closed, expected)
+        assert isinstance(channel._closed, expected) and channel.is_closed
+        assert conn.is_closed and conn.closed is None and conn.ready is None
+        assert conn.close() is None
+        if conn.transport.connected:
+            conn.transport.loseConnection()
