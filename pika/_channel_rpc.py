@@ -11,7 +11,6 @@ callback is given they wait for the reply and call ``callback(method_frame)``.
 """
 
 import logging
-import uuid
 from typing import Any, Callable, Dict, Optional
 
 from pika import exceptions, spec
@@ -410,6 +409,9 @@ def basic_consume(self: Any,
     arguments = _arguments(arguments)
     self._raise_if_not_open()
     if not consumer_tag:
+        # Imported here: uuid costs ~250 KiB of RSS at import time, and only
+        # consumers need it.
+        import uuid  # pylint: disable=import-outside-toplevel
         consumer_tag = 'ctag%i.%s' % (self.channel_number, uuid.uuid4().hex)
     if consumer_tag in self._consumers or consumer_tag in self._cancelled:
         raise exceptions.DuplicateConsumerTag(consumer_tag)
