@@ -88,6 +88,10 @@ def _check_time_value(value: Any, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError('%s must be a number, but got %r' % (name, value))
     if value < 0:
+        if name in ('delay', 'time_limit'):
+            # pika 1.4's wording (both go through its call_later)
+            raise ValueError(
+                'call_later: delay must be non-negative, but got %r' % (value,))
         raise ValueError('%s must be non-negative, but got %r' % (name, value))
 
 

@@ -202,12 +202,17 @@ class IOLoop(AbstractSelectorIOLoop):
         :returns: handle for :meth:`remove_timeout`.
         :rtype: object
         """
-        check_callback_arg(callback, 'callback')
+        # pika 1.4's order and wording: the delay first, then the callback
         if isinstance(delay, bool) or not isinstance(delay, (int, float)):
             raise TypeError(
                 'delay must be a number, but got {!r}'.format(delay))
         if delay < 0:
-            raise ValueError('delay must be >= 0, but got {!r}'.format(delay))
+            raise ValueError(
+                'call_later: delay must be non-negative, but got {!r}'.format(
+                    delay))
+        if not callable(callback):
+            raise TypeError(
+                'callback must be a callable, but got {!r}'.format(callback))
         timeout = _Timeout(_monotonic() + delay, callback)
         self._timer_seq += 1
         heapq.heappush(self._timer_heap,

@@ -789,3 +789,32 @@ def test_name_resolution_failure_ends_the_workflow(adapter: str) -> None:
     assert isinstance(result, connection_workflow.AMQPConnectionWorkflowFailed)
     assert len(result.exceptions) == 1
     assert isinstance(result.exceptions[0], socket.gaierror)
+
+
+def test_ioloop_call_later_argument_checks() -> None:
+    loop = select_connection.IOLoop()
+    try:
+        with pytest.raises(ValueError) as negative:
+            loop.call_later(-1, None)
+        assert negative.value.args == (
+            'call_later: delay must be non-negative, but got -1',)
+        with pytest.raises(TypeError) as not_callable:
+            loop.call_later(0.1, None)
+        assert not_callable.value.args == (
+            'callback must be a callable, but got None',)
+        with pytest.raises(TypeError) as threadsafe:
+            loop.add_callback_threadsafe(None)
+        assert threadsafe.value.args == (
+            'callback must be a callable, but got None',)
+    finally:
+        loop.close()
+    conn = pika.BlockingConnection(_params())
+    try:
+        for call in (lambda: conn.call_later(-1, lambda: None),
+                     lambda: conn.process_data_events(-1)):
+            with pytest.raises(ValueError) as info:
+                call()
+            assert info.value.args == (
+                'call_later: delay must be non-negative, but got -1',)
+    finally:
+        conn.close()
