@@ -306,3 +306,37 @@ def test_transport_loss_reaches_everything_with_the_twisted_reason():
         assert conn.close() is None
         if conn.transport.connected:
             conn.transport.loseConnection()
+
+
+@scenario_test
+def test_cancel_drops_undelivered_messages():
+    conn = yield connect()
+    channel = yield conn.channel()
+    for how in ('client', 'broker'):
+        name = unique_name('acc2-tw')
+        yield channel.queue_declare(name)
+        queue_obj, tag = yield channel.basic_consume(name, auto_ack=True)
+        for number in range(3):
+            channel.basic_publish('', name, b'%d' % number)
+        for _ in range(50):
+            if len(queue_obj.pending) == 3:
+                break
+            yield sleep(0.02)
+        assert len(queue_obj.pending) == 3
+        if how == 'client':
+            cancel_ok = yield channel.basic_cancel(tag)
+            assert isinstance(cancel_ok.method, spec.Basic.CancelOk)
+        else:
+            other = yield conn.channel()
+            yield other.queue_delete(name)
+            for _ in range(50):
+                if queue_obj.closed is not None:
+                    break
+                yield sleep(0.02)
+        assert isinstance(queue_obj.closed, exceptions.ConsumerCancelled)
+        assert len(queue_obj.pending) == 0
+        for _ in range(2):
+            yield expect_failure(queue_obj.get(), exceptions.ConsumerCancelled)
+        if how == 'client':
+            yield channel.queue_delete(name)
+    yield conn.close()
