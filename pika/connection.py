@@ -730,8 +730,9 @@ class Connection(AbstractBase):
 
     def _on_connection_blocked(self, connection: Any,
                                method_frame: Any) -> None:
-        """Handle ``Connection.Blocked``: start the blocked timeout and call
-        the blocked callbacks.
+        """Handle ``Connection.Blocked``: start the blocked timeout. (As in
+        pika, the user's blocked callbacks are called by the frame dispatch,
+        not from here, so calling this hook directly only arms the timer.)
 
         :param connection: this connection (pika's signature)
         :param pika.frame.Method method_frame: the Blocked frame
@@ -741,8 +742,6 @@ class Connection(AbstractBase):
         if timeout is not None and self._blocked_conn_timer is None:
             self._blocked_conn_timer = self._adapter_call_later(
                 timeout, self._on_blocked_connection_timeout)
-        for callback in list(self._on_blocked_callbacks):
-            callback(self, method_frame)
 
     def _on_connection_unblocked(self, connection: Any,
                                  method_frame: Any) -> None:
@@ -755,8 +754,6 @@ class Connection(AbstractBase):
         if self._blocked_conn_timer is not None:
             self._adapter_remove_timeout(self._blocked_conn_timer)
             self._blocked_conn_timer = None
-        for callback in list(self._on_unblocked_callbacks):
-            callback(self, method_frame)
 
     def _on_blocked_connection_timeout(self) -> None:
         self._blocked_conn_timer = None
@@ -772,9 +769,13 @@ class Connection(AbstractBase):
 
     def _dispatch_blocked(self, method_frame: Any) -> None:
         self._on_connection_blocked(self, method_frame)
+        for callback in list(self._on_blocked_callbacks):
+            callback(self, method_frame)
 
     def _dispatch_unblocked(self, method_frame: Any) -> None:
         self._on_connection_unblocked(self, method_frame)
+        for callback in list(self._on_unblocked_callbacks):
+            callback(self, method_frame)
 
     # ------------------------------------------------------------------
     # Sending

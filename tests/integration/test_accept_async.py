@@ -818,3 +818,31 @@ def test_ioloop_call_later_argument_checks() -> None:
                 'call_later: delay must be non-negative, but got -1',)
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize('adapter', ['select', 'asyncio'])
+def test_blocked_hooks_called_directly_only_drive_the_timer(
+        adapter: str) -> None:
+
+    def scenario(run: _Run) -> Generator:
+        yield from _until(run, 'on_open')
+        conn = run.conn
+        conn.add_on_connection_blocked_callback(run.record('blocked'))
+        conn.add_on_connection_unblocked_callback(run.record('unblocked'))
+        frame = pika.frame.Method(0, spec.Connection.Blocked('direct'))
+        conn._on_connection_blocked(conn, frame)
+        run.wake_in(0.2)
+        yield from _until(run, 'timer')
+        conn._on_connection_unblocked(
+            conn, pika.frame.Method(0, spec.Connection.Unblocked()))
+        run.wake_in(0.6)
+        yield from _until(run, 'timer')
+        assert conn.is_open
+        assert 'blocked' not in run.names()
+        assert 'unblocked' not in run.names()
+        conn._on_connection_blocked(conn, frame)
+        args = yield from _until(run, 'on_close')
+        assert type(args[1]) is exceptions.ConnectionBlockedTimeout
+        assert 'blocked' not in run.names()
+
+    _Run(adapter, scenario, params=_params(blocked_connection_timeout=0.4))
