@@ -572,3 +572,24 @@ def test_channel_flow_false_is_a_connection_error(
         ch.flow(False)
     assert info.value.args == (540, 'NOT_IMPLEMENTED - active=false')
     assert (conn.is_open, ch.is_open) == (False, False)
+
+
+def test_tls_without_server_hostname_checks_the_connection_host() -> None:
+    """pika 1.4: SSLOptions(context) without server_hostname verifies the
+    certificate against the host being connected to.
+    """
+    import ssl
+    certs = os.environ.get('PIKA_TEST_CERTS_DIR', '/tmp/pika-test-broker/certs')
+    tls_port = int(os.environ.get('PIKA_TEST_TLS_PORT', '5671'))
+    for host in ('localhost', '127.0.0.1'):
+        context = ssl.create_default_context(
+            cafile=os.path.join(certs, 'ca_certificate.pem'))
+        conn = pika.BlockingConnection(
+            pika.ConnectionParameters(host,
+                                      tls_port,
+                                      ssl_options=pika.SSLOptions(context)))
+        try:
+            assert conn.is_open
+            assert type(conn._impl._transport._sock).__name__ == 'SSLSocket'
+        finally:
+            conn.close()

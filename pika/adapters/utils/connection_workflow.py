@@ -309,6 +309,10 @@ class AMQPConnector:
         if ssl_options is not None:
             ssl_context = ssl_options.context
             server_hostname = ssl_options.server_hostname
+            if server_hostname is None:
+                # As pika 1.4: without an explicit name, the host the
+                # parameters connect to is used (SNI and hostname check).
+                server_hostname = self._conn_params.host
         sock, self._sock = self._sock, None
         try:
             self._task_ref = self._nbio.create_streaming_connection(
