@@ -277,6 +277,14 @@ class BlockingConnection:
                 while not (closed() or first() or second()):
                     poll()
                     process_timeouts()
+        elif len(waiters) == 3:
+            # basic_get: GetOk, GetEmpty or the channel's close.
+            first, second, third = waiters
+            if not (closed() or first() or second() or third()):
+                run_queued()
+                while not (closed() or first() or second() or third()):
+                    poll()
+                    process_timeouts()
         else:
             if waiters:
 
