@@ -110,6 +110,16 @@ class BaseConnection(connection.Connection):
         its connectors making ``cls(parameters=..., custom_ioloop=nbio,
         internal_connection_workflow=False)`` connections.
         """
+        # pika 1.4's checks and wording, before any workflow starts.
+        try:
+            configs = list(connection_configs)
+        except TypeError as error:
+            raise TypeError(
+                'connection_configs does not support iteration: {!r}'.format(
+                    error)) from error
+        if not configs:
+            raise ValueError(
+                'connection_configs is empty: {!r}.'.format(connection_configs))
 
         def connection_factory(params: Any) -> 'BaseConnection':
             if params is None:
@@ -125,8 +135,8 @@ class BaseConnection(connection.Connection):
             LOGGER.debug('Created default connection workflow %r', workflow)
         if isinstance(workflow, connection_workflow.AMQPConnectionWorkflow):
             workflow.set_io_services(nbio)
-        return cls._start_workflow(workflow, nbio, connection_configs,
-                                   connection_factory, on_done)
+        return cls._start_workflow(workflow, nbio, configs, connection_factory,
+                                   on_done)
 
     @classmethod
     def _start_workflow(cls, workflow: Any, nbio: Any, connection_configs: Any,

@@ -200,8 +200,14 @@ def test_create_connection_results(adapter):
         (aborted,) = create(adapter, [broker_params()], abort=abort)
         assert type(
             aborted) is connection_workflow.AMQPConnectionWorkflowAborted
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as info:
         adapter[0].create_connection([], lambda _result: None)
+    assert str(info.value) == 'connection_configs is empty: [].'
+    with pytest.raises(TypeError) as info:
+        adapter[0].create_connection(None, lambda _result: None)
+    assert str(
+        info.value) == ('connection_configs does not support iteration: '
+                        'TypeError("\'NoneType\' object is not iterable")')
 
 
 def test_loop_services_before_and_while_running(adapter):
