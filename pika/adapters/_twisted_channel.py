@@ -89,6 +89,20 @@ class ReceivedMessage(NamedTuple):
     body: Any
 
 
+def _single_argument(d: defer.Deferred) -> Callable[..., None]:
+    """A completion callback firing ``d`` with its one argument, or with
+    the tuple of its arguments when given several (as pika 1.4's).
+    """
+
+    def single_argument(*args: Any) -> None:
+        if len(args) > 1:
+            d.callback(tuple(args))
+        else:
+            d.callback(*args)
+
+    return single_argument
+
+
 class TwistedChannel:
     """A channel whose methods return Deferreds.
 
@@ -186,7 +200,8 @@ class TwistedChannel:
         with the reply the method's completion callback receives.
         """
         method = getattr(self._channel, name)
-        return self._call(lambda d: method(callback=d.callback, **kwargs))
+        return self._call(
+            lambda d: method(callback=_single_argument(d), **kwargs))
 
     def _on_channel_closed(self, _channel: Any,
                            reason: Optional[BaseException]) -> None:
@@ -374,20 +389,22 @@ class TwistedChannel:
 
         def start(d: defer.Deferred) -> None:
 
-            def on_get_ok(_channel: Any, method: Any, properties: Any,
-                          body: Any) -> None:
-                self._basic_get_deferred = None
-                d.callback(ReceivedMessage(self, method, properties, body))
-
             def cleanup(result: Any) -> Any:
                 if self._basic_get_deferred is d:
                     self._basic_get_deferred = None
                 return result
 
+            def to_message(result: Any) -> Optional[ReceivedMessage]:
+                if result is None:  # Basic.GetEmpty
+                    return None
+                _channel, method, properties, body = result
+                return ReceivedMessage(self, method, properties, body)
+
             self._channel.basic_get(queue=queue,
-                                    callback=on_get_ok,
+                                    callback=_single_argument(d),
                                     auto_ack=auto_ack)
             d.addBoth(cleanup)
+            d.addCallback(to_message)
             self._basic_get_deferred = d
 
         return self._call(start)

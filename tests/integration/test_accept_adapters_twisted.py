@@ -15,7 +15,7 @@ from twisted.python.failure import Failure
 import pika
 from pika import exceptions, spec
 from pika.adapters.twisted_connection import (ClosableDeferredQueue,
-                                              ReceivedMessage,
+                                              ReceivedMessage, TwistedChannel,
                                               TwistedProtocolConnection)
 
 from async_harness import BROKER_HOST, BROKER_PORT, broker_params, unique_name
@@ -340,3 +340,70 @@ def test_cancel_drops_undelivered_messages():
         if how == 'client':
             yield channel.queue_delete(name)
     yield conn.close()
+
+
+def test_completion_callbacks_given_to_the_channel():
+    """TwistedChannel over a mock channel, as pika 1.4.4's own tests drive
+    it: the completion callback fires the Deferred with its one argument
+    (a tuple for several); basic_get's makes a ReceivedMessage."""
+    from unittest import mock
+    from pika import frame
+
+    def fresh() -> Any:
+        channel = mock.Mock(name='channel')
+        channel.channel_number = 1
+        return TwistedChannel(channel), channel
+
+    twisted_channel, channel = fresh()
+    d = twisted_channel.queue_declare(queue='q', durable=True)
+    kwargs = channel.queue_declare.call_args.kwargs
+    assert sorted(kwargs) == [
+        'arguments', 'auto_delete', 'callback', 'durable', 'exclusive',
+        'passive', 'queue'
+    ]
+    reply = frame.Method(1, spec.Queue.DeclareOk('q'))
+    kwargs['callback'](reply)
+    assert fired(d) == [reply] and twisted_channel._calls == set()
+    d = twisted_channel.basic_qos(prefetch_count=1)
+    channel.basic_qos.call_args.kwargs['callback']('a', 'b')
+    assert fired(d) == [('a', 'b')]
+    d = twisted_channel.basic_get(queue='q')
+    get_ok = spec.Basic.GetOk(1, False, '', 'q', 0)
+    props = spec.BasicProperties()
+    channel.basic_get.call_args.kwargs['callback']('raw', get_ok, props, b'b')
+    message = fired(d)[0]
+    assert isinstance(message, ReceivedMessage)
+    assert tuple(message) == (twisted_channel, get_ok, props, b'b')
+    assert twisted_channel._basic_get_deferred is None
+    d = twisted_channel.basic_get(queue='q')
+    channel.basic_get.call_args.kwargs['callback']('x')
+    error = fired(d)[0].value
+    assert isinstance(error, ValueError)
+    assert str(error) == 'not enough values to unpack (expected 4, got 1)'
+    d = twisted_channel.basic_get(queue='q')
+    twisted_channel._on_getempty(frame.Method(1, spec.Basic.GetEmpty()))
+    assert fired(d) == [None]
+    # queue_delete cancels the consumers of that queue
+    twisted_channel, channel = fresh()
+    queue_obj = ClosableDeferredQueue()
+    twisted_channel._consumers = {'test-tag': queue_obj}
+    twisted_channel._queue_name_to_consumer_tags = {'testqueue': {'test-tag'}}
+    d = twisted_channel.queue_delete('testqueue')
+    channel.queue_delete.call_args.kwargs['callback'](frame.Method(
+        1, spec.Queue.DeleteOk(0)))
+    assert twisted_channel._consumers == {}
+    assert twisted_channel._queue_name_to_consumer_tags == {'testqueue': set()}
+    assert isinstance(queue_obj.closed, exceptions.ConsumerCancelled)
+    assert queue_obj.closed.args == ('Queue testqueue was deleted.',)
+    # closing fails pending calls (even a list of them) and closes queues
+    twisted_channel, channel = fresh()
+    pending = defer.Deferred()
+    twisted_channel._calls = [pending]
+    consumer = mock.Mock()
+    twisted_channel._consumers = {'tag': consumer}
+    error = RuntimeError('testing')
+    twisted_channel._on_channel_closed(None, error)
+    consumer.close.assert_called_once_with(error)
+    assert len(twisted_channel._calls) == 0
+    assert twisted_channel._consumers == {}
+    assert fired(pending)[0].value is error
