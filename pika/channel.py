@@ -96,8 +96,11 @@ class Channel:
         self._on_flowok_callback: Optional[Callable[..., Any]] = None
         #: False after the broker confirmed Channel.Flow(active=False)
         self.flow_active = True
-        # method INDEX -> [[callback, one_shot], ...] (add_callback)
+        # method INDEX -> [[callback, one_shot, seq], ...] (add_callback);
+        # seq orders them against the RPC callbacks, as pika's registry does
         self._reply_callbacks: Dict[int, List[List[Any]]] = {}
+        self._callback_seq = 0
+        self._rpc_seq = 0
 
         # RPC serialisation
         self._blocking: Optional[str] = None
@@ -210,8 +213,9 @@ class Channel:
             if index is None:
                 raise TypeError('replies must be a list of method classes, '
                                 'but got %r' % (reply,))
-            self._reply_callbacks.setdefault(index,
-                                             []).append([callback, one_shot])
+            self._reply_callbacks.setdefault(index, []).append(
+                [callback, one_shot, self._callback_seq + 1])
+        self._callback_seq += 1
 
     def add_on_cancel_callback(self, callback: Callable[..., Any]) -> None:
         """Call ``callback(method_frame)`` when the broker cancels a consumer
@@ -397,6 +401,8 @@ class Channel:
             self._rpc_replies = frozenset(reply.INDEX for reply in replies)
             self._rpc_internal = internal
             self._rpc_callback = callback
+            self._callback_seq += 1
+            self._rpc_seq = self._callback_seq
 
     def _on_synchronous_complete(self) -> None:
         self._blocking = None
@@ -509,10 +515,20 @@ class Channel:
             LOGGER.debug('Dropping %r on closed %s', method_frame, self)
             return
         replies = self._rpc_replies
+        rpc_seq = 0
         if replies is not None and index in replies:
             internal = self._rpc_internal
             callback = self._rpc_callback
+            rpc_seq = self._rpc_seq
             self._on_synchronous_complete()
+            registered = self._reply_callbacks.get(index)
+            if registered:
+                # add_callback() callbacks registered before this RPC was
+                # sent run first (pika calls them in registration order)
+                for entry in [e for e in registered if e[2] < rpc_seq]:
+                    if entry[1]:
+                        registered.remove(entry)
+                    entry[0](method_frame)
             if internal is not None:
                 internal(method_frame)
             if callback is not None:
@@ -526,6 +542,8 @@ class Channel:
         registered = self._reply_callbacks.get(index)
         if registered:
             for entry in list(registered):
+                if entry[2] < rpc_seq:
+                    continue  # already called before the RPC callback
                 if entry[1]:
                     registered.remove(entry)
                 entry[0](method_frame)

@@ -846,3 +846,24 @@ def test_blocked_hooks_called_directly_only_drive_the_timer(
         assert 'blocked' not in run.names()
 
     _Run(adapter, scenario, params=_params(blocked_connection_timeout=0.4))
+
+
+@pytest.mark.parametrize('adapter', ['select', 'asyncio'])
+def test_add_callback_runs_in_registration_order(adapter: str) -> None:
+
+    def scenario(run: _Run) -> Generator:
+        yield from _until(run, 'on_open')
+        channel = yield from _open_channel(run)
+        channel.add_callback(run.record('added'), [spec.Basic.QosOk])
+        channel.add_callback(run.record('added_multi'), [spec.Basic.QosOk],
+                             one_shot=False)
+        channel.basic_qos(prefetch_count=1, callback=run.resume('qos'))
+        yield from _until(run, 'qos')
+        assert run.names()[-3:] == ['added', 'added_multi', 'qos']
+        channel.basic_qos(prefetch_count=2, callback=run.resume('qos'))
+        yield from _until(run, 'qos')
+        assert run.names()[-2:] == ['added_multi', 'qos']
+        assert run.names().count('added') == 1
+        yield from _close_connection(run)
+
+    _Run(adapter, scenario)
