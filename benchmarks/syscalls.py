@@ -6,11 +6,12 @@ Usage::
     python3 benchmarks/syscalls.py                     # the default set
     python3 benchmarks/syscalls.py blocking_publish:20000 basic_get:5000
 
-Each workload of ``workloads.py`` runs once per package under
-``strace -f -c``; the table lists the calls made at least once per ten
-messages, divided by the message count (set-up calls such as imports fall
-below that line). Unlike wall-clock rates this does not move with machine
-load, so it shows plainly what each library asks of the kernel per message.
+Each workload of ``workloads.py`` runs twice per package under
+``strace -f -c``, with N and 2N messages; the difference divided by N is what
+one message costs (start-up work such as imports cancels out). The table
+lists the calls made at least once per ten messages. Unlike wall-clock rates
+this does not move with machine load, so it shows plainly what each library
+asks of the kernel per message.
 """
 
 import os
@@ -33,7 +34,21 @@ DEFAULT = [
 
 def measure(python: str, env: Dict[str, str], workload: str,
             count: int) -> List[Tuple[str, float]]:
-    """Run one workload under strace; return (syscall, calls per message)."""
+    """Return (syscall, calls per message) from runs of N and 2N messages."""
+    once = _count_calls(python, env, workload, count)
+    twice = _count_calls(python, env, workload, 2 * count)
+    rows = []
+    for name in set(once) | set(twice):
+        per = (twice.get(name, 0) - once.get(name, 0)) / count
+        if per >= 0.1:
+            rows.append((name, per))
+    rows.sort(key=lambda row: -row[1])
+    return rows
+
+
+def _count_calls(python: str, env: Dict[str, str], workload: str,
+                 count: int) -> Dict[str, int]:
+    """Run one workload under strace -c; return calls per syscall name."""
     with tempfile.NamedTemporaryFile(suffix='.strace') as out:
         subprocess.run([
             'strace', '-f', '-c', '-o', out.name, python,
@@ -46,16 +61,14 @@ def measure(python: str, env: Dict[str, str], workload: str,
                        stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL,
                        check=True)
-        rows = []
-        for line in open(out.name):
-            parts = line.split()
-            if len(parts) >= 5 and parts[0][:1].isdigit() and \
-                    parts[-1] != 'total':
-                calls = int(parts[3])
-                if calls * 10 >= count:
-                    rows.append((parts[-1], calls / count))
-    rows.sort(key=lambda row: -row[1])
-    return rows
+        calls: Dict[str, int] = {}
+        with open(out.name) as report:
+            for line in report:
+                parts = line.split()
+                if len(parts) >= 5 and parts[0][:1].isdigit() and \
+                        parts[-1] != 'total':
+                    calls[parts[-1]] = int(parts[3])
+    return calls
 
 
 def main() -> int:
