@@ -35,6 +35,7 @@ import logging
 from typing import Any, Callable, Optional, Set, Union
 
 from twisted.internet import defer, protocol
+from twisted.internet import error as twisted_error
 from twisted.python.failure import Failure
 
 import pika.connection
@@ -83,8 +84,12 @@ class _TimerHandle(nbio_interface.AbstractTimerReference):
     def cancel(self) -> None:
         """Cancel the timer; harmless when it already ran or was cancelled."""
         handle, self._handle = self._handle, None
-        if handle is not None and handle.active():
-            handle.cancel()
+        if handle is not None:
+            try:
+                handle.cancel()
+            except (twisted_error.AlreadyCalled,
+                    twisted_error.AlreadyCancelled):
+                pass
 
 
 class _TwistedConnectionAdapter(pika.connection.Connection):
@@ -199,8 +204,11 @@ class _TwistedConnectionAdapter(pika.connection.Connection):
             error = error.value
         # As in pika, Twisted's reason (ConnectionDone, ConnectionLost...)
         # is what the close callbacks report, even after a close the engine
-        # started itself.
+        # started itself: the engine reports ``_error`` when given None.
         self._error = error
+        if isinstance(error, twisted_error.ConnectionDone):
+            # pika 1.4 reports a clean close to the engine as "no error".
+            error = None
         self._on_stream_terminated(error)
 
     def data_received(self, data: bytes) -> None:
@@ -277,12 +285,11 @@ class TwistedProtocolConnection(protocol.Protocol):
 
         :param int reply_code: close code reported to the broker.
         :param str reply_text: close text reported to the broker.
-        :returns: the ``closed`` Deferred, or None when already closed.
+        :returns: the ``closed`` Deferred (None once it has fired).
         """
         if not self._impl.is_closed:
             self._impl.close(reply_code, reply_text)
-            return self.closed
-        return None
+        return self.closed
 
     # -- Twisted Protocol ------------------------------------------------------
 

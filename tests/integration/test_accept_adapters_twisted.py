@@ -407,3 +407,61 @@ def test_completion_callbacks_given_to_the_channel():
     assert len(twisted_channel._calls) == 0
     assert twisted_channel._consumers == {}
     assert fired(pending)[0].value is error
+
+
+def test_protocol_and_adapter_hooks_over_mocks():
+    """TwistedProtocolConnection / _TwistedConnectionAdapter driven with
+    mocks the way pika 1.4.4's own tests drive them."""
+    from unittest import mock
+    from pika.adapters.twisted_connection import (_TimerHandle,
+                                                  _TwistedConnectionAdapter)
+
+    conn = TwistedProtocolConnection()
+    conn._impl = mock.Mock()
+    conn._impl.is_closed = False
+    conn.closed = 'TESTING'
+    assert conn.close() == 'TESTING'
+    conn._impl.close.assert_called_once_with(200, 'Normal shutdown')
+    conn._impl.reset_mock()
+    conn._impl.is_closed = True
+    assert conn.close() == 'TESTING'  # pika returns ``closed`` regardless
+    conn._impl.close.assert_not_called()
+    conn = TwistedProtocolConnection()
+    conn._impl = mock.Mock()
+    conn._impl.params.connection_attempts = 4
+    ready = conn.ready
+    conn._on_connection_failed(None)
+    error = fired(ready)[0].value
+    assert type(error) is exceptions.AMQPConnectionError
+    assert error.args == (4,) and conn.ready is None
+
+    adapter = _TwistedConnectionAdapter(None, None, None, None, None)
+    assert adapter._transport is None and adapter._error is None
+    transport = mock.Mock()
+    adapter._on_stream_connected = mock.Mock()
+    adapter.connection_made(transport)
+    assert adapter._transport is transport
+    adapter._on_stream_connected.assert_called_once_with()
+    adapter._adapter_emit_data(b'testdata')
+    transport.write.assert_called_once_with(b'testdata')
+    adapter._adapter_disconnect_stream()
+    transport.loseConnection.assert_called_once_with()
+    adapter._on_stream_terminated = mock.Mock()
+    error = Failure(RuntimeError('testreason'))
+    adapter.connection_lost(error)
+    adapter._on_stream_terminated.assert_called_with(error.value)
+    assert adapter._transport is None
+    adapter = _TwistedConnectionAdapter(None, None, None, None, None)
+    adapter._on_stream_terminated = mock.Mock()
+    done = Failure(twisted_error.ConnectionDone())
+    adapter.connection_lost(done)
+    # A clean close reaches the engine as "no error", its reason in _error.
+    adapter._on_stream_terminated.assert_called_with(None)
+    assert adapter._error is done.value
+
+    handle = mock.Mock()
+    handle.cancel.side_effect = twisted_error.AlreadyCalled()
+    timer = _TimerHandle(handle)
+    timer.cancel()  # already ran: ignored
+    timer.cancel()
+    handle.cancel.assert_called_once_with()
