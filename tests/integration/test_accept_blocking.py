@@ -593,3 +593,41 @@ def test_tls_without_server_hostname_checks_the_connection_host() -> None:
             assert type(conn._impl._transport._sock).__name__ == 'SSLSocket'
         finally:
             conn.close()
+
+
+@pytest.mark.parametrize('operation',
+                         ['publish', 'rpc', 'pde', 'consume', 'gen', 'sleep'])
+def test_connection_closed_by_broker_reaches_every_blocking_call(
+        operation: str) -> None:
+    conn = pika.BlockingConnection(_params())
+    ch = conn.channel()
+    queue = _name('q')
+    ch.queue_declare(queue, auto_delete=True)
+    # a second Channel.Open on an open channel is a connection error
+    conn._impl._send_method(1, spec.Channel.Open())
+    time.sleep(0.2)
+    with pytest.raises(exceptions.ConnectionClosedByBroker) as info:
+        if operation == 'publish':
+            for _ in range(50):
+                ch.basic_publish('', queue, b'x')
+                time.sleep(0.005)
+        elif operation == 'rpc':
+            ch.queue_declare(queue, passive=True)
+        elif operation == 'pde':
+            conn.process_data_events(0.3)
+        elif operation == 'consume':
+            ch.basic_consume(queue, lambda *_: None)
+            ch.start_consuming()
+        elif operation == 'gen':
+            for _ in ch.consume(queue, inactivity_timeout=0.3):
+                break
+        else:
+            conn.sleep(0.3)
+    assert info.value.args == (504,
+                               "CHANNEL_ERROR - second 'channel.open' seen")
+    assert (conn.is_open, conn.is_closed, ch.is_open,
+            ch.is_closed) == (False, True, False, True)
+    with pytest.raises(exceptions.ConnectionWrongStateError):
+        conn.close()
+    with pytest.raises(exceptions.ChannelWrongStateError):
+        ch.close()
