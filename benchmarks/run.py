@@ -43,6 +43,10 @@ WORKLOADS: Dict[str, Tuple[str, str, int, int, float]] = {
     'codec': ('codec: marshal+decode publish (bench_codec)', 'ops/s', 0, 0, 60),
     'codec_public':
         ('codec: same public calls (Frame.marshal)', 'ops/s', 0, 0, 60),
+    'engine_publish': ('engine only: basic_publish to emit, no I/O', 'msg/s',
+                       50000, 20000, 60),
+    'engine_consume': ('engine only: 4 KiB reads to callback, no I/O', 'msg/s',
+                       50000, 20000, 60),
     'blocking_publish':
         ('blocking publish 64 B, no confirms', 'msg/s', 20000, 8000, 120),
     'blocking_publish_confirm':
@@ -196,6 +200,8 @@ class Runner:
         ]
         if workload.startswith('codec') and self.opts.quick:
             cmd += ['--reps', '3', '--seconds', '0.2']
+        if workload.startswith('engine'):
+            cmd += ['--reps', '3']
         if workload == 'rss_publish':
             cmd += ['--max-length', '10000']
         if flavour == RAW:
