@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 from tornado import ioloop
 
 from pika.adapters import base_connection
-from pika.adapters.utils import nbio_interface
+from pika.adapters.utils import nbio_interface, selector_ioloop_adapter
 from pika.adapters.utils.io_services_utils import check_callback_arg
 from pika.adapters.utils.selector_ioloop_adapter import (
     AbstractSelectorIOLoop, SelectorIOServicesAdapter)
@@ -134,7 +134,9 @@ def _make_nbio(custom_ioloop: Any) -> nbio_interface.AbstractIOServices:
     if not isinstance(custom_ioloop, ioloop.IOLoop):
         raise TypeError('custom_ioloop must be a tornado.ioloop.IOLoop or an '
                         'AbstractIOServices, but got %r' % (custom_ioloop,))
-    return _TornadoIOServicesAdapter(custom_ioloop)
+    # As pika 1.4: the Tornado loop is a selector-style loop as it is; the
+    # services class is looked up on its module (tests patch it there).
+    return selector_ioloop_adapter.SelectorIOServicesAdapter(custom_ioloop)
 
 
 class TornadoConnection(base_connection.BaseConnection):

@@ -369,3 +369,46 @@ def test_gevent_monkey_patched_greenlets():
                   for n in range(5)], 'ConnectionClosedByClient')
                 for i in range(3)]
     assert lines == ['[0, 1, 2]', repr(expected), "[b'x0', b'x1', b'x2']"]
+
+
+def test_base_connection_init_arguments_over_mocks():
+    """As pika 1.4.4's own adapter tests check it: BaseConnection.__init__
+    gets (parameters, callbacks..., nbio, internal_connection_workflow=)."""
+    from unittest import mock
+    import gevent
+    from tornado import ioloop
+    from pika.adapters import gevent_connection, tornado_connection
+    from pika.adapters.utils import selector_ioloop_adapter
+
+    real_services = selector_ioloop_adapter.SelectorIOServicesAdapter
+    made: List[Any] = []
+
+    def construct(loop: Any) -> Any:
+        services = real_services(loop)
+        made.append(services)
+        return services
+
+    with mock.patch('pika.adapters.base_connection.BaseConnection.__init__',
+                    return_value=None) as init:
+        with mock.patch(
+                'pika.adapters.utils.selector_ioloop_adapter.'
+                'SelectorIOServicesAdapter',
+                side_effect=construct):
+            tornado_connection.TornadoConnection()
+        init.assert_called_once_with(None,
+                                     None,
+                                     None,
+                                     None,
+                                     made[0],
+                                     internal_connection_workflow=True)
+        assert made[0].get_native_ioloop() is ioloop.IOLoop.current()
+        init.reset_mock()
+        gevent_connection.GeventConnection()
+        args, kwargs = init.call_args
+        assert args[:4] == (None, None, None, None)
+        assert kwargs == {'internal_connection_workflow': True}
+        services = args[4]
+        assert type(services).__name__ == '_GeventSelectorIOServicesAdapter'
+        native = services.get_native_ioloop()
+        assert isinstance(native, gevent_connection._GeventSelectorIOLoop)
+        assert native._hub is gevent.get_hub()

@@ -140,7 +140,9 @@ def make(custom_ioloop=None):
 def test_default_is_current_ioloop(tornado_loop):
     conn = make()
     assert conn.ioloop is tornado_loop
-    assert isinstance(conn._nbio, tornado_connection._TornadoIOServicesAdapter)
+    # pika 1.4: the generic selector services over the Tornado loop itself
+    assert type(conn._nbio) is SelectorIOServicesAdapter
+    assert conn._nbio.get_native_ioloop() is tornado_loop
 
 
 def test_custom_ioloop_and_services(tornado_loop):
