@@ -15,7 +15,8 @@ import logging
 from typing import Any, Callable, Optional
 
 from pika import connection, exceptions
-from pika.adapters.utils import connection_workflow, nbio_interface
+from pika.adapters.utils import (connection_workflow, io_services_utils,
+                                 nbio_interface)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -51,6 +52,11 @@ class BaseConnection(connection.Connection):
             raise ValueError(
                 'Expected instance of Parameters, not {!r}'.format(parameters))
         self._nbio = nbio
+        # Our own stream transports queue views without copying them and
+        # write a run of them with one vectored send, so large bodies can be
+        # handed over as views of the user's bytes instead of one joined copy.
+        self._adapter_emits_views = isinstance(
+            nbio, io_services_utils.StreamingConnectionMixin)
         self._connection_workflow: Optional[
             connection_workflow.AMQPConnectionWorkflow] = None
         self._transport: Optional[nbio_interface.AbstractStreamTransport] = None

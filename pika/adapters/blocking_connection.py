@@ -143,11 +143,6 @@ class BlockingConnection:
 
         self._impl = self._create_connection(parameters, _impl_class)
         self._impl.add_on_close_callback(self._closed_result.set_value_once)
-        if isinstance(self._impl, select_connection.SelectConnection):
-            # Its transport queues views without copying them and writes a
-            # run of them with one vectored send: large bodies are sent
-            # without being joined into one copy.
-            self._impl._adapter_emits_views = True
         # The private loop, fetched once: the pump runs on every call.
         self._ioloop = self._impl.ioloop
         # Its queue of ready callbacks (the transport's pending flush among
