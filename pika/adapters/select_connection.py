@@ -428,27 +428,33 @@ class _PollerBase:
 
     def add_handler(self, fd: int, handler: Callable[[int, int], Any],
                     events: int) -> None:
-        """Watch ``fd`` for ``events``."""
+        """Watch ``fd`` for ``events`` (as in pika, registering a known fd
+        again replaces its handler and events)."""
         if fd in self._handlers:
-            raise ValueError('fd {} is already registered'.format(fd))
+            self._handlers[fd] = handler
+            self.update_handler(fd, events)
+            return
         self._handlers[fd] = handler
         self._fd_events[fd] = events
         if self._active:
             self._register(fd, events)
 
     def update_handler(self, fd: int, events: int) -> None:
-        """Change the events watched on ``fd``."""
+        """Change the events watched on ``fd`` (an unknown fd is ignored,
+        as in pika)."""
         if fd not in self._handlers:
-            raise ValueError('fd {} is not registered'.format(fd))
+            return
         old_events = self._fd_events[fd]
         self._fd_events[fd] = events
         if self._active:
             self._modify(fd, old_events, events)
 
     def remove_handler(self, fd: int) -> None:
-        """Stop watching ``fd``."""
-        if self._handlers.pop(fd, None) is None:
-            return
+        """Stop watching ``fd``.
+
+        :raises KeyError: if ``fd`` is not watched (as pika's pollers)
+        """
+        del self._handlers[fd]
         old_events = self._fd_events.pop(fd)
         if self._active:
             self._unregister(fd, old_events)

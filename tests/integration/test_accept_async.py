@@ -867,3 +867,40 @@ def test_add_callback_runs_in_registration_order(adapter: str) -> None:
         yield from _close_connection(run)
 
     _Run(adapter, scenario)
+
+
+@pytest.mark.parametrize('poller', ['select', 'poll', 'epoll'])
+def test_ioloop_fd_handler_registration_semantics(poller: str) -> None:
+    import socket
+    saved = select_connection.SELECT_TYPE
+    select_connection.SELECT_TYPE = poller
+    try:
+        loop = select_connection.IOLoop()
+    finally:
+        select_connection.SELECT_TYPE = saved
+    reader, writer = socket.socketpair()
+    calls: List[str] = []
+
+    def first(fd: int, events: int) -> None:
+        calls.append('first')
+
+    def second(fd: int, events: int) -> None:
+        calls.append('second')
+        reader.recv(10)
+        loop.stop()
+
+    try:
+        loop.add_handler(reader.fileno(), first, loop.READ)
+        # registering the fd again replaces its handler
+        loop.add_handler(reader.fileno(), second, loop.READ)
+        writer.send(b'x')
+        loop.call_later(2, loop.stop)
+        loop.start()
+        assert calls == ['second']
+        loop.remove_handler(reader.fileno())
+        with pytest.raises(KeyError):
+            loop.remove_handler(reader.fileno())
+    finally:
+        loop.close()
+        reader.close()
+        writer.close()
