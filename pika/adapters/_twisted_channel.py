@@ -127,9 +127,10 @@ class TwistedChannel:
         self._basic_get_deferred: Optional[defer.Deferred] = None
         #: fired with the close reason when the channel closes
         self.on_closed: defer.Deferred = defer.Deferred()
+        # Registered in pika 1.4's order.
+        channel.add_callback(self._on_getempty, [spec.Basic.GetEmpty], False)
         channel.add_on_close_callback(self._on_channel_closed)
         channel.add_on_cancel_callback(self._on_consumer_cancelled_by_broker)
-        channel.add_callback(self._on_getempty, [spec.Basic.GetEmpty], False)
 
     def __repr__(self) -> str:
         return '<TwistedChannel channel=%r>' % (self._channel,)
