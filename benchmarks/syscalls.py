@@ -9,7 +9,7 @@ Usage::
 Each workload of ``workloads.py`` runs twice per package under
 ``strace -f -c``, with N and 2N messages; the difference divided by N is what
 one message costs (start-up work such as imports cancels out). The table
-lists the calls made at least once per ten messages. Unlike wall-clock rates
+lists the calls made at least once per 200 messages. Unlike wall-clock rates
 this does not move with machine load, so it shows plainly what each library
 asks of the kernel per message.
 """
@@ -40,7 +40,7 @@ def measure(python: str, env: Dict[str, str], workload: str,
     rows = []
     for name in set(once) | set(twice):
         per = (twice.get(name, 0) - once.get(name, 0)) / count
-        if per >= 0.1:
+        if per >= 0.005:
             rows.append((name, per))
     rows.sort(key=lambda row: -row[1])
     return rows
