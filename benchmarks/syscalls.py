@@ -28,7 +28,8 @@ from run import REPO, ensure_ours_venv, find_pika_python  # noqa: E402
 DEFAULT = [
     'blocking_publish:20000', 'blocking_publish_confirm:5000',
     'blocking_consume:50000', 'basic_get:5000', 'select_publish:50000',
-    'select_consume:50000', 'asyncio_publish:50000', 'consume_1mib:200'
+    'select_consume:50000', 'asyncio_publish:50000', 'asyncio_consume:50000',
+    'publish_1mib:100', 'consume_1mib:100'
 ]
 
 
