@@ -136,8 +136,11 @@ class _GeventSelectorIOLoop(AbstractSelectorIOLoop):
         :param callable handler: called with ``(fd, events)``.
         :param int events: READ and/or WRITE bits.
         """
-        if fd in self._io_watchers_by_fd:
-            raise ValueError('fd %r is already registered' % (fd,))
+        # pika 1.4 accepts registering a known fd again: the new handler
+        # and events replace the old ones.
+        old = self._io_watchers_by_fd.pop(fd, None)
+        if old is not None:
+            old.close()
         self._handlers_by_fd[fd] = handler
         self._io_watchers_by_fd[fd] = self._start_watcher(fd, handler, events)
 
@@ -156,11 +159,11 @@ class _GeventSelectorIOLoop(AbstractSelectorIOLoop):
         """Stop watching ``fd``.
 
         :param int fd: file descriptor.
+        :raises KeyError: when ``fd`` is not registered (as pika 1.4).
         """
+        watcher = self._io_watchers_by_fd.pop(fd)
         self._handlers_by_fd.pop(fd, None)
-        watcher = self._io_watchers_by_fd.pop(fd, None)
-        if watcher is not None:
-            watcher.close()
+        watcher.close()
 
     def _start_watcher(self, fd: int, handler: Callable[[int, int], Any],
                        events: int) -> Any:

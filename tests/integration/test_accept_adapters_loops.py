@@ -412,3 +412,33 @@ def test_base_connection_init_arguments_over_mocks():
         native = services.get_native_ioloop()
         assert isinstance(native, gevent_connection._GeventSelectorIOLoop)
         assert native._hub is gevent.get_hub()
+
+
+def test_gevent_selector_loop_handler_registration():
+    import socket
+    import gevent
+    from pika.adapters.gevent_connection import _GeventSelectorIOLoop
+
+    loop = _GeventSelectorIOLoop(gevent.get_hub())
+    assert (loop.READ, loop.WRITE, loop.ERROR) == (1, 2, 0)
+    left, right = socket.socketpair()
+    try:
+        seen: List[Tuple[int, int]] = []
+
+        def on_events(fd: int, events: int) -> None:
+            seen.append((fd, events))
+            loop.stop()
+
+        loop.add_handler(left.fileno(), on_events, loop.READ)
+        loop.add_handler(left.fileno(), on_events, loop.READ)  # no error
+        with pytest.raises(KeyError):
+            loop.update_handler(9999, loop.READ)
+        right.send(b'x')
+        assert run_loop(loop, 3) == []
+        assert seen[0] == (left.fileno(), loop.READ)
+        loop.remove_handler(left.fileno())
+        with pytest.raises(KeyError):
+            loop.remove_handler(left.fileno())
+    finally:
+        left.close()
+        right.close()
