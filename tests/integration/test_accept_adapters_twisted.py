@@ -465,3 +465,39 @@ def test_protocol_and_adapter_hooks_over_mocks():
     timer.cancel()  # already ran: ignored
     timer.cancel()
     handle.cancel.assert_called_once_with()
+
+
+class _CustomReady(TwistedProtocolConnection):
+    """connectionReady may return a Deferred: ``ready`` fires with its
+    result."""
+
+    def connectionReady(self):  # noqa: N802 - Twisted/pika name
+        d = defer.Deferred()
+        reactor.callLater(0.01, d.callback, 'custom-result')
+        return d
+
+
+@scenario_test
+def test_close_while_opening_and_custom_connection_ready():
+    creator = protocol.ClientCreator(reactor, TwistedProtocolConnection,
+                                     broker_params())
+    conn = yield creator.connectTCP(BROKER_HOST, BROKER_PORT)
+    ready = conn.ready
+    assert conn.close() is None  # ``closed`` exists only once open
+    error = yield expect_failure(ready, exceptions.AMQPConnectionError)
+    assert type(error) is exceptions.AMQPConnectionError
+    assert error.args == (1,)
+    for _ in range(50):
+        if not conn.transport.connected:
+            break
+        yield sleep(0.02)
+    assert conn.is_closed and conn.ready is None and conn.closed is None
+    creator = protocol.ClientCreator(reactor, _CustomReady, broker_params())
+    conn = yield creator.connectTCP(BROKER_HOST, BROKER_PORT)
+    result = yield conn.ready
+    assert result == 'custom-result'
+    pending = conn.channel()
+    conn.close()
+    with pytest.raises(exceptions.ConnectionWrongStateError):
+        conn.channel()
+    yield expect_failure(pending, twisted_error.ConnectionDone)
