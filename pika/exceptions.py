@@ -408,8 +408,9 @@ class ShortStringTooLong(AMQPError):
     def __repr__(self) -> str:
         if not self.args:
             return AMQPError.__repr__(self)
+        # the value is cut at 300 characters, as pika 1.4 does
         return ('%s: AMQP Short String can contain up to 255 bytes: '
-                '%s' % (_cls_name(self), self.args[0]))
+                '%.300s' % (_cls_name(self), self.args[0]))
 
 
 class DuplicateGetOkCallback(ChannelError):

@@ -186,3 +186,12 @@ def test_frame_marshal_and_decode() -> None:
     assert consumed == 8 and isinstance(header, frame.ProtocolHeader)
     with pytest.raises(exceptions.InvalidFrameError):
         frame.decode_frame(b'\x09\x00\x00\x00\x00\x00\x00\xce')
+
+
+def test_short_string_too_long_repr_is_cut_at_300_characters() -> None:
+    error = exceptions.ShortStringTooLong(b'q' * 300)
+    text = repr(error)
+    prefix = ('ShortStringTooLong: AMQP Short String can contain up to 255 '
+              'bytes: ')
+    assert text == prefix + repr(b'q' * 300)[:300]
+    assert error.args == (b'q' * 300,)
