@@ -316,7 +316,9 @@ class BaseConnection(connection.Connection):
 class _StreamingProtocolShim(nbio_interface.AbstractStreamProtocol):
     """Stands for a connection inside its own internal workflow: the
     connector uses it as stream protocol and watches the handshake through
-    it, without removing the user's default open-error callback.
+    it. As in pika 1.4, the connector's callback replaces the default
+    open-error callback (which raises): a handshake failure reaches the
+    user's callbacks only, never the loop.
     """
 
     def __init__(self, conn: BaseConnection) -> None:
@@ -345,8 +347,9 @@ class _StreamingProtocolShim(nbio_interface.AbstractStreamProtocol):
     def add_on_open_error_callback(self,
                                    callback: Callable[..., Any],
                                    remove_default: bool = True) -> None:
-        """Forwarded to the connection, keeping its default callback."""
-        self.conn.add_on_open_error_callback(callback, remove_default=False)
+        """Forwarded to the connection."""
+        self.conn.add_on_open_error_callback(callback,
+                                             remove_default=remove_default)
 
     def close(self, *args: Any, **kwargs: Any) -> Any:
         """Forwarded to the connection."""

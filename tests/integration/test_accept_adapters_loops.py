@@ -442,3 +442,51 @@ def test_gevent_selector_loop_handler_registration():
     finally:
         left.close()
         right.close()
+
+
+@pytest.mark.parametrize('case', ['badpass', 'badvhost', 'refused'])
+def test_default_open_error_callback(adapter, case, monkeypatch):
+    """Without an on_open_error_callback pika 1.4.4 raises from the loop only
+    when the stack never came up (here: refused); a failed AMQP handshake
+    is logged, the connection just ends closed."""
+    conn_class, make_loop = adapter
+    loop = make_loop()
+    if case == 'badpass':
+        params = broker_params(
+            credentials=pika.PlainCredentials('guest', 'acc2-bad'))
+    elif case == 'badvhost':
+        params = broker_params(virtual_host='/acc2-no-such-vhost')
+    else:
+        params = broker_params(port=REFUSED_PORT)
+    raised: List[BaseException] = []
+    original = conn_class._default_on_connection_error
+
+    def default(self: Any, connection: Any, error: BaseException) -> None:
+        raised.append(error)
+        loop.stop()
+        original(self, connection, error)
+
+    monkeypatch.setattr(conn_class, '_default_on_connection_error', default)
+    conn = conn_class(params, custom_ioloop=loop)
+    for _ in range(20):
+        if conn.is_closed:
+            break
+        run_loop_quietly(loop, 0.2)
+    assert conn.is_closed
+    if case == 'refused':
+        assert len(raised) == 1
+        assert type(raised[0]) is exceptions.AMQPConnectionError
+        assert isinstance(raised[0].args[0],
+                          connection_workflow.AMQPConnectionWorkflowFailed)
+    else:
+        assert raised == []
+
+
+def run_loop_quietly(loop: Any, seconds: float) -> None:
+    """Run ``loop`` for ``seconds``; errors escaping callbacks are the
+    loop's business (Tornado and gevent log them)."""
+    guard = loop.call_later(seconds, loop.stop)
+    try:
+        loop.start()
+    finally:
+        loop.remove_timeout(guard)
