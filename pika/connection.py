@@ -33,6 +33,7 @@ Rules:
   ProbableAuthenticationError / ProbableAccessDeniedError. Never a hang.
 """
 
+import abc
 import copy
 import logging
 import struct
@@ -411,15 +412,18 @@ class Connection(AbstractBase):
     # ------------------------------------------------------------------
     # Adapter interface (implemented by BaseConnection)
 
+    @abc.abstractmethod
     def _adapter_connect_stream(self) -> None:
         """Start connecting the transport (internal workflow)."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def _adapter_disconnect_stream(self) -> None:
         """Abort the transport; the adapter then calls
         ``_on_stream_terminated(None)`` asynchronously."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def _adapter_call_later(self, delay: float, callback: Callable[[],
                                                                    Any]) -> Any:
         """Schedule ``callback()`` after ``delay`` seconds.
@@ -428,15 +432,18 @@ class Connection(AbstractBase):
         """
         raise NotImplementedError
 
+    @abc.abstractmethod
     def _adapter_remove_timeout(self, timeout_id: Any) -> None:
         """Cancel a timer created by ``_adapter_call_later``."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def _adapter_add_callback_threadsafe(self, callback: Callable[[],
                                                                   Any]) -> None:
         """Run ``callback()`` on the connection's loop (any thread)."""
         raise NotImplementedError
 
+    @abc.abstractmethod
     def _adapter_emit_data(self, data: bytes) -> None:
         """Queue bytes for the transport."""
         raise NotImplementedError

@@ -195,3 +195,14 @@ def test_short_string_too_long_repr_is_cut_at_300_characters() -> None:
               'bytes: ')
     assert text == prefix + repr(b'q' * 300)[:300]
     assert error.args == (b'q' * 300,)
+
+
+def test_connection_is_an_abstract_class_with_pikas_adapter_methods() -> None:
+    from pika import connection
+    assert sorted(connection.Connection.__abstractmethods__) == [
+        '_adapter_add_callback_threadsafe', '_adapter_call_later',
+        '_adapter_connect_stream', '_adapter_disconnect_stream',
+        '_adapter_emit_data', '_adapter_remove_timeout'
+    ]
+    with pytest.raises(TypeError):
+        connection.Connection()  # type: ignore[abstract]
