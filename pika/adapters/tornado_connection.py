@@ -1,10 +1,10 @@
 """Tornado adapter: a pika connection on a Tornado ``IOLoop``.
 
-:class:`_TornadoIOLoopAdapter` presents the Tornado loop as an
-:class:`AbstractSelectorIOLoop` (Tornado's ``add_handler``,
-``update_handler``, ``call_later``... map one to one) and the generic
-:class:`SelectorIOServicesAdapter` does the rest. ``connection.ioloop`` is the
-Tornado ``IOLoop`` itself, as in pika.
+A Tornado ``IOLoop`` already offers the selector-style loop protocol
+(``add_handler``, ``update_handler``, ``call_later``... with its own
+READ/WRITE/ERROR bits), so the generic :class:`SelectorIOServicesAdapter`
+runs directly on it. ``connection.ioloop`` is the Tornado ``IOLoop`` itself,
+as in pika.
 """
 
 import logging
@@ -14,115 +14,10 @@ from tornado import ioloop
 
 from pika.adapters import base_connection
 from pika.adapters.utils import nbio_interface, selector_ioloop_adapter
-from pika.adapters.utils.io_services_utils import check_callback_arg
-from pika.adapters.utils.selector_ioloop_adapter import (
-    AbstractSelectorIOLoop, SelectorIOServicesAdapter)
 
 LOGGER = logging.getLogger(__name__)
 
 __all__ = ['TornadoConnection']
-
-
-class _TornadoIOLoopAdapter(AbstractSelectorIOLoop):
-    """A Tornado ``IOLoop`` as a selector-style I/O loop."""
-
-    #: readable event bit (Tornado's)
-    READ = ioloop.IOLoop.READ
-    #: writable event bit (Tornado's)
-    WRITE = ioloop.IOLoop.WRITE
-    #: error event bits (Tornado's)
-    ERROR = ioloop.IOLoop.ERROR
-
-    def __init__(self, tornado_loop: ioloop.IOLoop) -> None:
-        """
-        :param tornado.ioloop.IOLoop tornado_loop: the Tornado loop.
-        """
-        self._loop = tornado_loop
-
-    @property
-    def tornado_loop(self) -> ioloop.IOLoop:
-        """The wrapped Tornado ``IOLoop``."""
-        return self._loop
-
-    def close(self) -> None:
-        """Close the Tornado loop."""
-        self._loop.close()
-
-    def start(self) -> None:
-        """Run the Tornado loop until :meth:`stop`."""
-        self._loop.start()
-
-    def stop(self) -> None:
-        """Stop the Tornado loop."""
-        self._loop.stop()
-
-    def call_later(self, delay: float, callback: Callable[[], Any]) -> Any:
-        """Call ``callback`` after ``delay`` seconds.
-
-        :param float delay: seconds.
-        :param callable callback: called without arguments.
-        :returns: Tornado's timeout handle.
-        """
-        check_callback_arg(callback, 'callback')
-        return self._loop.call_later(delay, callback)
-
-    def remove_timeout(self, timeout_handle: Any) -> None:
-        """Cancel a timer made by :meth:`call_later`.
-
-        :param timeout_handle: Tornado's timeout handle.
-        """
-        self._loop.remove_timeout(timeout_handle)
-
-    def add_callback(self, callback: Callable[[], Any]) -> None:
-        """Call ``callback`` on the loop's next iteration; thread-safe.
-
-        :param callable callback: called without arguments.
-        """
-        self._loop.add_callback(callback)
-
-    def add_handler(self, fd: int, handler: Callable[[int, int], Any],
-                    events: int) -> None:
-        """Call ``handler(fd, events)`` when ``fd`` is ready.
-
-        :param int fd: file descriptor.
-        :param callable handler: called with ``(fd, events)``.
-        :param int events: READ/WRITE/ERROR bits.
-        """
-        self._loop.add_handler(fd, handler, events)
-
-    def update_handler(self, fd: int, events: int) -> None:
-        """Change the events watched on ``fd``.
-
-        :param int fd: file descriptor.
-        :param int events: READ/WRITE/ERROR bits.
-        """
-        self._loop.update_handler(fd, events)
-
-    def remove_handler(self, fd: int) -> None:
-        """Stop watching ``fd``.
-
-        :param int fd: file descriptor.
-        """
-        self._loop.remove_handler(fd)
-
-
-class _TornadoIOServicesAdapter(SelectorIOServicesAdapter):
-    """Selector I/O services over a Tornado loop; the native loop reported to
-    users is the Tornado ``IOLoop``.
-    """
-
-    def __init__(self, tornado_loop: ioloop.IOLoop) -> None:
-        """
-        :param tornado.ioloop.IOLoop tornado_loop: the Tornado loop.
-        """
-        super().__init__(_TornadoIOLoopAdapter(tornado_loop))
-
-    def get_native_ioloop(self) -> ioloop.IOLoop:
-        """Return the Tornado ``IOLoop``.
-
-        :rtype: tornado.ioloop.IOLoop
-        """
-        return self._loop.tornado_loop
 
 
 def _make_nbio(custom_ioloop: Any) -> nbio_interface.AbstractIOServices:

@@ -1,7 +1,10 @@
-"""Tornado adapter: the IOLoop wrapper and connection construction.
+"""Tornado adapter: the selector I/O services over a real Tornado ``IOLoop``
+and connection construction.
 
-No broker and no sockets: file descriptor tests use pipes, each test runs
-on a fresh Tornado ``IOLoop``.
+As in pika 1.4, TornadoConnection runs the generic
+:class:`SelectorIOServicesAdapter` directly on the Tornado loop. No broker and
+no sockets: file descriptor tests use pipes, each test runs on a fresh
+Tornado ``IOLoop``.
 """
 
 import asyncio
@@ -13,11 +16,10 @@ import pytest
 from tornado import ioloop
 
 from pika import connection
-from pika.adapters import tornado_connection
-from pika.adapters.tornado_connection import (TornadoConnection,
-                                              _TornadoIOLoopAdapter)
-from pika.adapters.utils.selector_ioloop_adapter import (
-    AbstractSelectorIOLoop, SelectorIOServicesAdapter)
+from pika.adapters.tornado_connection import TornadoConnection
+from pika.adapters.utils import nbio_interface
+from pika.adapters.utils.selector_ioloop_adapter import \
+    SelectorIOServicesAdapter
 
 TIMEOUT = 5
 
@@ -33,8 +35,8 @@ def tornado_loop():
 
 
 @pytest.fixture
-def adapter(tornado_loop):
-    return _TornadoIOLoopAdapter(tornado_loop)
+def services(tornado_loop):
+    return SelectorIOServicesAdapter(tornado_loop)
 
 
 @pytest.fixture
@@ -47,88 +49,132 @@ def pipe():
     os.close(write_fd)
 
 
-def run(adapter: _TornadoIOLoopAdapter) -> None:
+def run(services: SelectorIOServicesAdapter) -> None:
     """Run until stopped, failing after TIMEOUT."""
-    timer = adapter.call_later(TIMEOUT, adapter.stop)
+    timer = services.call_later(TIMEOUT, services.stop)
     started = time.monotonic()
-    adapter.start()
-    adapter.remove_timeout(timer)
+    services.run()
+    timer.cancel()
     assert time.monotonic() - started < TIMEOUT, 'timed out'
 
 
-def test_constants_follow_tornado(adapter):
-    assert isinstance(adapter, AbstractSelectorIOLoop)
-    assert adapter.READ == ioloop.IOLoop.READ
-    assert adapter.WRITE == ioloop.IOLoop.WRITE
-    assert adapter.ERROR == ioloop.IOLoop.ERROR
+def test_services_report_tornado_loop(tornado_loop, services):
+    assert isinstance(services, nbio_interface.AbstractIOServices)
+    assert isinstance(services, nbio_interface.AbstractFileDescriptorServices)
+    assert services.get_native_ioloop() is tornado_loop
 
 
-def test_read_handler(adapter, pipe):
+def test_run_until_stop(services):
+    done = []
+    services.call_later(0.005, lambda: (done.append(1), services.stop()))
+    started = time.monotonic()
+    services.run()
+    assert done == [1]
+    assert time.monotonic() - started < TIMEOUT
+
+
+def test_reader(services, pipe):
     read_fd, write_fd = pipe
     seen = []
 
-    def on_event(fd, events):
-        seen.append((fd, events & adapter.READ))
-        os.read(fd, 10)
-        adapter.remove_handler(fd)
-        adapter.stop()
+    def on_readable():
+        seen.append(os.read(read_fd, 10))
+        seen.append(services.remove_reader(read_fd))
+        services.stop()
 
-    adapter.add_handler(read_fd, on_event, adapter.READ)
+    services.set_reader(read_fd, on_readable)
     os.write(write_fd, b'x')
-    run(adapter)
-    assert seen == [(read_fd, adapter.READ)]
+    run(services)
+    assert seen == [b'x', True]
+    # already removed
+    assert services.remove_reader(read_fd) is False
 
 
-def test_update_handler_to_write(adapter, pipe):
+def test_writer_added_to_a_watched_fd(services, pipe):
+    # The write end of a pipe is never readable: after set_writer on an fd
+    # already watched for reading, only the writer fires.
     _read_fd, write_fd = pipe
     seen = []
 
-    def on_event(fd, events):
-        seen.append(events)
-        adapter.remove_handler(fd)
-        adapter.stop()
+    def on_writable():
+        seen.append('writable')
+        assert services.remove_writer(write_fd) is True
+        assert services.remove_reader(write_fd) is True
+        services.stop()
 
-    adapter.add_handler(write_fd, on_event, adapter.READ)
-    adapter.update_handler(write_fd, adapter.WRITE)
-    run(adapter)
-    assert seen and seen[0] & adapter.WRITE
+    services.set_reader(write_fd, lambda: seen.append('readable'))
+    services.set_writer(write_fd, on_writable)
+    run(services)
+    assert seen == ['writable']
+    assert services.remove_writer(write_fd) is False
+    assert services.remove_reader(write_fd) is False
 
 
-def test_timers(adapter):
+def test_writer_feeds_reader(services, pipe):
+    read_fd, write_fd = pipe
+    seen = []
+
+    def on_writable():
+        os.write(write_fd, b'ping')
+        assert services.remove_writer(write_fd) is True
+
+    def on_readable():
+        seen.append(os.read(read_fd, 10))
+        services.remove_reader(read_fd)
+        services.stop()
+
+    services.set_reader(read_fd, on_readable)
+    services.set_writer(write_fd, on_writable)
+    run(services)
+    assert seen == [b'ping']
+
+
+def test_fd_services_check_arguments(services, pipe):
+    read_fd, write_fd = pipe
+    with pytest.raises(TypeError, match='on_readable'):
+        services.set_reader(read_fd, 'not callable')
+    with pytest.raises(TypeError, match='on_writable'):
+        services.set_writer(write_fd, None)
+    with pytest.raises(TypeError):
+        services.set_reader('fd', lambda: None)
+    with pytest.raises(TypeError):
+        services.remove_writer(None)
+    # nothing was registered by the failed calls
+    assert services.remove_reader(read_fd) is False
+    assert services.remove_writer(write_fd) is False
+
+
+def test_timers(services):
     fired = []
-    cancelled = adapter.call_later(0.01, lambda: fired.append('cancelled'))
-    adapter.call_later(0.005, lambda: fired.append('kept'))
-    adapter.call_later(0.03, adapter.stop)
-    adapter.remove_timeout(cancelled)
-    run(adapter)
+    cancelled = services.call_later(0.01, lambda: fired.append('cancelled'))
+    assert isinstance(cancelled, nbio_interface.AbstractTimerReference)
+    services.call_later(0.005, lambda: fired.append('kept'))
+    services.call_later(0.03, services.stop)
+    cancelled.cancel()
+    cancelled.cancel()  # idempotent
+    run(services)
     assert fired == ['kept']
     with pytest.raises(TypeError):
-        adapter.call_later(1, 'not callable')
+        services.call_later(1, 'not callable')
 
 
-def test_add_callback_from_thread(adapter):
+def test_add_callback_threadsafe_from_thread(services):
     calls = []
 
     def worker():
         time.sleep(0.02)
-        adapter.add_callback(lambda: calls.append(threading.get_ident()))
-        adapter.add_callback(adapter.stop)
+        services.add_callback_threadsafe(
+            lambda: calls.append(threading.get_ident()))
+        services.add_callback_threadsafe(services.stop)
 
     thread = threading.Thread(target=worker)
     thread.start()
-    run(adapter)
+    run(services)
     thread.join()
+    # ran on the loop's thread, not the worker's
     assert calls == [threading.get_ident()]
-
-
-def test_services_report_tornado_loop(tornado_loop):
-    services = tornado_connection._TornadoIOServicesAdapter(tornado_loop)
-    assert isinstance(services, SelectorIOServicesAdapter)
-    assert services.get_native_ioloop() is tornado_loop
-    done = []
-    services.call_later(0.005, lambda: (done.append(1), services.stop()))
-    services.run()
-    assert done == [1]
+    with pytest.raises(TypeError, match='callback'):
+        services.add_callback_threadsafe('not callable')
 
 
 def make(custom_ioloop=None):
@@ -145,15 +191,29 @@ def test_default_is_current_ioloop(tornado_loop):
     assert conn._nbio.get_native_ioloop() is tornado_loop
 
 
-def test_custom_ioloop_and_services(tornado_loop):
-    assert make(tornado_loop).ioloop is tornado_loop
-    services = tornado_connection._TornadoIOServicesAdapter(tornado_loop)
-    assert make(services)._nbio is services
+def test_given_ioloop(tornado_loop):
+    other = ioloop.IOLoop(make_current=False)
+    try:
+        conn = make(other)
+        assert conn.ioloop is other
+        assert type(conn._nbio) is SelectorIOServicesAdapter
+        assert conn._nbio.get_native_ioloop() is other
+        assert ioloop.IOLoop.current() is tornado_loop
+    finally:
+        other.close(all_fds=False)
+
+
+def test_given_io_services(tornado_loop, services):
+    conn = make(services)
+    assert conn._nbio is services
+    assert conn.ioloop is tornado_loop
 
 
 def test_bad_custom_ioloop(tornado_loop):
     with pytest.raises(TypeError, match='custom_ioloop'):
         make(object())
+    with pytest.raises(TypeError, match='custom_ioloop'):
+        make(tornado_loop.asyncio_loop)
 
 
 def test_create_connection_uses_workflow(tornado_loop):
@@ -180,3 +240,8 @@ def test_create_connection_uses_workflow(tornado_loop):
     assert conn.ioloop is tornado_loop
     with pytest.raises(ValueError):
         connector._conn_factory(None)
+    with pytest.raises(TypeError, match='custom_ioloop'):
+        TornadoConnection.create_connection(configs,
+                                            lambda _: None,
+                                            custom_ioloop='loop',
+                                            workflow=workflow)
