@@ -37,6 +37,13 @@ def _require_string(value: Any, name: str) -> None:
                         (name, value))
 
 
+def _require_routing_key(value: Any) -> None:
+    # As pika 1.4, binding keys may also be given as bytes (sent as they are).
+    if not isinstance(value, (str, bytes)):
+        raise TypeError('routing_key must be a str or unicode str, but got %r' %
+                        (value,))
+
+
 def _arguments(arguments: Any) -> Dict[str, Any]:
     if arguments is None:
         return {}
@@ -129,7 +136,7 @@ def exchange_bind(self: Any,
     """
     _require_string(destination, 'destination')
     _require_string(source, 'source')
-    _require_string(routing_key, 'routing_key')
+    _require_routing_key(routing_key)
     nowait = rpc_callback_arg(callback)
     arguments = _arguments(arguments)
     self._raise_if_not_open()
@@ -159,7 +166,7 @@ def exchange_unbind(self: Any,
     """
     _require_string(destination, 'destination')
     _require_string(source, 'source')
-    _require_string(routing_key, 'routing_key')
+    _require_routing_key(routing_key)
     nowait = rpc_callback_arg(callback)
     arguments = _arguments(arguments)
     self._raise_if_not_open()
@@ -226,7 +233,7 @@ def queue_bind(self: Any,
     nowait = rpc_callback_arg(callback)
     if routing_key is None:
         routing_key = queue
-    _require_string(routing_key, 'routing_key')
+    _require_routing_key(routing_key)
     arguments = _arguments(arguments)
     self._raise_if_not_open()
     self._rpc(
@@ -258,7 +265,7 @@ def queue_unbind(self: Any,
     rpc_callback_arg(callback)
     if routing_key is None:
         routing_key = queue
-    _require_string(routing_key, 'routing_key')
+    _require_routing_key(routing_key)
     arguments = _arguments(arguments)
     self._raise_if_not_open()
     self._rpc(

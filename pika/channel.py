@@ -646,11 +646,15 @@ class Channel:
             elif not isinstance(body, bytes):
                 raise TypeError('body must be a str or bytes, but got %r' %
                                 (type(body).__name__,))
-        if exchange.__class__ is not str and not isinstance(exchange, str):
-            raise TypeError('exchange must be a str, but got %r' % (exchange,))
+        # As pika 1.4, exchange and routing key may also be bytes (sent as
+        # they are).
+        if (exchange.__class__ is not str and
+                not isinstance(exchange, (str, bytes))):
+            raise TypeError('exchange must be a str or bytes, but got %r' %
+                            (exchange,))
         if (routing_key.__class__ is not str and
-                not isinstance(routing_key, str)):
-            raise TypeError('routing_key must be a str, but got %r' %
+                not isinstance(routing_key, (str, bytes))):
+            raise TypeError('routing_key must be a str or bytes, but got %r' %
                             (routing_key,))
         if properties is None:
             properties = _EMPTY_PROPERTIES

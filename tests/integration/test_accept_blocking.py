@@ -631,3 +631,28 @@ def test_connection_closed_by_broker_reaches_every_blocking_call(
         conn.close()
     with pytest.raises(exceptions.ChannelWrongStateError):
         ch.close()
+
+
+def test_bytes_exchange_and_routing_keys_accepted_as_pika(
+        conn: pika.BlockingConnection) -> None:
+    # pika 1.4 sends bytes exchange / routing keys in basic_publish and bytes
+    # binding keys as they are; queue and exchange names must be str.
+    ch = conn.channel()
+    queue = _name('q')
+    ch.queue_declare(queue, exclusive=True)
+    ch.queue_bind(queue, 'amq.direct', queue.encode())
+    ch.basic_publish(b'amq.direct', queue.encode(), b'via bytes')
+    method, _, body = ch.basic_get(queue, auto_ack=True)
+    assert (method.exchange, method.routing_key, body) == ('amq.direct', queue,
+                                                           b'via bytes')
+    assert ch.queue_unbind(queue, 'amq.direct',
+                           queue.encode()).method.NAME == 'Queue.UnbindOk'
+    assert ch.exchange_bind('amq.topic', 'amq.direct',
+                            b'rk').method.NAME == 'Exchange.BindOk'
+    ch.exchange_unbind('amq.topic', 'amq.direct', b'rk')
+    with pytest.raises(TypeError, match='source'):
+        ch.exchange_bind('amq.topic', b'amq.direct', 'rk')
+    with pytest.raises(TypeError, match='queue'):
+        ch.queue_declare(queue.encode())
+    with pytest.raises(TypeError, match='routing_key'):
+        ch.basic_publish('', 5, b'x')
