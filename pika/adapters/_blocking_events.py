@@ -308,3 +308,15 @@ class _ConnectionUnblockedEvt(_ConnectionBlockedUnblockedEvtBase):
     """Connection.Unblocked received from the broker."""
 
     __slots__ = ()
+
+
+# pika 1.4 defines these in pika.adapters.blocking_connection; report the same
+# home so reprs, pickles and type names read as they do there.
+for _event_class in (_CallbackResult, _ConsumerInfo,
+                     _QueueConsumerGeneratorInfo, _ChannelPendingEvt,
+                     _ConsumerDeliveryEvt, _ConsumerCancellationEvt,
+                     _ReturnedMessageEvt, _TimerEvt,
+                     _ConnectionBlockedUnblockedEvtBase, _ConnectionBlockedEvt,
+                     _ConnectionUnblockedEvt):
+    _event_class.__module__ = _BLOCKING_MODULE
+del _event_class
