@@ -258,11 +258,17 @@ do_start() {
             if ! ensure_users 2>/dev/null; then
                 log "WARNING: could not check broker user '$CLIENT_CN' with rabbitmqctl"
             fi
-        else
-            log "WARNING: no TLS listener with this script's certificates on $HOST:$TLS_PORT;"
-            log "         TLS/EXTERNAL tests will fail. Run 'utils/broker.sh restart' to reconfigure."
+            return 0
         fi
-        return 0
+        if ! is_root; then
+            log "WARNING: no TLS listener with this script's certificates on $HOST:$TLS_PORT;"
+            log "         TLS/EXTERNAL tests will fail. Run 'utils/broker.sh restart' as root."
+            return 0
+        fi
+        # e.g. a broker the package's install started with Debian's defaults:
+        # restart it with this script's configuration (TLS, EXTERNAL, users).
+        log "no TLS listener with this script's certificates on $HOST:$TLS_PORT: reconfiguring"
+        do_stop
     fi
     is_root || die "nothing listens on $HOST:$PORT and starting rabbitmq-server needs root"
     prepare_dir
