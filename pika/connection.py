@@ -70,6 +70,10 @@ _AMQP_FIRST_BYTE = ord('A')
 _VIEW_BODY_MIN = 65536
 _pack_body_head = struct.Struct('>BHI').pack
 _FRAME_END_BYTE = b'\xce'
+_FRAME_METHOD = spec.FRAME_METHOD
+_FRAME_HEADER = spec.FRAME_HEADER
+_FRAME_BODY = spec.FRAME_BODY
+_DELIVER_INDEX = spec.Basic.Deliver.INDEX
 
 _STATE_NAMES = {
     0: 'CLOSED',
@@ -542,15 +546,29 @@ class Connection(AbstractBase):
         channels = self._channels
         # A subclass overriding _process_frame sees every frame (pika's hook).
         fast = self._process_frame.__func__ is _BASE_PROCESS_FRAME  # type: ignore[attr-defined]
+        count = len(frames)
+        index = 0
         try:
-            for value in frames:
+            while index < count:
+                value = frames[index]
+                index += 1
                 number = getattr(value, 'channel_number', 0)
                 if number and fast:
                     chan = channels.get(number)
-                    if chan is not None:
-                        chan._handle_frame(value)
-                    else:
+                    if chan is None:
                         self._on_frame_for_unknown_channel(value)
+                    elif (value.frame_type == _FRAME_METHOD and
+                          index + 1 < count and
+                          value.method.INDEX == _DELIVER_INDEX and
+                          chan._content_method is None and _whole_content(
+                              frames[index], frames[index + 1], number)):
+                        # Deliver + header + whole body in this batch: one
+                        # call to the channel instead of three frames.
+                        chan._on_deliver(value, frames[index],
+                                         frames[index + 1].fragment)
+                        index += 2
+                    else:
+                        chan._handle_frame(value)
                 else:
                     self._process_frame(value)
                 if self._terminating:
@@ -953,6 +971,16 @@ class Connection(AbstractBase):
 
 
 _BASE_PROCESS_FRAME = Connection._process_frame
+
+
+def _whole_content(header: Any, body: Any, channel_number: int) -> bool:
+    """True if ``header`` and ``body`` carry a complete one-frame content."""
+    return (header.frame_type == _FRAME_HEADER and
+            body.frame_type == _FRAME_BODY and
+            header.channel_number == channel_number and
+            body.channel_number == channel_number and
+            header.body_size == len(body.fragment) and header.body_size > 0)
+
 
 _M = spec.Connection
 Connection._CONNECTION_METHOD_HANDLERS = {
