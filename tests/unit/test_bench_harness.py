@@ -85,7 +85,7 @@ def test_summarise_verdicts_ratios_and_ceiling():
             'pika': _runs(50000)
         },
         'raw_publish': {
-            'raw': _runs(70000, 80000)
+            'raw': _runs(60000, 80000, 100000)
         },
     }
     rows = {
@@ -96,10 +96,12 @@ def test_summarise_verdicts_ratios_and_ceiling():
     assert blocking['ours'] == 40000 and blocking['pika'] == 12000
     assert blocking['verdict'] == 'PASS'
     assert blocking['cpu'] == (5.0, 50.0)
-    # the ceiling is the best raw run
-    assert rows['raw_publish']['ours'] == 80000
-    assert blocking['raw_frac'] == (0.5, 0.15)
-    # 1.2x < 1.5x and 75% >= 70%: one of two checks fails
+    # the ceiling row is the best raw run; shares pair runs by round
+    assert rows['raw_publish']['ours'] == 100000
+    assert blocking['raw_frac'] == (0.5, pytest.approx(10000 / 60000))
+    # one run against three raw runs cannot be paired: no share, and
+    # 1.2x < 1.5x fails anyway
+    assert rows['select_publish']['raw_frac'] == (None, None)
     assert rows['select_publish']['verdict'] == 'FAIL'
 
 
