@@ -134,19 +134,8 @@ def exchange_bind(self: Any,
     :param callable callback: ``callback(method_frame)`` on
         ``Exchange.BindOk``; without it ``nowait`` is used
     """
-    _require_string(destination, 'destination')
-    _require_string(source, 'source')
-    _require_routing_key(routing_key)
-    nowait = rpc_callback_arg(callback)
-    arguments = _arguments(arguments)
-    self._raise_if_not_open()
-    self._rpc(
-        spec.Exchange.Bind(destination=destination,
-                           source=source,
-                           routing_key=routing_key,
-                           nowait=nowait,
-                           arguments=arguments), None,
-        _replies(nowait, spec.Exchange.BindOk), callback)
+    _exchange_binding(self, spec.Exchange.Bind, spec.Exchange.BindOk,
+                      destination, source, routing_key, arguments, callback)
 
 
 def exchange_unbind(self: Any,
@@ -164,6 +153,14 @@ def exchange_unbind(self: Any,
     :param callable callback: ``callback(method_frame)`` on
         ``Exchange.UnbindOk``; without it ``nowait`` is used
     """
+    _exchange_binding(self, spec.Exchange.Unbind, spec.Exchange.UnbindOk,
+                      destination, source, routing_key, arguments, callback)
+
+
+def _exchange_binding(self: Any, method_class: Any, ok_class: Any,
+                      destination: Any, source: Any, routing_key: Any,
+                      arguments: Any, callback: _Callback) -> None:
+    """Check the arguments of, and send, ``Exchange.Bind`` / ``Unbind``."""
     _require_string(destination, 'destination')
     _require_string(source, 'source')
     _require_routing_key(routing_key)
@@ -171,12 +168,12 @@ def exchange_unbind(self: Any,
     arguments = _arguments(arguments)
     self._raise_if_not_open()
     self._rpc(
-        spec.Exchange.Unbind(destination=destination,
-                             source=source,
-                             routing_key=routing_key,
-                             nowait=nowait,
-                             arguments=arguments), None,
-        _replies(nowait, spec.Exchange.UnbindOk), callback)
+        method_class(destination=destination,
+                     source=source,
+                     routing_key=routing_key,
+                     nowait=nowait,
+                     arguments=arguments), None, _replies(nowait, ok_class),
+        callback)
 
 
 def queue_declare(self: Any,
