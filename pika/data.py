@@ -188,27 +188,26 @@ def table_bytes(table: Optional[Dict[Any, Any]]) -> bytes:
     if not table:
         return _EMPTY_TABLE
     parts: List[bytes] = []
-    append = parts.append
     key_cache = _KEY_CACHE
     for key, value in table.items():
         try:
-            append(key_cache[key])
+            parts.append(key_cache[key])
         except (KeyError, TypeError):
-            append(_key_bytes(key))
+            parts.append(_key_bytes(key))
         value_class = value.__class__
         if value_class is str:
             value_bytes = value.encode()
             length = len(value_bytes)
-            append(_SHORT_LONG_STRING_HEADS[length] if length <
-                   256 else _pack_long_string_head(83, length))
-            append(value_bytes)
+            parts.append(_SHORT_LONG_STRING_HEADS[length] if length <
+                         256 else _pack_long_string_head(83, length))
+            parts.append(value_bytes)
         elif value_class is int and -2147483648 <= value <= 2147483647:
-            append(_SMALL_INT_VALUES[value]
-                   if 0 <= value < 256 else _pack_int32_value(73, value))
+            parts.append(_SMALL_INT_VALUES[value]
+                         if 0 <= value < 256 else _pack_int32_value(73, value))
         elif value_class is bool:
-            append(_TRUE if value else _FALSE)
+            parts.append(_TRUE if value else _FALSE)
         else:
-            append(value_bytes_of(value, key))
+            parts.append(value_bytes_of(value, key))
     body = b''.join(parts)
     return _pack_uint32(len(body)) + body
 

@@ -179,11 +179,14 @@ class Header(Frame):
         :rtype: bytes
 
         """
-        payload = b''.join(self.properties.encode())
-        return b''.join(
-            (_CONTENT_HEAD.pack(_FRAME_HEADER, self.channel_number,
-                                len(payload) + 12, self.properties.INDEX, 0,
-                                self.body_size), payload, FRAME_END_BYTE))
+        properties = self.properties
+        if properties.__class__ is _BASIC_PROPERTIES:
+            payload = properties._encoded()
+        else:
+            payload = b''.join(properties.encode())
+        return _CONTENT_HEAD.pack(_FRAME_HEADER, self.channel_number,
+                                  len(payload) + 12, properties.INDEX, 0,
+                                  self.body_size) + payload + FRAME_END_BYTE
 
 
 class Body(Frame):
@@ -379,11 +382,11 @@ def decode_frames(data: Any,
         # One copy per call (not per frame) so every slice below is bytes.
         data = bytes(data)
     frames: List[Any] = []
-    append = frames.append
     size = len(data)
-    payload_max = _NO_LIMIT if frame_max is None or frame_max < FRAME_OVERHEAD \
-        else frame_max - FRAME_OVERHEAD
-    new_object = _new_object
+    if frame_max is None or frame_max < FRAME_OVERHEAD:
+        payload_max = _NO_LIMIT
+    else:
+        payload_max = frame_max - FRAME_OVERHEAD
     try:
         while offset + 7 <= size:
             # Complete, well-delimited method, header and body frames (the
@@ -395,11 +398,11 @@ def decode_frames(data: Any,
                 channel_number, length = _unpack_body_head(data, offset + 1)
                 end = offset + 7 + length
                 if end < size and length <= payload_max and data[end] == 206:
-                    frame: Any = new_object(Body)
+                    frame: Any = _new_object(Body)
                     frame.frame_type = 3
                     frame.channel_number = channel_number
                     frame.fragment = data[offset + 7:end]
-                    append(frame)
+                    frames.append(frame)
                     offset = end + 1
                     continue
             elif frame_type == 1 and offset + 11 <= size:
@@ -407,15 +410,15 @@ def decode_frames(data: Any,
                     data, offset + 1)
                 end = offset + 7 + length
                 if end < size and length <= payload_max and data[end] == 206:
-                    method = new_object(_METHODS[index])
+                    method = _new_object(_METHODS[index])
                     if method._decode_from(data, offset + 11) > end:
                         raise _invalid('Method %s overruns its frame' %
                                        method.NAME)
-                    frame = new_object(Method)
+                    frame = _new_object(Method)
                     frame.frame_type = 1
                     frame.channel_number = channel_number
                     frame.method = method
-                    append(frame)
+                    frames.append(frame)
                     offset = end + 1
                     continue
             elif frame_type == 2 and offset + 21 <= size:
@@ -428,15 +431,15 @@ def decode_frames(data: Any,
                         decoder = props_class._DECODERS[flags]
                     except KeyError:
                         decoder = _compile_decoder(props_class, flags)
-                    properties = new_object(props_class)
+                    properties = _new_object(props_class)
                     if decoder(properties, data, offset + 21) > end:
                         raise _invalid('Content header overruns its frame')
-                    frame = new_object(Header)
+                    frame = _new_object(Header)
                     frame.frame_type = 2
                     frame.channel_number = channel_number
                     frame.body_size = body_size
                     frame.properties = properties
-                    append(frame)
+                    frames.append(frame)
                     offset = end + 1
                     continue
             frame_type, channel_number, length = _unpack_frame_head(
@@ -444,7 +447,7 @@ def decode_frames(data: Any,
             end = offset + 7 + length
             if end < size and length <= payload_max and data[end] == 206:
                 if frame_type == 8:
-                    append(Heartbeat())
+                    frames.append(Heartbeat())
                     offset = end + 1
                     continue
                 if frame_type in (1, 2):
@@ -454,7 +457,7 @@ def decode_frames(data: Any,
                 consumed, header = _decode_protocol_header(data, offset)
                 if header is None:
                     break
-                append(header)
+                frames.append(header)
                 offset += consumed
                 continue
             if length > payload_max:

@@ -3614,39 +3614,44 @@ class BasicProperties(amqp_object.Properties):
     def _encoded(self) -> bytes:
         # encode() as one bytes object (the frame codec uses it)
         pieces: List[bytes] = [b'']  # [0]: the flags
-        append = pieces.append
         flags = 0
         value: Any
         value = self.content_type
         if value is not None:
             flags |= 0x8000
             if value.__class__ is str:
-                append(_short_cache_get(value) or _short_cache_add(value))
+                try:
+                    pieces.append(_SHORT_CACHE[value])
+                except KeyError:
+                    pieces.append(_short_cache_add(value))
             else:
-                append(_short_prefixed(value, 'self.content_type'))
+                pieces.append(_short_prefixed(value, 'self.content_type'))
         value = self.content_encoding
         if value is not None:
             flags |= 0x4000
             if value.__class__ is str:
-                append(_short_cache_get(value) or _short_cache_add(value))
+                try:
+                    pieces.append(_SHORT_CACHE[value])
+                except KeyError:
+                    pieces.append(_short_cache_add(value))
             else:
-                append(_short_prefixed(value, 'self.content_encoding'))
+                pieces.append(_short_prefixed(value, 'self.content_encoding'))
         value = self.headers
         if value is not None:
             flags |= 0x2000
-            append(_table_bytes(value))
+            pieces.append(_table_bytes(value))
         value = self.delivery_mode
         if value is not None:
             flags |= 0x1000
             if value.__class__ is not int or not 0 <= value <= 255:
                 value = _octet(value, 'delivery_mode')
-            append(_BYTE[value])
+            pieces.append(_BYTE[value])
         value = self.priority
         if value is not None:
             flags |= 0x0800
             if value.__class__ is not int or not 0 <= value <= 255:
                 value = _octet(value, 'priority')
-            append(_BYTE[value])
+            pieces.append(_BYTE[value])
         value = self.correlation_id
         if value is not None:
             flags |= 0x0400
@@ -3656,22 +3661,28 @@ class BasicProperties(amqp_object.Properties):
                     data.short_string_too_long(value)
             else:
                 value = data.short_string_bytes(value, 'self.correlation_id')
-            append(_BYTE[len(value)])
-            append(value)
+            pieces.append(_BYTE[len(value)])
+            pieces.append(value)
         value = self.reply_to
         if value is not None:
             flags |= 0x0200
             if value.__class__ is str:
-                append(_short_cache_get(value) or _short_cache_add(value))
+                try:
+                    pieces.append(_SHORT_CACHE[value])
+                except KeyError:
+                    pieces.append(_short_cache_add(value))
             else:
-                append(_short_prefixed(value, 'self.reply_to'))
+                pieces.append(_short_prefixed(value, 'self.reply_to'))
         value = self.expiration
         if value is not None:
             flags |= 0x0100
             if value.__class__ is str:
-                append(_short_cache_get(value) or _short_cache_add(value))
+                try:
+                    pieces.append(_SHORT_CACHE[value])
+                except KeyError:
+                    pieces.append(_short_cache_add(value))
             else:
-                append(_short_prefixed(value, 'self.expiration'))
+                pieces.append(_short_prefixed(value, 'self.expiration'))
         value = self.message_id
         if value is not None:
             flags |= 0x0080
@@ -3681,40 +3692,52 @@ class BasicProperties(amqp_object.Properties):
                     data.short_string_too_long(value)
             else:
                 value = data.short_string_bytes(value, 'self.message_id')
-            append(_BYTE[len(value)])
-            append(value)
+            pieces.append(_BYTE[len(value)])
+            pieces.append(value)
         value = self.timestamp
         if value is not None:
             flags |= 0x0040
-            append(_S_Q.pack(value))
+            pieces.append(_S_Q.pack(value))
         value = self.type
         if value is not None:
             flags |= 0x0020
             if value.__class__ is str:
-                append(_short_cache_get(value) or _short_cache_add(value))
+                try:
+                    pieces.append(_SHORT_CACHE[value])
+                except KeyError:
+                    pieces.append(_short_cache_add(value))
             else:
-                append(_short_prefixed(value, 'self.type'))
+                pieces.append(_short_prefixed(value, 'self.type'))
         value = self.user_id
         if value is not None:
             flags |= 0x0010
             if value.__class__ is str:
-                append(_short_cache_get(value) or _short_cache_add(value))
+                try:
+                    pieces.append(_SHORT_CACHE[value])
+                except KeyError:
+                    pieces.append(_short_cache_add(value))
             else:
-                append(_short_prefixed(value, 'self.user_id'))
+                pieces.append(_short_prefixed(value, 'self.user_id'))
         value = self.app_id
         if value is not None:
             flags |= 0x0008
             if value.__class__ is str:
-                append(_short_cache_get(value) or _short_cache_add(value))
+                try:
+                    pieces.append(_SHORT_CACHE[value])
+                except KeyError:
+                    pieces.append(_short_cache_add(value))
             else:
-                append(_short_prefixed(value, 'self.app_id'))
+                pieces.append(_short_prefixed(value, 'self.app_id'))
         value = self.cluster_id
         if value is not None:
             flags |= 0x0004
             if value.__class__ is str:
-                append(_short_cache_get(value) or _short_cache_add(value))
+                try:
+                    pieces.append(_SHORT_CACHE[value])
+                except KeyError:
+                    pieces.append(_short_cache_add(value))
             else:
-                append(_short_prefixed(value, 'self.cluster_id'))
+                pieces.append(_short_prefixed(value, 'self.cluster_id'))
         if not flags:
             return b'\x00\x00'
         pieces[0] = _S_H.pack(flags)

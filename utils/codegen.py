@@ -534,7 +534,6 @@ class Generator:
         self.emit('def _encoded(self) -> bytes:', 1)
         self.emit('# encode() as one bytes object (the frame codec uses it)', 2)
         self.emit("pieces: List[bytes] = [b'']  # [0]: the flags", 2)
-        self.emit('append = pieces.append', 2)
         self.emit('flags = 0', 2)
         self.emit('value: Any', 2)
         for name, kind in props:
@@ -543,11 +542,14 @@ class Generator:
             self.emit('flags |= 0x%04X' % flags[name], 3)
             if kind == 'shortstr' and name in CACHED_PROPERTIES:
                 self.emit('if value.__class__ is str:', 3)
-                self.emit(
-                    'append(_short_cache_get(value) or '
-                    '_short_cache_add(value))', 4)
+                self.emit('try:', 4)
+                self.emit('pieces.append(_SHORT_CACHE[value])', 5)
+                self.emit('except KeyError:', 4)
+                self.emit('pieces.append(_short_cache_add(value))', 5)
                 self.emit('else:', 3)
-                self.emit("append(_short_prefixed(value, 'self.%s'))" % name, 4)
+                self.emit(
+                    "pieces.append(_short_prefixed(value, 'self.%s'))" % name,
+                    4)
             elif kind == 'shortstr':
                 self.emit('if value.__class__ is str:', 3)
                 self.emit('value = value.encode()', 4)
@@ -557,19 +559,19 @@ class Generator:
                 self.emit(
                     "value = data.short_string_bytes(value, 'self.%s')" % name,
                     4)
-                self.emit('append(_BYTE[len(value)])', 3)
-                self.emit('append(value)', 3)
+                self.emit('pieces.append(_BYTE[len(value)])', 3)
+                self.emit('pieces.append(value)', 3)
             elif kind == 'table':
-                self.emit('append(_table_bytes(value))', 3)
+                self.emit('pieces.append(_table_bytes(value))', 3)
             elif FIXED[kind] == 'B':
                 self.emit(
                     'if value.__class__ is not int or not 0 <= value <= 255:',
                     3)
                 self.emit("value = _octet(value, '%s')" % name, 4)
-                self.emit('append(_BYTE[value])', 3)
+                self.emit('pieces.append(_BYTE[value])', 3)
             else:
                 fmt = FIXED[kind]
-                self.emit('append(%s.pack(value))' % self.struct_name(fmt), 3)
+                self.emit('pieces.append(%s.pack(value))' % self.struct_name(fmt), 3)
         self.emit('if not flags:', 2)
         self.emit("return b'\\x00\\x00'", 3)
         self.emit('pieces[0] = _S_H.pack(flags)', 2)
