@@ -571,7 +571,8 @@ class Generator:
                 self.emit('pieces.append(_BYTE[value])', 3)
             else:
                 fmt = FIXED[kind]
-                self.emit('pieces.append(%s.pack(value))' % self.struct_name(fmt), 3)
+                self.emit(
+                    'pieces.append(%s.pack(value))' % self.struct_name(fmt), 3)
         self.emit('if not flags:', 2)
         self.emit("return b'\\x00\\x00'", 3)
         self.emit('pieces[0] = _S_H.pack(flags)', 2)
