@@ -297,30 +297,48 @@ def _decode_protocol_header(
 
 def _decode_payload(data: Any, frame_type: int, channel_number: int, start: int,
                     end: int) -> Frame:
-    """Build the frame whose payload is ``data[start:end]``."""
+    """Build the frame whose payload is ``data[start:end]``.
+
+    Frame objects are filled in directly rather than through ``__init__``
+    (same attributes, same order), as in :func:`decode_frames`.
+    """
+    frame: Any
     if frame_type == _FRAME_METHOD:
-        method_class = _METHODS.get(_UINT32.unpack_from(data, start)[0])
+        index = _unpack_uint32(data, start)[0]
+        method_class = _METHODS.get(index)
         if method_class is None:
-            raise _invalid('Unknown method: 0x%08X' %
-                           _UINT32.unpack_from(data, start)[0])
-        method = method_class.__new__(method_class)
+            raise _invalid('Unknown method: 0x%08X' % index)
+        method = _new_object(method_class)
         if method._decode_from(data, start + 4) > end:
             raise _invalid('Method %s overruns its frame' % method_class.NAME)
-        return Method(channel_number, method)
+        frame = _new_object(Method)
+        frame.frame_type = _FRAME_METHOD
+        frame.channel_number = channel_number
+        frame.method = method
+        return frame
     if frame_type == _FRAME_HEADER:
-        class_id, _weight, body_size = _HEADER_FIELDS.unpack_from(data, start)
+        class_id, _weight, body_size = _unpack_header_fields(data, start)
         props_class = _PROPS.get(class_id)
         if props_class is None:
             raise _invalid('Content header for unknown class %d' % class_id)
-        properties = props_class.__new__(props_class)
+        properties = _new_object(props_class)
         if properties._decode_from(data, start + 12) > end:
             raise _invalid('Content header overruns its frame')
-        return Header(channel_number, body_size, properties)
+        frame = _new_object(Header)
+        frame.frame_type = _FRAME_HEADER
+        frame.channel_number = channel_number
+        frame.body_size = body_size
+        frame.properties = properties
+        return frame
     if frame_type == _FRAME_BODY:
+        frame = _new_object(Body)
+        frame.frame_type = _FRAME_BODY
+        frame.channel_number = channel_number
         fragment = data[start:end]
         if fragment.__class__ is not bytes:
             fragment = bytes(fragment)
-        return Body(channel_number, fragment)
+        frame.fragment = fragment
+        return frame
     if frame_type == _FRAME_HEARTBEAT:
         return Heartbeat()
     raise _invalid('Unknown frame type: %d' % frame_type)
