@@ -13,7 +13,7 @@ callback is given they wait for the reply and call ``callback(method_frame)``.
 import logging
 from typing import Any, Callable, Dict, Optional
 
-from pika import exceptions, spec
+from pika import exceptions, frame, spec
 from pika.exchange_type import ExchangeType
 from pika.validators import (require_callback, rpc_completion_callback,
                              zero_or_greater)
@@ -492,7 +492,21 @@ def basic_get(self: Any,
         raise exceptions.DuplicateGetOkCallback()
     self._raise_if_not_open()
     self._on_getok_callback = callback
-    self._rpc(spec.Basic.Get(queue=queue, no_ack=bool(auto_ack)))
+    no_ack = bool(auto_ack)
+    if self._blocking is not None:
+        # Waits behind the pending synchronous RPC.
+        self._rpc(spec.Basic.Get(queue=queue, no_ack=no_ack))
+        return
+    # Polling the same queue is the common case: its marshalled frame is
+    # kept and sent again as it is (no reply is registered for Basic.Get:
+    # the channel routes GetOk/GetEmpty itself).
+    cached = self._get_frame_cache
+    if cached is None or cached[1] is not no_ack or cached[0] != queue:
+        data = frame.Method(self.channel_number,
+                            spec.Basic.Get(queue=queue,
+                                           no_ack=no_ack)).marshal()
+        cached = self._get_frame_cache = (queue, no_ack, data)
+    self.connection._emit_bytes(cached[2], 1)
 
 
 def confirm_delivery(self: Any,

@@ -88,6 +88,8 @@ class Channel:
         self._consumers: Dict[str, Callable[..., Any]] = {}
         self._cancelled: Set[str] = set()
         self._on_getok_callback: Optional[Callable[..., Any]] = None
+        # (queue, no_ack, marshalled Basic.Get frame) of the last basic_get
+        self._get_frame_cache: Optional[Tuple[str, bool, bytes]] = None
         self._on_close_callbacks: List[Callable[..., Any]] = []
         self._on_cancel_callbacks: List[Callable[..., Any]] = []
         self._on_flow_callbacks: List[Callable[..., Any]] = []

@@ -60,8 +60,9 @@ class BlockingChannel:
         self._queue_consumer_generator: Optional[
             _QueueConsumerGeneratorInfo] = None
         self._delivery_confirmation = False
-        # Basic.Ack/Nack for the message being published in confirm mode
-        self._message_confirmation_result = _CallbackResult()
+        # Basic.Ack/Nack frame for the message being published in confirm
+        # mode, once it has arrived
+        self._confirmation: Any = None
         # Delivery tag of the last message published in confirm mode
         self._publish_seq = 0
         # Basic.Return received while publishing in confirm mode
@@ -70,7 +71,9 @@ class BlockingChannel:
         self._pending_events: Deque[Any] = collections.deque()
         self._return_callbacks: List[Callable[..., Any]] = []
         self._cancel_callbacks: List[Callable[..., Any]] = []
-        self._basic_getempty_result = _CallbackResult()
+        # (method, properties, body) of the pending basic_get's Basic.GetOk,
+        # or _NO_MESSAGE after Basic.GetEmpty; None while waiting
+        self._get_reply: Optional[Tuple[Any, Any, Any]] = None
         # The reason the channel closed, once it has
         self._closing_reason: Optional[BaseException] = None
         self._request_dispatch = connection._channels_pending_dispatch.add
@@ -79,7 +82,7 @@ class BlockingChannel:
         channel_impl.add_on_cancel_callback(
             self._on_consumer_cancelled_by_broker)
         channel_impl.add_on_return_callback(self._on_message_returned)
-        channel_impl.add_callback(self._basic_getempty_result.set_value_once,
+        channel_impl.add_callback(self._on_get_empty,
                                   replies=[spec.Basic.GetEmpty],
                                   one_shot=False)
 
@@ -114,7 +117,15 @@ class BlockingChannel:
         channel's close reason if the broker closed it.
         """
         self._raise_if_closed()
-        self._connection._flush_output(self._is_closed_result, *waiters)
+        if len(waiters) == 1:
+            waiter = waiters[0]
+
+            def is_done() -> bool:
+                return self._closing_reason is not None or waiter()
+
+            self._connection._flush_output(is_done)
+        else:
+            self._connection._flush_output(self._is_closed_result, *waiters)
         self._raise_if_closed_by_broker()
 
     def _rpc(self, impl_method: Callable[..., Any], **kwargs: Any) -> Any:
@@ -198,8 +209,24 @@ class BlockingChannel:
     def _on_message_confirmation(self, method_frame: Any) -> None:
         # Only a confirmation that covers the message being published
         # counts: a late one for an earlier, interrupted publish does not.
-        if method_frame.method.delivery_tag >= self._publish_seq:
-            self._message_confirmation_result.set_value_once(method_frame)
+        if (self._confirmation is None and
+                method_frame.method.delivery_tag >= self._publish_seq):
+            self._confirmation = method_frame
+
+    def _is_confirmed_or_closed(self) -> bool:
+        return (self._confirmation is not None or
+                self._closing_reason is not None)
+
+    def _on_get_reply(self, _channel: Any, method: Any, properties: Any,
+                      body: Any) -> None:
+        self._get_reply = (method, properties, body)
+
+    def _on_get_empty(self, _method_frame: Any) -> None:
+        if self._get_reply is None:
+            self._get_reply = _NO_MESSAGE
+
+    def _is_get_done(self) -> bool:
+        return self._get_reply is not None or self._closing_reason is not None
 
     def _dispatch_events(self) -> None:
         """Run the callbacks of the events pending now, in order."""
@@ -673,20 +700,20 @@ class BlockingChannel:
             if the queue is empty
         :rtype: tuple
         """
-        validators.require_string(queue, 'queue')
-        self._raise_if_closed()
-        result = _CallbackResult()
-        self._basic_getempty_result.reset()
+        if queue.__class__ is not str:
+            validators.require_string(queue, 'queue')
+        if self._closing_reason is not None or self._impl.is_closed:
+            raise exceptions.ChannelWrongStateError('Channel is closed.')
+        self._get_reply = None
         self._impl.basic_get(queue=queue,
-                             callback=result.set_value_once,
+                             callback=self._on_get_reply,
                              auto_ack=auto_ack)
-        self._flush_output(result.is_ready,
-                           self._basic_getempty_result.is_ready)
-        if result.is_ready():
-            assert result.value is not None
-            _, method, properties, body = result.value
-            return method, properties, body
-        return _NO_MESSAGE
+        self._connection._flush_output(self._is_get_done)
+        if self._closing_reason is not None:
+            self._raise_if_closed_by_broker()
+        reply = self._get_reply
+        self._get_reply = None
+        return _NO_MESSAGE if reply is None else reply
 
     def basic_publish(self,
                       exchange: str,
@@ -715,8 +742,7 @@ class BlockingChannel:
                                      mandatory=mandatory)
             self._flush_published()
             return
-        confirmation = self._message_confirmation_result
-        confirmation.reset()
+        self._confirmation = None
         self._puback_return = None
         self._impl.basic_publish(exchange=exchange,
                                  routing_key=routing_key,
@@ -724,9 +750,15 @@ class BlockingChannel:
                                  properties=properties,
                                  mandatory=mandatory)
         self._publish_seq += 1
-        self._flush_output(confirmation.is_ready)
-        assert confirmation.value is not None
-        confirmation_method = confirmation.value[0].method
+        if self._closing_reason is not None or self._impl.is_closed:
+            raise exceptions.ChannelWrongStateError('Channel is closed.')
+        self._connection._flush_output(self._is_confirmed_or_closed)
+        if self._closing_reason is not None:
+            self._raise_if_closed_by_broker()
+        confirmation = self._confirmation
+        self._confirmation = None
+        assert confirmation is not None
+        confirmation_method = confirmation.method
         returned = self._puback_return
         self._puback_return = None
         if isinstance(confirmation_method, spec.Basic.Nack):

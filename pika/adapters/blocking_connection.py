@@ -150,6 +150,10 @@ class BlockingConnection:
         callbacks = getattr(self._ioloop, '_callbacks', None)
         self._ioloop_callbacks: Deque[Callable[[], Any]] = (
             collections.deque() if callbacks is None else callbacks)
+        # One loop iteration (poll + process_timeouts) in one call when the
+        # loop offers it.
+        self._run_once: Callable[[], None] = getattr(self._ioloop, '_run_once',
+                                                     self._pump_once)
 
     def __repr__(self) -> str:
         return '<%s impl=%r>' % (type(self).__name__, self._impl)
@@ -248,43 +252,23 @@ class BlockingConnection:
 
         :param waiters: callables returning true when done
         """
-        closed = self._closed_result.is_ready
-        ioloop = self._ioloop
-        poll = ioloop.poll
-        process_timeouts = ioloop.process_timeouts
-        run_queued = self._run_queued_callbacks
-        # Hot path: one or two waiters (an RPC reply, a confirmation, a
-        # channel's close) are tested inline rather than through a closure.
+        closed = self._closed_result
+        # Hot path (every round trip): one waiter, which for channel calls
+        # also covers the channel's close. Queued callbacks (the transport's
+        # flush of the request just written) run first, so the request
+        # leaves without a zero-timeout poll before the wait for its reply.
         if len(waiters) == 1:
             waiter = waiters[0]
-            if not (closed() or waiter()):
-                # Queued callbacks (the transport's flush of the request
-                # just written) run first, so the request leaves without a
-                # zero-timeout poll before the wait for its reply.
-                run_queued()
-                while not (closed() or waiter()):
-                    poll()
-                    process_timeouts()
-        elif len(waiters) == 2:
-            first, second = waiters
-            if not (closed() or first() or second()):
-                run_queued()
-                while not (closed() or first() or second()):
-                    poll()
-                    process_timeouts()
-        elif len(waiters) == 3:
-            # basic_get: GetOk, GetEmpty or the channel's close.
-            first, second, third = waiters
-            if not (closed() or first() or second() or third()):
-                run_queued()
-                while not (closed() or first() or second() or third()):
-                    poll()
-                    process_timeouts()
+            if not (closed._ready or waiter()):
+                self._run_queued_callbacks()
+                run_once = self._run_once
+                while not (closed._ready or waiter()):
+                    run_once()
         else:
             if waiters:
 
                 def is_done() -> bool:
-                    if closed():
+                    if closed._ready:
                         return True
                     for waiter in waiters:
                         if waiter():
@@ -294,14 +278,14 @@ class BlockingConnection:
                 buffered = self._impl._adapter_get_write_buffer_size
 
                 def is_done() -> bool:
-                    return closed() or not buffered()
+                    return closed._ready or not buffered()
 
             if not is_done():
-                run_queued()
+                self._run_queued_callbacks()
+                run_once = self._run_once
                 while not is_done():
-                    poll()
-                    process_timeouts()
-        if closed():
+                    run_once()
+        if closed._ready:
             self._on_impl_closed()
 
     def _run_queued_callbacks(self) -> None:
@@ -318,14 +302,12 @@ class BlockingConnection:
         meanwhile (a Channel.Close, Connection.Blocked...) is seen now, as
         pika does; wait only if the socket cannot take the bytes yet.
         """
-        ioloop = self._ioloop
         # A queued callback makes poll() return at once; usually the
         # transport's flush of what was just written is one already.
         if not self._ioloop_callbacks:
-            ioloop.add_callback_threadsafe(_noop)
-        ioloop.poll()
-        ioloop.process_timeouts()
-        if self._closed_result.is_ready():
+            self._ioloop.add_callback_threadsafe(_noop)
+        self._run_once()
+        if self._closed_result._ready:
             self._on_impl_closed()
         elif self._impl._adapter_get_write_buffer_size():
             self._flush_output()

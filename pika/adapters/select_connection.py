@@ -260,9 +260,11 @@ class IOLoop(AbstractSelectorIOLoop):
         callbacks = self._callbacks
         for _ in range(len(callbacks)):
             callbacks.popleft()()
+        if self._timer_heap:
+            self._run_due_timers()
+
+    def _run_due_timers(self) -> None:
         heap = self._timer_heap
-        if not heap:
-            return
         now = _monotonic()
         while heap and heap[0][0] <= now:
             timeout = heapq.heappop(heap)[2]
@@ -357,6 +359,52 @@ class IOLoop(AbstractSelectorIOLoop):
         self._loop_thread = _get_ident()
         self._poller.poll()
 
+    def _run_once(self) -> None:
+        """One iteration, :meth:`poll` then :meth:`process_timeouts`, in a
+        single call: what
+        :class:`~pika.adapters.blocking_connection.BlockingConnection` pumps
+        on every round trip. With an active poll/epoll object the wait, the
+        fd dispatch and the queued callbacks run inline; otherwise it is
+        exactly ``poll(); process_timeouts()``.
+        """
+        self._loop_thread = _get_ident()
+        poller = self._poller
+        wait = poller._wait
+        if wait is None:
+            poller.poll()
+            self.process_timeouts()
+            return
+        callbacks = self._callbacks
+        heap = self._timer_heap
+        if callbacks:
+            timeout = 0.0
+        elif heap and heap[0][2].callback is not None:
+            timeout = heap[0][0] - _monotonic()
+            if timeout < 0.0:
+                timeout = 0.0
+            elif timeout > _MAX_POLL_WAIT:
+                timeout = _MAX_POLL_WAIT
+        else:
+            wait_seconds = self._get_wait_seconds()  # drops cancelled timers
+            timeout = _MAX_POLL_WAIT if wait_seconds is None else wait_seconds
+        try:
+            events = wait(timeout * poller.POLL_TIMEOUT_MULT)
+        except InterruptedError:
+            events = None
+        if events:
+            handlers = poller._handlers
+            for fd, event_mask in events:
+                handler = handlers.get(fd)
+                if handler is not None:
+                    handler(fd, event_mask)
+        if callbacks:
+            popleft = callbacks.popleft
+            for _ in range(len(callbacks)):
+                popleft()()
+        heap = self._timer_heap
+        if heap and heap[0][0] <= _monotonic():
+            self._run_due_timers()
+
     def activate_poller(self) -> None:
         """Create the poller's kernel object (done on demand as well)."""
         self._poller.activate_poller()
@@ -408,6 +456,11 @@ class _PollerBase:
 
     #: Multiplier from seconds to the primitive's timeout unit.
     POLL_TIMEOUT_MULT = 1
+
+    #: The active primitive's wait method (``poll`` of a poll/epoll object,
+    #: taking the timeout in ``POLL_TIMEOUT_MULT`` units, returning
+    #: ``[(fd, events)]``), for :meth:`IOLoop._run_once`; None otherwise.
+    _wait: Optional[Callable[[float], List[Tuple[int, int]]]] = None
 
     def __init__(self, get_wait_seconds: Callable[[], Optional[float]],
                  process_timeouts: Callable[[], None]) -> None:
@@ -581,8 +634,10 @@ class PollPoller(_PollerBase):
 
     def _init_primitive(self) -> None:
         self._poll = self._create()
+        self._wait = self._poll.poll
 
     def _uninit_primitive(self) -> None:
+        self._wait = None
         close = getattr(self._poll, 'close', None)
         if close is not None:
             close()
