@@ -69,6 +69,13 @@ _AMQP_FIRST_BYTE = ord('A')
 # (``Connection._adapter_emits_views``): no joined copy of a large message.
 _VIEW_BODY_MIN = 65536
 _pack_body_head = struct.Struct('>BHI').pack
+_unpack_body_head = struct.Struct('>HI').unpack_from
+# A body frame whose payload is at least this large and which arrives over
+# several reads is kept as views of the received chunks, not copied and
+# joined (large messages: the body is copied once, by the channel's join).
+_STREAM_BODY_MIN = 4096
+_FRAME_END = spec.FRAME_END
+_new_object = object.__new__
 _FRAME_END_BYTE = b'\xce'
 _FRAME_METHOD = spec.FRAME_METHOD
 _FRAME_HEADER = spec.FRAME_HEADER
@@ -172,6 +179,14 @@ class Connection(AbstractBase):
         self._frame_buffer: List[bytes] = []
         self._buffered_bytes = 0
         self._bytes_needed = 0
+        # A large body frame arriving over several reads: views of its
+        # payload in the received chunks (None when there is none), its
+        # channel, payload size, and how many payload bytes are still to
+        # come (0: only the frame-end octet is missing).
+        self._body_pieces: Optional[List[memoryview]] = None
+        self._body_channel = 0
+        self._body_size = 0
+        self._body_missing = 0
         # Before Tune no frame may be larger than the largest frame_max
         # that can be negotiated (a garbage size must not make us buffer).
         self._frame_max_in: Optional[int] = spec.FRAME_MAX_SIZE
@@ -480,7 +495,15 @@ class Connection(AbstractBase):
         self.bytes_received += len(data_in)
         if self._terminating or self.connection_state == self.CONNECTION_CLOSED:
             return
-        if self._buffered_bytes:
+        offset = 0
+        if self._body_pieces is not None:
+            if data_in.__class__ is not bytes:
+                data_in = bytes(data_in)
+            offset = self._continue_body(data_in)
+            if offset < 0 or offset == len(data_in) or self._terminating:
+                return
+            data = data_in
+        elif self._buffered_bytes:
             self._frame_buffer.append(data_in)
             self._buffered_bytes += len(data_in)
             if self._buffered_bytes < self._bytes_needed:
@@ -491,12 +514,13 @@ class Connection(AbstractBase):
         else:
             data = data_in
         try:
-            frames, offset = frame.decode_frames(data, 0, self._frame_max_in)
+            frames, offset = frame.decode_frames(data, offset,
+                                                 self._frame_max_in)
         except exceptions.AMQPError as error:
-            self._on_malformed_data(data, error)
+            self._on_malformed_data(data, error, offset)
             return
         if offset < len(data):
-            self._keep_partial_frame(bytes(data[offset:]))
+            self._keep_partial_frame(data, offset)
         if not frames:
             return
         self._dispatch_frames(frames)
@@ -510,7 +534,10 @@ class Connection(AbstractBase):
                     (self._bytes_needed - _FRAME_HEAD_SIZE - 1,
                      self._frame_max_in)))
 
-    def _on_malformed_data(self, data: bytes, error: BaseException) -> None:
+    def _on_malformed_data(self,
+                           data: bytes,
+                           error: BaseException,
+                           offset: int = 0) -> None:
         """``decode_frames`` met a malformed frame in ``data``.
 
         The complete frames before it are dispatched first, as a
@@ -520,9 +547,9 @@ class Connection(AbstractBase):
 
         :param bytes data: the buffer that failed to decode
         :param Exception error: the decoder's error
+        :param int offset: where decoding started in ``data``
         """
         self._discard_buffer()
-        offset = 0
         while not self._terminating:
             try:
                 consumed, value = frame.decode_frame(data[offset:],
@@ -545,7 +572,9 @@ class Connection(AbstractBase):
         self.frames_received += len(frames)
         channels = self._channels
         # A subclass overriding _process_frame sees every frame (pika's hook).
-        fast = self._process_frame.__func__ is _BASE_PROCESS_FRAME  # type: ignore[attr-defined]
+        # (An override set on the instance is a plain function: no __func__.)
+        fast = getattr(self._process_frame, '__func__',
+                       None) is _BASE_PROCESS_FRAME
         count = len(frames)
         index = 0
         try:
@@ -574,16 +603,42 @@ class Connection(AbstractBase):
                 if self._terminating:
                     return
         except Exception as error:  # pylint: disable=broad-except
-            LOGGER.exception(
-                'Exception raised while processing received frames on %s; '
-                'aborting the connection', self)
-            self._discard_buffer()
-            if self.connection_state != self.CONNECTION_CLOSED:
-                self._terminate_stream(
-                    exceptions.StreamLostError(
-                        'Stream connection lost: {!r}'.format(error)))
+            self._on_dispatch_error(error)
 
-    def _keep_partial_frame(self, rest: bytes) -> None:
+    def _on_dispatch_error(self, error: BaseException) -> None:
+        """A callback raised while received frames were dispatched."""
+        LOGGER.exception(
+            'Exception raised while processing received frames on %s; '
+            'aborting the connection', self)
+        self._discard_buffer()
+        if self.connection_state != self.CONNECTION_CLOSED:
+            self._terminate_stream(
+                exceptions.StreamLostError(
+                    'Stream connection lost: {!r}'.format(error)))
+
+    def _keep_partial_frame(self, data: bytes, offset: int) -> None:
+        """Keep the incomplete frame at ``offset`` of ``data`` for the next
+        read: a large body frame of an open connection as views of its
+        payload (no copy), anything else as a copy joined once complete.
+        """
+        size = len(data) - offset
+        if (size >= _FRAME_HEAD_SIZE and data[offset] == _FRAME_BODY and
+                self.connection_state == self.CONNECTION_OPEN):
+            channel_number, payload_size = _unpack_body_head(data, offset + 1)
+            # The decoder has vetted the announced size against frame_max.
+            if channel_number and payload_size >= _STREAM_BODY_MIN:
+                if data.__class__ is not bytes:
+                    data = bytes(data[offset:])
+                    offset = 0
+                received = size - _FRAME_HEAD_SIZE
+                start = offset + _FRAME_HEAD_SIZE
+                self._body_pieces = ([memoryview(data)[start:]]
+                                     if received else [])
+                self._body_channel = channel_number
+                self._body_size = payload_size
+                self._body_missing = payload_size - received
+                return
+        rest = bytes(data[offset:])
         self._frame_buffer = [rest]
         self._buffered_bytes = len(rest)
         # With a whole head the decoder has already vetted the announced size
@@ -594,10 +649,69 @@ class Connection(AbstractBase):
         else:
             self._bytes_needed = _FRAME_HEAD_SIZE
 
+    def _continue_body(self, data: bytes) -> int:
+        """Take the next part of the large body frame being received.
+
+        :param bytes data: the bytes just read
+        :returns: the offset in ``data`` after the frame once it is complete
+            and handled, or -1 while it is not (or if it was malformed)
+        """
+        pieces = self._body_pieces
+        assert pieces is not None
+        missing = self._body_missing
+        size = len(data)
+        if missing >= size:
+            if size:
+                pieces.append(memoryview(data))
+                self._body_missing = missing - size
+            return -1
+        if missing:
+            pieces.append(memoryview(data)[:missing])
+        if data[missing] != _FRAME_END:
+            self._discard_buffer()
+            self._on_protocol_error(
+                exceptions.InvalidFrameError('Invalid FRAME_END marker'))
+            return -1
+        self._body_pieces = None
+        self._dispatch_body(self._body_channel, self._body_size, pieces)
+        return missing + 1
+
+    def _dispatch_body(self, channel_number: int, payload_size: int,
+                       pieces: List[memoryview]) -> None:
+        """Hand on a body frame received as views of several reads.
+
+        Inside a content that spans several body frames the channel joins
+        its parts into one ``bytes`` body anyway, so the views go to it as
+        they are (the body is then copied once, by that join); otherwise
+        the frame is dispatched as a ``Body`` frame with its fragment joined
+        into ``bytes``.
+        """
+        chan = self._channels.get(channel_number)
+        if (chan is not None and chan._content_header is not None and
+                getattr(self._process_frame, '__func__',
+                        None) is _BASE_PROCESS_FRAME and
+                payload_size <= chan._content_remaining and
+            (payload_size < chan._content_remaining or chan._content_parts)):
+            self.frames_received += 1
+            try:
+                for piece in pieces:
+                    value: Any = _new_object(frame.Body)
+                    value.frame_type = _FRAME_BODY
+                    value.channel_number = channel_number
+                    value.fragment = piece
+                    chan._handle_frame(value)
+                    if self._terminating:
+                        return
+            except Exception as error:  # pylint: disable=broad-except
+                self._on_dispatch_error(error)
+            return
+        self._dispatch_frames([frame.Body(channel_number, b''.join(pieces))])
+
     def _discard_buffer(self) -> None:
         self._frame_buffer = []
         self._buffered_bytes = 0
         self._bytes_needed = 0
+        self._body_pieces = None
 
     def _on_stream_terminated(self, error: Optional[BaseException]) -> None:
         """The transport is gone.
