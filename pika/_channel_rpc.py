@@ -486,13 +486,16 @@ def basic_get(self: Any,
     :param bool auto_ack: no acknowledgement expected
     :raises pika.exceptions.DuplicateGetOkCallback: if a get is pending
     """
-    _require_string(queue, 'queue')
-    require_callback(callback)
+    if queue.__class__ is not str:
+        _require_string(queue, 'queue')
+    if not callable(callback):
+        require_callback(callback)
     if self._on_getok_callback is not None:
         raise exceptions.DuplicateGetOkCallback()
-    self._raise_if_not_open()
+    if self._state != self.OPEN:
+        self._raise_if_not_open()
     self._on_getok_callback = callback
-    no_ack = bool(auto_ack)
+    no_ack = auto_ack is True or bool(auto_ack)
     if self._blocking is not None:
         # Waits behind the pending synchronous RPC.
         self._rpc(spec.Basic.Get(queue=queue, no_ack=no_ack))
@@ -501,7 +504,8 @@ def basic_get(self: Any,
     # kept and sent again as it is (no reply is registered for Basic.Get:
     # the channel routes GetOk/GetEmpty itself).
     cached = self._get_frame_cache
-    if cached is None or cached[1] is not no_ack or cached[0] != queue:
+    if (cached is None or cached[1] is not no_ack or cached[0] != queue or
+            queue.__class__ is not str):
         data = frame.Method(self.channel_number,
                             spec.Basic.Get(queue=queue,
                                            no_ack=no_ack)).marshal()

@@ -735,20 +735,14 @@ class BlockingChannel:
             rejected it
         """
         if not self._delivery_confirmation:
-            self._impl.basic_publish(exchange=exchange,
-                                     routing_key=routing_key,
-                                     body=body,
-                                     properties=properties,
-                                     mandatory=mandatory)
+            self._impl.basic_publish(exchange, routing_key, body, properties,
+                                     mandatory)
             self._flush_published()
             return
         self._confirmation = None
         self._puback_return = None
-        self._impl.basic_publish(exchange=exchange,
-                                 routing_key=routing_key,
-                                 body=body,
-                                 properties=properties,
-                                 mandatory=mandatory)
+        self._impl.basic_publish(exchange, routing_key, body, properties,
+                                 mandatory)
         self._publish_seq += 1
         if self._closing_reason is not None or self._impl.is_closed:
             raise exceptions.ChannelWrongStateError('Channel is closed.')

@@ -260,7 +260,9 @@ class BlockingConnection:
         if len(waiters) == 1:
             waiter = waiters[0]
             if not (closed._ready or waiter()):
-                self._run_queued_callbacks()
+                callbacks = self._ioloop_callbacks
+                for _ in range(len(callbacks)):
+                    callbacks.popleft()()
                 run_once = self._run_once
                 while not (closed._ready or waiter()):
                     run_once()
