@@ -36,10 +36,11 @@ Rules:
 import abc
 import copy
 import logging
-import struct
 from typing import Any, Callable, Dict, List, Optional
 
 from pika import _connection_handshake as _handshake
+from pika import _connection_receive as _receive
+from pika import _connection_send as _send
 from pika import exceptions, frame, spec
 from pika.channel import Channel, MAX_CHANNELS
 from pika.compat import AbstractBase
@@ -58,29 +59,6 @@ PRODUCT = _handshake.PRODUCT
 LOGGER = logging.getLogger(__name__)
 
 _PROTOCOL_HEADER_BYTES = frame.ProtocolHeader().marshal()
-
-# Frame head: type (1), channel (2), payload size (4); then payload, frame-end.
-_FRAME_HEAD_SIZE = 7
-_unpack_frame_size = struct.Struct('>I').unpack_from
-_AMQP_FIRST_BYTE = ord('A')
-
-# Bodies larger than this go to the adapter as a run of pieces (frame heads
-# and views of the body) when the adapter takes views without copying them
-# (``Connection._adapter_emits_views``): no joined copy of a large message.
-_VIEW_BODY_MIN = 65536
-_pack_body_head = struct.Struct('>BHI').pack
-_unpack_body_head = struct.Struct('>HI').unpack_from
-# A body frame whose payload is at least this large and which arrives over
-# several reads is kept as views of the received chunks, not copied and
-# joined (large messages: the body is copied once, by the channel's join).
-_STREAM_BODY_MIN = 4096
-_FRAME_END = spec.FRAME_END
-_new_object = object.__new__
-_FRAME_END_BYTE = b'\xce'
-_FRAME_METHOD = spec.FRAME_METHOD
-_FRAME_HEADER = spec.FRAME_HEADER
-_FRAME_BODY = spec.FRAME_BODY
-_DELIVER_INDEX = spec.Basic.Deliver.INDEX
 
 _STATE_NAMES = {
     0: 'CLOSED',
@@ -483,235 +461,15 @@ class Connection(AbstractBase):
         self._set_connection_state(self.CONNECTION_PROTOCOL)
         self._emit_bytes(_PROTOCOL_HEADER_BYTES, 1)
 
-    def _on_data_available(self, data_in: bytes) -> None:
-        """Feed bytes received from the transport.
-
-        An exception raised by a callback while frames are processed is
-        logged with its traceback and aborts the connection with
-        :class:`pika.exceptions.StreamLostError`, as pika's transports do.
-
-        :param bytes data_in: received bytes (any chunking)
-        """
-        self.bytes_received += len(data_in)
-        if self._terminating or self.connection_state == self.CONNECTION_CLOSED:
-            return
-        offset = 0
-        if self._body_pieces is not None:
-            if data_in.__class__ is not bytes:
-                data_in = bytes(data_in)
-            offset = self._continue_body(data_in)
-            if offset < 0 or offset == len(data_in) or self._terminating:
-                return
-            data = data_in
-        elif self._buffered_bytes:
-            self._frame_buffer.append(data_in)
-            self._buffered_bytes += len(data_in)
-            if self._buffered_bytes < self._bytes_needed:
-                return
-            data = b''.join(self._frame_buffer)
-            self._frame_buffer = []
-            self._buffered_bytes = 0
-        else:
-            data = data_in
-        try:
-            frames, offset = frame.decode_frames(data, offset,
-                                                 self._frame_max_in)
-        except exceptions.AMQPError as error:
-            self._on_malformed_data(data, error, offset)
-            return
-        if offset < len(data):
-            self._keep_partial_frame(data, offset)
-        if not frames:
-            return
-        self._dispatch_frames(frames)
-        if (self._buffered_bytes and not self._terminating and
-                self._frame_max_in and self._bytes_needed > self._frame_max_in):
-            # The head of this partial frame was decoded before the Tune
-            # that set the limit arrived in the same read.
-            self._on_protocol_error(
-                exceptions.InvalidFrameError(
-                    'Frame payload of %d bytes exceeds frame_max %r' %
-                    (self._bytes_needed - _FRAME_HEAD_SIZE - 1,
-                     self._frame_max_in)))
-
-    def _on_malformed_data(self,
-                           data: bytes,
-                           error: BaseException,
-                           offset: int = 0) -> None:
-        """``decode_frames`` met a malformed frame in ``data``.
-
-        The complete frames before it are dispatched first, as a
-        frame-at-a-time decoder (pika's) would, so how the bytes were chunked
-        never decides whether e.g. a delivery before the bad frame is seen;
-        then the connection is aborted.
-
-        :param bytes data: the buffer that failed to decode
-        :param Exception error: the decoder's error
-        :param int offset: where decoding started in ``data``
-        """
-        self._discard_buffer()
-        while not self._terminating:
-            try:
-                consumed, value = frame.decode_frame(data[offset:],
-                                                     self._frame_max_in)
-            except exceptions.AMQPError as frame_error:
-                error = frame_error
-                break
-            if value is None:
-                break
-            offset += consumed
-            self._dispatch_frames([value])
-        if not self._terminating:
-            self._on_protocol_error(error)
-
-    def _dispatch_frames(self, frames: List[Any]) -> None:
-        """Hand decoded frames to their channel or the connection.
-
-        :param list frames: the frames, in arrival order
-        """
-        self.frames_received += len(frames)
-        channels = self._channels
-        # A subclass overriding _process_frame sees every frame (pika's hook).
-        # (An override set on the instance is a plain function: no __func__.)
-        fast = getattr(self._process_frame, '__func__',
-                       None) is _BASE_PROCESS_FRAME
-        count = len(frames)
-        index = 0
-        try:
-            while index < count:
-                value = frames[index]
-                index += 1
-                number = getattr(value, 'channel_number', 0)
-                if number and fast:
-                    chan = channels.get(number)
-                    if chan is None:
-                        self._on_frame_for_unknown_channel(value)
-                    elif (value.frame_type == _FRAME_METHOD and
-                          index + 1 < count and
-                          value.method.INDEX == _DELIVER_INDEX and
-                          chan._content_method is None and _whole_content(
-                              frames[index], frames[index + 1], number)):
-                        # Deliver + header + whole body in this batch: one
-                        # call to the channel instead of three frames.
-                        chan._on_deliver(value, frames[index],
-                                         frames[index + 1].fragment)
-                        index += 2
-                    else:
-                        chan._handle_frame(value)
-                else:
-                    self._process_frame(value)
-                if self._terminating:
-                    return
-        except Exception as error:  # pylint: disable=broad-except
-            self._on_dispatch_error(error)
-
-    def _on_dispatch_error(self, error: BaseException) -> None:
-        """A callback raised while received frames were dispatched."""
-        LOGGER.exception(
-            'Exception raised while processing received frames on %s; '
-            'aborting the connection', self)
-        self._discard_buffer()
-        if self.connection_state != self.CONNECTION_CLOSED:
-            self._terminate_stream(
-                exceptions.StreamLostError(
-                    'Stream connection lost: {!r}'.format(error)))
-
-    def _keep_partial_frame(self, data: bytes, offset: int) -> None:
-        """Keep the incomplete frame at ``offset`` of ``data`` for the next
-        read: a large body frame of an open connection as views of its
-        payload (no copy), anything else as a copy joined once complete.
-        """
-        size = len(data) - offset
-        if (size >= _FRAME_HEAD_SIZE and data[offset] == _FRAME_BODY and
-                self.connection_state == self.CONNECTION_OPEN):
-            channel_number, payload_size = _unpack_body_head(data, offset + 1)
-            # The decoder has vetted the announced size against frame_max.
-            if channel_number and payload_size >= _STREAM_BODY_MIN:
-                if data.__class__ is not bytes:
-                    data = bytes(data[offset:])
-                    offset = 0
-                received = size - _FRAME_HEAD_SIZE
-                start = offset + _FRAME_HEAD_SIZE
-                self._body_pieces = ([memoryview(data)[start:]]
-                                     if received else [])
-                self._body_channel = channel_number
-                self._body_size = payload_size
-                self._body_missing = payload_size - received
-                return
-        rest = bytes(data[offset:])
-        self._frame_buffer = [rest]
-        self._buffered_bytes = len(rest)
-        # With a whole head the decoder has already vetted the announced size
-        # (unless a Tune in the same read lowered the limit: see the caller).
-        if len(rest) >= _FRAME_HEAD_SIZE and rest[0] != _AMQP_FIRST_BYTE:
-            self._bytes_needed = (_unpack_frame_size(rest, 3)[0] +
-                                  _FRAME_HEAD_SIZE + 1)
-        else:
-            self._bytes_needed = _FRAME_HEAD_SIZE
-
-    def _continue_body(self, data: bytes) -> int:
-        """Take the next part of the large body frame being received.
-
-        :param bytes data: the bytes just read
-        :returns: the offset in ``data`` after the frame once it is complete
-            and handled, or -1 while it is not (or if it was malformed)
-        """
-        pieces = self._body_pieces
-        assert pieces is not None
-        missing = self._body_missing
-        size = len(data)
-        if missing >= size:
-            if size:
-                pieces.append(memoryview(data))
-                self._body_missing = missing - size
-            return -1
-        if missing:
-            pieces.append(memoryview(data)[:missing])
-        if data[missing] != _FRAME_END:
-            self._discard_buffer()
-            self._on_protocol_error(
-                exceptions.InvalidFrameError('Invalid FRAME_END marker'))
-            return -1
-        self._body_pieces = None
-        self._dispatch_body(self._body_channel, self._body_size, pieces)
-        return missing + 1
-
-    def _dispatch_body(self, channel_number: int, payload_size: int,
-                       pieces: List[memoryview]) -> None:
-        """Hand on a body frame received as views of several reads.
-
-        Inside a content that spans several body frames the channel joins
-        its parts into one ``bytes`` body anyway, so the views go to it as
-        they are (the body is then copied once, by that join); otherwise
-        the frame is dispatched as a ``Body`` frame with its fragment joined
-        into ``bytes``.
-        """
-        chan = self._channels.get(channel_number)
-        if (chan is not None and chan._content_header is not None and
-                getattr(self._process_frame, '__func__',
-                        None) is _BASE_PROCESS_FRAME and
-                payload_size <= chan._content_remaining and
-            (payload_size < chan._content_remaining or chan._content_parts)):
-            self.frames_received += 1
-            try:
-                for piece in pieces:
-                    value: Any = _new_object(frame.Body)
-                    value.frame_type = _FRAME_BODY
-                    value.channel_number = channel_number
-                    value.fragment = piece
-                    chan._handle_frame(value)
-                    if self._terminating:
-                        return
-            except Exception as error:  # pylint: disable=broad-except
-                self._on_dispatch_error(error)
-            return
-        self._dispatch_frames([frame.Body(channel_number, b''.join(pieces))])
-
-    def _discard_buffer(self) -> None:
-        self._frame_buffer = []
-        self._buffered_bytes = 0
-        self._bytes_needed = 0
-        self._body_pieces = None
+    # Receiving: pika/_connection_receive.py
+    _on_data_available = _receive.on_data_available
+    _on_malformed_data = _receive.on_malformed_data
+    _dispatch_frames = _receive.dispatch_frames
+    _on_dispatch_error = _receive.on_dispatch_error
+    _keep_partial_frame = _receive.keep_partial_frame
+    _continue_body = _receive.continue_body
+    _dispatch_body = _receive.dispatch_body
+    _discard_buffer = _receive.discard_buffer
 
     def _on_stream_terminated(self, error: Optional[BaseException]) -> None:
         """The transport is gone.
@@ -772,46 +530,8 @@ class Connection(AbstractBase):
     # ------------------------------------------------------------------
     # Frame dispatch
 
-    def _process_frame(self, frame_value: Any) -> None:
-        """Handle one decoded frame.
-
-        :param pika.frame.Frame frame_value: the frame
-        """
-        number = getattr(frame_value, 'channel_number', 0)
-        if number:
-            chan = self._channels.get(number)
-            if chan is None:
-                self._on_frame_for_unknown_channel(frame_value)
-            else:
-                chan._handle_frame(frame_value)
-            return
-        frame_type = frame_value.frame_type
-        if frame_type == spec.FRAME_HEARTBEAT:
-            if self._heartbeat_checker is not None:
-                self._heartbeat_checker.received()
-            return
-        if frame_type == spec.FRAME_METHOD:
-            handler = self._CONNECTION_METHOD_HANDLERS.get(
-                (self.connection_state, frame_value.method.INDEX))
-            if handler is not None:
-                handler(self, frame_value)
-                return
-            if self.connection_state == self.CONNECTION_CLOSING:
-                LOGGER.debug('Ignoring %r while closing', frame_value)
-                return
-        if isinstance(frame_value, frame.ProtocolHeader):
-            self._terminate_stream(
-                exceptions.IncompatibleProtocolError(
-                    'Server sent protocol header AMQP %s-%s-%s' %
-                    (frame_value.major, frame_value.minor,
-                     frame_value.revision)))
-            return
-        self._on_protocol_error(exceptions.UnexpectedFrameError(frame_value))
-
-    def _on_frame_for_unknown_channel(self, frame_value: Any) -> None:
-        LOGGER.critical('Received %s frame for unregistered channel %i on %s',
-                        getattr(frame_value, 'NAME', frame_value),
-                        frame_value.channel_number, self)
+    _process_frame = _receive.process_frame
+    _on_frame_for_unknown_channel = _receive.on_frame_for_unknown_channel
 
     def _on_protocol_error(self, error: BaseException) -> None:
         """The peer broke the protocol: abort the connection.
@@ -919,83 +639,12 @@ class Connection(AbstractBase):
     # ------------------------------------------------------------------
     # Sending
 
-    def _emit_bytes(self, data: bytes, frame_count: int) -> None:
-        self.bytes_sent += len(data)
-        self.frames_sent += frame_count
-        self._adapter_emit_data(data)
-
-    def _send_frame(self, frame_value: Any) -> None:
-        """Marshal and send one frame.
-
-        :param pika.frame.Frame frame_value: the frame
-        """
-        if self.is_closed:
-            raise exceptions.ConnectionWrongStateError(
-                'Attempted to send a frame on closed connection.')
-        self._emit_bytes(frame_value.marshal(), 1)
-
-    def _send_method(self, channel_number: int, method: Any) -> None:
-        """Send a method frame.
-
-        :param int channel_number: channel number
-        :param pika.amqp_object.Method method: the method
-        """
-        self._send_frame(frame.Method(channel_number, method))
-
-    def _send_message(self, channel_number: int, method: Any, properties: Any,
-                      body: bytes) -> None:
-        """Send a content-bearing method in one transport write.
-
-        :param int channel_number: channel number
-        :param pika.amqp_object.Method method: e.g. ``Basic.Publish``
-        :param pika.spec.BasicProperties properties: message properties
-        :param bytes body: message body
-        """
-        if self.connection_state == self.CONNECTION_CLOSED:
-            raise exceptions.ConnectionWrongStateError(
-                'Attempted to send a frame on closed connection.')
-        if (len(body) > _VIEW_BODY_MIN and self._adapter_emits_views and
-                body.__class__ is bytes):
-            self._send_message_views(channel_number, method, properties, body)
-            return
-        data = frame.marshal_content(channel_number, method, properties, body,
-                                     self.params.frame_max)
-        body_max = self._body_max_length
-        self.bytes_sent += len(data)
-        self.frames_sent += 2 + (len(body) + body_max - 1) // body_max
-        self._adapter_emit_data(data)
-
-    def _send_message_views(self, channel_number: int, method: Any,
-                            properties: Any, body: bytes) -> None:
-        """:meth:`_send_message` for a large ``bytes`` body: the same bytes
-        on the wire, handed over as frame heads and views of the body.
-        """
-        body_size = len(body)
-        chunk = self.params.frame_max - frame.FRAME_OVERHEAD
-        if chunk <= 0:
-            raise ValueError('frame_max %r leaves no room for a body' %
-                             (self.params.frame_max,))
-        # Everything is encoded before the first piece is handed over, so
-        # an encoding error leaves nothing half-sent.
-        head = (frame.Method(channel_number, method).marshal() +
-                frame.Header(channel_number, body_size, properties).marshal())
-        view = memoryview(body)
-        pieces: List[Any] = []
-        lead = head
-        for position in range(0, body_size, chunk):
-            fragment = view[position:position + chunk]
-            pieces.append(
-                lead +
-                _pack_body_head(spec.FRAME_BODY, channel_number, len(fragment)))
-            pieces.append(fragment)
-            lead = _FRAME_END_BYTE
-        pieces.append(_FRAME_END_BYTE)
-        frame_count = 2 + len(pieces) // 2
-        self.bytes_sent += len(head) + body_size + (frame_count - 2) * 8
-        self.frames_sent += frame_count
-        emit = self._adapter_emit_data
-        for piece in pieces:
-            emit(piece)
+    # pika/_connection_send.py
+    _emit_bytes = _send.emit_bytes
+    _send_frame = _send.send_frame
+    _send_method = _send.send_method
+    _send_message = _send.send_message
+    _send_message_views = _send.send_message_views
 
     # ------------------------------------------------------------------
     # Closing
@@ -1084,17 +733,13 @@ class Connection(AbstractBase):
         raise exceptions.NoFreeChannels()
 
 
-_BASE_PROCESS_FRAME = Connection._process_frame
-
-
-def _whole_content(header: Any, body: Any, channel_number: int) -> bool:
-    """True if ``header`` and ``body`` carry a complete one-frame content."""
-    return (header.frame_type == _FRAME_HEADER and
-            body.frame_type == _FRAME_BODY and
-            header.channel_number == channel_number and
-            body.channel_number == channel_number and
-            header.body_size == len(body.fragment) and header.body_size > 0)
-
+# The bodies bound from the receive and send modules report themselves as
+# Connection methods (tracebacks, reprs), as they were written there.
+for _name, _value in list(vars(Connection).items()):
+    if getattr(_value, '__module__',
+               None) in (_receive.__name__, _send.__name__):
+        _value.__qualname__ = 'Connection.' + _name
+del _name, _value
 
 _M = spec.Connection
 Connection._CONNECTION_METHOD_HANDLERS = {

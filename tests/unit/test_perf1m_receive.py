@@ -1,10 +1,11 @@
 """Large body frames received over several reads (kept as views, no copies).
 
-A body frame of at least ``connection._STREAM_BODY_MIN`` payload bytes whose
-end is not in the read that brought its head is collected as views of the
-received chunks. These tests check that this never changes what the engine
-does: same callbacks, same ``bytes`` bodies, same errors, whatever the
-chunking, interleaving with other channels or ``_process_frame`` overrides.
+A body frame of at least ``pika._connection_receive._STREAM_BODY_MIN``
+payload bytes whose end is not in the read that brought its head is collected
+as views of the received chunks. These tests check that this never changes
+what the engine does: same callbacks, same ``bytes`` bodies, same errors,
+whatever the chunking, interleaving with other channels or ``_process_frame``
+overrides.
 """
 
 from typing import Any, List
@@ -13,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pika import connection, exceptions, frame, spec
+from pika import _connection_receive, exceptions, frame, spec
 from engine_fake import (content_bytes, method_bytes, open_channel,
                          open_connection, tune_bytes)
 
@@ -24,7 +25,7 @@ TAG = 'ctag-perf1m'
 @pytest.fixture(autouse=True)
 def small_stream_threshold(monkeypatch: Any) -> None:
     """Stream body frames of 64+ bytes so small tests cover the path."""
-    monkeypatch.setattr(connection, '_STREAM_BODY_MIN', 64)
+    monkeypatch.setattr(_connection_receive, '_STREAM_BODY_MIN', 64)
 
 
 def deliver(tag: int, body: bytes, channel_number: int = 1) -> bytes:
@@ -174,7 +175,7 @@ def test_process_frame_override_sees_bytes_body_frames() -> None:
 
 
 def bad_frame_end_outcome(threshold: int) -> Any:
-    connection._STREAM_BODY_MIN = threshold
+    _connection_receive._STREAM_BODY_MIN = threshold
     good = deliver(1, b'g' * 100)
     bad = bytearray(deliver(2, b'b' * 3000))
     bad[-1] = 0x00
@@ -264,7 +265,7 @@ def test_streaming_state_dropped_on_termination() -> None:
 
 
 def test_small_frames_keep_copy_path(monkeypatch: Any) -> None:
-    monkeypatch.setattr(connection, '_STREAM_BODY_MIN', 1 << 20)
+    monkeypatch.setattr(_connection_receive, '_STREAM_BODY_MIN', 1 << 20)
     conn, _chan, got = setup()
     stream = deliver(1, b'c' * 9000)
     conn.feed(stream[:5000])
