@@ -123,7 +123,7 @@ class BlockingChannel:
             def is_done() -> bool:
                 return self._closing_reason is not None or waiter()
 
-            self._connection._flush_output(is_done)
+            self._connection._wait_until(is_done)
         else:
             self._connection._flush_output(self._is_closed_result, *waiters)
         self._raise_if_closed_by_broker()
@@ -708,7 +708,7 @@ class BlockingChannel:
         self._impl.basic_get(queue=queue,
                              callback=self._on_get_reply,
                              auto_ack=auto_ack)
-        self._connection._flush_output(self._is_get_done)
+        self._connection._wait_until(self._is_get_done)
         if self._closing_reason is not None:
             self._raise_if_closed_by_broker()
         reply = self._get_reply
@@ -744,9 +744,10 @@ class BlockingChannel:
         self._impl.basic_publish(exchange, routing_key, body, properties,
                                  mandatory)
         self._publish_seq += 1
-        if self._closing_reason is not None or self._impl.is_closed:
+        # (The publish itself raised if the channel was not open.)
+        if self._closing_reason is not None:
             raise exceptions.ChannelWrongStateError('Channel is closed.')
-        self._connection._flush_output(self._is_confirmed_or_closed)
+        self._connection._wait_until(self._is_confirmed_or_closed)
         if self._closing_reason is not None:
             self._raise_if_closed_by_broker()
         confirmation = self._confirmation

@@ -245,6 +245,28 @@ class BlockingConnection:
         ioloop.poll()
         ioloop.process_timeouts()
 
+    def _wait_until(self, done: Callable[[], Any]) -> None:
+        """Pump I/O until ``done()`` is true or the connection closes; then
+        raise the close reason if the connection closed and the user did not
+        ask for it. The hot path of every round trip: for channel calls
+        ``done`` also covers the channel's close.
+
+        :param callable done: returns true when the wait is over
+        """
+        closed = self._closed_result
+        if not (closed._ready or done()):
+            # Queued callbacks (the transport's flush of the request just
+            # written) run first, so the request leaves without a
+            # zero-timeout poll before the wait for its reply.
+            callbacks = self._ioloop_callbacks
+            for _ in range(len(callbacks)):
+                callbacks.popleft()()
+            run_once = self._run_once
+            while not (closed._ready or done()):
+                run_once()
+        if closed._ready:
+            self._on_impl_closed()
+
     def _flush_output(self, *waiters: Callable[[], Any]) -> None:
         """Pump I/O until a waiter is satisfied (with no waiters: until the
         output is written) or the connection closes; then raise the close
@@ -252,43 +274,26 @@ class BlockingConnection:
 
         :param waiters: callables returning true when done
         """
-        closed = self._closed_result
-        # Hot path (every round trip): one waiter, which for channel calls
-        # also covers the channel's close. Queued callbacks (the transport's
-        # flush of the request just written) run first, so the request
-        # leaves without a zero-timeout poll before the wait for its reply.
         if len(waiters) == 1:
-            waiter = waiters[0]
-            if not (closed._ready or waiter()):
-                callbacks = self._ioloop_callbacks
-                for _ in range(len(callbacks)):
-                    callbacks.popleft()()
-                run_once = self._run_once
-                while not (closed._ready or waiter()):
-                    run_once()
-        else:
-            if waiters:
+            self._wait_until(waiters[0])
+            return
+        closed = self._closed_result
+        if waiters:
 
-                def is_done() -> bool:
-                    if closed._ready:
+            def is_done() -> bool:
+                if closed._ready:
+                    return True
+                for waiter in waiters:
+                    if waiter():
                         return True
-                    for waiter in waiters:
-                        if waiter():
-                            return True
-                    return False
-            else:
-                buffered = self._impl._adapter_get_write_buffer_size
+                return False
+        else:
+            buffered = self._impl._adapter_get_write_buffer_size
 
-                def is_done() -> bool:
-                    return closed._ready or not buffered()
+            def is_done() -> bool:
+                return closed._ready or not buffered()
 
-            if not is_done():
-                self._run_queued_callbacks()
-                run_once = self._run_once
-                while not is_done():
-                    run_once()
-        if closed._ready:
-            self._on_impl_closed()
+        self._wait_until(is_done)
 
     def _run_queued_callbacks(self) -> None:
         """Run the callbacks queued on the loop now (not its timers: those
