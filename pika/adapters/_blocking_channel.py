@@ -708,7 +708,7 @@ class BlockingChannel:
         self._impl.basic_get(queue=queue,
                              callback=self._on_get_reply,
                              auto_ack=auto_ack)
-        self._connection._wait_until(self._is_get_done)
+        self._connection._wait_for_reply(self._is_get_done)
         if self._closing_reason is not None:
             self._raise_if_closed_by_broker()
         reply = self._get_reply
@@ -747,7 +747,7 @@ class BlockingChannel:
         # (The publish itself raised if the channel was not open.)
         if self._closing_reason is not None:
             raise exceptions.ChannelWrongStateError('Channel is closed.')
-        self._connection._wait_until(self._is_confirmed_or_closed)
+        self._connection._wait_for_reply(self._is_confirmed_or_closed)
         if self._closing_reason is not None:
             self._raise_if_closed_by_broker()
         confirmation = self._confirmation

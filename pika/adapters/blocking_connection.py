@@ -267,6 +267,24 @@ class BlockingConnection:
         if closed._ready:
             self._on_impl_closed()
 
+    def _wait_for_reply(self, done: Callable[[], Any]) -> None:
+        """:meth:`_wait_until` right after a request was written, when
+        ``done()`` cannot be true yet (its reply has not been read): one
+        check fewer per round trip.
+
+        :param callable done: returns true when the wait is over
+        """
+        closed = self._closed_result
+        if not closed._ready:
+            callbacks = self._ioloop_callbacks
+            for _ in range(len(callbacks)):
+                callbacks.popleft()()
+            run_once = self._run_once
+            while not (closed._ready or done()):
+                run_once()
+        if closed._ready:
+            self._on_impl_closed()
+
     def _flush_output(self, *waiters: Callable[[], Any]) -> None:
         """Pump I/O until a waiter is satisfied (with no waiters: until the
         output is written) or the connection closes; then raise the close
