@@ -47,6 +47,9 @@ _new_object = object.__new__
 # several reads is kept as views of the received chunks, not copied and
 # joined (large messages: the body is copied once, by the channel's join).
 _STREAM_BODY_MIN = 4096
+# The smallest value of the payload size's third byte (big-endian) that a
+# payload of _STREAM_BODY_MIN bytes can have when its first two are zero.
+_STREAM_SIZE_BYTE5_MIN = _STREAM_BODY_MIN >> 8
 
 # Connection states read here (mirror Connection.CONNECTION_*).
 _CLOSED = 0
@@ -153,8 +156,7 @@ def dispatch_frames(self: Any, frames: List[Any]) -> None:
     self.frames_received += len(frames)
     channels = self._channels
     # A subclass overriding _process_frame sees every frame (pika's hook).
-    # (An override set on the instance is a plain function: no __func__.)
-    fast = getattr(self._process_frame, '__func__', None) is process_frame
+    fast = _is_base_process_frame(self)
     count = len(frames)
     index = 0
     try:
@@ -204,7 +206,11 @@ def keep_partial_frame(self: Any, data: bytes, offset: int) -> None:
     payload (no copy), anything else as a copy joined once complete.
     """
     size = len(data) - offset
+    # (Bytes 3-5 of the head are the upper bytes of the payload size: a
+    # cheap test that skips the unpack for small frames.)
     if (size >= _FRAME_HEAD_SIZE and data[offset] == _FRAME_BODY and
+        (data[offset + 3] or data[offset + 4] or
+         data[offset + 5] >= _STREAM_SIZE_BYTE5_MIN) and
             self.connection_state == _OPEN):
         channel_number, payload_size = _unpack_body_head(data, offset + 1)
         # The decoder has vetted the announced size against frame_max.
@@ -271,7 +277,7 @@ def dispatch_body(self: Any, channel_number: int, payload_size: int,
     """
     chan = self._channels.get(channel_number)
     if (chan is not None and chan._content_header is not None and
-            getattr(self._process_frame, '__func__', None) is process_frame and
+            _is_base_process_frame(self) and
             payload_size <= chan._content_remaining and
         (payload_size < chan._content_remaining or chan._content_parts)):
         self.frames_received += 1
@@ -295,6 +301,16 @@ def discard_buffer(self: Any) -> None:
     self._buffered_bytes = 0
     self._bytes_needed = 0
     self._body_pieces = None
+
+
+def _is_base_process_frame(conn: Any) -> bool:
+    """True unless ``_process_frame`` is overridden (on the class or on the
+    instance, where a plain function has no ``__func__``).
+    """
+    try:
+        return conn._process_frame.__func__ is process_frame  # type: ignore[no-any-return]
+    except AttributeError:
+        return False
 
 
 def process_frame(self: Any, frame_value: Any) -> None:

@@ -25,7 +25,13 @@ TAG = 'ctag-perf1m'
 @pytest.fixture(autouse=True)
 def small_stream_threshold(monkeypatch: Any) -> None:
     """Stream body frames of 64+ bytes so small tests cover the path."""
-    monkeypatch.setattr(_connection_receive, '_STREAM_BODY_MIN', 64)
+    set_threshold(monkeypatch, 64)
+
+
+def set_threshold(monkeypatch: Any, size: int) -> None:
+    monkeypatch.setattr(_connection_receive, '_STREAM_BODY_MIN', size)
+    monkeypatch.setattr(_connection_receive, '_STREAM_SIZE_BYTE5_MIN',
+                        size >> 8)
 
 
 def deliver(tag: int, body: bytes, channel_number: int = 1) -> bytes:
@@ -174,8 +180,8 @@ def test_process_frame_override_sees_bytes_body_frames() -> None:
     assert got == [(1, 1, '1', bytes, body)]
 
 
-def bad_frame_end_outcome(threshold: int) -> Any:
-    _connection_receive._STREAM_BODY_MIN = threshold
+def bad_frame_end_outcome(monkeypatch: Any, threshold: int) -> Any:
+    set_threshold(monkeypatch, threshold)
     good = deliver(1, b'g' * 100)
     bad = bytearray(deliver(2, b'b' * 3000))
     bad[-1] = 0x00
@@ -189,9 +195,9 @@ def bad_frame_end_outcome(threshold: int) -> Any:
     return got, type(error), error.args
 
 
-def test_bad_frame_end_after_streamed_body() -> None:
-    streamed = bad_frame_end_outcome(64)
-    copied = bad_frame_end_outcome(1 << 20)
+def test_bad_frame_end_after_streamed_body(monkeypatch: Any) -> None:
+    streamed = bad_frame_end_outcome(monkeypatch, 64)
+    copied = bad_frame_end_outcome(monkeypatch, 1 << 20)
     assert streamed == copied
     got, error_type, args = streamed
     assert got == [(1, 1, '1', bytes, b'g' * 100)]
@@ -265,10 +271,32 @@ def test_streaming_state_dropped_on_termination() -> None:
 
 
 def test_small_frames_keep_copy_path(monkeypatch: Any) -> None:
-    monkeypatch.setattr(_connection_receive, '_STREAM_BODY_MIN', 1 << 20)
+    set_threshold(monkeypatch, 1 << 20)
     conn, _chan, got = setup()
     stream = deliver(1, b'c' * 9000)
     conn.feed(stream[:5000])
     assert conn._body_pieces is None and conn._buffered_bytes
     conn.feed(stream[5000:])
     assert got == [(1, 1, '1', bytes, b'c' * 9000)]
+
+
+def test_default_threshold_streams_large_frames(monkeypatch: Any) -> None:
+    monkeypatch.undo()
+    assert _connection_receive._STREAM_BODY_MIN == 4096
+    conn = open_connection(tune=tune_bytes(0, 131072, 0))
+    chan = open_channel(conn)
+    got: List[Any] = []
+    consuming(conn, chan, got)
+    bodies = [b'L' * 300000, b's' * 4000, b'M' * 4096 * 2]
+    stream = b''.join(
+        content_bytes(1, spec.Basic.Deliver(TAG, tag, False, 'x', 'q'), body,
+                      spec.BasicProperties(message_id=str(tag)), 131072)
+        for tag, body in enumerate(bodies, 1))
+    streamed = 0
+    for start in range(0, len(stream), 50000):
+        conn.feed(stream[start:start + 50000])
+        streamed += conn._body_pieces is not None
+    assert streamed >= 5
+    assert got == [
+        (1, tag, str(tag), bytes, body) for tag, body in enumerate(bodies, 1)
+    ]
