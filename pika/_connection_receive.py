@@ -41,6 +41,10 @@ _FRAME_HEADER = spec.FRAME_HEADER
 _FRAME_BODY = spec.FRAME_BODY
 _FRAME_HEARTBEAT = spec.FRAME_HEARTBEAT
 _DELIVER_INDEX = spec.Basic.Deliver.INDEX
+_GETOK_INDEX = spec.Basic.GetOk.INDEX
+# Content methods whose method, header and whole body, when decoded from one
+# read, go to the channel in one call.
+_WHOLE_CONTENT_INDEXES = frozenset((_DELIVER_INDEX, _GETOK_INDEX))
 _new_object = object.__new__
 
 # A body frame whose payload is at least this large and which arrives over
@@ -170,13 +174,18 @@ def dispatch_frames(self: Any, frames: List[Any]) -> None:
                     self._on_frame_for_unknown_channel(value)
                 elif (value.frame_type == _FRAME_METHOD and
                       index + 1 < count and
-                      value.method.INDEX == _DELIVER_INDEX and
+                      value.method.INDEX in _WHOLE_CONTENT_INDEXES and
                       chan._content_method is None and
                       _whole_content(frames[index], frames[index + 1], number)):
-                    # Deliver + header + whole body in this batch: one
-                    # call to the channel instead of three frames.
-                    chan._on_deliver(value, frames[index],
-                                     frames[index + 1].fragment)
+                    # Deliver (or GetOk) + header + whole body in this
+                    # batch: one call to the channel instead of three frames
+                    # (the channel's own assembly ends in the same call).
+                    if value.method.INDEX == _DELIVER_INDEX:
+                        chan._on_deliver(value, frames[index],
+                                         frames[index + 1].fragment)
+                    else:
+                        chan._on_getok(value, frames[index],
+                                       frames[index + 1].fragment)
                     index += 2
                 else:
                     chan._handle_frame(value)

@@ -84,3 +84,50 @@ def test_header_on_another_channel_is_still_a_protocol_error():
     ((_, reason),) = conn.rec.only('close')
     assert isinstance(reason, exceptions.StreamLostError)
     assert 'UnexpectedFrameError' in str(reason)
+
+
+def _getok(number, delivery_tag, body, props=None):
+    return content_bytes(number,
+                         spec.Basic.GetOk(delivery_tag, False, 'ex', 'rk', 7),
+                         body, props)
+
+
+def test_get_ok_whole_in_one_read_split_and_multi_frame():
+    conn = open_connection()
+    rec = Recorder()
+    chan = open_channel(conn)
+    props = spec.BasicProperties(message_id='m1', headers={'k': 'v'})
+    big = bytes(range(256)) * 1024  # three body frames
+    # whole GetOk (method, header, body) in one read: the one-call path
+    chan.basic_get('q', rec('get'))
+    conn.feed(_getok(chan.channel_number, 1, b'first', props))
+    # the same split across reads, and a multi-frame body: frame by frame
+    chan.basic_get('q', rec('get'))
+    data = _getok(chan.channel_number, 2, b'second')
+    conn.feed(data[:len(data) - 5])
+    assert len(rec.only('get')) == 1
+    conn.feed(data[len(data) - 5:])
+    chan.basic_get('q', rec('get'))
+    conn.feed(_getok(chan.channel_number, 3, big))
+    got = rec.only('get')
+    assert [c[0] for c in got] == [chan] * 3
+    assert [c[1].delivery_tag for c in got] == [1, 2, 3]
+    assert all(c[1].message_count == 7 for c in got)
+    assert [c[3] for c in got] == [b'first', b'second', big]
+    assert all(type(c[3]) is bytes for c in got)
+    assert got[0][2].headers == {'k': 'v'} and got[0][2].message_id == 'm1'
+    # the callback was used up each time: a new get is allowed
+    chan.basic_get('q', rec('get'))
+
+
+def test_get_ok_after_deliveries_in_one_read_keeps_order():
+    conn = open_connection()
+    rec = Recorder()
+    chan, tag = _consumer(conn, rec, 'msg')
+    chan.basic_get('q', rec('get'))
+    conn.feed(
+        _deliver(chan.channel_number, tag, 1, b'd1') +
+        _getok(chan.channel_number, 2, b'g2') +
+        _deliver(chan.channel_number, tag, 3, b'd3'))
+    assert rec.names() == ['msg', 'get', 'msg']
+    assert [c[4] for c in rec.calls] == [b"d1", b"g2", b"d3"]

@@ -535,6 +535,11 @@ class _AsyncPlaintextTransport(_TransportBase):
             try:
                 if len(buffers) == 1:
                     sent = sock.send(buffers[0])
+                    if sent == self._tx_size:
+                        # The common case: all of one queued write went.
+                        buffers.clear()
+                        self._tx_size = 0
+                        return
                 else:
                     sent = sock.sendmsg(buffers[:_MAX_IOV])
             except (BlockingIOError, InterruptedError):
