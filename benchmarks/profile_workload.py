@@ -4,7 +4,7 @@
 Usage::
 
     python3 benchmarks/profile_workload.py blocking_publish --n 20000
-    python3 benchmarks/profile_workload.py select_consume --pika     # the reference
+    python3 benchmarks/profile_workload.py select_consume --pika  # reference
     python3 benchmarks/profile_workload.py codec --sort cumulative --top 40
 
 It re-runs itself in a subprocess with the right interpreter and

@@ -60,16 +60,18 @@ WORKLOADS: Dict[str, Tuple[str, str, int, int, float]] = {
         ('AsyncioConnection publish', 'msg/s', 50000, 20000, 120),
     'asyncio_consume':
         ('AsyncioConnection consume', 'msg/s', 50000, 20000, 120),
-    'publish_1mib': ('blocking publish 1 MiB bodies', 'MB/s', 200, 60, 120),
-    'consume_1mib': ('blocking consume 1 MiB bodies', 'MB/s', 200, 60, 120),
+    'publish_1mib': ('blocking publish 1 MiB bodies', 'MB/s', 1500, 60, 180),
+    'consume_1mib': ('blocking consume 1 MiB bodies', 'MB/s', 1500, 60, 180),
     'raw_publish':
         ('broker ceiling: raw socket publish', 'msg/s', 100000, 40000, 120),
     'raw_consume':
         ('broker ceiling: raw socket consume', 'msg/s', 100000, 40000, 120),
+    'raw_publish_1mib':
+        ('broker ceiling: raw socket publish 1 MiB', 'MB/s', 1500, 60, 180),
     'rss_publish':
         ('peak RSS, blocking publish run', 'MiB', 1000000, 100000, 600),
 }
-RAW_WORKLOADS = ('raw_publish', 'raw_consume')
+RAW_WORKLOADS = ('raw_publish', 'raw_consume', 'raw_publish_1mib')
 
 # Ratio targets ours/pika (higher is better unless noted).
 RATIO_TARGETS = {
@@ -89,9 +91,17 @@ ASYNCIO_VS_SELECT = {
     'asyncio_publish': 'select_publish',
     'asyncio_consume': 'select_consume',
 }
-CONSUME_ROWS = ('blocking_consume', 'select_consume', 'asyncio_consume')
-PUBLISH_ROWS = ('blocking_publish', 'blocking_publish_confirm',
-                'select_publish', 'asyncio_publish')
+# Rows shown as a share of a raw-socket ceiling, and that ceiling.
+RAW_CEILING_OF = {
+    'blocking_publish': 'raw_publish',
+    'blocking_publish_confirm': 'raw_publish',
+    'select_publish': 'raw_publish',
+    'asyncio_publish': 'raw_publish',
+    'blocking_consume': 'raw_consume',
+    'select_consume': 'raw_consume',
+    'asyncio_consume': 'raw_consume',
+    'publish_1mib': 'raw_publish_1mib',
+}
 
 
 def find_pika_python(explicit: Optional[str]) -> str:
@@ -337,7 +347,7 @@ def summarise(results: Dict[str, Dict[str, List[Dict[str, Any]]]],
     for name in order:
         label, unit = WORKLOADS[name][:2]
         row: Dict[str, Any] = {'name': name, 'label': label, 'unit': unit}
-        raw = ceiling['raw_consume' if name in CONSUME_ROWS else 'raw_publish']
+        raw = ceiling.get(RAW_CEILING_OF.get(name, ''))
         if name in RAW_WORKLOADS:
             row.update(ours=ceiling[name],
                        pika=None,
@@ -373,10 +383,10 @@ def summarise(results: Dict[str, Dict[str, List[Dict[str, Any]]]],
                 row['vs_select'] = ours / sel
         if name == 'rss_publish':
             checks.append(('<= pika', bool(ours and ref) and ours <= ref))
-        if (name in PUBLISH_ROWS or name in CONSUME_ROWS) and raw:
+        if name in RAW_CEILING_OF and raw:
             # Each run against the raw run of the same round (same machine
             # conditions), then the median of those shares.
-            raw_name = 'raw_consume' if name in CONSUME_ROWS else 'raw_publish'
+            raw_name = RAW_CEILING_OF[name]
             raw_runs = results.get(raw_name, {}).get(RAW, [])
             shares = []
             for flavour in (OURS, PIKA):
