@@ -105,6 +105,39 @@ def test_summarise_verdicts_ratios_and_ceiling():
     assert rows['select_publish']['verdict'] == 'FAIL'
 
 
+def test_1mib_publish_share_of_its_own_raw_ceiling():
+    results = {
+        'publish_1mib': {
+            'ours': _runs(1200.0, 1000.0),
+            'pika': _runs(800.0, 900.0)
+        },
+        'raw_publish_1mib': {
+            'raw': _runs(1500.0, 1000.0)
+        },
+        'raw_publish': {
+            'raw': _runs(90000, 90000)
+        },
+        'consume_1mib': {
+            'ours': _runs(900.0, 900.0),
+            'pika': _runs(400.0, 400.0)
+        },
+    }
+    rows = {
+        r['name']: r for r in run.summarise(
+            results,
+            ['publish_1mib', 'consume_1mib', 'raw_publish', 'raw_publish_1mib'])
+    }
+    one = rows['publish_1mib']
+    # paired with the 1 MiB raw run of the same round, not the 64 B one
+    assert one['raw_frac'] == (pytest.approx(
+        (0.8 + 1.0) / 2), pytest.approx((800 / 1500 + 0.9) / 2))
+    assert rows['raw_publish_1mib']['ours'] == 1500.0
+    assert one['verdict'] == 'FAIL'  # 1100 / 850 < 1.5
+    # no raw 1 MiB consume ceiling: no share on that row
+    assert 'raw_frac' not in rows['consume_1mib']
+    assert rows['consume_1mib']['verdict'] == 'PASS'
+
+
 def test_summarise_error_rows_keep_the_reason():
     results = {
         'basic_get': {
