@@ -172,3 +172,22 @@ def test_reason_picks_the_exception_line():
     assert run._reason(
         stderr) == 'ModuleNotFoundError: No module named pika.foo'
     assert run._reason('') == 'failed without a message'
+
+
+def test_codec_floor_decoder_builds_the_same_frames():
+    floor = _load('codec_floor')
+    wire = frame.marshal_content(
+        1, spec.Basic.Publish(exchange='ex', routing_key='rk'),
+        spec.BasicProperties(content_type='text/plain',
+                             delivery_mode=2,
+                             message_id='m',
+                             timestamp=5,
+                             headers=floor.HEADERS), b'b' * 100, 131072)
+    lean, consumed = floor.lean_decode(wire)
+    ours, offset = frame.decode_frames(wire, 0, 131072)
+    assert consumed == offset == len(wire)
+    assert lean == ours
+    assert lean[0].method == ours[0].method
+    assert lean[1].properties == ours[1].properties
+    assert lean[1].properties.headers == floor.HEADERS
+    assert lean[2].fragment == b'b' * 100
