@@ -495,7 +495,7 @@ def basic_get(self: Any,
     if self._state != self.OPEN:
         self._raise_if_not_open()
     self._on_getok_callback = callback
-    no_ack = auto_ack is True or bool(auto_ack)
+    no_ack = bool(auto_ack)
     if self._blocking is not None:
         # Waits behind the pending synchronous RPC.
         self._rpc(spec.Basic.Get(queue=queue, no_ack=no_ack))

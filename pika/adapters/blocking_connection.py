@@ -255,15 +255,7 @@ class BlockingConnection:
         """
         closed = self._closed_result
         if not (closed._ready or done()):
-            # Queued callbacks (the transport's flush of the request just
-            # written) run first, so the request leaves without a
-            # zero-timeout poll before the wait for its reply.
-            callbacks = self._ioloop_callbacks
-            for _ in range(len(callbacks)):
-                callbacks.popleft()()
-            run_once = self._run_once
-            while not (closed._ready or done()):
-                run_once()
+            self._pump_until(done)
         if closed._ready:
             self._on_impl_closed()
 
@@ -276,14 +268,26 @@ class BlockingConnection:
         """
         closed = self._closed_result
         if not closed._ready:
-            callbacks = self._ioloop_callbacks
-            for _ in range(len(callbacks)):
-                callbacks.popleft()()
-            run_once = self._run_once
-            while not (closed._ready or done()):
-                run_once()
+            self._pump_until(done)
         if closed._ready:
             self._on_impl_closed()
+
+    def _pump_until(self, done: Callable[[], Any]) -> None:
+        """Run the queued callbacks, then loop iterations until ``done()``
+        or the connection closes.
+
+        :param callable done: returns true when the wait is over
+        """
+        # Queued callbacks (the transport's flush of the request just
+        # written) run first, so the request leaves without a zero-timeout
+        # poll before the wait for its reply.
+        callbacks = self._ioloop_callbacks
+        for _ in range(len(callbacks)):
+            callbacks.popleft()()
+        closed = self._closed_result
+        run_once = self._run_once
+        while not (closed._ready or done()):
+            run_once()
 
     def _flush_output(self, *waiters: Callable[[], Any]) -> None:
         """Pump I/O until a waiter is satisfied (with no waiters: until the
