@@ -10,6 +10,7 @@ from pika.credentials import PlainCredentials
 from pika.delivery_mode import DeliveryMode
 from pika.spec import BasicProperties
 
+from pika import adapters
 from pika.adapters import BaseConnection, BlockingConnection, SelectConnection
 from pika.adapters.utils.connection_workflow import AMQPConnectionWorkflow
 
@@ -18,6 +19,7 @@ __version__ = '1.4.4.post1'
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
+    'adapters',
     'AMQPConnectionWorkflow',
     'BaseConnection',
     'BasicProperties',
@@ -28,5 +30,4 @@ __all__ = [
     'SSLOptions',
     'SelectConnection',
     'URLParameters',
-    '__version__',
 ]

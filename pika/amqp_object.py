@@ -6,8 +6,6 @@ instance's attribute dictionary (as pika does).
 """
 from typing import Any, List, Optional
 
-__all__ = ['AMQPObject', 'Class', 'Method', 'Properties']
-
 
 class AMQPObject:
     """Base object that is extended by AMQP low level frames and AMQP classes

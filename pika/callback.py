@@ -30,15 +30,19 @@ per-message path never goes through it.
 
 import functools
 import logging
-from typing import (Any, Callable, Dict, List, Optional, Sequence, Tuple,
-                    TypeVar, cast)
+from typing import (Any, Callable, Dict, List, Optional, Sequence, Tuple, Type,
+                    TypeVar, Union, cast)
 
-__all__ = [
-    'CallbackManager', 'check_for_prefix_and_key', 'name_or_value',
-    'sanitize_prefix'
-]
+from pika import amqp_object
+# Names pika 1.4.4 has in this module, kept for ``from ... import *``.
+from pika import frame  # noqa: F401
 
 LOGGER = logging.getLogger(__name__)
+
+#: What a prefix or key may be given as: an AMQP class or method (or its
+#: class), whose ``NAME`` is used, or a channel number or plain string.
+AMQPValue = Union[Type[amqp_object.AMQPObject], amqp_object.AMQPObject, int,
+                  str]
 
 _F = TypeVar('_F', bound=Callable[..., Any])
 

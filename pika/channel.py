@@ -31,8 +31,10 @@ from typing import Any, Callable, Deque, Dict, List, Optional, Set, Tuple
 from pika import exceptions, frame, spec
 from pika import _channel_rpc
 from pika.validators import require_callback
-
-__all__ = ['Channel', 'ContentFrameAssembler', 'MAX_CHANNELS']
+# Names pika 1.4.4 has in this module, kept for ``from ... import *``.
+from pika import validators  # noqa: F401
+from pika.compat import as_bytes  # noqa: F401
+from pika.exchange_type import ExchangeType  # noqa: F401
 
 LOGGER = logging.getLogger(__name__)
 

@@ -13,13 +13,6 @@ import sys
 import time
 from typing import Tuple, Union
 
-__all__ = [
-    'AbstractBase', 'HAVE_SIGNAL', 'LINUX_VERSION', 'ON_LINUX', 'ON_OSX',
-    'ON_WINDOWS', 'RE_NUM', 'SOCKET_ERROR', 'SOL_TCP', 'as_bytes', 'byte',
-    'get_linux_version', 'long', 'nonblocking_socketpair', 'str_or_bytes',
-    'time_now', 'to_digit'
-]
-
 _LOCALHOST = '127.0.0.1'
 _LOCALHOST_V6 = '::1'
 

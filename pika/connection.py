@@ -45,14 +45,12 @@ from pika import exceptions, frame, spec
 from pika.channel import Channel, MAX_CHANNELS
 from pika.compat import AbstractBase
 from pika.heartbeat import HeartbeatChecker
-from pika.parameters import (ConnectionParameters, Parameters, SSLOptions,
-                             URLParameters)
+# Re-exported: pika defines its parameter classes in this module.
+from pika.parameters import (  # noqa: F401
+    ConnectionParameters, Parameters, SSLOptions, URLParameters)
 from pika.validators import require_callback
-
-__all__ = [
-    'Connection', 'Parameters', 'ConnectionParameters', 'URLParameters',
-    'SSLOptions', 'PRODUCT'
-]
+# Names pika 1.4.4 has in this module, kept for ``from ... import *``.
+from pika import validators  # noqa: F401
 
 PRODUCT = _handshake.PRODUCT
 

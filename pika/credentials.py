@@ -15,7 +15,8 @@ contains the username or password.
 import logging
 from typing import Any, Optional, Tuple, Union
 
-__all__ = ['PlainCredentials', 'ExternalCredentials', 'VALID_TYPES']
+# Names pika 1.4.4 has in this module, kept for ``from ... import *``.
+from pika.compat import as_bytes  # noqa: F401
 
 LOGGER = logging.getLogger(__name__)
 

@@ -18,17 +18,15 @@ Short strings and table keys that repeat (table keys, content types) have
 their encodings remembered in small bounded caches.
 """
 import calendar
-import datetime
 import decimal
 import struct
+# ``datetime`` names the class here, as in pika 1.4.4 (``import *`` gives it).
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple, Union
 
 from pika import exceptions
-
-__all__ = [
-    'encode_short_string', 'decode_short_string', 'encode_table',
-    'decode_table', 'encode_value', 'decode_value'
-]
+# Names pika 1.4.4 has in this module, kept for ``from ... import *``.
+from pika.compat import as_bytes, long  # noqa: F401
 
 # One byte per length value, so short strings need no struct call.
 BYTE = [bytes((number,)) for number in range(256)]
@@ -62,7 +60,7 @@ _INT32_MAX = (1 << 31) - 1
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
 
-_UTC = datetime.timezone.utc
+_UTC = timezone.utc
 
 _LONG_STRING_HEAD = struct.Struct('>BI')
 _INT32_VALUE = struct.Struct('>Bi')
@@ -258,7 +256,7 @@ def value_bytes_of(value: Any, key: Any = None) -> bytes:
         return b'd' + _DOUBLE.pack(value)
     if isinstance(value, decimal.Decimal):
         return b'D' + _decimal_bytes(value, key)
-    if isinstance(value, datetime.datetime):
+    if isinstance(value, datetime):
         seconds = calendar.timegm(value.utctimetuple())
         if not 0 <= seconds <= 0xFFFFFFFFFFFFFFFF:
             raise ValueError('timestamp %r%s is before the epoch' %
@@ -464,7 +462,7 @@ def _decode_typed(encoded: Any, offset: int, kind: int) -> Tuple[Any, int]:
     if kind == 84:  # T
         seconds = _UINT64.unpack_from(encoded, offset)[0]
         try:
-            stamp = datetime.datetime.fromtimestamp(seconds, tz=_UTC)
+            stamp = datetime.fromtimestamp(seconds, tz=_UTC)
         except (OverflowError, OSError, ValueError):
             raise exceptions.InvalidFrameError('Timestamp out of range: %d' %
                                                seconds)

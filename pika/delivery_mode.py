@@ -2,8 +2,6 @@
 
 from enum import Enum
 
-__all__ = ['DeliveryMode']
-
 
 class DeliveryMode(Enum):
     """Whether the broker keeps a message on disk.

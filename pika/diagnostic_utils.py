@@ -5,8 +5,6 @@ import logging
 import traceback
 from typing import Any, Callable, TypeVar, cast
 
-__all__ = ['create_log_exception_decorator']
-
 _F = TypeVar('_F', bound=Callable[..., Any])
 
 

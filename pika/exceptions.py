@@ -18,22 +18,6 @@ its message needs never raises; it falls back to the generic form.
 
 from typing import Any, Sequence
 
-__all__ = [
-    'AMQPError', 'AMQPConnectionError', 'ConnectionOpenAborted',
-    'StreamLostError', 'IncompatibleProtocolError', 'AuthenticationError',
-    'ProbableAuthenticationError', 'ProbableAccessDeniedError',
-    'NoFreeChannels', 'ConnectionWrongStateError', 'ConnectionClosed',
-    'ConnectionClosedByBroker', 'ConnectionClosedByClient',
-    'ConnectionBlockedTimeout', 'AMQPHeartbeatTimeout', 'AMQPChannelError',
-    'ChannelWrongStateError', 'ChannelClosed', 'ChannelClosedByBroker',
-    'ChannelClosedByClient', 'DuplicateConsumerTag', 'ConsumerCancelled',
-    'UnroutableError', 'NackError', 'InvalidChannelNumber',
-    'ProtocolSyntaxError', 'UnexpectedFrameError', 'ProtocolVersionMismatch',
-    'BodyTooLongError', 'InvalidFrameError', 'InvalidFieldTypeException',
-    'UnsupportedAMQPFieldException', 'MethodNotImplemented', 'ChannelError',
-    'ReentrancyError', 'ShortStringTooLong', 'DuplicateGetOkCallback'
-]
-
 
 def _cls_name(exc: BaseException) -> str:
     return exc.__class__.__name__

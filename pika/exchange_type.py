@@ -2,8 +2,6 @@
 
 from enum import Enum
 
-__all__ = ['ExchangeType']
-
 
 class ExchangeType(str, Enum):
     """Exchange type names; members compare equal to their string values."""

@@ -15,15 +15,15 @@ exception escapes the decoders. A broker's protocol-header reply (``AMQP``
 and four version octets, sent when it rejects our protocol version) decodes
 to a :class:`ProtocolHeader`.
 """
+import logging
 import struct
 from typing import Any, Dict, Generic, List, Optional, Tuple, TypeVar
 
 from pika import amqp_object, data, exceptions, spec
+# Names pika 1.4.4 has in this module, kept for ``from ... import *``.
+from pika.compat import byte  # noqa: F401
 
-__all__ = [
-    'Frame', 'Method', 'Header', 'Body', 'Heartbeat', 'ProtocolHeader',
-    'decode_frame', 'decode_frames', 'marshal_content'
-]
+LOGGER = logging.getLogger(__name__)
 
 _FRAME_HEAD = struct.Struct('>BHI')
 _METHOD_HEAD = struct.Struct('>BHII')  # frame head + method INDEX

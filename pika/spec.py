@@ -14,8 +14,8 @@ from typing import Any, Dict, List, Optional, Union
 from pika import amqp_object, data
 from pika.delivery_mode import DeliveryMode
 from pika.exchange_type import ExchangeType
-
-__all__ = ['methods', 'props', 'has_content']
+# Names pika 1.4.4 has in this module, kept for ``from ... import *``.
+from pika.compat import as_bytes, str_or_bytes  # noqa: F401
 
 PROTOCOL_VERSION = (0, 9, 1)
 PORT = 5672

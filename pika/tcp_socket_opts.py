@@ -11,8 +11,6 @@ import socket
 import sys
 from typing import Any, Dict, Mapping, Optional
 
-__all__ = ['set_sock_opts', 'socket_requires_keepalive']
-
 LOGGER = logging.getLogger(__name__)
 
 _KEEPALIVE_OPTIONS = ('TCP_KEEPIDLE', 'TCP_KEEPCNT', 'TCP_KEEPINTVL')

@@ -6,11 +6,6 @@ argument, before anything is sent to the broker.
 
 from typing import Any, Callable, Optional
 
-__all__ = [
-    'require_string', 'require_callback', 'rpc_completion_callback',
-    'zero_or_greater'
-]
-
 
 def require_string(value: Any, value_name: str) -> None:
     """Require that value is a string.

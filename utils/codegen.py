@@ -604,8 +604,10 @@ class Generator:
         head.append('from pika import amqp_object, data')
         head.append('from pika.delivery_mode import DeliveryMode')
         head.append('from pika.exchange_type import ExchangeType')
-        head.append('')
-        head.append("__all__ = ['methods', 'props', 'has_content']")
+        head.append('# Names pika 1.4.4 has in this module, kept for '
+                    '``from ... import *``.')
+        head.append('from pika.compat import as_bytes, str_or_bytes  '
+                    '# noqa: F401')
         head.append('')
         head.append(
             'PROTOCOL_VERSION = (%d, %d, %d)' %

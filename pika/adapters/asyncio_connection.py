@@ -14,6 +14,8 @@ from typing import Any, Callable, Optional
 
 from pika.adapters import base_connection
 from pika.adapters.utils import io_services_utils, nbio_interface
+# Names pika 1.4.4 has in this module, kept for ``from ... import *``.
+from pika.adapters.utils import connection_workflow  # noqa: F401
 from pika.adapters.utils.io_services_utils import (check_callback_arg,
                                                    check_fd_arg)
 

@@ -32,14 +32,16 @@ from typing import Any, Callable, Deque, Dict, Iterator, Optional, Set
 from pika import exceptions, validators
 from pika.adapters import select_connection
 from pika.adapters._blocking_channel import BlockingChannel
+from pika.adapters._blocking_events import ReturnedMessage  # noqa: F401
 from pika.adapters._blocking_events import (
-    ReturnedMessage, _CallbackResult, _ConnectionBlockedEvt,
-    _ConnectionUnblockedEvt, _ConsumerCancellationEvt, _ConsumerDeliveryEvt,
-    _ConsumerInfo, _QueueConsumerGeneratorInfo, _ReturnedMessageEvt, _TimerEvt)
+    _CallbackResult, _ConnectionBlockedEvt, _ConnectionUnblockedEvt,
+    _ConsumerCancellationEvt, _ConsumerDeliveryEvt, _ConsumerInfo,
+    _QueueConsumerGeneratorInfo, _ReturnedMessageEvt, _TimerEvt)
 from pika.adapters.utils import connection_workflow
 from pika.parameters import ConnectionParameters, Parameters
-
-__all__ = ['BlockingConnection', 'BlockingChannel', 'ReturnedMessage']
+# Names pika 1.4.4 has in this module, kept for ``from ... import *``.
+from pika import compat  # noqa: F401
+from pika.exchange_type import ExchangeType  # noqa: F401
 
 # Names that code written for pika reaches into; kept importable from here.
 _PRIVATE_REEXPORTS = (_ConsumerCancellationEvt, _ConsumerDeliveryEvt,

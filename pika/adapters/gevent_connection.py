@@ -25,14 +25,15 @@ import gevent.socket
 from pika import compat
 from pika.adapters.base_connection import BaseConnection
 from pika.adapters.utils import nbio_interface
+# Names pika 1.4.4 has in this module, kept for ``from ... import *``.
+from pika.adapters.utils.nbio_interface import (  # noqa: F401
+    AbstractIOReference, AbstractIOServices)
 from pika.adapters.utils.io_services_utils import (_IOReference,
                                                    check_callback_arg)
 from pika.adapters.utils.selector_ioloop_adapter import (
     AbstractSelectorIOLoop, SelectorIOServicesAdapter, _AddressResolver)
 
 LOGGER = logging.getLogger(__name__)
-
-__all__ = ['GeventConnection']
 
 # The OS thread id even when ``threading``/``_thread`` are monkey-patched.
 _real_thread_ident = gevent.monkey.get_original('_thread', 'get_ident')

@@ -17,8 +17,6 @@ from pika.adapters.utils import nbio_interface, selector_ioloop_adapter
 
 LOGGER = logging.getLogger(__name__)
 
-__all__ = ['TornadoConnection']
-
 
 def _make_nbio(custom_ioloop: Any) -> nbio_interface.AbstractIOServices:
     """I/O services for ``custom_ioloop`` (see TornadoConnection)."""

@@ -40,17 +40,17 @@ from twisted.python.failure import Failure
 
 import pika.connection
 from pika import exceptions
-from pika.adapters._twisted_channel import (ClosableDeferredQueue,
-                                            ReceivedMessage, TwistedChannel)
+# ClosableDeferredQueue and ReceivedMessage are re-exported: pika defines them
+# here.
+from pika.adapters._twisted_channel import (  # noqa: F401
+    ClosableDeferredQueue, ReceivedMessage, TwistedChannel)
 from pika.adapters.utils import nbio_interface
 from pika.adapters.utils.io_services_utils import check_callback_arg
+# Names pika 1.4.4 has in this module, kept for ``from ... import *``.
+from pika import spec  # noqa: F401
+from pika.exchange_type import ExchangeType  # noqa: F401
 
 LOGGER = logging.getLogger(__name__)
-
-__all__ = [
-    'ClosableDeferredQueue', 'ReceivedMessage', 'TwistedChannel',
-    'TwistedProtocolConnection'
-]
 
 
 def __getattr__(name: str) -> Any:

@@ -27,6 +27,9 @@ from typing import Any, Callable, List, Optional
 
 from pika.adapters.utils import nbio_interface
 from pika.exceptions import StreamLostError
+# Names pika 1.4.4 has in this module, kept for ``from ... import *``.
+from pika.adapters.utils.nbio_interface import (  # noqa: F401
+    AbstractIOReference, AbstractStreamTransport)
 
 LOGGER = logging.getLogger(__name__)
 
