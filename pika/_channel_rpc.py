@@ -420,6 +420,8 @@ def basic_consume(self: Any,
     if consumer_tag in self._consumers or consumer_tag in self._cancelled:
         raise exceptions.DuplicateConsumerTag(consumer_tag)
     self._consumers[consumer_tag] = on_message_callback
+    if auto_ack:
+        self._consumers_with_noack.add(consumer_tag)
     self._rpc(
         spec.Basic.Consume(queue=queue,
                            consumer_tag=consumer_tag,
@@ -443,12 +445,13 @@ def basic_cancel(self: Any,
     _require_string(consumer_tag, 'consumer_tag')
     nowait = rpc_callback_arg(callback)
     self._raise_if_not_open()
+    # Cancelling first: a nowait cancel has already removed the consumer.
+    if consumer_tag in self._cancelled:
+        LOGGER.warning('basic_cancel - consumer is already cancelling: %s',
+                       consumer_tag)
+        return
     if consumer_tag not in self._consumers:
         LOGGER.warning('basic_cancel - consumer not found: %s', consumer_tag)
-        return
-    if consumer_tag in self._cancelled:
-        LOGGER.warning('basic_cancel - consumer already cancelling: %s',
-                       consumer_tag)
         return
     self._cancelled.add(consumer_tag)
     if nowait:

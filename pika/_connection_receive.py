@@ -341,10 +341,10 @@ def process_frame(self: Any, frame_value: Any) -> None:
             self._heartbeat_checker.received()
         return
     if frame_type == _FRAME_METHOD:
-        handler = self._CONNECTION_METHOD_HANDLERS.get(
+        handler_name = self._CONNECTION_METHOD_HANDLERS.get(
             (self.connection_state, frame_value.method.INDEX))
-        if handler is not None:
-            handler(self, frame_value)
+        if handler_name is not None:
+            getattr(self, handler_name)(frame_value)
             return
         if self.connection_state == _CLOSING:
             LOGGER.debug('Ignoring %r while closing', frame_value)

@@ -89,6 +89,9 @@ class Channel:
         # consumer_tag -> on_message_callback(channel, method, props, body)
         self._consumers: Dict[str, Callable[..., Any]] = {}
         self._cancelled: Set[str] = set()
+        # consumers started with auto_ack: their deliveries after a cancel
+        # are dropped, not rejected (the broker has forgotten their tags)
+        self._consumers_with_noack: Set[str] = set()
         self._on_getok_callback: Optional[Callable[..., Any]] = None
         # (queue, no_ack, marshalled Basic.Get frame) of the last basic_get
         self._get_frame_cache: Optional[Tuple[str, bool, bytes]] = None
@@ -365,6 +368,7 @@ class Channel:
     def _cleanup(self) -> None:
         self._consumers = {}
         self._cancelled = set()
+        self._consumers_with_noack = set()
         self._on_getok_callback = None
         self._on_flowok_callback = None
         self._blocking = None
@@ -538,9 +542,9 @@ class Channel:
             if callback is not None:
                 callback(method_frame)
         else:
-            handler = _ASYNC_HANDLERS.get(index)
-            if handler is not None:
-                handler(self, method_frame)
+            handler_name = _ASYNC_HANDLERS.get(index)
+            if handler_name is not None:
+                getattr(self, handler_name)(method_frame)
             elif index not in self._reply_callbacks:
                 LOGGER.debug('Unexpected %r on %s', method_frame, self)
         registered = self._reply_callbacks.get(index)
@@ -560,8 +564,11 @@ class Channel:
         method = method_frame.method
         consumer_tag = method.consumer_tag
         if self._cancelled and consumer_tag in self._cancelled:
-            # Cancelled by us: give the message back (pika's behaviour).
-            if self._state == self.OPEN:
+            # Cancelled by us: give the message back (pika's behaviour),
+            # unless it was auto-acked (rejecting an unknown delivery tag
+            # would make the broker close the channel).
+            if (self._state == self.OPEN and
+                    consumer_tag not in self._consumers_with_noack):
                 self.basic_reject(method.delivery_tag, requeue=True)
             return
         callback = self._consumers.get(consumer_tag)
@@ -598,15 +605,19 @@ class Channel:
         consumer_tag = method_frame.method.consumer_tag
         LOGGER.warning('Consumer %r cancelled by broker on %s', consumer_tag,
                        self)
-        self._cancelled.discard(consumer_tag)
-        self._consumers.pop(consumer_tag, None)
+        if consumer_tag not in self._cancelled:
+            # (a cancel of ours waiting for its CancelOk forgets it then)
+            self._forget_consumer(consumer_tag)
         for callback in list(self._on_cancel_callbacks):
             callback(method_frame)
 
     def _on_cancelok(self, method_frame: Any) -> None:
-        consumer_tag = method_frame.method.consumer_tag
+        self._forget_consumer(method_frame.method.consumer_tag)
+
+    def _forget_consumer(self, consumer_tag: str) -> None:
         self._consumers.pop(consumer_tag, None)
         self._cancelled.discard(consumer_tag)
+        self._consumers_with_noack.discard(consumer_tag)
 
     def _on_delivery_confirmation(self, method_frame: Any) -> None:
         for callback in list(self._on_confirm_callbacks):
@@ -772,13 +783,16 @@ def _require_delivery_tag(delivery_tag: Any) -> None:
                          'got %r' % (delivery_tag,))
 
 
-_ASYNC_HANDLERS: Dict[int, Callable[..., Any]] = {
-    spec.Channel.Close.INDEX: Channel._on_close_from_broker,
-    spec.Channel.Flow.INDEX: Channel._on_flow,
-    spec.Basic.Cancel.INDEX: Channel._on_consumer_cancelled_by_broker,
-    spec.Basic.GetEmpty.INDEX: Channel._on_getempty,
-    spec.Basic.Ack.INDEX: Channel._on_delivery_confirmation,
-    spec.Basic.Nack.INDEX: Channel._on_delivery_confirmation,
+# Broker-initiated methods -> the name of the handling method, looked up on
+# the channel when the frame arrives, so an override (in a subclass made by
+# Connection._create_channel, or set on the instance) is the one called.
+_ASYNC_HANDLERS: Dict[int, str] = {
+    spec.Channel.Close.INDEX: '_on_close_from_broker',
+    spec.Channel.Flow.INDEX: '_on_flow',
+    spec.Basic.Cancel.INDEX: '_on_consumer_cancelled_by_broker',
+    spec.Basic.GetEmpty.INDEX: '_on_getempty',
+    spec.Basic.Ack.INDEX: '_on_delivery_confirmation',
+    spec.Basic.Nack.INDEX: '_on_delivery_confirmation',
 }
 
 

@@ -272,7 +272,7 @@ class Connection(AbstractBase):
               not isinstance(channel_number, int) or
               not 0 < channel_number <= MAX_CHANNELS):
             raise exceptions.InvalidChannelNumber(channel_number)
-        chan = Channel(self, channel_number, on_open_callback)
+        chan = self._create_channel(channel_number, on_open_callback)
         self._channels[channel_number] = chan
         chan.open()
         return chan
@@ -596,7 +596,10 @@ class Connection(AbstractBase):
         """
         LOGGER.warning('Received %r from broker', method_frame)
         timeout = self.params.blocked_connection_timeout
-        if timeout is not None and self._blocked_conn_timer is None:
+        if self._blocked_conn_timer is not None:
+            LOGGER.warning('Blocked connection timer %r already running',
+                           self._blocked_conn_timer)
+        elif timeout is not None:
             self._blocked_conn_timer = self._adapter_call_later(
                 timeout, self._on_blocked_connection_timeout)
 
@@ -608,7 +611,10 @@ class Connection(AbstractBase):
         :param pika.frame.Method method_frame: the Unblocked frame
         """
         LOGGER.info('Received %r from broker', method_frame)
-        if self._blocked_conn_timer is not None:
+        if self._blocked_conn_timer is None:
+            LOGGER.warning('Connection.Unblocked without a blocked '
+                           'connection timer running')
+        else:
             self._adapter_remove_timeout(self._blocked_conn_timer)
             self._blocked_conn_timer = None
 
@@ -624,13 +630,18 @@ class Connection(AbstractBase):
             callback = self._on_update_secret_callbacks.pop(0)
             callback(method_frame)
 
+    # As in pika, the _on_connection_(un)blocked hooks are called (before
+    # the user's callbacks) only when a blocked_connection_timeout is set:
+    # they exist to run that timer.
     def _dispatch_blocked(self, method_frame: Any) -> None:
-        self._on_connection_blocked(self, method_frame)
+        if self.params.blocked_connection_timeout is not None:
+            self._on_connection_blocked(self, method_frame)
         for callback in list(self._on_blocked_callbacks):
             callback(self, method_frame)
 
     def _dispatch_unblocked(self, method_frame: Any) -> None:
-        self._on_connection_unblocked(self, method_frame)
+        if self.params.blocked_connection_timeout is not None:
+            self._on_connection_unblocked(self, method_frame)
         for callback in list(self._on_unblocked_callbacks):
             callback(self, method_frame)
 
@@ -713,7 +724,20 @@ class Connection(AbstractBase):
     # Helpers
 
     _STATE_NAMES = _STATE_NAMES
-    _CONNECTION_METHOD_HANDLERS: Dict[Any, Callable[..., Any]] = {}
+    _CONNECTION_METHOD_HANDLERS: Dict[Any, str] = {}
+
+    def _create_channel(
+            self, channel_number: int,
+            on_open_callback: Optional[Callable[..., Any]]) -> Channel:
+        """Make the channel object for :meth:`channel` (pika's hook: a
+        subclass may return a ``Channel`` subclass).
+
+        :param int channel_number: the channel number
+        :param callable on_open_callback: called with the channel once open
+        :rtype: pika.channel.Channel
+        """
+        LOGGER.debug('Creating channel %s', channel_number)
+        return Channel(self, channel_number, on_open_callback)
 
     def _set_connection_state(self, state: int) -> None:
         self.connection_state = state
@@ -739,33 +763,38 @@ for _name, _value in list(vars(Connection).items()):
         _value.__qualname__ = 'Connection.' + _name
 del _name, _value
 
+# Connection-level methods by (state, method INDEX) -> the name of the
+# handling method, looked up on the instance when the frame arrives, so a
+# subclass's (or an instance's) override of a hook such as
+# _on_connection_start or _on_connection_tune is the one called. These
+# frames arrive a few times per connection, never per message.
 _M = spec.Connection
 Connection._CONNECTION_METHOD_HANDLERS = {
     (Connection.CONNECTION_PROTOCOL, _M.Start.INDEX):
-        Connection._on_connection_start,
+        '_on_connection_start',
     (Connection.CONNECTION_START, _M.Tune.INDEX):
-        Connection._on_connection_tune,
+        '_on_connection_tune',
     (Connection.CONNECTION_START, _M.Close.INDEX):
-        Connection._on_connection_close_from_broker,
+        '_on_connection_close_from_broker',
     (Connection.CONNECTION_TUNE, _M.OpenOk.INDEX):
-        Connection._on_connection_open_ok,
+        '_on_connection_open_ok',
     (Connection.CONNECTION_TUNE, _M.Close.INDEX):
-        Connection._on_connection_close_from_broker,
+        '_on_connection_close_from_broker',
     (Connection.CONNECTION_OPEN, _M.Close.INDEX):
-        Connection._on_connection_close_from_broker,
+        '_on_connection_close_from_broker',
     (Connection.CONNECTION_OPEN, _M.Blocked.INDEX):
-        Connection._dispatch_blocked,
+        '_dispatch_blocked',
     (Connection.CONNECTION_OPEN, _M.Unblocked.INDEX):
-        Connection._dispatch_unblocked,
+        '_dispatch_unblocked',
     (Connection.CONNECTION_OPEN, _M.UpdateSecretOk.INDEX):
-        Connection._on_update_secret_ok,
+        '_on_update_secret_ok',
     (Connection.CONNECTION_CLOSING, _M.Close.INDEX):
-        Connection._on_connection_close_from_broker,
+        '_on_connection_close_from_broker',
     (Connection.CONNECTION_CLOSING, _M.CloseOk.INDEX):
-        Connection._on_connection_close_ok,
+        '_on_connection_close_ok',
     (Connection.CONNECTION_CLOSING, _M.Blocked.INDEX):
-        Connection._dispatch_blocked,
+        '_dispatch_blocked',
     (Connection.CONNECTION_CLOSING, _M.Unblocked.INDEX):
-        Connection._dispatch_unblocked,
+        '_dispatch_unblocked',
 }
 del _M
