@@ -61,6 +61,9 @@ class BaseConnection(connection.Connection):
             connection_workflow.AMQPConnectionWorkflow] = None
         self._transport: Optional[nbio_interface.AbstractStreamTransport] = None
         self._got_stream = False
+        # Set by the stream protocol's EOF notice: the transport's
+        # connection_lost(None) that follows means the peer closed it.
+        self._got_eof = False
         self._pending_termination = False
         super().__init__(
             parameters=parameters,
@@ -288,8 +291,10 @@ class BaseConnection(connection.Connection):
         """
         self._transport = None
         self.__dict__.pop('_adapter_emit_data', None)
-        if error is not None and not isinstance(error,
-                                                exceptions.StreamLostError):
+        if error is None and self._got_eof:
+            error = exceptions.StreamLostError('Transport indicated EOF')
+        elif error is not None and not isinstance(error,
+                                                  exceptions.StreamLostError):
             error = exceptions.StreamLostError(
                 'Stream connection lost: {!r}'.format(error))
         if error is not None:
@@ -303,6 +308,7 @@ class BaseConnection(connection.Connection):
         :returns: False (half-open streams are not kept).
         """
         LOGGER.error('Transport indicated EOF on %r', self)
+        self._got_eof = True
         return False
 
     def data_received(self, data: bytes) -> None:

@@ -163,9 +163,8 @@ def test_stream_roundtrip_coalesced_writes_and_eof(services):
     peer.close()
     services.run()
     assert protocol.eof == 1
-    assert len(protocol.lost) == 1
-    assert isinstance(protocol.lost[0], StreamLostError)
-    assert 'Transport indicated EOF' in repr(protocol.lost[0])
+    # eof_received() returned False: the transport closed itself (pika 1.4).
+    assert protocol.lost == [None]
     server.close()
 
 

@@ -19,6 +19,7 @@ after :meth:`AMQPConnectionWorkflow.abort`,
 import functools
 import logging
 import socket
+import time
 from typing import Any, Callable, List, Optional, Sequence
 
 import pika.tcp_socket_opts
@@ -138,6 +139,7 @@ class AMQPConnector:
         self._task_ref: Any = None
         self._tcp_timeout_ref: Any = None
         self._stack_timeout_ref: Any = None
+        self._started_at = 0.0
 
     def start(self, addr_record: Any, conn_params: Any,
               on_done: Callable[[Any], Any]) -> None:
@@ -156,6 +158,7 @@ class AMQPConnector:
         self._conn_params = conn_params
         self._on_done = on_done
         self._state = self._STATE_TCP
+        self._started_at = time.monotonic()
         if conn_params.stack_timeout:
             self._stack_timeout_ref = self._nbio.call_later(
                 conn_params.stack_timeout, self._on_overall_timeout)
@@ -255,7 +258,8 @@ class AMQPConnector:
         self._tcp_timeout_ref = None
         if self._state != self._STATE_TCP:
             return
-        error = socket.timeout('TCP connection attempt timed out!')
+        error = socket.timeout('TCP connection attempt timed out: {}'.format(
+            self._where()))
         LOGGER.error('TCP connection to %s timed out', self._where())
         self._report(AMQPConnectorSocketConnectError(error))
 
@@ -295,6 +299,13 @@ class AMQPConnector:
         self._task_ref = None
         if self._state != self._STATE_TCP:
             return
+        overdue = self._overdue_tcp_timeout()
+        if overdue is not None:
+            # The connect completed after a timeout was due but before its
+            # timer ran (loops order same-turn events and timers
+            # differently): the timeout wins, on every loop alike.
+            overdue()
+            return
         if self._tcp_timeout_ref is not None:
             self._tcp_timeout_ref.cancel()
             self._tcp_timeout_ref = None
@@ -325,6 +336,25 @@ class AMQPConnector:
             if sock is not None:
                 sock.close()
             self._report(AMQPConnectorTransportSetupError(error))
+
+    def _overdue_tcp_timeout(self) -> Optional[Callable[[], None]]:
+        """Return the handler of the first of ``socket_timeout`` and
+        ``stack_timeout`` whose deadline has passed with its timer still
+        pending, else None.
+        """
+        elapsed = time.monotonic() - self._started_at
+        params = self._conn_params
+        due = []
+        if (self._tcp_timeout_ref is not None and
+                elapsed >= params.socket_timeout):
+            due.append((params.socket_timeout, 0,
+                        self._on_tcp_connection_timeout))
+        if (self._stack_timeout_ref is not None and
+                elapsed >= params.stack_timeout):
+            due.append((params.stack_timeout, 1, self._on_overall_timeout))
+        if not due:
+            return None
+        return min(due, key=lambda entry: entry[:2])[2]
 
     def _make_protocol(self) -> Any:
         self._amqp_conn = self._conn_factory(self._conn_params)

@@ -26,7 +26,6 @@ import ssl
 from typing import Any, Callable, List, Optional
 
 from pika.adapters.utils import nbio_interface
-from pika.exceptions import StreamLostError
 # Names pika 1.4.4 has in this module, kept for ``from ... import *``.
 from pika.adapters.utils.nbio_interface import (  # noqa: F401
     AbstractIOReference, AbstractStreamTransport)
@@ -112,7 +111,10 @@ class SocketConnectionMixin:
         :param resolved_addr: address from ``getaddrinfo``'s result.
         :param callable on_done: called with None on success or the
             exception on failure; never before this method returns.
-        :returns: reference whose ``cancel()`` aborts the attempt.
+        :returns: reference whose ``cancel()`` returns True while the attempt
+            is pending (``connect()`` is only called on the next loop turn,
+            so a reference cancelled at once leaves the socket unconnected)
+            and False once ``on_done`` was called or after a cancel.
         :rtype: nbio_interface.AbstractIOReference
         """
         return _AsyncSocketConnector(self, sock, resolved_addr, on_done).start()
@@ -140,6 +142,8 @@ class StreamingConnectionMixin:
         :param str server_hostname: SNI / certificate host name.
         :returns: reference whose ``cancel()`` aborts the set-up.
         :rtype: nbio_interface.AbstractIOReference
+        :raises ValueError: if ``sock`` is not connected (as pika: message
+            with ``getpeername() failed``); the socket is then closed.
         """
         check_callback_arg(protocol_factory, 'protocol_factory')
         check_callback_arg(on_done, 'on_done')
@@ -159,6 +163,16 @@ class StreamingConnectionMixin:
             if ssl_context is None:
                 raise ValueError(
                     'server_hostname is only allowed with ssl_context')
+        try:
+            # An unconnected socket would never become readable or writable:
+            # refuse it now rather than stall.
+            sock.getpeername()
+        except OSError as error:
+            message = ('Expected connected socket, but getpeername() failed: '
+                       'error={!r}; {}; '.format(error, sock))
+            # The socket was handed over to us: close it, as on any failure.
+            sock.close()
+            raise ValueError(message) from error
         return _AsyncStreamConnector(self, protocol_factory, sock, ssl_context,
                                      server_hostname, on_done).start()
 
@@ -220,11 +234,19 @@ class _AsyncSocketConnector(_AsyncConnectorBase):
         self._watching = False
 
     def start(self) -> _IOReference:
-        """Begin connecting.
+        """Begin connecting on the next loop turn (so that a reference
+        cancelled at once leaves the socket untouched).
 
         :rtype: _IOReference
         """
         self._state = self._STATE_BUSY
+        self._timer = self._nbio.call_later(0, self._begin)
+        return _IOReference(self.cancel)
+
+    def _begin(self) -> None:
+        self._timer = None
+        if self._state != self._STATE_BUSY:
+            return
         try:
             self._sock.connect(self._addr)
         except (BlockingIOError, InterruptedError):
@@ -235,11 +257,9 @@ class _AsyncSocketConnector(_AsyncConnectorBase):
                 self._nbio.set_writer(self._sock.fileno(), self._on_writable)
                 self._watching = True
             else:
-                self._timer = self._nbio.call_later(
-                    0, functools.partial(self._report, error))
+                self._report(error)
         else:
-            self._timer = self._nbio.call_later(0, lambda: self._report(None))
-        return _IOReference(self.cancel)
+            self._report(None)
 
     def _cleanup(self) -> None:
         if self._watching:
@@ -465,20 +485,45 @@ class _TransportBase(nbio_interface.AbstractStreamTransport):
         self._detach()
         self._protocol.connection_lost(error)
 
+    def _on_protocol_error(self, error: Exception) -> None:
+        """The protocol raised ``error`` from ``data_received`` or
+        ``eof_received``: close the stream (else the same readiness event
+        would call it again on every loop turn) and report ``error`` to
+        ``connection_lost`` once, on the next loop turn.
+        """
+        LOGGER.exception('%r: stream protocol raised %r; aborting the stream',
+                         self, error)
+        if self._closed:
+            return
+        self._detach()
+        self._call_soon(functools.partial(self._protocol.connection_lost,
+                                          error))
+
     def _on_eof(self) -> None:
         LOGGER.info('%r: peer closed the stream (EOF)', self)
-        self._protocol.eof_received()
-        if not self._closed:
-            self._detach()
-            self._protocol.connection_lost(
-                StreamLostError('Transport indicated EOF'))
+        try:
+            keep_open = self._protocol.eof_received()
+        except Exception as error:  # noqa: BLE001 - goes to connection_lost
+            self._on_protocol_error(error)
+            return
+        if self._closed:
+            return
+        if keep_open:
+            # Half-open: nothing more to read, but writing goes on until the
+            # protocol aborts or a send fails.
+            if self._reader_set:
+                self._reader_set = False
+                self._nbio.remove_reader(self._fd)
+            return
+        self._detach()
+        self._call_soon(self._notify_aborted)
 
     def _flush(self) -> None:
         if self._closed or self._writer_set:
             return
         try:
             self._send_pending()
-        except OSError as error:
+        except Exception as error:  # noqa: BLE001 - goes to connection_lost
             self._fail(error)
             return
         if self._closed:
@@ -494,7 +539,7 @@ class _TransportBase(nbio_interface.AbstractStreamTransport):
             return
         try:
             self._send_pending()
-        except OSError as error:
+        except Exception as error:  # noqa: BLE001 - goes to connection_lost
             self._fail(error)
             return
         if not self._tx_buffers and self._writer_set and not self._closed:
@@ -564,7 +609,11 @@ class _AsyncPlaintextTransport(_TransportBase):
             if not data:
                 self._on_eof()
                 return
-            protocol.data_received(data)
+            try:
+                protocol.data_received(data)
+            except Exception as error:  # noqa: BLE001 - see _on_protocol_error
+                self._on_protocol_error(error)
+                return
             if self._closed:
                 return
             size = len(data)
@@ -653,7 +702,11 @@ class _AsyncSSLTransport(_TransportBase):
             if not data:
                 self._on_eof()
                 return
-            protocol.data_received(data)
+            try:
+                protocol.data_received(data)
+            except Exception as error:  # noqa: BLE001 - see _on_protocol_error
+                self._on_protocol_error(error)
+                return
             if self._closed:
                 return
             total += len(data)
