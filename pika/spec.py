@@ -129,6 +129,11 @@ def _compile_decoder(properties_class: Any, flags: int) -> Any:
         return lambda self, encoded, offset: generic(self, encoded, offset,
                                                      flags)
     lines = ['def decode(self, encoded, offset):']
+    if flags & 1:
+        # Bit 0 of a flags word: another flags word follows (no property
+        # of this class lives in one; skipped, as by pika 1.4).
+        lines.extend(('    while _S_H.unpack_from(encoded, offset)[0] & 1:',
+                      '        offset += 2', '    offset += 2'))
     for flag, name, kind in properties_class._FIELDS:
         if flags & flag:
             lines.extend('    ' + line.format(name)
@@ -136,7 +141,7 @@ def _compile_decoder(properties_class: Any, flags: int) -> Any:
         else:
             lines.append('    self.%s = None' % name)
     lines.append('    return offset')
-    namespace = {'_decode_table': _decode_table, '_S_Q': _S_Q}
+    namespace = {'_decode_table': _decode_table, '_S_H': _S_H, '_S_Q': _S_Q}
     exec(compile('\n'.join(lines), '<%s decoder 0x%04X>' %
                  (properties_class.NAME, flags), 'exec'), namespace)
     decoders[flags] = namespace['decode']
@@ -3480,6 +3485,11 @@ class BasicProperties(amqp_object.Properties):
         return decoder(self, encoded, offset + 2)
 
     def _decode_properties(self, encoded, offset, flags):
+        if flags & 1:
+            # continuation flags words: none carries a property
+            while _S_H.unpack_from(encoded, offset)[0] & 1:
+                offset += 2
+            offset += 2
         if not flags:
             self.content_type = None
             self.content_encoding = None

@@ -119,6 +119,11 @@ def _compile_decoder(properties_class: Any, flags: int) -> Any:
         return lambda self, encoded, offset: generic(self, encoded, offset,
                                                      flags)
     lines = ['def decode(self, encoded, offset):']
+    if flags & 1:
+        # Bit 0 of a flags word: another flags word follows (no property
+        # of this class lives in one; skipped, as by pika 1.4).
+        lines.extend(('    while _S_H.unpack_from(encoded, offset)[0] & 1:',
+                      '        offset += 2', '    offset += 2'))
     for flag, name, kind in properties_class._FIELDS:
         if flags & flag:
             lines.extend('    ' + line.format(name)
@@ -126,7 +131,7 @@ def _compile_decoder(properties_class: Any, flags: int) -> Any:
         else:
             lines.append('    self.%s = None' % name)
     lines.append('    return offset')
-    namespace = {'_decode_table': _decode_table, '_S_Q': _S_Q}
+    namespace = {'_decode_table': _decode_table, '_S_H': _S_H, '_S_Q': _S_Q}
     exec(compile('\\n'.join(lines), '<%s decoder 0x%04X>' %
                  (properties_class.NAME, flags), 'exec'), namespace)
     decoders[flags] = namespace['decode']
@@ -495,6 +500,11 @@ class Generator:
         self.struct_name('Q')
         self.emit('')
         self.emit('def _decode_properties(self, encoded, offset, flags):', 1)
+        self.emit('if flags & 1:', 2)
+        self.emit('# continuation flags words: none carries a property', 3)
+        self.emit('while _S_H.unpack_from(encoded, offset)[0] & 1:', 3)
+        self.emit('offset += 2', 4)
+        self.emit('offset += 2', 3)
         self.emit('if not flags:', 2)
         for name, _kind in props:
             self.emit('self.%s = None' % name, 3)
