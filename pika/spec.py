@@ -77,6 +77,15 @@ def _octet(value: Any, name: str) -> int:
     return int(number)
 
 
+def _delivery_mode(value: Any) -> int:
+    """Validate a delivery_mode property value (1, 2 or a DeliveryMode)."""
+    number = getattr(value, 'value', value)
+    if not isinstance(number, int) or number not in (1, 2):
+        raise ValueError('delivery_mode must be 1 (transient) or 2 '
+                         '(persistent), but got %r' % (value,))
+    return int(number)
+
+
 def _short_prefixed(value: Any, name: str) -> bytes:
     """Length-prefixed short string from a str or bytes value."""
     encoded = data.short_string_bytes(value, name)
@@ -3653,8 +3662,8 @@ class BasicProperties(amqp_object.Properties):
         value = self.delivery_mode
         if value is not None:
             flags |= 0x1000
-            if value.__class__ is not int or not 0 <= value <= 255:
-                value = _octet(value, 'delivery_mode')
+            if value.__class__ is not int or not 1 <= value <= 2:
+                value = _delivery_mode(value)
             pieces.append(_BYTE[value])
         value = self.priority
         if value is not None:
