@@ -545,9 +545,40 @@ class Connection(AbstractBase):
         LOGGER.error('Protocol error from the broker on %s: %r', self, error)
         if self.is_closed:
             return
+        self._send_protocol_close(error)
         self._terminate_stream(
             exceptions.StreamLostError(
                 'Stream connection lost: {!r}'.format(error)))
+
+    def _send_protocol_close(self, error: BaseException) -> None:
+        """Tell the broker why we drop the connection: ``Connection.Close``
+        with the reply code of ``error`` (505 UNEXPECTED_FRAME for a frame
+        out of place, 501 FRAME_ERROR for one that does not decode), sent
+        before the stream is closed (the transport tries to flush it), so
+        the broker logs a client-side close with its reason.
+
+        Only once the broker speaks AMQP (after ``Connection.Start``) and
+        while no ``Connection.Close`` of ours is out.
+        """
+        state = self.connection_state
+        if (state <= self.CONNECTION_PROTOCOL or
+                state == self.CONNECTION_CLOSING or self._terminating):
+            return
+        if isinstance(
+                error,
+            (exceptions.UnexpectedFrameError, exceptions.BodyTooLongError)):
+            reply_code = spec.UNEXPECTED_FRAME
+        else:
+            reply_code = spec.FRAME_ERROR
+        text = repr(error)
+        if len(text.encode()) > 255:
+            text = text.encode()[:255].decode(errors='ignore')
+        try:
+            self._send_method(0, spec.Connection.Close(reply_code, text, 0, 0))
+        except Exception:  # pylint: disable=broad-except
+            LOGGER.debug('Connection.Close for %r not sent',
+                         error,
+                         exc_info=True)
 
     # Connection-level methods, by (state, method INDEX)
     def _on_connection_start(self, method_frame: Any) -> None:

@@ -1,9 +1,15 @@
 """AMQP heartbeat checker.
 
 Sends heartbeat frames every ``timeout / 2`` seconds and, every
-``timeout + 5`` seconds, checks that bytes arrived from the broker since the
-previous check. A check that finds the connection idle aborts it with
+``timeout + 5`` seconds, checks that whole frames arrived from the broker since
+the previous check (as pika 1.4, which counts the bytes of decoded frames: the
+bytes of a frame still incomplete are no sign of life, e.g. a peer whose
+heartbeats are swallowed into a frame announcing more bytes than it sends).
+A check that finds the connection idle aborts it with
 :class:`pika.exceptions.AMQPHeartbeatTimeout`.
+
+The engine counts frames per decoded batch (``Connection.frames_received``),
+so the check costs nothing per message.
 
 The checker owns no clock and no thread: it schedules its timers through the
 connection's ``_adapter_call_later`` / ``_adapter_remove_timeout``.
@@ -47,6 +53,7 @@ class HeartbeatChecker:
         self._heartbeat_frames_received = 0
         self._idle_byte_intervals = 0
         self._bytes_received = connection.bytes_received
+        self._frames_received = connection.frames_received
         self._send_timer: Optional[Any] = None
         self._check_timer: Optional[Any] = None
         self._stopped = False
@@ -63,7 +70,7 @@ class HeartbeatChecker:
 
     @property
     def connection_is_idle(self) -> bool:
-        """True when no bytes arrived since the previous check.
+        """True when no frame arrived since the previous check.
 
         :rtype: bool
         """
@@ -104,12 +111,13 @@ class HeartbeatChecker:
         self._check_timer = None
         if self._stopped:
             return
-        received = self.bytes_received_on_connection
-        if received == self._bytes_received:
+        frames = self._connection.frames_received
+        if frames == self._frames_received:
             self._idle_byte_intervals += 1
         else:
             self._idle_byte_intervals = 0
-        self._bytes_received = received
+        self._frames_received = frames
+        self._bytes_received = self.bytes_received_on_connection
         if self.connection_is_idle:
             text = ('No activity or too many missed heartbeats in the last '
                     '%i seconds' % self._timeout)

@@ -77,6 +77,15 @@ def _octet(value: Any, name: str) -> int:
     return int(number)
 
 
+def _delivery_mode(value: Any) -> int:
+    """Validate a delivery_mode property value (1, 2 or a DeliveryMode)."""
+    number = getattr(value, 'value', value)
+    if not isinstance(number, int) or number not in (1, 2):
+        raise ValueError('delivery_mode must be 1 (transient) or 2 '
+                         '(persistent), but got %r' % (value,))
+    return int(number)
+
+
 def _short_prefixed(value: Any, name: str) -> bytes:
     """Length-prefixed short string from a str or bytes value."""
     encoded = data.short_string_bytes(value, name)
@@ -129,6 +138,11 @@ def _compile_decoder(properties_class: Any, flags: int) -> Any:
         return lambda self, encoded, offset: generic(self, encoded, offset,
                                                      flags)
     lines = ['def decode(self, encoded, offset):']
+    if flags & 1:
+        # Bit 0 of a flags word: another flags word follows (no property
+        # of this class lives in one; skipped, as by pika 1.4).
+        lines.extend(('    while _S_H.unpack_from(encoded, offset)[0] & 1:',
+                      '        offset += 2', '    offset += 2'))
     for flag, name, kind in properties_class._FIELDS:
         if flags & flag:
             lines.extend('    ' + line.format(name)
@@ -136,7 +150,7 @@ def _compile_decoder(properties_class: Any, flags: int) -> Any:
         else:
             lines.append('    self.%s = None' % name)
     lines.append('    return offset')
-    namespace = {'_decode_table': _decode_table, '_S_Q': _S_Q}
+    namespace = {'_decode_table': _decode_table, '_S_H': _S_H, '_S_Q': _S_Q}
     exec(compile('\n'.join(lines), '<%s decoder 0x%04X>' %
                  (properties_class.NAME, flags), 'exec'), namespace)
     decoders[flags] = namespace['decode']
@@ -3480,6 +3494,11 @@ class BasicProperties(amqp_object.Properties):
         return decoder(self, encoded, offset + 2)
 
     def _decode_properties(self, encoded, offset, flags):
+        if flags & 1:
+            # continuation flags words: none carries a property
+            while _S_H.unpack_from(encoded, offset)[0] & 1:
+                offset += 2
+            offset += 2
         if not flags:
             self.content_type = None
             self.content_encoding = None
@@ -3643,8 +3662,8 @@ class BasicProperties(amqp_object.Properties):
         value = self.delivery_mode
         if value is not None:
             flags |= 0x1000
-            if value.__class__ is not int or not 0 <= value <= 255:
-                value = _octet(value, 'delivery_mode')
+            if value.__class__ is not int or not 1 <= value <= 2:
+                value = _delivery_mode(value)
             pieces.append(_BYTE[value])
         value = self.priority
         if value is not None:

@@ -67,6 +67,15 @@ def _octet(value: Any, name: str) -> int:
     return int(number)
 
 
+def _delivery_mode(value: Any) -> int:
+    \"\"\"Validate a delivery_mode property value (1, 2 or a DeliveryMode).\"\"\"
+    number = getattr(value, 'value', value)
+    if not isinstance(number, int) or number not in (1, 2):
+        raise ValueError('delivery_mode must be 1 (transient) or 2 '
+                         '(persistent), but got %r' % (value,))
+    return int(number)
+
+
 def _short_prefixed(value: Any, name: str) -> bytes:
     \"\"\"Length-prefixed short string from a str or bytes value.\"\"\"
     encoded = data.short_string_bytes(value, name)
@@ -119,6 +128,11 @@ def _compile_decoder(properties_class: Any, flags: int) -> Any:
         return lambda self, encoded, offset: generic(self, encoded, offset,
                                                      flags)
     lines = ['def decode(self, encoded, offset):']
+    if flags & 1:
+        # Bit 0 of a flags word: another flags word follows (no property
+        # of this class lives in one; skipped, as by pika 1.4).
+        lines.extend(('    while _S_H.unpack_from(encoded, offset)[0] & 1:',
+                      '        offset += 2', '    offset += 2'))
     for flag, name, kind in properties_class._FIELDS:
         if flags & flag:
             lines.extend('    ' + line.format(name)
@@ -126,7 +140,7 @@ def _compile_decoder(properties_class: Any, flags: int) -> Any:
         else:
             lines.append('    self.%s = None' % name)
     lines.append('    return offset')
-    namespace = {'_decode_table': _decode_table, '_S_Q': _S_Q}
+    namespace = {'_decode_table': _decode_table, '_S_H': _S_H, '_S_Q': _S_Q}
     exec(compile('\\n'.join(lines), '<%s decoder 0x%04X>' %
                  (properties_class.NAME, flags), 'exec'), namespace)
     decoders[flags] = namespace['decode']
@@ -495,6 +509,11 @@ class Generator:
         self.struct_name('Q')
         self.emit('')
         self.emit('def _decode_properties(self, encoded, offset, flags):', 1)
+        self.emit('if flags & 1:', 2)
+        self.emit('# continuation flags words: none carries a property', 3)
+        self.emit('while _S_H.unpack_from(encoded, offset)[0] & 1:', 3)
+        self.emit('offset += 2', 4)
+        self.emit('offset += 2', 3)
         self.emit('if not flags:', 2)
         for name, _kind in props:
             self.emit('self.%s = None' % name, 3)
@@ -563,6 +582,13 @@ class Generator:
                 self.emit('pieces.append(value)', 3)
             elif kind == 'table':
                 self.emit('pieces.append(_table_bytes(value))', 3)
+            elif name == 'delivery_mode':
+                # Checked here, on the way out of every publish path: the
+                # broker closes the channel (406) on any other value.
+                self.emit(
+                    'if value.__class__ is not int or not 1 <= value <= 2:', 3)
+                self.emit('value = _delivery_mode(value)', 4)
+                self.emit('pieces.append(_BYTE[value])', 3)
             elif FIXED[kind] == 'B':
                 self.emit(
                     'if value.__class__ is not int or not 0 <= value <= 255:',

@@ -73,6 +73,8 @@ class FaultProxy:
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self._pairs: List[Tuple[socket.socket, socket.socket]] = []
+        #: every byte the clients sent toward the broker, in order
+        self.upstream_bytes = bytearray()
         self._threads: List[threading.Thread] = []
         self._start(self._accept_loop)
 
@@ -120,6 +122,9 @@ class FaultProxy:
                         return
                     peer = upstream if sock is client else client
                     peer.sendall(data)
+                    if sock is client:
+                        with self._lock:
+                            self.upstream_bytes += data
         except OSError:
             return
         finally:

@@ -198,7 +198,7 @@ PROPERTIES = st.builds(
         st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**63 - 1),
                   st.text(max_size=20), st.binary(max_size=20)),
         max_size=4),
-    delivery_mode=st.none() | st.integers(0, 255),
+    delivery_mode=st.none() | st.sampled_from([1, 2]),
     priority=st.none() | st.integers(0, 255),
     correlation_id=st.none() | SHORT,
     reply_to=st.none() | SHORT,

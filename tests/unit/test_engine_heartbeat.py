@@ -85,3 +85,34 @@ def test_checker_stopped_on_close():
     conn.feed(frame.Method(0, spec.Connection.CloseOk()).marshal())
     conn.terminated()
     assert conn.active_timers() == []
+
+
+@pytest.mark.parametrize('frame_type', [spec.FRAME_METHOD, spec.FRAME_BODY])
+def test_bytes_of_an_unfinished_frame_are_not_activity(frame_type):
+    # A frame head announcing 100,000 bytes, then the peer's heartbeats are
+    # swallowed into that frame: no frame completes, so the checker times
+    # out as pika 1.4's does (it counts decoded frames, not raw bytes).
+    conn = open_connection(tune=tune_bytes(0, 131072, 10))
+    conn.feed(bytes([frame_type]) + b'\x00\x01' + (100000).to_bytes(4, 'big'))
+    for _ in range(11):
+        conn.advance(3)
+        conn.feed(HEARTBEAT)
+    assert conn.bytes_received > 7
+    assert conn.events[-1] == 'disconnect_stream'
+    assert conn._heartbeat_checker is None
+    conn.terminated()
+    ((_, error),) = conn.rec.only('close')
+    assert type(error) is exceptions.AMQPHeartbeatTimeout
+
+
+def test_a_frame_completed_in_the_interval_is_activity():
+    conn = open_connection(tune=tune_bytes(0, 131072, 10))
+    method = frame.Method(0, spec.Connection.Blocked('x')).marshal()
+    for _ in range(6):
+        conn.feed(method[:5])
+        conn.advance(7)
+        conn.feed(method[5:])
+        conn.advance(7)
+        conn.feed(frame.Method(0, spec.Connection.Unblocked()).marshal())
+    assert conn.is_open
+    assert conn._heartbeat_checker is not None
