@@ -347,8 +347,8 @@ class AMQPConnector:
         due = []
         if (self._tcp_timeout_ref is not None and
                 elapsed >= params.socket_timeout):
-            due.append((params.socket_timeout, 0,
-                        self._on_tcp_connection_timeout))
+            due.append(
+                (params.socket_timeout, 0, self._on_tcp_connection_timeout))
         if (self._stack_timeout_ref is not None and
                 elapsed >= params.stack_timeout):
             due.append((params.stack_timeout, 1, self._on_overall_timeout))
