@@ -178,7 +178,7 @@ class AMQPConnector:
                          error)
             self._task_ref = self._nbio.call_later(
                 0,
-                functools.partial(self._report,
+                functools.partial(self._report_completion_and_cleanup,
                                   AMQPConnectorSocketConnectError(error)))
             return
         if conn_params.socket_timeout:
@@ -199,46 +199,58 @@ class AMQPConnector:
         LOGGER.info('AMQPConnector: aborting connection to %s', self._where())
         amqp_phase = self._state == self._STATE_AMQP
         self._state = self._STATE_ABORTING
-        self._cancel_tasks()
+        self._deactivate()
         if amqp_phase:
             self._close_amqp_connection(
                 'Client aborted the connection setup to {}'.format(
                     self._where()))
         self._nbio.call_later(
-            0, functools.partial(self._report, AMQPConnectorAborted()))
+            0,
+            functools.partial(self._report_completion_and_cleanup,
+                              AMQPConnectorAborted()))
 
-    # -- internals ---------------------------------------------------------
+    # -- internals (pika's names and roles: subclasses may override) -------
 
     def _where(self) -> str:
         """Host and address of this attempt, for messages."""
         return '{!r}/{}'.format(self._conn_params.host, self._addr_record)
 
-    def _cancel_tasks(self) -> None:
+    def _deactivate(self) -> None:
+        """Cancel the pending timers and I/O task."""
         for name in ('_task_ref', '_tcp_timeout_ref', '_stack_timeout_ref'):
             ref = getattr(self, name)
             if ref is not None:
                 setattr(self, name, None)
                 ref.cancel()
+
+    def _close(self) -> None:
+        """Deactivate, release the socket and references; state DONE."""
+        self._deactivate()
         if self._sock is not None:
             try:
                 self._sock.close()
             except OSError:
                 pass
             self._sock = None
-
-    def _report(self, result: Any) -> None:
-        if self._state == self._STATE_DONE:
-            return
-        self._state = self._STATE_DONE
-        self._cancel_tasks()
-        on_done, self._on_done = self._on_done, None
-        amqp_conn = self._amqp_conn
         self._amqp_conn = None
         self._transport = None
+        self._on_done = None
+        self._state = self._STATE_DONE
+
+    def _report_completion_and_cleanup(self, result: Any) -> None:
+        """Clean up (:meth:`_close`), then give ``result`` to ``on_done``.
+
+        :param result: the connection, or the
+            :class:`AMQPConnectorException` that ended the attempt
+        """
+        if self._state == self._STATE_DONE:
+            return
+        on_done = self._on_done
         if isinstance(result, BaseException):
             LOGGER.error('AMQPConnector - reporting failure: %r', result)
         else:
-            LOGGER.info('AMQPConnector - reporting success: %r', amqp_conn)
+            LOGGER.info('AMQPConnector - reporting success: %r', result)
+        self._close()
         if on_done is not None:
             on_done(result)
 
@@ -261,7 +273,8 @@ class AMQPConnector:
         error = socket.timeout('TCP connection attempt timed out: {}'.format(
             self._where()))
         LOGGER.error('TCP connection to %s timed out', self._where())
-        self._report(AMQPConnectorSocketConnectError(error))
+        self._report_completion_and_cleanup(
+            AMQPConnectorSocketConnectError(error))
 
     def _on_overall_timeout(self) -> None:
         self._stack_timeout_ref = None
@@ -269,12 +282,12 @@ class AMQPConnector:
         where = self._where()
         ssl = bool(self._conn_params.ssl_options)
         if state == self._STATE_TCP:
-            self._report(
+            self._report_completion_and_cleanup(
                 AMQPConnectorSocketConnectError(
                     AMQPConnectorStackTimeout(
                         'Timeout while connecting socket to {}'.format(where))))
         elif state == self._STATE_TRANSPORT:
-            self._report(
+            self._report_completion_and_cleanup(
                 AMQPConnectorTransportSetupError(
                     AMQPConnectorStackTimeout(
                         'Timeout while setting up transport to {}; '
@@ -283,13 +296,13 @@ class AMQPConnector:
             if getattr(self._amqp_conn, 'is_open', False):
                 # Opened, but an earlier on-open callback raised before ours
                 # ran: the connection is fine, report it.
-                self._report(self._amqp_conn)
+                self._report_completion_and_cleanup(self._amqp_conn)
                 return
             self._state = self._STATE_TIMEOUT
             self._close_amqp_connection(
                 'Timeout while setting up AMQP to {}; ssl={}'.format(
                     where, ssl))
-            self._report(
+            self._report_completion_and_cleanup(
                 AMQPConnectorAMQPHandshakeError(
                     AMQPConnectorStackTimeout(
                         'Timeout during AMQP handshake{}; ssl={}'.format(
@@ -311,7 +324,8 @@ class AMQPConnector:
             self._tcp_timeout_ref = None
         if exc is not None:
             LOGGER.error('TCP connection to %s failed: %r', self._where(), exc)
-            self._report(AMQPConnectorSocketConnectError(exc))
+            self._report_completion_and_cleanup(
+                AMQPConnectorSocketConnectError(exc))
             return
         LOGGER.debug('TCP connection to %s established', self._where())
         self._state = self._STATE_TRANSPORT
@@ -335,7 +349,8 @@ class AMQPConnector:
         except Exception as error:  # noqa: BLE001 - reported to on_done
             if sock is not None:
                 sock.close()
-            self._report(AMQPConnectorTransportSetupError(error))
+            self._report_completion_and_cleanup(
+                AMQPConnectorTransportSetupError(error))
 
     def _overdue_tcp_timeout(self) -> Optional[Callable[[], None]]:
         """Return the handler of the first of ``socket_timeout`` and
@@ -369,7 +384,8 @@ class AMQPConnector:
         if isinstance(result, BaseException):
             LOGGER.error('Transport setup to %s failed: %r', self._where(),
                          result)
-            self._report(AMQPConnectorTransportSetupError(result))
+            self._report_completion_and_cleanup(
+                AMQPConnectorTransportSetupError(result))
             return
         self._transport = result[0]
         self._state = self._STATE_AMQP
@@ -384,11 +400,12 @@ class AMQPConnector:
         if self._state != self._STATE_AMQP:
             return
         if error is None:
-            self._report(connection)
+            self._report_completion_and_cleanup(connection)
         else:
             LOGGER.error('AMQP handshake with %s failed: %r', self._where(),
                          error)
-            self._report(AMQPConnectorAMQPHandshakeError(error))
+            self._report_completion_and_cleanup(
+                AMQPConnectorAMQPHandshakeError(error))
 
 
 def _version() -> str:
@@ -518,18 +535,44 @@ class AMQPConnectionWorkflow(AbstractAMQPConnectionWorkflow):
             except AMQPConnectorWrongState:
                 pass
         self._nbio.call_later(
-            0, functools.partial(self._report, AMQPConnectionWorkflowAborted()))
+            0,
+            functools.partial(self._report_completion_and_cleanup,
+                              AMQPConnectionWorkflowAborted()))
 
     # -- internals ---------------------------------------------------------
 
-    def _report(self, result: Any) -> None:
+    def _deactivate(self) -> None:
+        """Cancel the pending task (timer or name resolution)."""
+        if self._task_ref is not None:
+            self._task_ref.cancel()
+            self._task_ref = None
+
+    def _close(self) -> None:
+        """Deactivate and drop references; the workflow is DONE."""
+        self._deactivate()
+        self._connector = None
+        self._on_done = None
+        self._state = self._STATE_DONE
+
+    def _report_completion_and_cleanup(self, result: Any) -> None:
+        """Clean up (:meth:`_close`), then give ``result`` to ``on_done``.
+
+        Subclasses may override it to see (or wrap) the outcome.
+
+        :param result: the open :class:`pika.connection.Connection`, or the
+            :class:`AMQPConnectorException` (e.g.
+            :class:`AMQPConnectionWorkflowFailed`) that ended the workflow
+        """
         if self._state == self._STATE_DONE:
             return
-        self._state = self._STATE_DONE
-        on_done, self._on_done = self._on_done, None
         if isinstance(result, BaseException):
             LOGGER.error('AMQPConnectionWorkflow - reporting failure: %r',
                          result)
+        else:
+            LOGGER.info('AMQPConnectionWorkflow - reporting success: %r',
+                        result)
+        on_done = self._on_done
+        self._close()
         if on_done is not None:
             on_done(result)
 
@@ -557,7 +600,8 @@ class AMQPConnectionWorkflow(AbstractAMQPConnectionWorkflow):
             # As pika 1.4: a failed name resolution ends the whole workflow
             # (no further hosts, no retries).
             self._exceptions.append(result)
-            self._report(AMQPConnectionWorkflowFailed(self._exceptions))
+            self._report_completion_and_cleanup(
+                AMQPConnectionWorkflowFailed(self._exceptions))
             return
         self._addr_records = list(result)
         self._addr_index = 0
@@ -580,12 +624,13 @@ class AMQPConnectionWorkflow(AbstractAMQPConnectionWorkflow):
                 result.close()
             return
         if not isinstance(result, BaseException):
-            self._report(result)
+            self._report_completion_and_cleanup(result)
             return
         self._exceptions.append(result)
         if (self._until_first_amqp_attempt and
                 isinstance(result, AMQPConnectorAMQPHandshakeError)):
-            self._report(AMQPConnectionWorkflowFailed(self._exceptions))
+            self._report_completion_and_cleanup(
+                AMQPConnectionWorkflowFailed(self._exceptions))
             return
         self._try_next_address()
 
@@ -598,4 +643,5 @@ class AMQPConnectionWorkflow(AbstractAMQPConnectionWorkflow):
             self._task_ref = self._nbio.call_later(self._retry_delay,
                                                    self._start_round)
             return
-        self._report(AMQPConnectionWorkflowFailed(self._exceptions))
+        self._report_completion_and_cleanup(
+            AMQPConnectionWorkflowFailed(self._exceptions))
