@@ -11,6 +11,7 @@ callback is given they wait for the reply and call ``callback(method_frame)``.
 """
 
 import logging
+import struct
 from typing import Any, Callable, Dict, Optional
 
 from pika import exceptions, frame, spec
@@ -35,6 +36,33 @@ def _require_string(value: Any, name: str) -> None:
     if not isinstance(value, str):
         raise TypeError('%s must be a str or unicode str, but got %r' %
                         (name, value))
+    # 63 characters never exceed 255 UTF-8 bytes: only longer ones are
+    # measured.
+    if len(value) > 63:
+        _require_short_length(value, name)
+
+
+class _FieldRangeError(ValueError, struct.error):
+    """An argument too large for its AMQP field.
+
+    Both ``ValueError`` (our rule) and ``struct.error`` (what pika 1.4.4
+    raises when it packs the field).
+    """
+
+
+def _require_at_most(name: str, value: Any, maximum: int) -> None:
+    if int(value) > maximum:
+        raise _FieldRangeError('%s must be from 0 to %d, but got %r' %
+                               (name, maximum, value))
+
+
+def _require_short_length(value: str, name: str) -> None:
+    encoded = value.encode('utf-8')
+    if len(encoded) > 255:
+        raise exceptions._with_hint(
+            exceptions.ShortStringTooLong(encoded),
+            '%s must be at most 255 bytes UTF-8 encoded, but is %d bytes' %
+            (name, len(encoded)))
 
 
 def _require_routing_key(value: Any) -> None:
@@ -326,6 +354,8 @@ def basic_qos(self: Any,
     """
     zero_or_greater('prefetch_size', prefetch_size)
     zero_or_greater('prefetch_count', prefetch_count)
+    _require_at_most('prefetch_size', prefetch_size, 0xFFFFFFFF)
+    _require_at_most('prefetch_count', prefetch_count, 0xFFFF)
     rpc_callback_arg(callback)
     self._raise_if_not_open()
     self._rpc(

@@ -78,7 +78,9 @@ class Channel:
         """Create the channel; see the class docstring for the arguments."""
         if (isinstance(channel_number, bool) or
                 not isinstance(channel_number, int)):
-            raise exceptions.InvalidChannelNumber(channel_number)
+            raise exceptions._with_hint(
+                exceptions.InvalidChannelNumber(channel_number),
+                'channel_number must be an int from 1 to 65535')
         if on_open_callback is not None:
             require_callback(on_open_callback)
         self.connection = connection

@@ -271,7 +271,10 @@ class Connection(AbstractBase):
         elif (isinstance(channel_number, bool) or
               not isinstance(channel_number, int) or
               not 0 < channel_number <= MAX_CHANNELS):
-            raise exceptions.InvalidChannelNumber(channel_number)
+            raise exceptions._with_hint(
+                exceptions.InvalidChannelNumber(channel_number),
+                'channel_number must be None or an int from 1 to %d' %
+                (MAX_CHANNELS,))
         chan = self._create_channel(channel_number, on_open_callback)
         self._channels[channel_number] = chan
         chan.open()

@@ -176,6 +176,11 @@ def _malformed(error: BaseException) -> exceptions.InvalidFrameError:
     return exceptions.InvalidFrameError('Malformed field data: %r' % (error,))
 
 
+class _TableTypeError(AttributeError, TypeError):
+    """A field table that is not a dict: ``AttributeError`` as pika 1.4.4
+    raises it, and ``TypeError`` by our own rule."""
+
+
 def table_bytes(table: Optional[Dict[Any, Any]]) -> bytes:
     """Return the complete encoding of a field table, length prefix included.
 
@@ -187,7 +192,13 @@ def table_bytes(table: Optional[Dict[Any, Any]]) -> bytes:
         return _EMPTY_TABLE
     parts: List[bytes] = []
     key_cache = _KEY_CACHE
-    for key, value in table.items():
+    try:
+        items = table.items()
+    except AttributeError:
+        raise _TableTypeError(
+            'a field table (e.g. BasicProperties headers) must be a dict, '
+            'but got %r' % (table,)) from None
+    for key, value in items:
         try:
             parts.append(key_cache[key])
         except (KeyError, TypeError):

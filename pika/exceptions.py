@@ -23,6 +23,22 @@ def _cls_name(exc: BaseException) -> str:
     return exc.__class__.__name__
 
 
+def _hint_suffix(error: BaseException) -> str:
+    """`` (hint)`` when the raiser named the argument and its allowed range.
+
+    The hint is an attribute, not part of ``args``, so that ``args`` and the
+    start of ``repr`` stay as pika 1.4 has them.
+    """
+    hint = getattr(error, 'hint', None)
+    return ' (%s)' % hint if hint else ''
+
+
+def _with_hint(error: BaseException, hint: str) -> BaseException:
+    """Attach ``hint`` (which argument, what range) to ``error``; return it."""
+    setattr(error, "hint", hint)  # noqa: B010 - BaseException has no hint
+    return error
+
+
 class AMQPError(Exception):
     """Base class for AMQP-level errors."""
 
@@ -288,8 +304,8 @@ class InvalidChannelNumber(AMQPError):
     def __repr__(self) -> str:
         if not self.args:
             return AMQPError.__repr__(self)
-        return '%s: An invalid channel number has been specified: %s' % (
-            _cls_name(self), self.args[0])
+        return '%s: An invalid channel number has been specified: %s%s' % (
+            _cls_name(self), self.args[0], _hint_suffix(self))
 
 
 class ProtocolSyntaxError(AMQPError):
@@ -394,7 +410,8 @@ class ShortStringTooLong(AMQPError):
             return AMQPError.__repr__(self)
         # the value is cut at 300 characters, as pika 1.4 does
         return ('%s: AMQP Short String can contain up to 255 bytes: '
-                '%.300s' % (_cls_name(self), self.args[0]))
+                '%.300s%s' %
+                (_cls_name(self), self.args[0], _hint_suffix(self)))
 
 
 class DuplicateGetOkCallback(ChannelError):

@@ -311,11 +311,15 @@ class Parameters:
         if not isinstance(value, numbers.Integral):
             raise TypeError('frame_max must be an int, but got %r' % (value,))
         if value < spec.FRAME_MIN_SIZE:
-            raise ValueError('Min AMQP 0.9.1 Frame Size is %i, but got %r' %
-                             (spec.FRAME_MIN_SIZE, value))
+            raise ValueError('Min AMQP 0.9.1 Frame Size is %i, but got %r '
+                             '(frame_max must be from %i to %i)' %
+                             (spec.FRAME_MIN_SIZE, value, spec.FRAME_MIN_SIZE,
+                              spec.FRAME_MAX_SIZE))
         if value > spec.FRAME_MAX_SIZE:
-            raise ValueError('Max AMQP 0.9.1 Frame Size is %i, but got %r' %
-                             (spec.FRAME_MAX_SIZE, value))
+            raise ValueError('Max AMQP 0.9.1 Frame Size is %i, but got %r '
+                             '(frame_max must be from %i to %i)' %
+                             (spec.FRAME_MAX_SIZE, value, spec.FRAME_MIN_SIZE,
+                              spec.FRAME_MAX_SIZE))
         self._frame_max = value
 
     @property

@@ -93,7 +93,8 @@ def _check_time_value(value: Any, name: str) -> None:
         if name in ('delay', 'time_limit'):
             # pika 1.4's wording (both go through its call_later)
             raise ValueError(
-                'call_later: delay must be non-negative, but got %r' % (value,))
+                'call_later: delay must be non-negative, but got %r '
+                '(%s must be a number >= 0)' % (value, name))
         raise ValueError('%s must be non-negative, but got %r' % (name, value))
 
 
