@@ -586,3 +586,18 @@ def test_tls_handshake_with_silent_peer_hits_stack_timeout(ioloop):
     assert isinstance(last.exception, cw.AMQPConnectorStackTimeout)
     assert 'Timeout while setting up transport to' in repr(last.exception)
     assert 'ssl=True' in repr(last.exception)
+
+
+def test_workflow_and_connector_keep_pika_method_names():
+    # The overridable steps pika 1.4.4 has on these classes (its dir()).
+    from pika.adapters.utils import connection_workflow as cw
+    for name in ('start', 'abort', '_close', '_deactivate',
+                 '_report_completion_and_cleanup', '_on_tcp_connection_timeout',
+                 '_on_overall_timeout', '_on_tcp_connection_done',
+                 '_on_transport_establishment_done', '_on_amqp_handshake_done'):
+        assert callable(getattr(cw.AMQPConnector, name)), name
+    for name in ('set_io_services', 'start', 'abort', '_close', '_deactivate',
+                 '_report_completion_and_cleanup', '_start_new_cycle_async',
+                 '_try_next_config_async', '_on_getaddrinfo_async_done',
+                 '_try_next_resolved_address', '_on_connector_done'):
+        assert callable(getattr(cw.AMQPConnectionWorkflow, name)), name

@@ -511,7 +511,7 @@ class AMQPConnectionWorkflow(AbstractAMQPConnectionWorkflow):
         self._attempts_left = last.connection_attempts
         self._retry_delay = last.retry_delay
         self._state = self._STATE_ACTIVE
-        self._task_ref = self._nbio.call_later(0, self._start_round)
+        self._task_ref = self._nbio.call_later(0, self._start_new_cycle_async)
 
     def abort(self) -> None:
         """Abort the workflow; ``on_done`` then receives
@@ -576,23 +576,25 @@ class AMQPConnectionWorkflow(AbstractAMQPConnectionWorkflow):
         if on_done is not None:
             on_done(result)
 
-    def _start_round(self) -> None:
+    def _start_new_cycle_async(self, first: bool = False) -> None:
+        """Begin a round over the configs (``first``: no delay was taken)."""
         self._task_ref = None
         if self._state != self._STATE_ACTIVE:
             return
         self._attempts_left -= 1
         self._config_index = 0
-        self._resolve_current()
+        self._try_next_config_async()
 
-    def _resolve_current(self) -> None:
+    def _try_next_config_async(self) -> None:
         params = self._connection_configs[self._config_index]
-        self._task_ref = self._nbio.getaddrinfo(host=params.host,
-                                                port=params.port,
-                                                on_done=self._on_resolved,
-                                                socktype=socket.SOCK_STREAM,
-                                                proto=socket.IPPROTO_TCP)
+        self._task_ref = self._nbio.getaddrinfo(
+            host=params.host,
+            port=params.port,
+            on_done=self._on_getaddrinfo_async_done,
+            socktype=socket.SOCK_STREAM,
+            proto=socket.IPPROTO_TCP)
 
-    def _on_resolved(self, result: Any) -> None:
+    def _on_getaddrinfo_async_done(self, result: Any) -> None:
         self._task_ref = None
         if self._state != self._STATE_ACTIVE:
             return
@@ -605,9 +607,9 @@ class AMQPConnectionWorkflow(AbstractAMQPConnectionWorkflow):
             return
         self._addr_records = list(result)
         self._addr_index = 0
-        self._try_next_address()
+        self._try_next_resolved_address()
 
-    def _try_next_address(self) -> None:
+    def _try_next_resolved_address(self) -> None:
         if self._addr_index >= len(self._addr_records):
             self._next_config()
             return
@@ -632,16 +634,16 @@ class AMQPConnectionWorkflow(AbstractAMQPConnectionWorkflow):
             self._report_completion_and_cleanup(
                 AMQPConnectionWorkflowFailed(self._exceptions))
             return
-        self._try_next_address()
+        self._try_next_resolved_address()
 
     def _next_config(self) -> None:
         self._config_index += 1
         if self._config_index < len(self._connection_configs):
-            self._resolve_current()
+            self._try_next_config_async()
             return
         if self._attempts_left > 0:
             self._task_ref = self._nbio.call_later(self._retry_delay,
-                                                   self._start_round)
+                                                   self._start_new_cycle_async)
             return
         self._report_completion_and_cleanup(
             AMQPConnectionWorkflowFailed(self._exceptions))
