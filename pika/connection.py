@@ -37,6 +37,10 @@ import abc
 import copy
 import logging
 from typing import Any, Callable, Dict, List, Optional
+# pika 1.4 has these URL helpers in this module's namespace.
+from urllib.parse import parse_qs as url_parse_qs  # noqa: F401
+from urllib.parse import unquote as url_unquote  # noqa: F401
+from urllib.parse import urlparse  # noqa: F401
 
 from pika import _connection_handshake as _handshake
 from pika import _connection_receive as _receive
