@@ -397,6 +397,18 @@ class ShortStringTooLong(AMQPError):
                 '%.300s' % (_cls_name(self), self.args[0]))
 
 
+class _ArgumentTypeError(TypeError, AssertionError):
+    """A wrong argument type where pika 1.4 fails an ``assert``: caught by
+    ``except TypeError`` and by ``except AssertionError`` alike.
+    """
+
+
+class _ArgumentValueError(ValueError, AssertionError):
+    """A wrong argument value where pika 1.4 fails an ``assert``: caught by
+    ``except ValueError`` and by ``except AssertionError`` alike.
+    """
+
+
 class DuplicateGetOkCallback(ChannelError):
     """basic_get was called again before the previous one completed."""
 
