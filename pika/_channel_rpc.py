@@ -68,8 +68,8 @@ def _require_short_length(value: str, name: str) -> None:
 def _require_routing_key(value: Any) -> None:
     # As pika 1.4, binding keys may also be given as bytes (sent as they are).
     if not isinstance(value, (str, bytes)):
-        raise TypeError('routing_key must be a str or unicode str, but got %r' %
-                        (value,))
+        raise exceptions._ArgumentTypeError(  # pika 1.4: an assert
+            'routing_key must be a str or unicode str, but got %r' % (value,))
 
 
 def _arguments(arguments: Any) -> Dict[str, Any]:
@@ -111,7 +111,10 @@ def exchange_declare(self: Any,
     nowait = rpc_callback_arg(callback)
     if isinstance(exchange_type, ExchangeType):
         exchange_type = exchange_type.value
-    _require_string(exchange_type, 'exchange_type')
+    if not isinstance(exchange_type, str):
+        raise exceptions._ArgumentTypeError(  # pika 1.4: an assert
+            'exchange_type must be a str or unicode str, but got %r' %
+            (exchange_type,))
     arguments = _arguments(arguments)
     self._raise_if_not_open()
     self._rpc(
@@ -438,8 +441,8 @@ def basic_consume(self: Any,
     require_callback(on_message_callback)
     rpc_callback_arg(callback)
     if consumer_tag is not None and not isinstance(consumer_tag, str):
-        raise TypeError('consumer_tag must be a str or None, but got %r' %
-                        (consumer_tag,))
+        raise exceptions._ArgumentTypeError(  # pika 1.4: an assert
+            'consumer_tag must be a str or None, but got %r' % (consumer_tag,))
     arguments = _arguments(arguments)
     self._raise_if_not_open()
     if not consumer_tag:

@@ -293,8 +293,8 @@ class Channel:
             raise exceptions.ChannelWrongStateError('Channel is closed.')
         reply_code = int(reply_code)
         if not isinstance(reply_text, str):
-            raise TypeError('reply_text must be a str, but got %r' %
-                            (reply_text,))
+            raise exceptions._ArgumentTypeError(  # pika 1.4: an assert
+                'reply_text must be a str, but got %r' % (reply_text,))
         LOGGER.info('Closing channel (%s): %r on %s', reply_code, reply_text,
                     self)
         was_opening = self._state == self.OPENING
@@ -667,12 +667,13 @@ class Channel:
         # they are).
         if (exchange.__class__ is not str and
                 not isinstance(exchange, (str, bytes))):
-            raise TypeError('exchange must be a str or bytes, but got %r' %
-                            (exchange,))
+            raise exceptions._ArgumentTypeError(  # pika 1.4: an assert
+                'exchange must be a str or bytes, but got %r' % (exchange,))
         if (routing_key.__class__ is not str and
                 not isinstance(routing_key, (str, bytes))):
-            raise TypeError('routing_key must be a str or bytes, but got %r' %
-                            (routing_key,))
+            raise exceptions._ArgumentTypeError(  # pika 1.4: an assert
+                'routing_key must be a str or bytes, but got %r' %
+                (routing_key,))
         if properties is None:
             properties = _EMPTY_PROPERTIES
         elif not isinstance(properties, _BasicProperties):

@@ -308,8 +308,8 @@ class Connection(AbstractBase):
             raise exceptions.ConnectionWrongStateError(msg)
         reply_code = int(reply_code)
         if not isinstance(reply_text, str):
-            raise TypeError('reply_text must be a str, but got %r' %
-                            (reply_text,))
+            raise exceptions._ArgumentTypeError(  # pika 1.4: an assert
+                'reply_text must be a str, but got %r' % (reply_text,))
 
         if self.connection_state != self.CONNECTION_OPEN:
             prev_state = self.connection_state
@@ -402,10 +402,12 @@ class Connection(AbstractBase):
             raise exceptions.ConnectionWrongStateError(
                 'Secret update requires an open connection: %s' % self)
         if not isinstance(new_secret, (str, bytes)):
-            raise TypeError('new_secret must be a str or bytes, but got %s' %
-                            type(new_secret).__name__)
+            raise exceptions._ArgumentTypeError(  # pika 1.4: an assert
+                'new_secret must be a str or bytes, but got %s' %
+                type(new_secret).__name__)
         if not isinstance(reason, str):
-            raise TypeError('reason must be a str, but got %r' % (reason,))
+            raise exceptions._ArgumentTypeError(  # pika 1.4: an assert
+                'reason must be a str, but got %r' % (reason,))
         if callback is not None:
             require_callback(callback)
             self._on_update_secret_callbacks.append(callback)

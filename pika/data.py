@@ -102,7 +102,8 @@ def short_string_bytes(value: Any, name: str = 'value') -> bytes:
     elif isinstance(value, (bytearray, memoryview)):
         encoded = bytes(value)
     else:
-        raise AssertionError('A non-string value was supplied for %s' % name)
+        raise exceptions._ArgumentTypeError(
+            'A non-string value was supplied for %s' % name)
     if len(encoded) > 255:
         raise exceptions.ShortStringTooLong(encoded)
     return encoded
@@ -122,7 +123,8 @@ def long_string_bytes(value: Any, name: str = 'value') -> bytes:
         return value
     if isinstance(value, (bytearray, memoryview)):
         return bytes(value)
-    raise AssertionError('A non-string value was supplied for %s' % name)
+    raise exceptions._ArgumentTypeError(
+        'A non-string value was supplied for %s' % name)
 
 
 def short_string_too_long(encoded: bytes) -> None:

@@ -414,6 +414,18 @@ class ShortStringTooLong(AMQPError):
                 (_cls_name(self), self.args[0], _hint_suffix(self)))
 
 
+class _ArgumentTypeError(TypeError, AssertionError):
+    """A wrong argument type where pika 1.4 fails an ``assert``: caught by
+    ``except TypeError`` and by ``except AssertionError`` alike.
+    """
+
+
+class _ArgumentValueError(ValueError, AssertionError):
+    """A wrong argument value where pika 1.4 fails an ``assert``: caught by
+    ``except ValueError`` and by ``except AssertionError`` alike.
+    """
+
+
 class DuplicateGetOkCallback(ChannelError):
     """basic_get was called again before the previous one completed."""
 

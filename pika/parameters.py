@@ -767,7 +767,9 @@ class URLParameters(Parameters):
     ``ValueError`` naming the option.
     """
     __module__ = 'pika.connection'
-    __slots__ = ()
+    # As pika 1.4: the URL's query, parsed (``{name: [value, ...]}``, empty
+    # values left out), kept after the options are applied.
+    __slots__ = ('_all_url_query_values',)
 
     def __init__(self, url: str) -> None:
         """Create parameters from an AMQP URL.
@@ -781,6 +783,7 @@ class URLParameters(Parameters):
         if not isinstance(url, str):
             raise TypeError('url must be a str, but got %s' %
                             (_describe_type(url),))
+        self._all_url_query_values: Dict[str, List[str]] = {}
         if not url:
             return  # pika takes an empty URL to mean all defaults
 
@@ -827,6 +830,7 @@ class URLParameters(Parameters):
 
     def _apply_query(self, query: str) -> None:
         """Set the properties named in the URL query."""
+        self._all_url_query_values = urllib.parse.parse_qs(query)
         values: Dict[str,
                      List[str]] = urllib.parse.parse_qs(query,
                                                         keep_blank_values=True)

@@ -89,6 +89,14 @@ class BlockingChannel:
     def __repr__(self) -> str:
         return '<%s impl=%r>' % (type(self).__name__, self._impl)
 
+    def __int__(self) -> int:
+        """The channel number, as :attr:`channel_number` (kept for code
+        written against older pika).
+
+        :rtype: int
+        """
+        return self._impl.channel_number
+
     def __enter__(self) -> 'BlockingChannel':
         return self
 

@@ -130,14 +130,15 @@ class BaseConnection(connection.Connection):
             raise ValueError(
                 'connection_configs is empty: {!r}.'.format(connection_configs))
 
-        def connection_factory(params: Any) -> 'BaseConnection':
+        def connection_factory(params: Any) -> '_StreamingProtocolShim':
             if params is None:
                 raise ValueError('Expected pika.connection.Parameters '
                                  'instance, but got None in params arg.')
-            return cls(  # type: ignore[call-arg]
-                parameters=params,
-                custom_ioloop=nbio,
-                internal_connection_workflow=False)
+            return _StreamingProtocolShim(
+                cls(  # type: ignore[call-arg]
+                    parameters=params,
+                    custom_ioloop=nbio,
+                    internal_connection_workflow=False))
 
         if workflow is None:
             workflow = connection_workflow.AMQPConnectionWorkflow()
@@ -272,7 +273,7 @@ class BaseConnection(connection.Connection):
 
     # -- stream protocol ---------------------------------------------------
 
-    def connection_made(
+    def _proto_connection_made(
             self, transport: nbio_interface.AbstractStreamTransport) -> None:
         """The stream is up: start the AMQP handshake.
 
@@ -284,7 +285,7 @@ class BaseConnection(connection.Connection):
         self._adapter_emit_data = transport.write  # type: ignore[method-assign]
         self._on_stream_connected()
 
-    def connection_lost(self, error: Optional[BaseException]) -> None:
+    def _proto_connection_lost(self, error: Optional[BaseException]) -> None:
         """The stream is gone.
 
         :param BaseException|None error: None if we aborted it, else why.
@@ -301,9 +302,9 @@ class BaseConnection(connection.Connection):
             LOGGER.error('connection_lost: %r', error)
         self._on_stream_terminated(error)
 
-    def eof_received(self) -> bool:
+    def _proto_eof_received(self) -> bool:
         """The peer closed its side; the transport then reports
-        ``connection_lost(StreamLostError('Transport indicated EOF'))``.
+        ``_proto_connection_lost(StreamLostError('Transport indicated EOF'))``.
 
         :returns: False (half-open streams are not kept).
         """
@@ -311,7 +312,7 @@ class BaseConnection(connection.Connection):
         self._got_eof = True
         return False
 
-    def data_received(self, data: bytes) -> None:
+    def _proto_data_received(self, data: bytes) -> None:
         """Feed received bytes to the engine.
 
         :param bytes data: received chunk.
@@ -329,22 +330,32 @@ class _StreamingProtocolShim(nbio_interface.AbstractStreamProtocol):
 
     def __init__(self, conn: BaseConnection) -> None:
         self.conn = conn
+        # The connection's own bound methods, set once: no extra call per
+        # read, and an adapter subclass's public ``data_received`` (etc.)
+        # cannot take over the stream.
+        self.connection_made = conn._proto_connection_made  # type: ignore[method-assign]
+        self.connection_lost = conn._proto_connection_lost  # type: ignore[method-assign]
+        self.eof_received = conn._proto_eof_received  # type: ignore[method-assign]
+        self.data_received = conn._proto_data_received  # type: ignore[method-assign]
+
+    # Shadowed on each instance by the assignments above; they satisfy the
+    # abstract interface.
 
     def connection_made(self, transport: Any) -> None:
-        """See :meth:`BaseConnection.connection_made`."""
-        self.conn.connection_made(transport)
+        """See :meth:`BaseConnection._proto_connection_made`."""
+        self.conn._proto_connection_made(transport)
 
     def connection_lost(self, error: Any) -> None:
-        """See :meth:`BaseConnection.connection_lost`."""
-        self.conn.connection_lost(error)
+        """See :meth:`BaseConnection._proto_connection_lost`."""
+        self.conn._proto_connection_lost(error)
 
     def eof_received(self) -> Any:
-        """See :meth:`BaseConnection.eof_received`."""
-        return self.conn.eof_received()
+        """See :meth:`BaseConnection._proto_eof_received`."""
+        return self.conn._proto_eof_received()
 
     def data_received(self, data: bytes) -> None:
-        """See :meth:`BaseConnection.data_received`."""
-        self.conn.data_received(data)
+        """See :meth:`BaseConnection._proto_data_received`."""
+        self.conn._proto_data_received(data)
 
     def add_on_open_callback(self, callback: Callable[..., Any]) -> None:
         """Forwarded to the connection."""

@@ -86,7 +86,9 @@ class _IoloopTimerContext:
         return self._ready
 
 
-def _check_time_value(value: Any, name: str) -> None:
+def _check_time_value(value: Any,
+                      name: str,
+                      value_error: type = ValueError) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError('%s must be a number, but got %r' % (name, value))
     if value < 0:
@@ -95,7 +97,7 @@ def _check_time_value(value: Any, name: str) -> None:
             raise ValueError(
                 'call_later: delay must be non-negative, but got %r '
                 '(%s must be a number >= 0)' % (value, name))
-        raise ValueError('%s must be non-negative, but got %r' % (name, value))
+        raise value_error('%s must be non-negative, but got %r' % (name, value))
 
 
 class BlockingConnection:
@@ -570,7 +572,10 @@ class BlockingConnection:
         if not isinstance(reply_code, int) or isinstance(reply_code, bool):
             raise TypeError('reply_code must be an int, but got %r' %
                             (reply_code,))
-        validators.require_string(reply_text, 'reply_text')
+        if not isinstance(reply_text, str):
+            raise exceptions._ArgumentTypeError(  # pika 1.4: an assert
+                'reply_text must be a str or unicode str, but got %r' %
+                (reply_text,))
         LOGGER.info('Closing connection (%s): %r', reply_code, reply_text)
         self._user_initiated_close = True
         for channel in list(self._channels.values()):
@@ -611,7 +616,8 @@ class BlockingConnection:
 
         :param float duration: seconds, non-negative
         """
-        _check_time_value(duration, 'duration')
+        # pika 1.4 asserts a non-negative duration.
+        _check_time_value(duration, 'duration', exceptions._ArgumentValueError)
         self._raise_if_loop_closed()
         deadline = _monotonic() + duration
         time_limit = duration

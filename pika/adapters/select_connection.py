@@ -131,6 +131,29 @@ class _Timeout:
         return '<_Timeout deadline={:.3f} active={}>'.format(
             self.deadline, self.callback is not None)
 
+    # Ordered by deadline, as pika 1.4's timeouts (equality stays identity:
+    # timeouts remain hashable).
+
+    def __lt__(self, other: object) -> bool:
+        if isinstance(other, _Timeout):
+            return self.deadline < other.deadline
+        return NotImplemented
+
+    def __le__(self, other: object) -> bool:
+        if isinstance(other, _Timeout):
+            return self.deadline <= other.deadline
+        return NotImplemented
+
+    def __gt__(self, other: object) -> bool:
+        if isinstance(other, _Timeout):
+            return self.deadline > other.deadline
+        return NotImplemented
+
+    def __ge__(self, other: object) -> bool:
+        if isinstance(other, _Timeout):
+            return self.deadline >= other.deadline
+        return NotImplemented
+
 
 class IOLoop(AbstractSelectorIOLoop):
     """Single-threaded event loop over the best available poller."""
@@ -150,11 +173,8 @@ class IOLoop(AbstractSelectorIOLoop):
         self._loop_thread: Optional[int] = None
         self._poller = self._get_poller(self._get_wait_seconds,
                                         self.process_timeouts)
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._wake_w.setblocking(False)
-        self._poller.add_handler(self._wake_r.fileno(), self._on_wake,
-                                 self.READ)
+        # The poller owns the wake-up socket pair (as in pika 1.4).
+        self._wake = self._poller.wake_threadsafe
 
     def __repr__(self) -> str:
         return '<IOLoop poller={} timers={} callbacks={}>'.format(
@@ -424,29 +444,6 @@ class IOLoop(AbstractSelectorIOLoop):
         self._timer_heap = []
         self._cancelled_timers = 0
         self._callbacks.clear()
-        self._wake_r.close()
-        self._wake_w.close()
-
-    # -- wake-up ------------------------------------------------------------
-
-    def _wake(self) -> None:
-        try:
-            self._wake_w.send(b'x')
-        except (BlockingIOError, InterruptedError):
-            pass  # a wake-up byte is already pending
-        except OSError as error:
-            if not self._closed:
-                LOGGER.debug('IOLoop wake-up failed: %r', error)
-
-    def _on_wake(self, _fd: int, _events: int) -> None:
-        try:
-            while self._wake_r.recv(4096):
-                pass
-        except (BlockingIOError, InterruptedError):
-            pass
-        except OSError as error:
-            if error.errno not in (errno.EAGAIN, errno.EWOULDBLOCK):
-                raise
 
 
 class _PollerBase:
@@ -470,47 +467,125 @@ class _PollerBase:
             (pika's signature; the :class:`IOLoop` calls it after each poll).
         """
         self._get_wait_seconds = get_wait_seconds
+        self._process_timeouts = process_timeouts
         self._handlers: Dict[int, Callable[[int, int], Any]] = {}
         self._fd_events: Dict[int, int] = {}
         self._active = False
+        self._running = False
+        self._stopping = False
+        # Wake-up socket pair: a byte written by wake_threadsafe (any
+        # thread) ends the current wait. The lock keeps close() from
+        # closing it under a concurrent writer.
+        self._wake_lock = threading.Lock()
+        self._wake_r: Optional[socket.socket]
+        self._wake_w: Optional[socket.socket]
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self.add_handler(self._wake_r.fileno(), self._on_wake, PollEvents.READ)
 
     @classmethod
     def is_available(cls) -> bool:
         """Return True if the primitive exists on this platform."""
         return True
 
-    def add_handler(self, fd: int, handler: Callable[[int, int], Any],
+    def add_handler(self, fileno: int, handler: Callable[[int, int], Any],
                     events: int) -> None:
-        """Watch ``fd`` for ``events`` (as in pika, registering a known fd
-        again replaces its handler and events)."""
-        if fd in self._handlers:
-            self._handlers[fd] = handler
-            self.update_handler(fd, events)
-            return
-        self._handlers[fd] = handler
-        self._fd_events[fd] = events
-        if self._active:
-            self._register(fd, events)
+        """Watch ``fileno`` for ``events`` (as in pika, registering a known
+        fd again replaces its handler and events).
 
-    def update_handler(self, fd: int, events: int) -> None:
-        """Change the events watched on ``fd`` (an unknown fd is ignored,
-        as in pika)."""
-        if fd not in self._handlers:
-            return
-        old_events = self._fd_events[fd]
-        self._fd_events[fd] = events
-        if self._active:
-            self._modify(fd, old_events, events)
-
-    def remove_handler(self, fd: int) -> None:
-        """Stop watching ``fd``.
-
-        :raises KeyError: if ``fd`` is not watched (as pika's pollers)
+        :param int fileno: the file descriptor.
+        :param callable handler: called as ``handler(fileno, events)``.
+        :param int events: mask of :class:`PollEvents` flags.
         """
-        del self._handlers[fd]
-        old_events = self._fd_events.pop(fd)
+        if fileno in self._handlers:
+            self._handlers[fileno] = handler
+            self.update_handler(fileno, events)
+            return
+        self._handlers[fileno] = handler
+        self._fd_events[fileno] = events
         if self._active:
-            self._unregister(fd, old_events)
+            self._register(fileno, events)
+
+    def update_handler(self, fileno: int, events: int) -> None:
+        """Change the events watched on ``fileno`` (an unknown fd is
+        ignored, as in pika).
+
+        :param int fileno: the file descriptor.
+        :param int events: mask of :class:`PollEvents` flags.
+        """
+        if fileno not in self._handlers:
+            return
+        old_events = self._fd_events[fileno]
+        self._fd_events[fileno] = events
+        if self._active:
+            self._modify(fileno, old_events, events)
+
+    def remove_handler(self, fileno: int) -> None:
+        """Stop watching ``fileno``.
+
+        :param int fileno: the file descriptor.
+        :raises KeyError: if ``fileno`` is not watched (as pika's pollers)
+        """
+        del self._handlers[fileno]
+        old_events = self._fd_events.pop(fileno)
+        if self._active:
+            self._unregister(fileno, old_events)
+
+    def start(self) -> None:
+        """Poll and process timeouts until :meth:`stop` is called.
+
+        :raises RuntimeError: if already running (not reentrant).
+        """
+        if self._running:
+            raise RuntimeError('IOLoop is not reentrant and is already running')
+        self._running = True
+        self.activate_poller()
+        try:
+            while not self._stopping:
+                self.poll()
+                self._process_timeouts()
+        finally:
+            try:
+                self.deactivate_poller()
+            finally:
+                self._stopping = False
+                self._running = False
+
+    def stop(self) -> None:
+        """Ask :meth:`start` to return (after its current iteration); safe
+        from any thread.
+        """
+        self._stopping = True
+        self.wake_threadsafe()
+
+    def wake_threadsafe(self) -> None:
+        """End the current (or next) wait as soon as possible; safe from
+        any thread.
+        """
+        with self._wake_lock:
+            wake_w = self._wake_w
+            if wake_w is None:
+                return
+            try:
+                wake_w.send(b'x')
+            except (BlockingIOError, InterruptedError):
+                pass  # a wake-up byte is already pending
+            except OSError as error:
+                LOGGER.debug('Poller wake-up failed: %r', error)
+
+    def _on_wake(self, _fd: int, _events: int) -> None:
+        wake_r = self._wake_r
+        if wake_r is None:
+            return
+        try:
+            while wake_r.recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+        except OSError as error:
+            if error.errno not in (errno.EAGAIN, errno.EWOULDBLOCK):
+                raise
 
     def activate_poller(self) -> None:
         """Create the kernel object and register all fds."""
@@ -528,7 +603,16 @@ class _PollerBase:
             self._uninit_primitive()
 
     def close(self) -> None:
-        """Release everything."""
+        """Release everything (the poller must not be running)."""
+        if self._running:
+            raise RuntimeError('Cannot close a running poller')
+        with self._wake_lock:
+            wake_r, wake_w = self._wake_r, self._wake_w
+            self._wake_r = self._wake_w = None
+        if wake_r is not None and wake_w is not None:
+            self.remove_handler(wake_r.fileno())
+            wake_r.close()
+            wake_w.close()
         self.deactivate_poller()
         self._handlers.clear()
         self._fd_events.clear()

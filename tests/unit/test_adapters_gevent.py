@@ -280,7 +280,8 @@ def test_create_connection_factory_rejects_none(loop):
     assert result is workflow
     assert captured['native_loop'] is loop
     connector = captured['factory']()
-    conn = connector._conn_factory(connection.ConnectionParameters())
+    conn = connector._conn_factory(
+        connection.ConnectionParameters()).conn  # the stream-protocol shim
     assert isinstance(conn, GeventConnection) and conn.ioloop is loop
     with pytest.raises(ValueError):
         connector._conn_factory(None)

@@ -235,7 +235,8 @@ def test_create_connection_uses_workflow(tornado_loop):
     assert captured['configs'] == configs
     assert captured['native_loop'] is tornado_loop
     connector = captured['factory']()
-    conn = connector._conn_factory(connection.ConnectionParameters())
+    conn = connector._conn_factory(
+        connection.ConnectionParameters()).conn  # the stream-protocol shim
     assert isinstance(conn, TornadoConnection)
     assert conn.ioloop is tornado_loop
     with pytest.raises(ValueError):

@@ -56,8 +56,9 @@ def test_direct_base_class(cls, base):
 
 def test_every_exception_class_is_in_the_hierarchy():
     defined = {
-        value for value in vars(exc).values() if isinstance(value, type) and
-        issubclass(value, BaseException) and value.__module__ == exc.__name__
+        value for value in vars(exc).values()
+        if isinstance(value, type) and issubclass(value, BaseException) and
+        value.__module__ == exc.__name__ and not value.__name__.startswith('_')
     }
     assert defined == {cls for cls, _base in HIERARCHY}
 

@@ -335,3 +335,20 @@ def test_round_trip_query_options(host, port, heartbeat, channel_max,
     assert params.retry_delay == retry_delay
     assert params.ssl_options is None
     assert params == ConnectionParameters(host=host, port=port)
+
+
+def test_all_url_query_values_keeps_the_parsed_query():
+    # As pika 1.4.4 (a slot of URLParameters): the parsed query, blank
+    # values left out; {} without a query or for an empty URL; copied and
+    # pickled with the parameters.
+    import copy
+    import pickle
+
+    assert '_all_url_query_values' in URLParameters.__slots__
+    params = URLParameters('amqp://h/?heartbeat=5&channel_max=&locale=en_US')
+    expected = {'heartbeat': ['5'], 'locale': ['en_US']}
+    assert params._all_url_query_values == expected
+    assert URLParameters('amqp://h/')._all_url_query_values == {}
+    assert URLParameters('')._all_url_query_values == {}
+    assert copy.deepcopy(params)._all_url_query_values == expected
+    assert pickle.loads(pickle.dumps(params))._all_url_query_values == expected

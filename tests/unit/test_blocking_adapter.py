@@ -122,6 +122,15 @@ def test_parameter_checks():
 # -- connection events ------------------------------------------------------
 
 
+def test_int_of_channel_is_its_number(conn):
+    # As pika 1.4.4's BlockingChannel.__int__.
+    first = conn.channel()
+    fifth = conn.channel(5)
+    assert int(first) == first.channel_number == 1
+    assert int(fifth) == 5
+    assert isinstance(int(fifth), int)
+
+
 def test_connection_events_before_channel_events(conn, channel):
     log = []
     tag = channel.basic_consume('q', lambda *args: log.append('delivery'))

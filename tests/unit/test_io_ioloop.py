@@ -179,3 +179,80 @@ def test_close_is_idempotent_and_rejects_start(ioloop):
     ioloop.close()
     with pytest.raises(RuntimeError):
         ioloop.start()
+
+
+POLLER_CLASSES = {
+    'select': select_connection.SelectPoller,
+    'poll': select_connection.PollPoller,
+    'epoll': select_connection.EPollPoller,
+}
+
+
+@pytest.mark.parametrize('kind', POLLERS)
+def test_poller_keyword_fileno_and_start_stop_wake(kind):
+    # As pika 1.4.4's pollers: add_handler(fileno, handler, events),
+    # update_handler(fileno, events), remove_handler(fileno); start() runs
+    # poll + process_timeouts until stop(); wake_threadsafe() ends a wait.
+    timeouts_processed = []
+    poller = None
+
+    def process_timeouts():
+        timeouts_processed.append(1)
+        if len(timeouts_processed) == 3:
+            poller.stop()
+
+    poller = POLLER_CLASSES[kind](lambda: 5.0, process_timeouts)
+    left, right = socket.socketpair()
+    try:
+        seen = []
+        poller.add_handler(fileno=left.fileno(),
+                           handler=lambda fd, ev: seen.append((fd, ev)),
+                           events=PollEvents.WRITE)
+        poller.update_handler(fileno=left.fileno(), events=PollEvents.READ)
+        right.send(b'x')
+        started = time.monotonic()
+        poller.start()
+        assert len(timeouts_processed) == 3
+        assert time.monotonic() - started < 4.0  # the byte ended the waits
+        assert seen and seen[0] == (left.fileno(), PollEvents.READ)
+        poller.remove_handler(fileno=left.fileno())
+
+        # wake_threadsafe/stop from another thread end a 5 s wait early.
+        timeouts_processed.clear()
+        threading.Timer(0.2, poller.stop).start()
+        started = time.monotonic()
+        poller.start()
+        assert time.monotonic() - started < 4.0
+        assert len(timeouts_processed) >= 1
+
+        waits = []
+        threading.Timer(0.2, poller.wake_threadsafe).start()
+        started = time.monotonic()
+        poller.poll()
+        waits.append(time.monotonic() - started)
+        assert waits[0] < 4.0
+
+        def reenter():
+            with pytest.raises(RuntimeError):
+                poller.start()
+            poller.stop()
+
+        timeouts_processed.clear()
+        poller._process_timeouts = reenter
+        poller.wake_threadsafe()  # no 5 s wait before the first iteration
+        poller.start()
+    finally:
+        poller.close()
+        left.close()
+        right.close()
+
+
+def test_timeouts_order_by_deadline():
+    # As pika 1.4.4's _Timeout: comparisons use the deadline.
+    early = select_connection._Timeout(1.0, lambda: None)
+    late = select_connection._Timeout(2.0, lambda: None)
+    same = select_connection._Timeout(1.0, lambda: None)
+    assert early < late and late > early
+    assert early <= same and early >= same and not early < same
+    assert sorted([late, early]) == [early, late]
+    assert len({early, same}) == 2  # still hashable

@@ -601,3 +601,63 @@ def test_workflow_and_connector_keep_pika_method_names():
                  '_try_next_config_async', '_on_getaddrinfo_async_done',
                  '_try_next_resolved_address', '_on_connector_done'):
         assert callable(getattr(cw.AMQPConnectionWorkflow, name)), name
+
+
+class _ConnectionWithStreamNames(SelectConnection):
+    """A user subclass that happens to define the stream-protocol names."""
+
+    user_calls: list = []
+
+    def connection_made(self, transport):
+        self.user_calls.append('connection_made')
+
+    def connection_lost(self, error):
+        self.user_calls.append('connection_lost')
+
+    def eof_received(self):
+        self.user_calls.append('eof_received')
+
+    def data_received(self, data):
+        self.user_calls.append('data_received')
+
+
+def test_subclass_stream_protocol_names_do_not_replace_the_protocol(ioloop):
+    from pika.adapters import base_connection
+
+    # As pika 1.4.4: the stream-protocol handlers are private.
+    for name in ('connection_made', 'connection_lost', 'eof_received',
+                 'data_received'):
+        assert not hasattr(base_connection.BaseConnection, name)
+        assert hasattr(base_connection.BaseConnection, '_proto_' + name)
+
+    server = FakeServer(open_then_serve)
+    try:
+        outcome = []
+        conn = _ConnectionWithStreamNames(
+            ConnectionParameters('127.0.0.1', server.port),
+            on_open_callback=lambda c: (outcome.append('open'), ioloop.stop()),
+            on_open_error_callback=lambda c, e:
+            (outcome.append(e), ioloop.stop()),
+            on_close_callback=lambda c, e: (outcome.append(e), ioloop.stop()),
+            custom_ioloop=ioloop)
+        guard = ioloop.call_later(5, ioloop.stop)
+        ioloop.start()
+        ioloop.remove_timeout(guard)
+        assert outcome == ['open']
+        conn.close()
+        guard = ioloop.call_later(5, ioloop.stop)
+        ioloop.start()
+        ioloop.remove_timeout(guard)
+        assert isinstance(outcome[1], exceptions.ConnectionClosedByClient)
+        assert _ConnectionWithStreamNames.user_calls == []
+    finally:
+        server.close()
+
+    # The shim hands the transport the connection's own bound methods: no
+    # call in between on each read.
+    shim = base_connection._StreamingProtocolShim(conn)
+    assert shim.data_received == conn._proto_data_received
+    assert shim.data_received.__self__ is conn
+    assert shim.connection_made == conn._proto_connection_made
+    assert shim.connection_lost == conn._proto_connection_lost
+    assert shim.eof_received == conn._proto_eof_received
