@@ -95,8 +95,10 @@ def _check_time_value(value: Any,
         if name in ('delay', 'time_limit'):
             # pika 1.4's wording (both go through its call_later)
             raise ValueError(
-                'call_later: delay must be non-negative, but got %r '
-                '(%s must be a number >= 0)' % (value, name))
+                'call_later: delay must be non-negative, but got %r%s' %
+                (value,
+                 '' if name == 'delay' else ' (%s must be a number >= 0)' %
+                 (name,)))
         raise value_error('%s must be non-negative, but got %r' % (name, value))
 
 
