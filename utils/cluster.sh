@@ -156,6 +156,18 @@ joined() { # joined N: node N is a member of node 1's cluster
     ctl 1 eval 'io:format("~p~n", [rabbit_nodes:all()]).' 2>/dev/null | grep -q "pika-c$1@localhost"
 }
 
+# wait_all_running: node 1 sees all three nodes running (a quorum queue
+# declared before that would get fewer members).
+wait_all_running() {
+    local deadline=$((SECONDS + START_TIMEOUT)) count
+    while true; do
+        count=$(ctl 1 eval 'io:format("~p~n", [length(rabbit_nodes:all_running())]).' 2>/dev/null | head -n 1 || true)
+        [ "$count" = 3 ] && return 0
+        [ $SECONDS -lt $deadline ] || die "only ${count:-?} of 3 nodes running after ${START_TIMEOUT}s"
+        sleep 1
+    done
+}
+
 do_start() {
     ensure_installed
     [ "$(id -u)" = 0 ] || die "starting the cluster needs root"
@@ -188,6 +200,7 @@ do_start() {
     for n in "${NODES[@]}"; do
         joined "$n" || die "$(node_name "$n") is not a cluster member after joining"
     done
+    wait_all_running
     log "cluster running: $(running_nodes)"
 }
 
@@ -239,6 +252,7 @@ do_start_node() {
     [ "$(id -u)" = 0 ] || die "starting a node needs root"
     launch_node "$n"
     wait_node "$n"
+    wait_all_running
 }
 
 do_stop() {
