@@ -149,7 +149,7 @@ async def test_consume_iterator_acks_and_requeues_on_exit(queue: Any) -> None:
 @pytest.mark.asyncio
 async def test_consume_callback_form(queue: Any) -> None:
     channel, name = queue
-    got: 'asyncio.Queue[bytes]' = asyncio.Queue()
+    got: asyncio.Queue[bytes] = asyncio.Queue()
 
     async def on_message(message: pika.aio.Message) -> None:
         await message.ack()
