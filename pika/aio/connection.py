@@ -1,0 +1,309 @@
+"""The awaitable connection of :mod:`pika.aio`.
+
+:func:`connect` opens an
+:class:`~pika.adapters.asyncio_connection.AsyncioConnection` on the running
+loop and returns a :class:`Connection` wrapping it; the wrapper turns the
+open, close, blocked and channel-open callbacks into awaitables. The adapter
+itself is used as it is.
+"""
+
+import asyncio
+import logging
+from types import TracebackType
+from typing import Any, Callable, List, Optional, Sequence, Type, Union
+
+from pika import exceptions
+from pika.adapters.asyncio_connection import AsyncioConnection
+from pika.aio.channel import Channel
+from pika.parameters import ConnectionParameters, Parameters, URLParameters
+
+__all__ = ['connect', 'Connection']
+
+LOGGER = logging.getLogger(__name__)
+
+ParametersOrUrl = Union[None, str, Parameters, Sequence[Parameters]]
+
+_RECOVERY_UNAVAILABLE = (
+    'pika.aio: automatic recovery is not available yet; pass recovery=None '
+    '(the default) and handle connection loss in the application')
+
+
+def _parameter_list(parameters: ParametersOrUrl) -> List[Parameters]:
+    if parameters is None:
+        return [ConnectionParameters()]
+    if isinstance(parameters, str):
+        return [URLParameters(parameters)]
+    if isinstance(parameters, Parameters):
+        return [parameters]
+    if isinstance(parameters, (list, tuple)) and parameters and all(
+            isinstance(item, Parameters) for item in parameters):
+        return list(parameters)
+    raise TypeError('parameters_or_url must be a pika.ConnectionParameters, '
+                    'a URL str, a non-empty sequence of parameters or None, '
+                    'but got %r' % (parameters,))
+
+
+async def connect(
+        parameters_or_url: ParametersOrUrl = None,
+        *,
+        recovery: Any = None,
+        loop: Optional[asyncio.AbstractEventLoop] = None) -> 'Connection':
+    """Open a connection on the running event loop.
+
+    :param parameters_or_url: a :class:`pika.ConnectionParameters` (or
+        other :class:`pika.connection.Parameters`), an ``amqp://`` /
+        ``amqps://`` URL, a sequence of parameters (tried in turn, with
+        their ``connection_attempts`` and ``retry_delay``) or None for the
+        defaults
+    :param recovery: reserved for automatic recovery, which is not
+        available yet: only None is accepted
+    :param loop: the running loop (the default); another loop is refused
+    :returns: the open connection
+    :rtype: pika.aio.Connection
+    :raises NotImplementedError: if ``recovery`` is not None
+    :raises pika.exceptions.AMQPConnectionError: if it cannot connect
+    """
+    if recovery is not None:
+        raise NotImplementedError(_RECOVERY_UNAVAILABLE)
+    configs = _parameter_list(parameters_or_url)
+    running = asyncio.get_running_loop()
+    if loop is not None and loop is not running:
+        raise ValueError('loop must be the running event loop (or None)')
+    connection = Connection(running)
+    await connection._open(configs)
+    return connection
+
+
+class Connection:
+    """An open AMQP connection on an asyncio loop; see :func:`connect`.
+
+    Usable as ``async with`` (closes on exit).
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Use :func:`connect`.
+
+        :param loop: the running loop
+        """
+        self._loop = loop
+        self._impl: Any = None
+        self._closed: asyncio.Future[BaseException] = loop.create_future()
+        self._unblocked = asyncio.Event()
+        self._unblocked.set()
+        self._close_callbacks: List[Callable[..., Any]] = []
+
+    def __repr__(self) -> str:
+        return '<pika.aio.Connection %r>' % (self._impl,)
+
+    async def __aenter__(self) -> 'Connection':
+        return self
+
+    async def __aexit__(self, exc_type: Optional[Type[BaseException]],
+                        exc: Optional[BaseException],
+                        traceback: Optional[TracebackType]) -> None:
+        await self.close()
+
+    async def _open(self, configs: List[Parameters]) -> None:
+        opened: asyncio.Future[Any] = self._loop.create_future()
+
+        def on_done(result: Any) -> None:
+            if opened.done():
+                if isinstance(result, AsyncioConnection) and result.is_open:
+                    # Its opener gave up (cancelled): do not leak it.
+                    result.close()
+                return
+            if isinstance(result, BaseException):
+                opened.set_exception(result)
+            else:
+                opened.set_result(result)
+
+        if len(configs) == 1:
+            impl = AsyncioConnection(
+                configs[0],
+                on_open_callback=on_done,
+                on_open_error_callback=lambda _conn, error: on_done(error),
+                custom_ioloop=self._loop)
+            self._impl = impl
+            self._watch(impl)
+            try:
+                await opened
+            except asyncio.CancelledError:
+                if not (impl.is_closed or impl.is_closing):
+                    impl.close()
+                raise
+            return
+        workflow = AsyncioConnection.create_connection(configs,
+                                                       on_done,
+                                                       custom_ioloop=self._loop)
+        try:
+            impl = await opened
+        except asyncio.CancelledError:
+            workflow.abort()
+            raise
+        self._impl = impl
+        self._watch(impl)
+
+    def _watch(self, impl: Any) -> None:
+        impl.add_on_close_callback(self._on_closed)
+        impl.add_on_connection_blocked_callback(self._on_blocked)
+        impl.add_on_connection_unblocked_callback(self._on_unblocked)
+
+    # -- engine callbacks --------------------------------------------------
+
+    def _on_closed(self, _impl: Any, reason: BaseException) -> None:
+        self._unblocked.set()
+        if not self._closed.done():
+            self._closed.set_result(reason)
+        for callback in list(self._close_callbacks):
+            try:
+                callback(self, reason)
+            except Exception:  # noqa: BLE001 - user code must not break us
+                LOGGER.exception('Close callback %r failed', callback)
+
+    def _on_blocked(self, _impl: Any, _method_frame: Any) -> None:
+        self._unblocked.clear()
+
+    def _on_unblocked(self, _impl: Any, _method_frame: Any) -> None:
+        self._unblocked.set()
+
+    # -- state -------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        """True while the connection is open.
+
+        :rtype: bool
+        """
+        return self._impl.is_open
+
+    @property
+    def is_closing(self) -> bool:
+        """True while the connection is closing.
+
+        :rtype: bool
+        """
+        return self._impl.is_closing
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the connection is closed.
+
+        :rtype: bool
+        """
+        return self._impl.is_closed
+
+    @property
+    def is_blocked(self) -> bool:
+        """True between the broker's ``Connection.Blocked`` and
+        ``Connection.Unblocked`` (resource alarm: publishes are held).
+
+        :rtype: bool
+        """
+        return not self._unblocked.is_set()
+
+    @property
+    def close_reason(self) -> Optional[BaseException]:
+        """Why the connection closed (None while it is not closed).
+
+        :rtype: Exception
+        """
+        return self._closed.result() if self._closed.done() else None
+
+    @property
+    def server_properties(self) -> Any:
+        """The broker's ``Connection.Start`` server properties.
+
+        :rtype: dict
+        """
+        return self._impl.server_properties
+
+    def add_on_close_callback(
+            self, callback: Callable[['Connection', BaseException],
+                                     Any]) -> None:
+        """Call ``callback(connection, reason)`` once the connection closed.
+
+        :param callable callback: ``callback(connection, reason)``
+        """
+        if not callable(callback):
+            raise TypeError('callback must be callable, but got %r' %
+                            (callback,))
+        self._close_callbacks.append(callback)
+
+    def add_on_connection_blocked_callback(
+            self, callback: Callable[['Connection', Any], Any]) -> None:
+        """Call ``callback(connection, method_frame)`` on
+        ``Connection.Blocked``.
+
+        :param callable callback: ``callback(connection, method_frame)``
+        """
+        self._impl.add_on_connection_blocked_callback(
+            lambda _impl, method_frame: callback(self, method_frame))
+
+    def add_on_connection_unblocked_callback(
+            self, callback: Callable[['Connection', Any], Any]) -> None:
+        """Call ``callback(connection, method_frame)`` on
+        ``Connection.Unblocked``.
+
+        :param callable callback: ``callback(connection, method_frame)``
+        """
+        self._impl.add_on_connection_unblocked_callback(
+            lambda _impl, method_frame: callback(self, method_frame))
+
+    async def wait_unblocked(self) -> None:
+        """Wait until the broker is not blocking the connection (returns at
+        once when it is not; also when the connection closes).
+        """
+        await self._unblocked.wait()
+
+    async def wait_closed(self) -> BaseException:
+        """Wait until the connection has closed.
+
+        :returns: the close reason
+        :rtype: Exception
+        """
+        return await asyncio.shield(self._closed)
+
+    # -- channels and closing ----------------------------------------------
+
+    async def channel(self, channel_number: Optional[int] = None) -> Channel:
+        """Open a channel.
+
+        :param int channel_number: the number to use; allocated when None
+        :rtype: pika.aio.Channel
+        :raises pika.exceptions.ConnectionWrongStateError: if the connection
+            is not open
+        """
+        impl_holder: List[Any] = []
+
+        def on_open(impl: Any) -> None:
+            impl_holder[0]._on_open(impl)
+
+        impl = self._impl.channel(channel_number, on_open)
+        chan = Channel(self, impl)
+        impl_holder.append(chan)
+        try:
+            await chan._opened
+        except asyncio.CancelledError:
+            # Nobody will use it: close it once open (the engine defers
+            # the Close until the OpenOk).
+            if not (impl.is_closed or impl.is_closing):
+                impl.close()
+            raise
+        return chan
+
+    async def close(self,
+                    reply_code: int = 200,
+                    reply_text: str = 'Normal shutdown') -> None:
+        """Close the connection (its channels first) and wait until it is
+        closed. Returns at once when it is already closed.
+
+        :param int reply_code: the code reported to the broker
+        :param str reply_text: the text reported to the broker
+        """
+        impl = self._impl
+        if not (impl.is_closed or impl.is_closing):
+            impl.close(reply_code, reply_text)
+        reason = await asyncio.shield(self._closed)
+        if not isinstance(reason, (exceptions.ConnectionClosedByClient,
+                                   exceptions.ConnectionOpenAborted)):
+            LOGGER.debug('Connection had closed already: %r', reason)
