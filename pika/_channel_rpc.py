@@ -11,7 +11,6 @@ callback is given they wait for the reply and call ``callback(method_frame)``.
 """
 
 import logging
-import struct
 from typing import Any, Callable, Dict, Optional
 
 from pika import exceptions, frame, spec
@@ -42,18 +41,10 @@ def _require_string(value: Any, name: str) -> None:
         _require_short_length(value, name)
 
 
-class _FieldRangeError(ValueError, struct.error):
-    """An argument too large for its AMQP field.
-
-    Both ``ValueError`` (our rule) and ``struct.error`` (what pika 1.4.4
-    raises when it packs the field).
-    """
-
-
 def _require_at_most(name: str, value: Any, maximum: int) -> None:
     if int(value) > maximum:
-        raise _FieldRangeError('%s must be from 0 to %d, but got %r' %
-                               (name, maximum, value))
+        raise exceptions._FieldRangeError(
+            '%s must be from 0 to %d, but got %r' % (name, maximum, value))
 
 
 def _require_short_length(value: str, name: str) -> None:

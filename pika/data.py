@@ -178,11 +178,6 @@ def _malformed(error: BaseException) -> exceptions.InvalidFrameError:
     return exceptions.InvalidFrameError('Malformed field data: %r' % (error,))
 
 
-class _TableTypeError(AttributeError, TypeError):
-    """A field table that is not a dict: ``AttributeError`` as pika 1.4.4
-    raises it, and ``TypeError`` by our own rule."""
-
-
 def table_bytes(table: Optional[Dict[Any, Any]]) -> bytes:
     """Return the complete encoding of a field table, length prefix included.
 
@@ -197,7 +192,7 @@ def table_bytes(table: Optional[Dict[Any, Any]]) -> bytes:
     try:
         items = table.items()
     except AttributeError:
-        raise _TableTypeError(
+        raise exceptions._TableTypeError(
             'a field table (e.g. BasicProperties headers) must be a dict, '
             'but got %r' % (table,)) from None
     for key, value in items:

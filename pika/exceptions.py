@@ -16,6 +16,7 @@ Unlike pika, the ``repr`` of an exception constructed without the arguments
 its message needs never raises; it falls back to the generic form.
 """
 
+import struct as _struct
 from typing import Any, Sequence
 
 
@@ -423,6 +424,18 @@ class _ArgumentTypeError(TypeError, AssertionError):
 class _ArgumentValueError(ValueError, AssertionError):
     """A wrong argument value where pika 1.4 fails an ``assert``: caught by
     ``except ValueError`` and by ``except AssertionError`` alike.
+    """
+
+
+class _FieldRangeError(ValueError, _struct.error):
+    """An argument too large for its AMQP field: ``ValueError`` by our rule,
+    and ``struct.error`` as pika 1.4 raises it when it packs the field.
+    """
+
+
+class _TableTypeError(AttributeError, TypeError):
+    """A field table that is not a dict: ``AttributeError`` as pika 1.4
+    raises it, and ``TypeError`` by our rule.
     """
 
 
