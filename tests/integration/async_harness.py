@@ -23,6 +23,7 @@ only log it), and a scenario that does not finish in time fails.
 import asyncio
 import functools
 import os
+import socket
 import ssl
 import uuid
 from typing import Any, Callable, Dict, List, Optional
@@ -251,6 +252,15 @@ class Flow:
         if self.errors:
             raise self.errors[0]
         return self.result
+
+
+def closed_port() -> int:
+    """A 127.0.0.1 port nothing listens on (bound, then released)."""
+    sock = socket.socket()
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port
 
 
 def unique_name(prefix: str = 'pika-it') -> str:

@@ -9,15 +9,7 @@ from pika import exceptions, frame, spec
 from pika.adapters.utils import connection_workflow
 from pika.credentials import PlainCredentials
 
-from async_harness import broker_params, unique_name
-
-
-def _closed_port():
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
+from async_harness import broker_params, closed_port, unique_name
 
 
 def with_channel(flow, on_channel, params=None):
@@ -352,7 +344,7 @@ def test_vhost_refused(flow):
 
 
 def test_refused_port(flow):
-    error = _expect_open_error(flow, broker_params(port=_closed_port()))
+    error = _expect_open_error(flow, broker_params(port=closed_port()))
     assert type(error) is exceptions.AMQPConnectionError
     failed = error.args[0]
     assert isinstance(failed, connection_workflow.AMQPConnectionWorkflowFailed)
@@ -361,7 +353,7 @@ def test_refused_port(flow):
 
 
 def test_multi_host_workflow_first_host_refused(flow):
-    configs = [broker_params(port=_closed_port()), broker_params()]
+    configs = [broker_params(port=closed_port()), broker_params()]
 
     def on_done(result):
         if isinstance(result, BaseException):
@@ -379,8 +371,8 @@ def test_multi_host_workflow_first_host_refused(flow):
 
 def test_create_connection_all_hosts_fail(flow):
     configs = [
-        broker_params(port=_closed_port()),
-        broker_params(port=_closed_port(),
+        broker_params(port=closed_port()),
+        broker_params(port=closed_port(),
                       connection_attempts=2,
                       retry_delay=0.05)
     ]
@@ -398,7 +390,7 @@ def test_loop_serves_several_connections(flow):
 
     def on_good_open(conn):
         outcome['good'] = conn
-        flow.runner.connect(broker_params(port=_closed_port()), None,
+        flow.runner.connect(broker_params(port=closed_port()), None,
                             flow.cb(on_bad_error))
 
     def on_bad_error(conn, error):

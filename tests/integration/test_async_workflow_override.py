@@ -4,10 +4,9 @@ as with pika 1.4.4, on every adapter: the open connection on success, the
 ``AMQPConnectionWorkflowFailed`` on failure, before ``on_done`` gets it.
 """
 
-import socket
 
 from pika.adapters.utils import connection_workflow
-from async_harness import broker_params
+from async_harness import broker_params, closed_port
 
 
 class RecordingWorkflow(connection_workflow.AMQPConnectionWorkflow):
@@ -50,16 +49,8 @@ def test_success_goes_through_the_override(flow):
     assert workflow.reported == outcome
 
 
-def _unused_port():
-    sock = socket.socket()
-    sock.bind(('127.0.0.1', 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
-
-
 def test_failure_goes_through_the_override(flow):
-    params = broker_params(port=_unused_port(),
+    params = broker_params(port=closed_port(),
                            connection_attempts=1,
                            retry_delay=0)
     workflow, outcome = _create(flow, [params])
