@@ -4,7 +4,6 @@ as with pika 1.4.4, on every adapter: the open connection on success, the
 ``AMQPConnectionWorkflowFailed`` on failure, before ``on_done`` gets it.
 """
 
-
 from pika.adapters.utils import connection_workflow
 from async_harness import broker_params, closed_port
 
