@@ -176,6 +176,14 @@ class AMQPHeartbeatTimeout(AMQPConnectionError):
     """The connection was dropped because the peer's heartbeats stopped."""
 
 
+class ConnectionRecovering(AMQPConnectionError):
+    """Automatic recovery (``recovery=`` on the connection) is reconnecting:
+    the call was not sent. Retry once recovery has succeeded (see the
+    connection's ``recovery_state`` and ``add_on_recovery_succeeded_callback``),
+    or set ``RecoveryConfig(wait_timeout=...)`` to wait instead.
+    """
+
+
 class AMQPChannelError(AMQPError):
     """Base class for channel-level errors."""
 
@@ -297,6 +305,33 @@ class NackError(AMQPChannelError):
         # pika 1.4 uses this very wording for NackError too.
         return '%s: %i unroutable messages returned by broker' % (
             _cls_name(self), len(self.messages))
+
+
+class ConfirmationLost(AMQPError):
+    """Messages were published in confirm mode, but the connection was lost
+    before the broker confirmed or rejected them: their fate is unknown (the
+    broker may or may not have them). ``messages`` holds them
+    (:class:`pika.recovery.UnconfirmedMessage`).
+
+    Not a :class:`NackError` (the broker did not refuse them) and not an
+    :class:`AMQPChannelError` (the channel did nothing wrong), and not an
+    :class:`AMQPConnectionError` either: with automatic recovery the
+    connection is usable again, so handlers that tear down on connection
+    errors must not treat this as one.
+    """
+
+    def __init__(self, messages: Sequence[Any]) -> None:
+        """
+        :param messages: the publishes whose confirmation was lost
+        """
+        super().__init__('%s message(s) with lost confirmation' %
+                         (len(messages),))
+        self.messages = messages
+
+    def __repr__(self) -> str:
+        return '%s: %i message(s) sent but neither confirmed nor rejected ' \
+            'before the connection was lost' % (_cls_name(self),
+                                                len(self.messages))
 
 
 class InvalidChannelNumber(AMQPError):

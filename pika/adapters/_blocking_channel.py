@@ -77,7 +77,11 @@ class BlockingChannel:
         # The reason the channel closed, once it has
         self._closing_reason: Optional[BaseException] = None
         self._request_dispatch = connection._channels_pending_dispatch.add
+        self._bind_impl(channel_impl)
 
+    def _bind_impl(self, channel_impl: Any) -> None:
+        """Register this channel's handlers on an asynchronous channel (at
+        creation, and again on the channel automatic recovery reopens)."""
         channel_impl.add_on_close_callback(self._on_channel_closed)
         channel_impl.add_on_cancel_callback(
             self._on_consumer_cancelled_by_broker)
@@ -160,6 +164,11 @@ class BlockingChannel:
         self._raise_if_closed_by_broker()
 
     def _on_channel_closed(self, _channel: Any, reason: Any) -> None:
+        # recovery hook: a connection loss that automatic recovery takes over
+        # keeps the channel, its consumers and callbacks for the new channel.
+        recovery = getattr(self._connection, '_recovery', None)
+        if recovery is not None and recovery.on_channel_closed(self, reason):
+            return
         LOGGER.debug('Channel %s closed: %r', self.channel_number, reason)
         if not isinstance(reason, BaseException):
             reason = exceptions.ChannelClosed(0, repr(reason))
@@ -365,6 +374,49 @@ class BlockingChannel:
         """
         validators.require_callback(callback)
         self._return_callbacks.append(callback)
+
+    # -- automatic recovery (pika.recovery) ----------------------------------
+
+    def add_on_recovery_started_callback(
+            self, callback: Callable[['BlockingChannel', Any], Any]) -> None:
+        """With ``recovery=`` on the connection: call
+        ``callback(channel, error)`` when the connection is lost and
+        recovery starts.
+
+        :param callable callback: receives this channel and the loss
+        :raises ValueError: if the connection has no ``recovery=``
+        """
+        self._recovery_listener('started', callback)
+
+    def add_on_recovery_succeeded_callback(
+            self, callback: Callable[['BlockingChannel', List[Any]],
+                                     Any]) -> None:
+        """With ``recovery=`` on the connection: call
+        ``callback(channel, skipped)`` once this channel is restored;
+        ``skipped`` lists its :class:`pika.recovery.TopologyRecoveryEntity`
+        objects that could not be (e.g. consumers of a vanished queue).
+
+        :param callable callback: receives this channel and the list
+        :raises ValueError: if the connection has no ``recovery=``
+        """
+        self._recovery_listener('succeeded', callback)
+
+    def add_on_recovery_failed_callback(
+            self, callback: Callable[['BlockingChannel', Any], Any]) -> None:
+        """With ``recovery=`` on the connection: call
+        ``callback(channel, error)`` when recovery gives up.
+
+        :param callable callback: receives this channel and the last error
+        :raises ValueError: if the connection has no ``recovery=``
+        """
+        self._recovery_listener('failed', callback)
+
+    def _recovery_listener(self, kind: str, callback: Any) -> None:
+        recovery = getattr(self._connection, '_recovery', None)
+        if recovery is None:
+            raise ValueError('automatic recovery is not enabled on this '
+                             'connection (see the recovery= argument)')
+        recovery.add_channel_listener(kind, self, callback)
 
     # -- consuming ------------------------------------------------------------
 

@@ -27,7 +27,7 @@ import contextlib
 import functools
 import logging
 import time
-from typing import Any, Callable, Deque, Dict, Iterator, Optional, Set
+from typing import (Any, Callable, Deque, Dict, Iterator, List, Optional, Set)
 
 from pika import exceptions, validators
 from pika.adapters import select_connection
@@ -39,6 +39,8 @@ from pika.adapters._blocking_events import (
     _QueueConsumerGeneratorInfo, _ReturnedMessageEvt, _TimerEvt)
 from pika.adapters.utils import connection_workflow
 from pika.parameters import ConnectionParameters, Parameters
+from pika import _recovery_blocking
+from pika.recovery import RecoveryConfig, RecoveryState
 # Names pika 1.4.4 has in this module, kept for ``from ... import *``.
 from pika import compat  # noqa: F401
 from pika.exchange_type import ExchangeType  # noqa: F401
@@ -125,6 +127,9 @@ class BlockingConnection:
     :param _impl_class: the asynchronous connection class to drive (for
         tests); defaults to
         :class:`~pika.adapters.select_connection.SelectConnection`
+    :param recovery: a :class:`pika.recovery.RecoveryConfig` to recover
+        automatically from connection losses (see :mod:`pika.recovery`);
+        None (the default) behaves as pika 1.4
     :raises pika.exceptions.AMQPConnectionError: if the connection cannot be
         opened (a subclass such as
         :class:`pika.exceptions.ProbableAuthenticationError` when the cause
@@ -133,7 +138,8 @@ class BlockingConnection:
 
     def __init__(self,
                  parameters: Any = None,
-                 _impl_class: Optional[type] = None) -> None:
+                 _impl_class: Optional[type] = None,
+                 recovery: Optional[RecoveryConfig] = None) -> None:
         # Connection-level events (timers, thread-safe callbacks,
         # blocked/unblocked notices) ready for dispatch.
         self._ready_events: Deque[Any] = collections.deque()
@@ -147,6 +153,11 @@ class BlockingConnection:
         self._closed_result = _CallbackResult()
         self._user_initiated_close = False
         self._close_reported = False
+        # recovery hook: the driver of automatic recovery, or None
+        self._recovery: Optional[_recovery_blocking.BlockingRecovery] = None
+        if recovery is not None and not isinstance(recovery, RecoveryConfig):
+            raise TypeError('recovery must be a pika.recovery.RecoveryConfig '
+                            'or None, but got %r' % (recovery,))
 
         self._impl = self._create_connection(parameters, _impl_class)
         self._impl.add_on_close_callback(self._closed_result.set_value_once)
@@ -161,6 +172,10 @@ class BlockingConnection:
         # loop offers it.
         self._run_once: Callable[[], None] = getattr(self._ioloop, '_run_once',
                                                      self._pump_once)
+        if recovery is not None:
+            self._recovery = _recovery_blocking.BlockingRecovery(
+                self, recovery, self._normalize_parameters(parameters),
+                _impl_class or select_connection.SelectConnection)
 
     def __repr__(self) -> str:
         return '<%s impl=%r>' % (type(self).__name__, self._impl)
@@ -353,6 +368,9 @@ class BlockingConnection:
         raise the reason unless the user closed it.
         """
         assert self._closed_result.value is not None
+        if self._recovery is not None:
+            # recovery hook: raises ConnectionRecovering for a recovered loss
+            self._recovery.on_connection_closed()
         error = self._closed_result.value[1]
         first_report = not self._close_reported
         if first_report:
@@ -379,6 +397,9 @@ class BlockingConnection:
             LOGGER.debug('ioloop close failed: %r', error)
 
     def _raise_if_loop_closed(self) -> None:
+        recovery = self._recovery
+        if recovery is not None and recovery.coordinator.is_recovering:
+            return  # recovery hook: the loop lives on while recovering
         if self._close_reported:
             # Matches pika 1.4: the private ioloop is gone.
             raise ValueError('Timeout closed before call')
@@ -427,6 +448,15 @@ class BlockingConnection:
         """``process_data_events`` that also returns early once one of
         ``extra_waiters`` is satisfied.
         """
+        if self._recovery is not None:
+            # recovery hook: recover within the time limit on a loss
+            self._recovery.process_data_events(self._process_io_events,
+                                               time_limit, extra_waiters)
+            return
+        self._process_io_events(time_limit, *extra_waiters)
+
+    def _process_io_events(self, time_limit: Optional[float], *extra_waiters:
+                           Callable[[], Any]) -> None:
         with self._acquire_event_dispatch() as dispatch_allowed:
             ready_events = self._ready_events
             pending_channels = self._channels_pending_dispatch
@@ -641,6 +671,8 @@ class BlockingConnection:
                                           on_open_callback=opened.signal_once)
         channel = BlockingChannel(impl_channel, self)
         self._channels[impl_channel.channel_number] = channel
+        if self._recovery is not None:
+            self._recovery.adopt_channel(channel)  # recovery hook
         channel._flush_output(opened.is_ready)
         return channel
 
@@ -661,6 +693,79 @@ class BlockingConnection:
                                  reason,
                                  callback=result.signal_once)
         self._flush_output(result.is_ready)
+
+    # -- automatic recovery (pika.recovery) ----------------------------------
+
+    def _require_recovery(self) -> '_recovery_blocking.BlockingRecovery':
+        if self._recovery is None:
+            raise ValueError('automatic recovery is not enabled on this '
+                             'connection (see the recovery= argument)')
+        return self._recovery
+
+    @property
+    def recovery_state(self) -> Optional[RecoveryState]:
+        """The :class:`pika.recovery.RecoveryState` (``IDLE``,
+        ``RECONNECTING``, ``FAILED``), or None without ``recovery=``."""
+        if self._recovery is None:
+            return None
+        return self._recovery.state
+
+    def add_on_recovery_started_callback(
+            self, callback: Callable[['BlockingConnection', BaseException],
+                                     Any]) -> None:
+        """Call ``callback(connection, error)`` when a loss is detected and
+        recovery starts.
+
+        :param callable callback: receives this connection and the loss
+        :raises ValueError: without ``recovery=``
+        """
+        self._require_recovery().coordinator.started_listeners.add(callback)
+
+    def add_on_recovery_succeeded_callback(
+            self, callback: Callable[['BlockingConnection', List[Any]],
+                                     Any]) -> None:
+        """Call ``callback(connection, skipped)`` once the connection, its
+        channels and topology are restored; ``skipped`` lists the
+        :class:`pika.recovery.TopologyRecoveryEntity` objects that could not
+        be.
+
+        :param callable callback: receives this connection and the list
+        :raises ValueError: without ``recovery=``
+        """
+        self._require_recovery().coordinator.succeeded_listeners.add(callback)
+
+    def add_on_recovery_failed_callback(
+            self, callback: Callable[['BlockingConnection', BaseException],
+                                     Any]) -> None:
+        """Call ``callback(connection, error)`` when recovery gives up
+        (``max_attempts`` reached); the connection is then closed.
+
+        :param callable callback: receives this connection and the last
+            attempt's error
+        :raises ValueError: without ``recovery=``
+        """
+        self._require_recovery().coordinator.failed_listeners.add(callback)
+
+    def wait_for_recovery(self, timeout: Optional[float] = None) -> bool:
+        """While recovering: do the recovery's work (backoff, attempts) for
+        up to ``timeout`` seconds. Returns True if the connection is usable
+        afterwards (recovered or never lost).
+
+        :param float timeout: seconds; None waits until recovered or failed
+        :raises ValueError: without ``recovery=``
+        """
+        if timeout is not None:
+            _check_time_value(timeout, 'timeout')
+        return self._require_recovery().wait(timeout)
+
+    def current_queue_name(self, queue: str) -> str:
+        """The name ``queue`` has now: a server-named queue gets a new name
+        when recovery declares it again; other names are returned as is.
+
+        :param str queue: a queue name the application received earlier
+        :raises ValueError: without ``recovery=``
+        """
+        return self._require_recovery().ledger.current_queue_name(queue)
 
     # -- state and capabilities ---------------------------------------------
 

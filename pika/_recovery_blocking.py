@@ -1,0 +1,981 @@
+"""Automatic recovery for :class:`pika.adapters.blocking_connection.
+BlockingConnection` (``BlockingConnection(params, recovery=RecoveryConfig())``).
+
+Theory of operation: the blocking connection runs its private ioloop only
+while a blocking call pumps it, so recovery runs the same way. The loss is
+seen inside whatever call is pumping: the channels' and the connection's
+close callbacks hand the :class:`~pika.recovery.RecoveryCoordinator` the
+reason; if it is a recoverable loss the state becomes ``RECONNECTING``, each
+``BlockingChannel`` (and the connection) gets a stand-in ``_impl`` that
+refuses calls with :class:`pika.exceptions.ConnectionRecovering` (or waits up
+to ``wait_timeout``), and the interrupted call raises
+``ConnectionRecovering`` (a publish awaiting its confirmation raises
+:class:`pika.exceptions.ConfirmationLost`, or is published again with
+``republish_unconfirmed``). ``process_data_events``, ``sleep``,
+``start_consuming``, ``consume`` and :meth:`BlockingRecovery.wait` drive the
+recovery: they pump the ioloop through the backoff (user timers keep
+firing), make the attempts, and go on with their own work once recovered.
+
+An attempt opens a new asynchronous connection on the same ioloop over the
+whole host sequence, reopens every channel with its old number and swaps it
+in as the ``BlockingChannel``'s ``_impl``, then restores QoS, confirm mode,
+exchanges, queues, bindings (these three on a scratch channel, so that a
+declaration the broker refuses only costs that channel) and consumers.
+
+Delivery tags: after the n-th recovery a channel's tags, as the application
+sees them, are the broker's plus ``n << 40``, so a tag from before a loss can
+never be mistaken for a new one; ack/nack/reject of an old tag is dropped
+(logged once per channel and recovery) because the broker has requeued that
+message already.
+
+The per-channel hooks (ledger recording, tag translation, confirm loss) are
+installed on each channel instance when it is created, so a connection
+without ``recovery=`` runs none of this code.
+"""
+
+import functools
+import logging
+import time
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set
+
+from pika import exceptions
+from pika.exchange_type import ExchangeType
+from pika.adapters._blocking_events import (_CallbackResult,
+                                            _ConsumerDeliveryEvt, _ConsumerInfo)
+from pika.recovery import (RecoveryConfig, RecoveryCoordinator, RecoveryState,
+                           TopologyRecoveryEntity, TopologyRecoveryMode,
+                           UnconfirmedMessage, is_recoverable_loss)
+
+LOGGER = logging.getLogger('pika.recovery')
+
+_monotonic = time.monotonic
+
+# After the n-th recovery, delivery tags seen by the application are the
+# broker's plus n << _TAG_GENERATION_SHIFT (2**40: a trillion deliveries per
+# channel and connection before two generations could meet).
+_TAG_GENERATION_SHIFT = 40
+
+
+class _AttemptFailed(Exception):
+    """A recovery attempt lost its new connection."""
+
+
+class _RecoveringImpl:
+    """Stands in for the asynchronous connection or channel while
+    recovering: neither open nor closed; every other attribute is a call that
+    waits for recovery (``wait_timeout``) or raises ``ConnectionRecovering``,
+    then goes to the object that replaced this one.
+
+    :param BlockingRecovery recovery: the recovery driver
+    :param previous: the closed asynchronous object this one replaces
+    :param current: returns the object calls go to once recovered
+    """
+
+    is_open = False
+    is_closed = False
+    is_closing = False
+
+    def __init__(self, recovery: 'BlockingRecovery', previous: Any,
+                 current: Callable[[], Any]) -> None:
+        self._recovery = recovery
+        self.previous = previous
+        self._current = current
+
+    @property
+    def channel_number(self) -> Any:
+        """The replaced channel's number."""
+        return self.previous.channel_number
+
+    @property
+    def ioloop(self) -> Any:
+        """The connection's ioloop (the same across recoveries)."""
+        return self.previous.ioloop
+
+    def __repr__(self) -> str:
+        return '<recovering %r>' % (self.previous,)
+
+    # Timers and thread-safe callbacks keep working while recovering: they
+    # live on the ioloop, which outlives the connection.
+    def _adapter_call_later(self, delay: float, callback: Any) -> Any:
+        return self.previous._adapter_call_later(delay, callback)
+
+    def _adapter_remove_timeout(self, timeout_id: Any) -> None:
+        self.previous._adapter_remove_timeout(timeout_id)
+
+    def _adapter_add_callback_threadsafe(self, callback: Any) -> None:
+        self.previous._adapter_add_callback_threadsafe(callback)
+
+    def _adapter_get_write_buffer_size(self) -> int:
+        return 0
+
+    def close(self, *args: Any, **kwargs: Any) -> Any:
+        """Closing while recovering: the connection stops recovering; a
+        channel is simply not restored."""
+        return self._recovery._close_while_recovering(self, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith('__'):
+            raise AttributeError(name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._recovery.wait_or_raise()
+            current = self._current()
+            if current is self:
+                raise exceptions.ChannelWrongStateError('Channel is closed.')
+            return getattr(current, name)(*args, **kwargs)
+
+        return call
+
+
+class BlockingRecovery:
+    """Recovery driver of one :class:`BlockingConnection`.
+
+    :param connection: the BlockingConnection
+    :param RecoveryConfig config: the configuration
+    :param list configs: the connection parameters (the host sequence)
+    :param impl_class: the asynchronous connection class
+    """
+
+    def __init__(self, connection: Any, config: RecoveryConfig,
+                 configs: Sequence[Any], impl_class: Any) -> None:
+        self.coordinator = RecoveryCoordinator(config, connection)
+        self.config = config
+        self.ledger = self.coordinator.ledger
+        self._conn = connection
+        self._configs = list(configs)
+        self._impl_class = impl_class
+        self._restoring = False
+        # connection-level callbacks to register again on a new connection
+        self._blocked_callbacks: List[Any] = []
+        self._unblocked_callbacks: List[Any] = []
+        # channel numbers whose stale acks were logged in this generation
+        self._stale_logged: Set[int] = set()
+        self._dead_peer: Optional[_DeadPeerWatch] = None
+        self._attach_impl(connection._impl)
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def state(self) -> RecoveryState:
+        """The coordinator's state."""
+        return self.coordinator.state
+
+    @property
+    def _tag_base(self) -> int:
+        return self.coordinator.recoveries << _TAG_GENERATION_SHIFT
+
+    # -- the new connection ------------------------------------------------
+
+    def _attach_impl(self, impl: Any) -> None:
+        """Start watching a (new) asynchronous connection."""
+        original_blocked = impl.add_on_connection_blocked_callback
+        original_unblocked = impl.add_on_connection_unblocked_callback
+
+        def add_blocked(callback: Any) -> None:
+            self._blocked_callbacks.append(callback)
+            original_blocked(callback)
+
+        def add_unblocked(callback: Any) -> None:
+            self._unblocked_callbacks.append(callback)
+            original_unblocked(callback)
+
+        impl.add_on_connection_blocked_callback = add_blocked
+        impl.add_on_connection_unblocked_callback = add_unblocked
+        if self._dead_peer is not None:
+            self._dead_peer.stop()
+            self._dead_peer = None
+        heartbeat = getattr(impl.params, 'heartbeat', None)
+        if self.config.fast_dead_peer_detection and heartbeat:
+            self._dead_peer = _DeadPeerWatch(impl, heartbeat)
+
+    # -- loss ------------------------------------------------------------------
+
+    def on_channel_closed(self, channel: Any, reason: Any) -> bool:
+        """Hook of ``BlockingChannel._on_channel_closed``: True if recovery
+        takes the channel over (it must then not clean up)."""
+        if self._restoring and channel._impl is not None:
+            # A restore step the broker refused closed it; the attempt
+            # reopens it.
+            return True
+        if (not getattr(channel, '_recovery_user_closed', False) and
+                not self._conn._user_initiated_close and
+                is_recoverable_loss(reason) and
+                self.coordinator.connection_lost(reason)):
+            self._suspend_channel(channel)
+            self._suspend_connection()
+            return True
+        self.ledger.forget_channel(channel.channel_number)
+        return False
+
+    def on_connection_closed(self) -> None:
+        """Hook of ``BlockingConnection._on_impl_closed``: raise
+        ``ConnectionRecovering`` if this loss is being recovered."""
+        if self._conn._user_initiated_close:
+            return
+        if not self.coordinator.is_recovering:
+            assert self._conn._closed_result.value is not None
+            error = self._conn._closed_result.value[1]
+            if not self.coordinator.connection_lost(error):
+                return
+            self._suspend_connection()
+        raise self.coordinator.recovering_error()
+
+    def _suspend_channel(self, channel: Any) -> None:
+        if isinstance(channel._impl, _RecoveringImpl):
+            return
+        channel._impl = _RecoveringImpl(
+            self, channel._impl, functools.partial(getattr, channel, '_impl'))
+        # Deliveries of manual-ack consumers that were not dispatched yet
+        # are requeued by the broker and come again; their tags are dead.
+        infos = channel._consumer_infos
+        for source in (channel._pending_events,
+                       getattr(channel._queue_consumer_generator,
+                               'pending_events', None)):
+            if not source:
+                continue
+            kept = [
+                evt for evt in source
+                if type(evt) is not _ConsumerDeliveryEvt or
+                getattr(infos.get(evt.method.consumer_tag), 'auto_ack', False)
+            ]
+            if len(kept) != len(source):
+                source.clear()
+                source.extend(kept)
+
+    def _suspend_connection(self) -> None:
+        conn = self._conn
+        if isinstance(conn._impl, _RecoveringImpl):
+            return
+        if self._dead_peer is not None:
+            self._dead_peer.stop()
+            self._dead_peer = None
+        conn._impl = _RecoveringImpl(self, conn._impl,
+                                     functools.partial(getattr, conn, '_impl'))
+        self._stale_logged.clear()
+
+    # -- waiting and driving ------------------------------------------------
+
+    def wait_or_raise(self) -> None:
+        """For a call made while recovering: wait up to ``wait_timeout``,
+        then raise ``ConnectionRecovering`` if still recovering (or the
+        connection's error if recovery failed)."""
+        coordinator = self.coordinator
+        if coordinator.is_recovering and self.config.wait_timeout:
+            self.drive(_monotonic() + self.config.wait_timeout)
+        if coordinator.is_recovering:
+            raise coordinator.recovering_error()
+        if coordinator.state is RecoveryState.FAILED:
+            self._conn._on_impl_closed()
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Drive recovery until it is over or ``timeout`` seconds passed.
+        True if the connection is usable (not recovering, not failed)."""
+        deadline = None if timeout is None else _monotonic() + timeout
+        if self.coordinator.is_recovering:
+            self.drive(deadline)
+        return self.coordinator.state is RecoveryState.IDLE
+
+    def process_data_events(self, inner: Callable[..., None],
+                            time_limit: Optional[float],
+                            waiters: Sequence[Callable[[], Any]]) -> None:
+        """``process_data_events`` that goes on recovering within its time
+        limit when the connection is (or gets) lost."""
+        deadline = None if time_limit is None else _monotonic() + time_limit
+        coordinator = self.coordinator
+        while True:
+            if coordinator.is_recovering:
+                self.drive(deadline)
+                if coordinator.is_recovering:
+                    return
+                if coordinator.state is RecoveryState.FAILED:
+                    self._conn._on_impl_closed()
+                    return
+            remaining = (None if deadline is None else max(
+                0.0, deadline - _monotonic()))
+            try:
+                inner(remaining, *waiters)
+                return
+            except exceptions.ConnectionRecovering:
+                if not coordinator.is_recovering:
+                    raise
+
+    def drive(self, deadline: Optional[float]) -> None:
+        """Wait out the backoff and make attempts until recovery is over or
+        ``deadline`` (monotonic) passed; an attempt under way is finished."""
+        coordinator = self.coordinator
+        while coordinator.is_recovering:
+            now = _monotonic()
+            due = coordinator.next_attempt_at()
+            if now < due:
+                if deadline is not None and now >= deadline:
+                    return
+                until = due if deadline is None else min(due, deadline)
+                self._pump_for(until - now)
+                continue
+            coordinator.begin_attempt()
+            try:
+                skipped = self._attempt()
+            except Exception as error:  # noqa: BLE001 - any failure retries
+                LOGGER.info('Recovery attempt failed: %r', error)
+                if not coordinator.attempt_failed(error):
+                    self._give_up()
+                    return
+                continue
+            coordinator.attempt_succeeded(skipped)
+
+    def _pump_for(self, duration: float) -> None:
+        ioloop = self._conn._ioloop
+        fired: List[bool] = []
+        handle = ioloop.call_later(max(0.0, duration),
+                                   functools.partial(fired.append, True))
+        try:
+            while not fired:
+                self._conn._run_once()
+        finally:
+            if not fired:
+                ioloop.remove_timeout(handle)
+
+    # -- one attempt ------------------------------------------------------
+
+    def _attempt(self) -> List[TopologyRecoveryEntity]:
+        conn = self._conn
+        result = _CallbackResult()
+        self._impl_class.create_connection(self._configs,
+                                           on_done=result.set_value_once,
+                                           custom_ioloop=conn._ioloop)
+        while not result.is_ready():
+            conn._run_once()
+        assert result.value is not None
+        new_impl = result.value[0]
+        if isinstance(new_impl, BaseException):
+            raise new_impl
+        closed = _CallbackResult()
+        new_impl.add_on_close_callback(closed.set_value_once)
+        self._restoring = True
+        try:
+            skipped = _Restore(self, new_impl, closed).run()
+        except BaseException:
+            self._restoring = False
+            if not new_impl.is_closed and not new_impl.is_closing:
+                new_impl.close()
+            while not closed.is_ready():
+                conn._run_once()
+            for channel in list(conn._channels.values()):
+                self._suspend_channel(channel)
+            raise
+        self._restoring = False
+        # Swap the new connection in.
+        stand_in = conn._impl
+        conn._impl = new_impl
+        conn._closed_result = closed
+        conn._close_reported = False
+        for callback in self._blocked_callbacks:
+            new_impl.add_on_connection_blocked_callback(callback)
+        for callback in self._unblocked_callbacks:
+            new_impl.add_on_connection_unblocked_callback(callback)
+        self._attach_impl(new_impl)
+        LOGGER.debug('Recovered connection %r replaces %r', new_impl, stand_in)
+        return skipped
+
+    def _give_up(self) -> None:
+        """Recovery failed: the connection and its channels are closed for
+        good with the original error."""
+        conn = self._conn
+        if isinstance(conn._impl, _RecoveringImpl):
+            conn._impl = conn._impl.previous
+        error = self.coordinator.loss_error
+        for channel in list(conn._channels.values()):
+            if isinstance(channel._impl, _RecoveringImpl):
+                channel._impl = channel._impl.previous
+            channel._closing_reason = error
+
+    def _close_while_recovering(self, stand_in: _RecoveringImpl, *args: Any,
+                                **_kwargs: Any) -> None:
+        conn = self._conn
+        if conn._impl is stand_in:
+            reply_code = args[0] if args else 200
+            reply_text = args[1] if len(args) > 1 else 'Normal shutdown'
+            self.coordinator.state = RecoveryState.IDLE
+            conn._impl = stand_in.previous
+            closed = _CallbackResult()
+            closed.set_value_once(
+                stand_in.previous,
+                exceptions.ConnectionClosedByClient(reply_code, reply_text))
+            conn._closed_result = closed
+            for channel in list(conn._channels.values()):
+                if isinstance(channel._impl, _RecoveringImpl):
+                    channel._impl = channel._impl.previous
+            return
+        # A channel closed by the application while recovering: it is done.
+        for channel in list(conn._channels.values()):
+            if channel._impl is stand_in:
+                channel._impl = stand_in.previous
+                channel._closing_reason = exceptions.ChannelClosedByClient(
+                    args[0] if args else 0,
+                    args[1] if len(args) > 1 else 'Normal shutdown')
+                self.ledger.forget_channel(channel.channel_number)
+                channel._cleanup()
+
+    # -- channel hooks -------------------------------------------------------
+
+    def adopt_channel(self, channel: Any) -> None:
+        """Install the recording and translating hooks on a new
+        BlockingChannel instance."""
+        _ChannelHooks(self, channel).install()
+
+    def live_tag(self, channel: Any, delivery_tag: int,
+                 multiple: bool) -> Optional[int]:
+        """The broker's tag for an application tag, or None if it is from
+        before a loss (the call is then dropped)."""
+        recovering = self.coordinator.is_recovering
+        base = self._tag_base
+        if delivery_tag == 0 and multiple:
+            return None if recovering else 0
+        floor = base + (1 << _TAG_GENERATION_SHIFT) if recovering else base
+        if floor and delivery_tag <= floor:
+            number = channel.channel_number
+            if number not in self._stale_logged:
+                self._stale_logged.add(number)
+                LOGGER.warning(
+                    'Not sending ack/nack/reject of delivery tag %d on '
+                    'channel %d: it is from before the connection was lost, '
+                    'and the broker has requeued that message (logged once '
+                    'per channel and recovery)', delivery_tag, number)
+            return None
+        return delivery_tag - base
+
+    def add_channel_listener(self, kind: str, channel: Any,
+                             callback: Callable[..., Any]) -> None:
+        """A channel's recovery listener: ``callback(channel, error)`` when
+        recovery starts or fails, ``callback(channel, skipped)`` (the
+        channel's own skipped entities) when it succeeded."""
+        if not callable(callback):
+            raise TypeError('callback must be callable, but got %r' %
+                            (callback,))
+
+        def started_or_failed(_connection: Any, error: Any) -> None:
+            if channel in self._conn._channels.values():
+                callback(channel, error)
+
+        def succeeded(_connection: Any,
+                      skipped: List[TopologyRecoveryEntity]) -> None:
+            if channel in self._conn._channels.values():
+                number = channel.channel_number
+                callback(channel, [
+                    entity for entity in skipped
+                    if entity.channel_number == number
+                ])
+
+        listeners = getattr(self.coordinator, kind + '_listeners')
+        listeners.add(succeeded if kind == 'succeeded' else started_or_failed)
+
+
+class _ChannelHooks:
+    """The per-instance hooks recovery installs on one BlockingChannel."""
+
+    def __init__(self, recovery: BlockingRecovery, channel: Any) -> None:
+        self._recovery = recovery
+        self._ledger = recovery.ledger
+        self._channel = channel
+
+    def install(self) -> None:
+        channel = self._channel
+        cls = type(channel)
+        for name in ('exchange_declare', 'exchange_delete', 'exchange_bind',
+                     'exchange_unbind', 'queue_declare', 'queue_delete',
+                     'queue_bind', 'queue_unbind', 'basic_qos',
+                     '_basic_consume_impl', '_cancel_consumer', 'basic_ack',
+                     'basic_nack', 'basic_reject', 'basic_publish', 'close',
+                     '_on_consumer_message_delivery',
+                     '_on_consumer_generator_delivery', '_on_get_reply'):
+            original = getattr(cls, name).__get__(channel, cls)
+            hook = getattr(self, name)
+            setattr(
+                channel, name,
+                functools.wraps(original)(functools.partial(hook, original)))
+
+    @property
+    def _number(self) -> int:
+        return self._channel.channel_number
+
+    # -- ledger recording ----------------------------------------------------
+
+    def exchange_declare(self,
+                         original: Any,
+                         exchange: str,
+                         exchange_type: Any = ExchangeType.direct,
+                         passive: bool = False,
+                         durable: bool = False,
+                         auto_delete: bool = False,
+                         internal: bool = False,
+                         arguments: Optional[Dict[str, Any]] = None) -> Any:
+        reply = original(exchange, exchange_type, passive, durable, auto_delete,
+                         internal, arguments)
+        if not passive:
+            self._ledger.record_exchange(self._number, exchange, exchange_type,
+                                         durable, auto_delete, internal,
+                                         arguments)
+        return reply
+
+    def exchange_delete(self,
+                        original: Any,
+                        exchange: Optional[str] = None,
+                        if_unused: bool = False) -> Any:
+        reply = original(exchange, if_unused)
+        self._ledger.forget_exchange(exchange or '')
+        return reply
+
+    def exchange_bind(self,
+                      original: Any,
+                      destination: str,
+                      source: str,
+                      routing_key: str = '',
+                      arguments: Optional[Dict[str, Any]] = None) -> Any:
+        reply = original(destination, source, routing_key, arguments)
+        self._ledger.record_binding(self._number, 'exchange_binding',
+                                    destination, source, routing_key, arguments)
+        return reply
+
+    def exchange_unbind(self,
+                        original: Any,
+                        destination: Optional[str] = None,
+                        source: Optional[str] = None,
+                        routing_key: str = '',
+                        arguments: Optional[Dict[str, Any]] = None) -> Any:
+        reply = original(destination, source, routing_key, arguments)
+        self._ledger.forget_binding('exchange_binding', destination or '',
+                                    source or '', routing_key, arguments)
+        return reply
+
+    def queue_declare(self,
+                      original: Any,
+                      queue: str,
+                      passive: bool = False,
+                      durable: bool = False,
+                      exclusive: bool = False,
+                      auto_delete: bool = False,
+                      arguments: Optional[Dict[str, Any]] = None) -> Any:
+        reply = original(queue, passive, durable, exclusive, auto_delete,
+                         arguments)
+        if not passive:
+            self._ledger.record_queue(self._number, queue, reply.method.queue,
+                                      durable, exclusive, auto_delete,
+                                      arguments)
+        return reply
+
+    def queue_delete(self,
+                     original: Any,
+                     queue: str,
+                     if_unused: bool = False,
+                     if_empty: bool = False) -> Any:
+        reply = original(queue, if_unused, if_empty)
+        self._ledger.forget_queue(queue)
+        return reply
+
+    def queue_bind(self,
+                   original: Any,
+                   queue: str,
+                   exchange: str,
+                   routing_key: Optional[str] = None,
+                   arguments: Optional[Dict[str, Any]] = None) -> Any:
+        reply = original(queue, exchange, routing_key, arguments)
+        self._ledger.record_binding(self._number, 'queue_binding', queue,
+                                    exchange, routing_key, arguments)
+        return reply
+
+    def queue_unbind(self,
+                     original: Any,
+                     queue: str,
+                     exchange: str,
+                     routing_key: Optional[str] = None,
+                     arguments: Optional[Dict[str, Any]] = None) -> Any:
+        reply = original(queue, exchange, routing_key, arguments)
+        self._ledger.forget_binding('queue_binding', queue, exchange,
+                                    routing_key, arguments)
+        return reply
+
+    def basic_qos(self,
+                  original: Any,
+                  prefetch_size: int = 0,
+                  prefetch_count: int = 0,
+                  global_qos: bool = False) -> None:
+        original(prefetch_size, prefetch_count, global_qos)
+        self._ledger.record_qos(self._number, prefetch_size, prefetch_count,
+                                global_qos)
+
+    def _basic_consume_impl(self, original: Any, queue: str, auto_ack: bool,
+                            exclusive: bool, consumer_tag: Optional[str], *args:
+                            Any, **kwargs: Any) -> str:
+        arguments = kwargs.get('arguments', args[0] if args else None)
+        tag = original(queue, auto_ack, exclusive, consumer_tag, *args,
+                       **kwargs)
+        self._ledger.record_consumer(self._number, tag, queue, auto_ack,
+                                     exclusive, arguments)
+        return tag
+
+    def _cancel_consumer(self, original: Any, consumer_tag: str) -> Any:
+        try:
+            return original(consumer_tag)
+        finally:
+            self._ledger.forget_consumer(self._number, consumer_tag)
+
+    def close(self, original: Any, *args: Any, **kwargs: Any) -> None:
+        self._channel._recovery_user_closed = True
+        original(*args, **kwargs)
+
+    # -- delivery tags ------------------------------------------------------
+
+    def _translated(self, method: Any) -> None:
+        base = self._recovery._tag_base
+        if base:
+            method.delivery_tag += base
+
+    def _on_consumer_message_delivery(self, original: Any, channel: Any,
+                                      method: Any, properties: Any,
+                                      body: Any) -> None:
+        self._translated(method)
+        original(channel, method, properties, body)
+
+    def _on_consumer_generator_delivery(self, original: Any, channel: Any,
+                                        method: Any, properties: Any,
+                                        body: Any) -> None:
+        self._translated(method)
+        original(channel, method, properties, body)
+
+    def _on_get_reply(self, original: Any, channel: Any, method: Any,
+                      properties: Any, body: Any) -> None:
+        self._translated(method)
+        original(channel, method, properties, body)
+
+    def basic_ack(self,
+                  original: Any,
+                  delivery_tag: int = 0,
+                  multiple: bool = False) -> None:
+        tag = self._recovery.live_tag(self._channel, delivery_tag, multiple)
+        if tag is not None:
+            original(tag, multiple)
+
+    def basic_nack(self,
+                   original: Any,
+                   delivery_tag: int = 0,
+                   multiple: bool = False,
+                   requeue: bool = True) -> None:
+        tag = self._recovery.live_tag(self._channel, delivery_tag, multiple)
+        if tag is not None:
+            original(tag, multiple, requeue)
+
+    def basic_reject(self,
+                     original: Any,
+                     delivery_tag: int = 0,
+                     requeue: bool = True) -> None:
+        tag = self._recovery.live_tag(self._channel, delivery_tag, False)
+        if tag is not None:
+            original(tag, requeue)
+
+    # -- confirms -------------------------------------------------------------
+
+    def basic_publish(self,
+                      original: Any,
+                      exchange: str,
+                      routing_key: str,
+                      body: Any,
+                      properties: Any = None,
+                      mandatory: bool = False) -> None:
+        recovery = self._recovery
+        if recovery.coordinator.is_recovering:
+            recovery.wait_or_raise()
+        if not self._channel._delivery_confirmation:
+            original(exchange, routing_key, body, properties, mandatory)
+            return
+        while True:
+            try:
+                original(exchange, routing_key, body, properties, mandatory)
+                return
+            except exceptions.ConnectionRecovering as error:
+                lost = exceptions.ConfirmationLost([
+                    UnconfirmedMessage(exchange, routing_key, body, properties,
+                                       mandatory)
+                ])
+                if not recovery.config.republish_unconfirmed:
+                    raise lost from error
+                LOGGER.info('Publish lost its confirmation; publishing it '
+                            'again after recovery')
+                if not recovery.wait(None):
+                    raise lost from error
+
+
+class _Restore:
+    """One attempt's restoration on a freshly opened connection."""
+
+    def __init__(self, recovery: BlockingRecovery, impl: Any,
+                 closed: _CallbackResult) -> None:
+        self._recovery = recovery
+        self._conn = recovery._conn
+        self._ledger = recovery.ledger
+        self._mode = recovery.config.topology
+        self._impl = impl
+        self._closed = closed
+        self.skipped: List[TopologyRecoveryEntity] = []
+
+    # -- pumping ---------------------------------------------------------------
+
+    def _wait(self, done: Callable[[], Any]) -> None:
+        closed = self._closed
+        run_once = self._conn._run_once
+        while not (done() or closed.is_ready()):
+            run_once()
+        if closed.is_ready():
+            assert closed.value is not None
+            raise _AttemptFailed(closed.value[1])
+
+    def _call(self, channel_impl: Any, method: str, **kwargs: Any) -> bool:
+        """Run an RPC on ``channel_impl``; False if the broker closed the
+        channel instead of replying."""
+        result = _CallbackResult()
+        getattr(channel_impl, method)(callback=result.set_value_once, **kwargs)
+        self._wait(functools.partial(_reply_or_closed, result, channel_impl))
+        return result.is_ready() and not channel_impl.is_closed
+
+    def _open(self, number: Optional[int]) -> Any:
+        opened = _CallbackResult()
+        channel_impl = self._impl.channel(channel_number=number,
+                                          on_open_callback=opened.signal_once)
+        self._wait(lambda: opened.is_ready() or channel_impl.is_closed)
+        if not opened.is_ready():
+            raise _AttemptFailed('channel %r did not open' % (number,))
+        return channel_impl
+
+    # -- the steps -------------------------------------------------------------
+
+    def run(self) -> List[TopologyRecoveryEntity]:
+        channels = [
+            channel for _, channel in sorted(self._conn._channels.items())
+            if not getattr(channel, '_recovery_user_closed', False)
+        ]
+        for channel in channels:
+            self._reopen(channel)
+        self._restore_topology()
+        for channel in channels:
+            self._restore_consumers(channel)
+        return self.skipped
+
+    def _reopen(self, channel: Any) -> None:
+        number = channel.channel_number
+        channel_impl = self._open(number)
+        channel._bind_impl(channel_impl)
+        channel._impl = channel_impl
+        for global_qos, (size, count) in sorted(
+                self._ledger.qos.get(number, {}).items()):
+            if not self._call(channel_impl,
+                              'basic_qos',
+                              prefetch_size=size,
+                              prefetch_count=count,
+                              global_qos=global_qos):
+                raise _AttemptFailed('basic_qos refused on channel %d' %
+                                     (number,))
+        if channel._delivery_confirmation:
+            result = _CallbackResult()
+            channel_impl.confirm_delivery(
+                ack_nack_callback=channel._on_message_confirmation,
+                callback=result.signal_once)
+            self._wait(functools.partial(_reply_or_closed, result,
+                                         channel_impl))
+            channel._publish_seq = 0
+            channel._confirmation = None
+            channel._puback_return = None
+
+    def _restore_topology(self) -> None:
+        exchanges, queues, bindings = self._ledger.plan(self._mode)
+        if not (exchanges or queues or bindings):
+            return
+        scratch = self._open(None)
+        for entity in exchanges:
+            details = entity.details
+            ok, scratch = self._declare(scratch,
+                                        entity,
+                                        'exchange_declare',
+                                        exchange=entity.name,
+                                        exchange_type=details['exchange_type'],
+                                        durable=details['durable'],
+                                        auto_delete=details['auto_delete'],
+                                        internal=details['internal'],
+                                        arguments=details['arguments'] or None)
+            if not ok:
+                self._ledger.forget_exchange(entity.name)
+        for entity in queues:
+            details = entity.details
+            result = _CallbackResult()
+            scratch.queue_declare(
+                queue='' if details['server_named'] else entity.name,
+                durable=details['durable'],
+                exclusive=details['exclusive'],
+                auto_delete=details['auto_delete'],
+                arguments=details['arguments'] or None,
+                callback=result.set_value_once)
+            channel_impl = scratch
+            self._wait(functools.partial(_reply_or_closed, result,
+                                         channel_impl))
+            if scratch.is_closed or not result.is_ready():
+                self.skipped.append(
+                    entity.skipped('queue_declare refused: %r' %
+                                   (getattr(scratch, '_closing_reason', ''),)))
+                self._ledger.forget_queue(entity.name)
+                scratch = self._open(None)
+                continue
+            assert result.value is not None
+            new_name = result.value[0].method.queue
+            if new_name != entity.name:
+                LOGGER.info('Server-named queue %s is now %s', entity.name,
+                            new_name)
+                self._ledger.rename_queue(entity.name, new_name)
+        for entity in bindings:
+            details = entity.details
+            if entity.kind == 'queue_binding':
+                ok, scratch = self._declare(scratch,
+                                            entity,
+                                            'queue_bind',
+                                            queue=entity.name,
+                                            exchange=details['source'],
+                                            routing_key=details['routing_key'],
+                                            arguments=details['arguments'] or
+                                            None)
+            else:
+                ok, scratch = self._declare(scratch,
+                                            entity,
+                                            'exchange_bind',
+                                            destination=entity.name,
+                                            source=details['source'],
+                                            routing_key=details['routing_key'],
+                                            arguments=details['arguments'] or
+                                            None)
+        if scratch.is_open:
+            closed = _CallbackResult()
+            scratch.add_on_close_callback(closed.signal_once)
+            scratch.close()
+            self._wait(closed.is_ready)
+
+    def _declare(self, scratch: Any, entity: TopologyRecoveryEntity,
+                 method: str, **kwargs: Any) -> Any:
+        if self._call(scratch, method, **kwargs):
+            return True, scratch
+        self.skipped.append(
+            entity.skipped('%s refused by the broker' % (method,)))
+        if entity.kind != 'exchange':
+            self._ledger.bindings = [
+                binding for binding in self._ledger.bindings
+                if binding is not entity
+            ]
+        return False, self._open(None)
+
+    def _restore_consumers(self, channel: Any) -> None:
+        number = channel.channel_number
+        infos = channel._consumer_infos
+        for tag, info in list(infos.items()):
+            entity = self._ledger.consumers.get((number, tag))
+            if info.state == _ConsumerInfo.CANCELLED_BY_BROKER:
+                continue
+            if entity is None:
+                continue
+            if self._mode is TopologyRecoveryMode.DISABLED:
+                self._drop_consumer(
+                    channel, tag,
+                    entity.skipped('topology recovery is '
+                                   'disabled'))
+                continue
+            details = entity.details
+            if info.alternate_event_sink is not None:
+                on_message = channel._on_consumer_generator_delivery
+            else:
+                on_message = channel._on_consumer_message_delivery
+            channel_impl = channel._impl
+            result = _CallbackResult()
+            channel_impl.basic_consume(queue=details['queue'],
+                                       on_message_callback=on_message,
+                                       auto_ack=details['auto_ack'],
+                                       exclusive=details['exclusive'],
+                                       consumer_tag=tag,
+                                       arguments=details['arguments'] or None,
+                                       callback=result.signal_once)
+            self._wait(functools.partial(_reply_or_closed, result,
+                                         channel_impl))
+            if channel_impl.is_closed:
+                self._drop_consumer(
+                    channel, tag,
+                    entity.skipped('basic_consume refused (queue %r gone?)' %
+                                   (details['queue'],)))
+                self._reopen(channel)
+
+    def _drop_consumer(self, channel: Any, tag: str,
+                       entity: TopologyRecoveryEntity) -> None:
+        self.skipped.append(entity)
+        channel._consumer_infos.pop(tag, None)
+        self._ledger.forget_consumer(channel.channel_number, tag)
+        generator = channel._queue_consumer_generator
+        if generator is not None and generator.consumer_tag == tag:
+            channel._queue_consumer_generator = None
+
+
+def _reply_or_closed(result: _CallbackResult, channel_impl: Any) -> bool:
+    return result.is_ready() or channel_impl.is_closed
+
+
+class _DeadPeerWatch:
+    """Detects a silent broker within 2 x heartbeat + 1 s.
+
+    Checks every ``min(heartbeat / 4, 0.5)`` seconds whether frames arrived
+    since the last check; ``2 x heartbeat`` seconds of checks without any
+    abort the connection with :class:`pika.exceptions.AMQPHeartbeatTimeout`.
+    A check that runs late (the loop was busy, e.g. in a long user callback)
+    only restarts the count: the bytes that arrived meanwhile have not been
+    read yet, so silence cannot be told from a busy loop.
+
+    :param connection: the asynchronous connection
+    :param int heartbeat: the negotiated heartbeat timeout in seconds
+    """
+
+    def __init__(self, connection: Any, heartbeat: float) -> None:
+        self._connection = connection
+        self._timeout = 2.0 * heartbeat
+        self._interval = min(heartbeat / 4.0, 0.5)
+        self._frames = connection.frames_received
+        now = _monotonic()
+        self._last_activity = now
+        self._last_check = now
+        self._timer: Any = None
+        self._stopped = False
+        self._schedule()
+
+    def _schedule(self) -> None:
+        self._timer = self._connection._adapter_call_later(
+            self._interval, self._check)
+
+    def stop(self) -> None:
+        """Cancel the watch."""
+        self._stopped = True
+        if self._timer is not None:
+            try:
+                self._connection._adapter_remove_timeout(self._timer)
+            except Exception:  # noqa: BLE001 - the loop may be gone
+                pass
+            self._timer = None
+
+    def _check(self) -> None:
+        self._timer = None
+        connection = self._connection
+        if self._stopped or not connection.is_open:
+            return
+        now = _monotonic()
+        frames = connection.frames_received
+        late = now - self._last_check > 2 * self._interval + 0.25
+        self._last_check = now
+        if frames != self._frames or late:
+            self._frames = frames
+            self._last_activity = now
+        elif now - self._last_activity >= self._timeout:
+            text = ('No frame from the broker in %.1f seconds (2 x heartbeat)' %
+                    (now - self._last_activity,))
+            LOGGER.warning(text)
+            self._stopped = True
+            connection._terminate_stream(exceptions.AMQPHeartbeatTimeout(text))
+            return
+        self._schedule()
