@@ -23,6 +23,9 @@ HIERARCHY = [
     (exc.ConnectionClosedByClient, exc.ConnectionClosed),
     (exc.ConnectionBlockedTimeout, exc.AMQPConnectionError),
     (exc.AMQPHeartbeatTimeout, exc.AMQPConnectionError),
+    # automatic recovery (pika.recovery), not in pika 1.4
+    (exc.ConnectionRecovering, exc.AMQPConnectionError),
+    (exc.ConfirmationLost, exc.AMQPError),
     (exc.AMQPChannelError, exc.AMQPError),
     (exc.ChannelWrongStateError, exc.AMQPChannelError),
     (exc.ChannelClosed, exc.AMQPChannelError),
