@@ -43,14 +43,14 @@ def _run(monkeypatch, heartbeat, steps):
 
 
 def test_silence_is_detected_within_two_heartbeats_plus_one_second(monkeypatch):
+    silent_from = 3.0
+
+    def steps(now, connection):
+        if now < silent_from:
+            connection.frames_received += 1
+        return 0.0
+
     for heartbeat in (1, 2, 5, 60):
-        silent_from = 3.0
-
-        def steps(now, connection):
-            if now < silent_from:
-                connection.frames_received += 1
-            return 0.0
-
         detected, connection = _run(monkeypatch, heartbeat, steps)
         assert detected is not None
         assert isinstance(connection.terminated[0],
