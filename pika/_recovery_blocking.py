@@ -162,7 +162,13 @@ class BlockingRecovery:
 
     @property
     def _tag_base(self) -> int:
-        return self.coordinator.recoveries << _TAG_GENERATION_SHIFT
+        # While recovering, the channels being restored already belong to
+        # the next generation (their deliveries arrive before the attempt
+        # is over).
+        generation = self.coordinator.recoveries
+        if self.coordinator.is_recovering:
+            generation += 1
+        return generation << _TAG_GENERATION_SHIFT
 
     # -- the new connection ------------------------------------------------
 
@@ -431,7 +437,7 @@ class BlockingRecovery:
         base = self._tag_base
         if delivery_tag == 0 and multiple:
             return None if recovering else 0
-        floor = base + (1 << _TAG_GENERATION_SHIFT) if recovering else base
+        floor = base
         if floor and delivery_tag <= floor:
             number = channel.channel_number
             if number not in self._stale_logged:

@@ -1,6 +1,10 @@
 """BlockingConnection(recovery=...) against the real broker, with faults
 injected by a scripted loopback proxy."""
 
+import os
+import pathlib
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -14,6 +18,7 @@ from pika.recovery import (RecoveryConfig, RecoveryState, TopologyRecoveryMode)
 from blocking_support import HOST, PORT
 from fault_proxy import ScriptedFaultProxy
 
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 FAST = dict(initial_interval=0.05, max_interval=0.5)
 
 
@@ -133,11 +138,54 @@ def test_stale_delivery_tag_ack_is_not_sent(proxy, caplog):
     assert [
         r for r in caplog.records if 'before the connection' in r.getMessage()
     ].__len__() == 1
+    assert held[1].delivery_tag > held[0].delivery_tag
     channel.basic_ack(held[1].delivery_tag)  # a live one
     conn.process_data_events(0.2)
     assert channel.is_open  # no 406 PRECONDITION_FAILED for an unknown tag
+    channel.close()
+    # The live ack reached the broker: nothing was requeued by the close.
+    other = conn.channel()
+    assert other.queue_declare(queue, passive=True).method.message_count == 0
+    other.queue_delete(queue)
+    conn.close()
+
+
+def test_prefetched_deliveries_are_redelivered_and_acked_after_loss(proxy):
+    conn = _connect(proxy)
+    channel = conn.channel()
+    channel.basic_qos(prefetch_count=5)
+    queue = _name('prefetch')
+    channel.queue_declare(queue)
+    for number in range(20):
+        channel.basic_publish('', queue, b'%d' % number)
+    got = set()
+
+    def on_message(ch, method, _props, body):
+        got.add(body)
+        ch.basic_ack(method.delivery_tag)
+
+    channel.basic_consume(queue, on_message)
+    conn.process_data_events(0)  # 5 deliveries arrive, none acked yet
+    proxy.reset()
+    _wait_for(lambda: len(got) == 20, conn)
     channel.queue_delete(queue)
     conn.close()
+
+
+def test_recovery_example_runs():
+    env = dict(os.environ)
+    env['PYTHONPATH'] = os.pathsep.join(
+        [str(ROOT)] + [p for p in [env.get('PYTHONPATH')] if p])
+    result = subprocess.run(
+        [sys.executable,
+         str(ROOT / 'examples' / 'recovery_blocking.py')],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False)
+    assert result.returncode == 0, result.stderr
+    assert 'consumed 20 messages after 1 recovery' in result.stdout
 
 
 def test_unconfirmed_publish_raises_confirmation_lost(proxy):
