@@ -1,0 +1,341 @@
+#!/usr/bin/env python3
+"""Soak test of automatic recovery on the local 3-node cluster, side by side
+with pika 1.4.4 and the hand-written reconnect loop of pika's examples.
+
+Usage (as root, from the repository root; starts utils/cluster.sh if
+needed)::
+
+    python3 benchmarks/soak_recovery.py [--messages 200000] [--budget 240]
+
+For each library, one publisher (publisher confirms; ours with
+``republish_unconfirmed=True``, pika 1.4.4 republishing the unconfirmed
+message itself after reconnecting) and one consumer (manual acks), each on
+its own connection, move ``--messages`` messages through a quorum queue
+(``x-quorum-initial-group-size`` 3, all members up before the run). The
+clients reach the nodes through one scripted loopback proxy per node, and a
+fault thread injects, spread over the run: 5 TCP resets, 1 stall past the
+heartbeat timeout, and twice a stop and restart of the node the publisher is
+on. A run ends when every message is published and consumed, or when
+``--budget`` seconds have passed (the whole soak stays under 10 minutes).
+
+Reported per library: messages confirmed, confirmed but never consumed (must
+be 0), duplicates delivered, and per fault the time until publishing
+resumed (the first confirmation after the fault), median and max.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / 'tests' / 'integration'))
+
+PORTS = (5681, 5682, 5683)
+HEARTBEAT = 2
+PIKA144 = '/opt/pika144/bin/python'
+
+
+def _cluster(*args):
+    subprocess.run([str(ROOT / 'utils' / 'cluster.sh')] +
+                   [str(a) for a in args],
+                   check=True,
+                   timeout=300,
+                   stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+def _quorum_ready(queue):
+    out = subprocess.run([
+        'rabbitmqctl', '-q', '-n', 'pika-c2@localhost', 'list_queues', 'name',
+        'members', 'leader', '--formatter', 'json'
+    ],
+                         check=True,
+                         stdout=subprocess.PIPE,
+                         text=True,
+                         timeout=60).stdout
+    for row in json.loads(out or '[]'):
+        if row['name'] == queue:
+            return len(row['members']) == 3 and bool(row['leader'])
+    return False
+
+
+# -- the worker (runs under our package or pika 1.4.4) ------------------------
+
+
+class _Stats:
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.confirmed = set()
+        self.confirm_times = []
+        self.received = {}
+        self.publish_done = False
+
+
+def _publisher_ours(pika, params, queue, count, stats, stop):
+    from pika.recovery import RecoveryConfig
+    conn = pika.BlockingConnection(params,
+                                   recovery=RecoveryConfig(
+                                       initial_interval=0.2,
+                                       max_interval=2,
+                                       max_attempts=None,
+                                       republish_unconfirmed=True,
+                                       wait_timeout=60))
+    channel = conn.channel()
+    channel.confirm_delivery()
+    number = 0
+    while number < count and not stop.is_set():
+        body = b'%d' % number
+        try:
+            channel.basic_publish('', queue, body)
+        except pika.exceptions.ConnectionRecovering:
+            conn.wait_for_recovery(60)
+            continue  # not sent: send it again
+        except pika.exceptions.NackError:
+            continue  # refused by the broker (e.g. no quorum): again
+        with stats.lock:
+            stats.confirmed.add(number)
+            stats.confirm_times.append(time.monotonic())
+        number += 1
+    stats.publish_done = True
+    conn.close()
+
+
+def _publisher_144(pika, params, queue, count, stats, stop):
+    # The reconnect loop of pika's examples, plus republishing the message
+    # whose confirmation was lost (what an application must add by hand).
+    number = 0
+    while number < count and not stop.is_set():
+        try:
+            conn = pika.BlockingConnection(params)
+            channel = conn.channel()
+            channel.confirm_delivery()
+            while number < count and not stop.is_set():
+                try:
+                    channel.basic_publish('', queue, b'%d' % number)
+                except pika.exceptions.NackError:
+                    continue
+                with stats.lock:
+                    stats.confirmed.add(number)
+                    stats.confirm_times.append(time.monotonic())
+                number += 1
+            conn.close()
+        except (pika.exceptions.AMQPConnectionError,
+                pika.exceptions.AMQPChannelError, OSError):
+            time.sleep(0.2)
+    stats.publish_done = True
+
+
+def _consumer(pika, params, queue, count, stats, stop, ours):
+    kwargs = {}
+    if ours:
+        from pika.recovery import RecoveryConfig
+        kwargs['recovery'] = RecoveryConfig(initial_interval=0.2,
+                                            max_interval=2,
+                                            max_attempts=None)
+
+    def on_message(channel, method, _props, body):
+        with stats.lock:
+            number = int(body)
+            stats.received[number] = stats.received.get(number, 0) + 1
+        channel.basic_ack(method.delivery_tag)
+
+    def done():
+        return stop.is_set() or (stats.publish_done and
+                                 stats.confirmed.issubset(stats.received))
+
+    while not done():
+        try:
+            conn = pika.BlockingConnection(params, **kwargs)
+            channel = conn.channel()
+            channel.basic_qos(prefetch_count=200)
+            channel.basic_consume(queue, on_message)
+            while not done():
+                conn.process_data_events(0.2)
+            conn.close()
+        except (pika.exceptions.AMQPConnectionError,
+                pika.exceptions.AMQPChannelError, OSError):
+            if ours:
+                raise
+            time.sleep(0.2)
+
+
+def _faults(proxies, fault_log, stop, spacing):
+    """Inject the issue's faults, spaced out; log (time, kind)."""
+
+    def publisher_node():
+        counts = [proxy.active for proxy in proxies]
+        return counts.index(max(counts)) + 1
+
+    plan = ['reset', 'reset', 'stop-node', 'reset', 'stall', 'reset',
+            'stop-node', 'reset']
+    for kind in plan:
+        if stop.wait(spacing):
+            return
+        fault_log.append((time.monotonic(), kind))
+        if kind == 'reset':
+            for proxy in proxies:
+                proxy.reset()
+        elif kind == 'stall':
+            for proxy in proxies:
+                proxy.stall()
+            stop.wait(2 * HEARTBEAT + 3)
+            for proxy in proxies:
+                proxy.reset()
+                proxy.resume()
+        else:
+            node = publisher_node()
+            _cluster('stop-node', node)
+            stop.wait(3)
+            _cluster('start-node', node)
+
+
+def worker(library, count, budget):
+    """Run one library's soak; print a JSON summary."""
+    import pika
+    from fault_proxy import ScriptedFaultProxy
+    ours = library == 'ours'
+    proxies = [ScriptedFaultProxy(('127.0.0.1', port)) for port in PORTS]
+    params = [
+        pika.ConnectionParameters(host='127.0.0.1',
+                                  port=proxy.port,
+                                  heartbeat=HEARTBEAT,
+                                  connection_attempts=1,
+                                  socket_timeout=2,
+                                  blocked_connection_timeout=30)
+        for proxy in proxies
+    ]
+    queue = 'soak-%s-%s' % (library, uuid.uuid4().hex)
+    setup = pika.BlockingConnection(
+        pika.ConnectionParameters(host='127.0.0.1', port=PORTS[1]))
+    setup.channel().queue_declare(queue,
+                                  durable=True,
+                                  arguments={
+                                      'x-queue-type': 'quorum',
+                                      'x-quorum-initial-group-size': 3
+                                  })
+    while not _quorum_ready(queue):
+        setup.sleep(0.5)
+    setup.close()
+
+    stats = _Stats()
+    stop = threading.Event()
+    fault_log = []
+    publisher = _publisher_ours if ours else _publisher_144
+    threads = [
+        threading.Thread(target=publisher,
+                         args=(pika, params, queue, count, stats, stop),
+                         daemon=True),
+        threading.Thread(target=_consumer,
+                         args=(pika, params, queue, count, stats, stop, ours),
+                         daemon=True),
+    ]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    fault_thread = threading.Thread(target=_faults,
+                                    args=(proxies, fault_log, stop,
+                                          budget / 10.0),
+                                    daemon=True)
+    fault_thread.start()
+    while (any(thread.is_alive() for thread in threads) and
+           time.monotonic() - started < budget):
+        time.sleep(0.5)
+    stop.set()
+    fault_thread.join(60)
+    for thread in threads:
+        thread.join(10)
+    elapsed = time.monotonic() - started
+    with stats.lock:
+        confirmed = set(stats.confirmed)
+        received = dict(stats.received)
+        times = sorted(stats.confirm_times)
+    resumed = []
+    for fault_at, kind in fault_log:
+        after = [t for t in times if t > fault_at]
+        resumed.append((kind, round(after[0] - fault_at, 2) if after else None))
+    for proxy in proxies:
+        proxy.close()
+    try:
+        cleanup = pika.BlockingConnection(
+            pika.ConnectionParameters(host='127.0.0.1', port=PORTS[1]))
+        cleanup.channel().queue_delete(queue)
+        cleanup.close()
+    except Exception:  # noqa: BLE001 - best effort
+        pass
+    durations = [seconds for _, seconds in resumed if seconds is not None]
+    print(
+        json.dumps({
+            'library': library,
+            'messages': count,
+            'elapsed_s': round(elapsed, 1),
+            'confirmed': len(confirmed),
+            'confirmed_but_lost': len(confirmed - set(received)),
+            'duplicates': sum(n - 1 for n in received.values() if n > 1),
+            'faults': resumed,
+            'recovery_median_s': (round(statistics.median(durations), 2)
+                                  if durations else None),
+            'recovery_max_s': max(durations) if durations else None,
+            'faults_never_recovered': sum(1 for _, s in resumed if s is None),
+        }))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--messages', type=int, default=200000)
+    parser.add_argument('--budget',
+                        type=float,
+                        default=240,
+                        help='seconds per library (2 runs: keep <= 280)')
+    parser.add_argument('--worker', choices=['ours', 'pika144'])
+    parser.add_argument('--only', choices=['ours', 'pika144'])
+    args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.messages, args.budget)
+        return
+    _cluster('start')
+    results = []
+    for library in ('ours', 'pika144'):
+        if args.only and library != args.only:
+            continue
+        if library == 'ours':
+            python, cwd = sys.executable, str(ROOT)
+            env = dict(os.environ, PYTHONPATH=str(ROOT))
+        else:
+            python, cwd = PIKA144, '/tmp'
+            env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+        out = subprocess.run([
+            python,
+            str(HERE / 'soak_recovery.py'), '--worker', library, '--messages',
+            str(args.messages), '--budget',
+            str(args.budget)
+        ],
+                             cwd=cwd,
+                             env=env,
+                             stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL,
+                             text=True,
+                             timeout=args.budget + 200).stdout
+        line = [row for row in out.splitlines() if row.startswith('{')]
+        results.append(json.loads(line[-1]) if line else {'library': library})
+    keys = ('messages', 'elapsed_s', 'confirmed', 'confirmed_but_lost',
+            'duplicates', 'recovery_median_s', 'recovery_max_s',
+            'faults_never_recovered')
+    print('%-24s' % '' + ''.join('%18s' % r['library'] for r in results))
+    for key in keys:
+        print('%-24s' % key + ''.join('%18s' % (r.get(key),) for r in results))
+    for result in results:
+        print('%s faults (kind, seconds until publishing resumed): %s' %
+              (result['library'], result.get('faults')))
+
+
+if __name__ == '__main__':
+    main()
