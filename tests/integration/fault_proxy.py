@@ -12,7 +12,8 @@ link:
   bytes are read and thrown away, nothing comes back;
 * :meth:`slow` - forward at most ``bytes_per_second`` (None: full speed);
 * :meth:`drop_after` - forward ``count`` more bytes towards the client, then
-  reset.
+  reset;
+* :meth:`inject` - send bytes to the clients as if from the broker.
 
 ``retarget(target)`` makes new connections go elsewhere (e.g. another
 cluster node) and ``refuse(True)`` makes new connections fail at once.
@@ -95,6 +96,13 @@ class ScriptedFaultProxy:
         """Forward ``count`` more bytes towards the clients, then reset."""
         self._drop_after = count
 
+    def inject(self, data: bytes) -> None:
+        """Send ``data`` to every client as if the broker had sent it."""
+        with self._lock:
+            links = list(self._links)
+        for link in links:
+            link.client.sendall(data)
+
     def refuse(self, refuse: bool) -> None:
         """Close new connections at once (the node looks down)."""
         self._refuse = refuse
@@ -170,7 +178,10 @@ class ScriptedFaultProxy:
                 if self._stalled:
                     continue
                 for sock in readable:
-                    data = sock.recv(65536)
+                    # A slow link moves small chunks, so that one direction
+                    # waiting out its rate does not hold up the other long.
+                    rate = self._rate
+                    data = sock.recv(max(1, int(rate / 20)) if rate else 65536)
                     if not data:
                         return
                     if self._half_open:

@@ -15,7 +15,7 @@ import pika
 from pika import exceptions
 from pika.recovery import (RecoveryConfig, RecoveryState, TopologyRecoveryMode)
 
-from blocking_support import HOST, PORT
+from blocking_support import HOST, PORT, connection_block_frame
 from fault_proxy import ScriptedFaultProxy
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -387,3 +387,62 @@ def test_recovery_arguments_are_checked():
     with pytest.raises(ValueError, match='recovery'):
         plain.channel().add_on_recovery_succeeded_callback(lambda *a: None)
     plain.close()
+
+
+def test_connection_blocked_timeout_is_recovered(proxy):
+    conn = pika.BlockingConnection(pika.ConnectionParameters(
+        host='127.0.0.1', port=proxy.port, blocked_connection_timeout=0.5),
+                                   recovery=RecoveryConfig(**FAST))
+    losses = []
+    conn.add_on_recovery_started_callback(lambda c, e: losses.append(e))
+    channel = conn.channel()
+    proxy.inject(connection_block_frame())
+    _wait_for(lambda: losses and conn.recovery_state is RecoveryState.IDLE,
+              conn)
+    assert isinstance(losses[0], exceptions.ConnectionBlockedTimeout)
+    assert channel.is_open
+    conn.close()
+
+
+@pytest.mark.parametrize('fault', ['half_open', 'drop_after'])
+def test_half_open_link_and_cut_frame_are_recovered(proxy, fault):
+    conn = _connect(proxy, heartbeat=1)
+    losses = []
+    conn.add_on_recovery_started_callback(lambda c, e: losses.append(e))
+    channel = conn.channel()
+    queue = channel.queue_declare('', exclusive=True).method.queue
+    got = []
+    channel.basic_consume(queue,
+                          lambda ch, m, p, body: got.append(body),
+                          auto_ack=True)
+    if fault == 'half_open':
+        proxy.half_open()
+        _later(4, proxy.resume)
+    else:
+        proxy.drop_after(20)  # inside the next delivery's frames
+        channel.basic_publish('', queue, b'x' * 1000)
+    _wait_for(lambda: losses and conn.recovery_state is RecoveryState.IDLE,
+              conn,
+              timeout=15)
+    expected = (exceptions.AMQPHeartbeatTimeout
+                if fault == 'half_open' else exceptions.StreamLostError)
+    assert isinstance(losses[0], expected)
+    channel.basic_publish('', conn.current_queue_name(queue), b'after')
+    _wait_for(lambda: b'after' in got, conn)
+    conn.close()
+
+
+def test_slow_link_is_not_a_loss(proxy):
+    conn = _connect(proxy, heartbeat=2)
+    losses = []
+    conn.add_on_recovery_started_callback(lambda c, e: losses.append(e))
+    channel = conn.channel()
+    queue = channel.queue_declare('', exclusive=True).method.queue
+    proxy.slow(20000)  # 20 kB/s
+    for _ in range(10):
+        channel.basic_publish('', queue, b'y' * 10000)
+    conn.process_data_events(6)
+    assert channel.queue_declare(queue, passive=True).method.message_count == 10
+    assert losses == []
+    proxy.resume()
+    conn.close()
