@@ -625,9 +625,17 @@ class _ChannelHooks:
         finally:
             self._ledger.forget_consumer(self._number, consumer_tag)
 
-    def close(self, original: Any, *args: Any, **kwargs: Any) -> None:
-        self._channel._recovery_user_closed = True
-        original(*args, **kwargs)
+    def close(self,
+              original: Any,
+              reply_code: int = 0,
+              reply_text: str = 'Normal shutdown') -> None:
+        channel = self._channel
+        channel._recovery_user_closed = True
+        if isinstance(channel._impl, _RecoveringImpl):
+            # Nothing to tell the broker: the channel is simply not restored.
+            channel._impl.close(reply_code, reply_text)
+            return
+        original(reply_code, reply_text)
 
     # -- delivery tags ------------------------------------------------------
 

@@ -446,3 +446,46 @@ def test_slow_link_is_not_a_loss(proxy):
     assert losses == []
     proxy.resume()
     conn.close()
+
+
+def test_close_while_recovering_stops_recovery(proxy):
+    conn = _connect(proxy)
+    channel = conn.channel()
+    other = conn.channel()
+    proxy.refuse(True)
+    proxy.reset()
+    conn.process_data_events(0.1)
+    assert conn.recovery_state is RecoveryState.RECONNECTING
+    other.close()
+    assert other.is_closed
+    conn.close()
+    assert conn.is_closed and channel.is_closed
+    assert conn.recovery_state is RecoveryState.IDLE
+    proxy.refuse(False)
+
+
+def test_consume_generator_and_timers_survive_a_loss(proxy):
+    conn = _connect(proxy)
+    channel = conn.channel()
+    queue = _name('generator')
+    channel.queue_declare(queue)
+    fired = []
+    conn.call_later(0.5, lambda: fired.append('timer'))
+    bodies = []
+    _later(0.2, proxy.reset)
+    _later(1.0, lambda: _publish_direct(queue, b'after loss'))
+    for method, _props, body in channel.consume(queue, inactivity_timeout=0.1):
+        if body is not None:
+            bodies.append(body)
+            channel.basic_ack(method.delivery_tag)
+        if bodies and fired:
+            break
+    assert bodies == [b'after loss'] and fired == ['timer']
+    channel.cancel()
+    channel.queue_delete(queue)
+    conn.close()
+
+
+def _publish_direct(queue, body):
+    with _direct() as other:
+        other.channel().basic_publish('', queue, body)
