@@ -175,8 +175,10 @@ def _faults(proxies, fault_log, stop, spacing):
         counts = [proxy.active for proxy in proxies]
         return counts.index(max(counts)) + 1
 
-    plan = ['reset', 'reset', 'stop-node', 'reset', 'stall', 'reset',
-            'stop-node', 'reset']
+    plan = [
+        'reset', 'reset', 'stop-node', 'reset', 'stall', 'reset', 'stop-node',
+        'reset'
+    ]
     for kind in plan:
         if stop.wait(spacing):
             return
@@ -281,8 +283,8 @@ def worker(library, count, budget):
             'confirmed_but_lost': len(confirmed - set(received)),
             'duplicates': sum(n - 1 for n in received.values() if n > 1),
             'faults': resumed,
-            'recovery_median_s': (round(statistics.median(durations), 2)
-                                  if durations else None),
+            'recovery_median_s':
+                (round(statistics.median(durations), 2) if durations else None),
             'recovery_max_s': max(durations) if durations else None,
             'faults_never_recovered': sum(1 for _, s in resumed if s is None),
         }))

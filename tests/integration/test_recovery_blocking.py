@@ -1,6 +1,7 @@
 """BlockingConnection(recovery=...) against the real broker, with faults
 injected by a scripted loopback proxy."""
 
+import logging
 import os
 import pathlib
 import subprocess
@@ -132,6 +133,7 @@ def test_stale_delivery_tag_ack_is_not_sent(proxy, caplog):
     assert conn.wait_for_recovery(10)
     # The message was requeued by the broker and comes again.
     _wait_for(lambda: len(held) == 2, conn)
+    caplog.set_level(logging.WARNING, logger='pika.recovery')
     caplog.clear()
     channel.basic_ack(held[0].delivery_tag)  # from before the loss
     channel.basic_ack(held[0].delivery_tag)
