@@ -61,10 +61,12 @@ from pika import exceptions
 
 LOGGER = logging.getLogger(__name__)
 
+_monotonic = time.monotonic
+
 __all__ = [
     'RecoveryConfig', 'RecoveryState', 'TopologyRecoveryMode',
     'TopologyRecoveryEntity', 'TopologyLedger', 'RecoveryCoordinator',
-    'UnconfirmedMessage', 'is_recoverable_loss'
+    'UnconfirmedMessage', 'is_recoverable_loss', 'DeadPeerWatch'
 ]
 
 
@@ -618,3 +620,65 @@ class RecoveryCoordinator:
             (self.attempt, self.loss_error))
         error.__cause__ = self.loss_error
         return error
+
+
+class DeadPeerWatch:
+    """Detects a silent broker within 2 x heartbeat + 1 s.
+
+    Checks every ``min(heartbeat / 4, 0.5)`` seconds whether frames arrived
+    since the last check; ``2 x heartbeat`` seconds of checks without any
+    abort the connection with :class:`pika.exceptions.AMQPHeartbeatTimeout`.
+    A check that runs late (the loop was busy, e.g. in a long user callback)
+    only restarts the count: the bytes that arrived meanwhile have not been
+    read yet, so silence cannot be told from a busy loop.
+
+    :param connection: the asynchronous connection
+    :param int heartbeat: the negotiated heartbeat timeout in seconds
+    """
+
+    def __init__(self, connection: Any, heartbeat: float) -> None:
+        self._connection = connection
+        self._timeout = 2.0 * heartbeat
+        self._interval = min(heartbeat / 4.0, 0.5)
+        self._frames = connection.frames_received
+        now = _monotonic()
+        self._last_activity = now
+        self._last_check = now
+        self._timer: Any = None
+        self._stopped = False
+        self._schedule()
+
+    def _schedule(self) -> None:
+        self._timer = self._connection._adapter_call_later(
+            self._interval, self._check)
+
+    def stop(self) -> None:
+        """Cancel the watch."""
+        self._stopped = True
+        if self._timer is not None:
+            try:
+                self._connection._adapter_remove_timeout(self._timer)
+            except Exception:  # noqa: BLE001 - the loop may be gone
+                pass
+            self._timer = None
+
+    def _check(self) -> None:
+        self._timer = None
+        connection = self._connection
+        if self._stopped or not connection.is_open:
+            return
+        now = _monotonic()
+        frames = connection.frames_received
+        late = now - self._last_check > 2 * self._interval + 0.25
+        self._last_check = now
+        if frames != self._frames or late:
+            self._frames = frames
+            self._last_activity = now
+        elif now - self._last_activity >= self._timeout:
+            text = ('No frame from the broker in %.1f seconds (2 x heartbeat)' %
+                    (now - self._last_activity,))
+            LOGGER.warning(text)
+            self._stopped = True
+            connection._terminate_stream(exceptions.AMQPHeartbeatTimeout(text))
+            return
+        self._schedule()

@@ -2,7 +2,7 @@
 and a loop that was busy is not taken for a dead peer (scripted clock and
 timers, no sockets)."""
 
-from pika import _recovery_blocking, exceptions
+from pika import exceptions, recovery
 
 
 class _FakeConnection:
@@ -29,9 +29,9 @@ def _run(monkeypatch, heartbeat, steps):
     """Advance the clock timer by timer; ``steps(now, connection)`` is called
     before each timer fires. Returns the detection time or None."""
     clock = [0.0]
-    monkeypatch.setattr(_recovery_blocking, '_monotonic', lambda: clock[0])
+    monkeypatch.setattr(recovery, '_monotonic', lambda: clock[0])
     connection = _FakeConnection()
-    watch = _recovery_blocking._DeadPeerWatch(connection, heartbeat)
+    watch = recovery.DeadPeerWatch(connection, heartbeat)
     for _ in range(1000):
         if connection.terminated or not connection.timers:
             break
@@ -65,9 +65,9 @@ def test_traffic_keeps_the_connection_alive(monkeypatch):
         return 0.0
 
     clock = [0.0]
-    monkeypatch.setattr(_recovery_blocking, '_monotonic', lambda: clock[0])
+    monkeypatch.setattr(recovery, '_monotonic', lambda: clock[0])
     connection = _FakeConnection()
-    _recovery_blocking._DeadPeerWatch(connection, 2)
+    recovery.DeadPeerWatch(connection, 2)
     for _ in range(500):
         delay, callback = connection.timers.pop(0)
         clock[0] += delay + steps(clock[0], connection)
