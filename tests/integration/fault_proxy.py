@@ -34,6 +34,7 @@ class _Link:
         self.client = client
         self.upstream = upstream
         self.closed = False
+        self.stalled = False
 
 
 class ScriptedFaultProxy:
@@ -73,9 +74,16 @@ class ScriptedFaultProxy:
         for link in links:
             self._abort(link)
 
-    def stall(self) -> None:
-        """Stop forwarding; keep the sockets open."""
-        self._stalled = True
+    def stall(self, existing_only: bool = False) -> None:
+        """Stop forwarding; keep the sockets open. With ``existing_only``,
+        only the connections open now go silent (a dead peer); new ones
+        flow."""
+        if existing_only:
+            with self._lock:
+                for link in self._links:
+                    link.stalled = True
+        else:
+            self._stalled = True
 
     def resume(self) -> None:
         """Forward again after :meth:`stall` / :meth:`half_open` /
@@ -83,6 +91,9 @@ class ScriptedFaultProxy:
         self._stalled = False
         self._half_open = False
         self._rate = None
+        with self._lock:
+            for link in self._links:
+                link.stalled = False
 
     def half_open(self) -> None:
         """Swallow what the client sends, send it nothing."""
@@ -175,7 +186,7 @@ class ScriptedFaultProxy:
                     readable, _, _ = select.select(socks, [], [], 0.02)
                 except (OSError, ValueError):
                     return
-                if self._stalled:
+                if self._stalled or link.stalled:
                     continue
                 for sock in readable:
                     # A slow link moves small chunks, so that one direction
