@@ -36,16 +36,15 @@ without ``recovery=`` runs none of this code.
 import functools
 import logging
 import time
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set
+from typing import Any, Callable, List, Optional, Sequence, Set
 
 from pika import exceptions
-from pika.exchange_type import ExchangeType
+from pika._recovery_blocking_hooks import ChannelHooks
 from pika.adapters._blocking_events import (_CallbackResult,
                                             _ConsumerDeliveryEvt, _ConsumerInfo)
 from pika.recovery import (DeadPeerWatch, RecoveryConfig, RecoveryCoordinator,
                            RecoveryState, TopologyRecoveryEntity,
-                           TopologyRecoveryMode, UnconfirmedMessage,
-                           is_recoverable_loss)
+                           TopologyRecoveryMode, is_recoverable_loss)
 
 LOGGER = logging.getLogger('pika.recovery')
 
@@ -425,10 +424,14 @@ class BlockingRecovery:
 
     # -- channel hooks -------------------------------------------------------
 
+    def is_suspended(self, channel: Any) -> bool:
+        """True while ``channel`` waits for recovery (stand-in ``_impl``)."""
+        return isinstance(channel._impl, _RecoveringImpl)
+
     def adopt_channel(self, channel: Any) -> None:
         """Install the recording and translating hooks on a new
         BlockingChannel instance."""
-        _ChannelHooks(self, channel).install()
+        ChannelHooks(self, channel).install()
 
     def live_tag(self, channel: Any, delivery_tag: int,
                  multiple: bool) -> Optional[int]:
@@ -475,248 +478,6 @@ class BlockingRecovery:
 
         listeners = getattr(self.coordinator, kind + '_listeners')
         listeners.add(succeeded if kind == 'succeeded' else started_or_failed)
-
-
-class _ChannelHooks:
-    """The per-instance hooks recovery installs on one BlockingChannel."""
-
-    def __init__(self, recovery: BlockingRecovery, channel: Any) -> None:
-        self._recovery = recovery
-        self._ledger = recovery.ledger
-        self._channel = channel
-
-    def install(self) -> None:
-        channel = self._channel
-        cls = type(channel)
-        for name in ('exchange_declare', 'exchange_delete', 'exchange_bind',
-                     'exchange_unbind', 'queue_declare', 'queue_delete',
-                     'queue_bind', 'queue_unbind', 'basic_qos',
-                     '_basic_consume_impl', '_cancel_consumer', 'basic_ack',
-                     'basic_nack', 'basic_reject', 'basic_publish', 'close',
-                     '_on_consumer_message_delivery',
-                     '_on_consumer_generator_delivery', '_on_get_reply'):
-            original = getattr(cls, name).__get__(channel, cls)
-            hook = getattr(self, name)
-            setattr(
-                channel, name,
-                functools.wraps(original)(functools.partial(hook, original)))
-
-    @property
-    def _number(self) -> int:
-        return self._channel.channel_number
-
-    # -- ledger recording ----------------------------------------------------
-
-    def exchange_declare(self,
-                         original: Any,
-                         exchange: str,
-                         exchange_type: Any = ExchangeType.direct,
-                         passive: bool = False,
-                         durable: bool = False,
-                         auto_delete: bool = False,
-                         internal: bool = False,
-                         arguments: Optional[Dict[str, Any]] = None) -> Any:
-        reply = original(exchange, exchange_type, passive, durable, auto_delete,
-                         internal, arguments)
-        if not passive:
-            self._ledger.record_exchange(self._number, exchange, exchange_type,
-                                         durable, auto_delete, internal,
-                                         arguments)
-        return reply
-
-    def exchange_delete(self,
-                        original: Any,
-                        exchange: Optional[str] = None,
-                        if_unused: bool = False) -> Any:
-        reply = original(exchange, if_unused)
-        self._ledger.forget_exchange(exchange or '')
-        return reply
-
-    def exchange_bind(self,
-                      original: Any,
-                      destination: str,
-                      source: str,
-                      routing_key: str = '',
-                      arguments: Optional[Dict[str, Any]] = None) -> Any:
-        reply = original(destination, source, routing_key, arguments)
-        self._ledger.record_binding(self._number, 'exchange_binding',
-                                    destination, source, routing_key, arguments)
-        return reply
-
-    def exchange_unbind(self,
-                        original: Any,
-                        destination: Optional[str] = None,
-                        source: Optional[str] = None,
-                        routing_key: str = '',
-                        arguments: Optional[Dict[str, Any]] = None) -> Any:
-        reply = original(destination, source, routing_key, arguments)
-        self._ledger.forget_binding('exchange_binding', destination or '',
-                                    source or '', routing_key, arguments)
-        return reply
-
-    def queue_declare(self,
-                      original: Any,
-                      queue: str,
-                      passive: bool = False,
-                      durable: bool = False,
-                      exclusive: bool = False,
-                      auto_delete: bool = False,
-                      arguments: Optional[Dict[str, Any]] = None) -> Any:
-        reply = original(queue, passive, durable, exclusive, auto_delete,
-                         arguments)
-        if not passive:
-            self._ledger.record_queue(self._number, queue, reply.method.queue,
-                                      durable, exclusive, auto_delete,
-                                      arguments)
-        return reply
-
-    def queue_delete(self,
-                     original: Any,
-                     queue: str,
-                     if_unused: bool = False,
-                     if_empty: bool = False) -> Any:
-        reply = original(queue, if_unused, if_empty)
-        self._ledger.forget_queue(queue)
-        return reply
-
-    def queue_bind(self,
-                   original: Any,
-                   queue: str,
-                   exchange: str,
-                   routing_key: Optional[str] = None,
-                   arguments: Optional[Dict[str, Any]] = None) -> Any:
-        reply = original(queue, exchange, routing_key, arguments)
-        self._ledger.record_binding(self._number, 'queue_binding', queue,
-                                    exchange, routing_key, arguments)
-        return reply
-
-    def queue_unbind(self,
-                     original: Any,
-                     queue: str,
-                     exchange: str,
-                     routing_key: Optional[str] = None,
-                     arguments: Optional[Dict[str, Any]] = None) -> Any:
-        reply = original(queue, exchange, routing_key, arguments)
-        self._ledger.forget_binding('queue_binding', queue, exchange,
-                                    routing_key, arguments)
-        return reply
-
-    def basic_qos(self,
-                  original: Any,
-                  prefetch_size: int = 0,
-                  prefetch_count: int = 0,
-                  global_qos: bool = False) -> None:
-        original(prefetch_size, prefetch_count, global_qos)
-        self._ledger.record_qos(self._number, prefetch_size, prefetch_count,
-                                global_qos)
-
-    def _basic_consume_impl(self, original: Any, queue: str, auto_ack: bool,
-                            exclusive: bool, consumer_tag: Optional[str], *args:
-                            Any, **kwargs: Any) -> str:
-        arguments = kwargs.get('arguments', args[0] if args else None)
-        tag = original(queue, auto_ack, exclusive, consumer_tag, *args,
-                       **kwargs)
-        self._ledger.record_consumer(self._number, tag, queue, auto_ack,
-                                     exclusive, arguments)
-        return tag
-
-    def _cancel_consumer(self, original: Any, consumer_tag: str) -> Any:
-        try:
-            return original(consumer_tag)
-        finally:
-            self._ledger.forget_consumer(self._number, consumer_tag)
-
-    def close(self,
-              original: Any,
-              reply_code: int = 0,
-              reply_text: str = 'Normal shutdown') -> None:
-        channel = self._channel
-        channel._recovery_user_closed = True
-        if isinstance(channel._impl, _RecoveringImpl):
-            # Nothing to tell the broker: the channel is simply not restored.
-            channel._impl.close(reply_code, reply_text)
-            return
-        original(reply_code, reply_text)
-
-    # -- delivery tags ------------------------------------------------------
-
-    def _translated(self, method: Any) -> None:
-        base = self._recovery._tag_base
-        if base:
-            method.delivery_tag += base
-
-    def _on_consumer_message_delivery(self, original: Any, channel: Any,
-                                      method: Any, properties: Any,
-                                      body: Any) -> None:
-        self._translated(method)
-        original(channel, method, properties, body)
-
-    def _on_consumer_generator_delivery(self, original: Any, channel: Any,
-                                        method: Any, properties: Any,
-                                        body: Any) -> None:
-        self._translated(method)
-        original(channel, method, properties, body)
-
-    def _on_get_reply(self, original: Any, channel: Any, method: Any,
-                      properties: Any, body: Any) -> None:
-        self._translated(method)
-        original(channel, method, properties, body)
-
-    def basic_ack(self,
-                  original: Any,
-                  delivery_tag: int = 0,
-                  multiple: bool = False) -> None:
-        tag = self._recovery.live_tag(self._channel, delivery_tag, multiple)
-        if tag is not None:
-            original(tag, multiple)
-
-    def basic_nack(self,
-                   original: Any,
-                   delivery_tag: int = 0,
-                   multiple: bool = False,
-                   requeue: bool = True) -> None:
-        tag = self._recovery.live_tag(self._channel, delivery_tag, multiple)
-        if tag is not None:
-            original(tag, multiple, requeue)
-
-    def basic_reject(self,
-                     original: Any,
-                     delivery_tag: int = 0,
-                     requeue: bool = True) -> None:
-        tag = self._recovery.live_tag(self._channel, delivery_tag, False)
-        if tag is not None:
-            original(tag, requeue)
-
-    # -- confirms -------------------------------------------------------------
-
-    def basic_publish(self,
-                      original: Any,
-                      exchange: str,
-                      routing_key: str,
-                      body: Any,
-                      properties: Any = None,
-                      mandatory: bool = False) -> None:
-        recovery = self._recovery
-        if recovery.coordinator.is_recovering:
-            recovery.wait_or_raise()
-        if not self._channel._delivery_confirmation:
-            original(exchange, routing_key, body, properties, mandatory)
-            return
-        while True:
-            try:
-                original(exchange, routing_key, body, properties, mandatory)
-                return
-            except exceptions.ConnectionRecovering as error:
-                lost = exceptions.ConfirmationLost([
-                    UnconfirmedMessage(exchange, routing_key, body, properties,
-                                       mandatory)
-                ])
-                if not recovery.config.republish_unconfirmed:
-                    raise lost from error
-                LOGGER.info('Publish lost its confirmation; publishing it '
-                            'again after recovery')
-                if not recovery.wait(None):
-                    raise lost from error
 
 
 class _Restore:
