@@ -177,7 +177,8 @@ def test_consumer_queue_on_broker_channel_close_and_cancel():
     waiting = queue2.get()
     yield other_channel.queue_delete(name2)
     cancelled = yield expect_failure(waiting, exceptions.ConsumerCancelled)
-    assert cancelled.args == () and str(cancelled) == ''
+    assert cancelled.args == (
+    ) and str(cancelled) == 'Server cancelled consumer'
     yield sleep(0.05)
     assert consumer_channel._consumers == {}
     assert consumer_channel._queue_name_to_consumer_tags == {name2: set()}
