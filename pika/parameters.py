@@ -544,23 +544,28 @@ class ConnectionParameters(Parameters):
     class _DEFAULT:
         """Designates default parameter value; internal use"""
 
+    # Typed as what each argument accepts; the default is the sentinel,
+    # which only this signature may pass (``_D`` is deleted below).
+    _D: Any = _DEFAULT
+
     def __init__(self,
-                 host: Any = _DEFAULT,
-                 port: Any = _DEFAULT,
-                 virtual_host: Any = _DEFAULT,
-                 credentials: Any = _DEFAULT,
-                 channel_max: Any = _DEFAULT,
-                 frame_max: Any = _DEFAULT,
-                 heartbeat: Any = _DEFAULT,
-                 ssl_options: Any = _DEFAULT,
-                 connection_attempts: Any = _DEFAULT,
-                 retry_delay: Any = _DEFAULT,
-                 socket_timeout: Any = _DEFAULT,
-                 stack_timeout: Any = _DEFAULT,
-                 locale: Any = _DEFAULT,
-                 blocked_connection_timeout: Any = _DEFAULT,
-                 client_properties: Any = _DEFAULT,
-                 tcp_options: Any = _DEFAULT,
+                 host: str = _D,
+                 port: int = _D,
+                 virtual_host: str = _D,
+                 credentials: Union[pika_credentials.PlainCredentials,
+                                    pika_credentials.ExternalCredentials] = _D,
+                 channel_max: int = _D,
+                 frame_max: int = _D,
+                 heartbeat: Union[int, None, Callable[[Any, int], int]] = _D,
+                 ssl_options: Optional[SSLOptions] = _D,
+                 connection_attempts: int = _D,
+                 retry_delay: float = _D,
+                 socket_timeout: Optional[float] = _D,
+                 stack_timeout: Optional[float] = _D,
+                 locale: str = _D,
+                 blocked_connection_timeout: Optional[float] = _D,
+                 client_properties: Optional[Dict[str, Any]] = _D,
+                 tcp_options: Optional[Dict[str, Any]] = _D,
                  **kwargs: Any) -> None:
         """Create connection parameters; see :class:`Parameters` for
         defaults.
@@ -641,6 +646,8 @@ class ConnectionParameters(Parameters):
 
         if kwargs:
             raise TypeError('unexpected kwargs: %r' % (sorted(kwargs),))
+
+    del _D
 
 
 # Conversions of URL query values: option name -> str -> value for the
