@@ -606,32 +606,26 @@ class ConnectionParameters(Parameters):
         """
         super().__init__()
 
-        if blocked_connection_timeout is not self._DEFAULT:
-            self.blocked_connection_timeout = blocked_connection_timeout
-        if channel_max is not self._DEFAULT:
-            self.channel_max = channel_max
-        if client_properties is not self._DEFAULT:
-            self.client_properties = client_properties
-        if connection_attempts is not self._DEFAULT:
-            self.connection_attempts = connection_attempts
-        if credentials is not self._DEFAULT:
-            self.credentials = credentials
-        if frame_max is not self._DEFAULT:
-            self.frame_max = frame_max
-        if heartbeat is not self._DEFAULT:
-            self.heartbeat = heartbeat
-        if host is not self._DEFAULT:
-            self.host = host
-        if locale is not self._DEFAULT:
-            self.locale = locale
-        if retry_delay is not self._DEFAULT:
-            self.retry_delay = retry_delay
-        if socket_timeout is not self._DEFAULT:
-            self.socket_timeout = socket_timeout
-        if stack_timeout is not self._DEFAULT:
-            self.stack_timeout = stack_timeout
-        if ssl_options is not self._DEFAULT:
-            self.ssl_options = ssl_options
+        # Through the property setters (which validate), in pika's order;
+        # ssl_options before the port, whose default depends on it.
+        given = (
+            ('blocked_connection_timeout', blocked_connection_timeout),
+            ('channel_max', channel_max),
+            ('client_properties', client_properties),
+            ('connection_attempts', connection_attempts),
+            ('credentials', credentials),
+            ('frame_max', frame_max),
+            ('heartbeat', heartbeat),
+            ('host', host),
+            ('locale', locale),
+            ('retry_delay', retry_delay),
+            ('socket_timeout', socket_timeout),
+            ('stack_timeout', stack_timeout),
+            ('ssl_options', ssl_options),
+        )
+        for name, value in given:
+            if value is not self._DEFAULT:
+                setattr(self, name, value)
 
         # The TLS port is the default only if TLS was asked for here.
         if port is not self._DEFAULT:
