@@ -28,13 +28,17 @@ before anything is sent) and serialises the RPCs, so:
 import asyncio
 import logging
 from types import TracebackType
-from typing import (Any, Awaitable, Callable, Dict, List, Optional, Set, Type,
-                    Union)
+from typing import (TYPE_CHECKING, Any, Awaitable, Callable, Dict, List,
+                    Optional, Set, Type, Union)
 
+from pika import channel as engine_channel
 from pika import exceptions, frame, spec
 from pika.aio.consumer import Consumer
 from pika.aio.message import DONE, Message
 from pika.exchange_type import ExchangeType
+
+if TYPE_CHECKING:  # the connection module imports this one
+    from pika.aio.connection import Connection
 
 __all__ = ['Channel']
 
@@ -59,7 +63,8 @@ class Channel:
     #: Write-buffer size (bytes) a waiting publish lets it drain to.
     WRITE_BUFFER_LOW = 1 << 18
 
-    def __init__(self, connection: Any, impl: Any) -> None:
+    def __init__(self, connection: 'Connection',
+                 impl: engine_channel.Channel) -> None:
         """
         :param connection: the :class:`pika.aio.Connection`
         :param impl: the engine's :class:`pika.channel.Channel`
@@ -441,7 +446,8 @@ class Channel:
         # publishes made before its SelectOk arrives are confirmed too.
         self._confirming = True
         self._publish_seq = 0
-        return await waiting
+        reply: frame.Method[spec.Confirm.SelectOk] = await waiting
+        return reply
 
     # -- consuming ---------------------------------------------------------
 
@@ -645,8 +651,9 @@ class Channel:
             consumer
         :returns: the ``Basic.QosOk`` frame
         """
-        return await self._call(self._impl.basic_qos, prefetch_size,
-                                prefetch_count, global_qos)
+        reply: frame.Method[spec.Basic.QosOk] = await self._call(
+            self._impl.basic_qos, prefetch_size, prefetch_count, global_qos)
+        return reply
 
     async def basic_recover(self,
                             requeue: bool = False
@@ -656,7 +663,9 @@ class Channel:
         :param bool requeue: requeue them rather than redeliver here
         :returns: the ``Basic.RecoverOk`` frame
         """
-        return await self._call(self._impl.basic_recover, requeue)
+        reply: frame.Method[spec.Basic.RecoverOk] = await self._call(
+            self._impl.basic_recover, requeue)
+        return reply
 
     async def exchange_declare(
         self,
@@ -679,9 +688,10 @@ class Channel:
         :param dict arguments: custom arguments
         :returns: the ``Exchange.DeclareOk`` frame
         """
-        return await self._call(self._impl.exchange_declare, exchange,
-                                exchange_type, passive, durable, auto_delete,
-                                internal, arguments)
+        reply: frame.Method[spec.Exchange.DeclareOk] = await self._call(
+            self._impl.exchange_declare, exchange, exchange_type, passive,
+            durable, auto_delete, internal, arguments)
+        return reply
 
     async def exchange_delete(
             self,
@@ -693,7 +703,9 @@ class Channel:
         :param bool if_unused: only when nothing is bound to it
         :returns: the ``Exchange.DeleteOk`` frame
         """
-        return await self._call(self._impl.exchange_delete, exchange, if_unused)
+        reply: frame.Method[spec.Exchange.DeleteOk] = await self._call(
+            self._impl.exchange_delete, exchange, if_unused)
+        return reply
 
     async def exchange_bind(
         self,
@@ -710,8 +722,10 @@ class Channel:
         :param dict arguments: custom arguments
         :returns: the ``Exchange.BindOk`` frame
         """
-        return await self._call(self._impl.exchange_bind, destination, source,
-                                routing_key, arguments)
+        reply: frame.Method[spec.Exchange.BindOk] = await self._call(
+            self._impl.exchange_bind, destination, source, routing_key,
+            arguments)
+        return reply
 
     async def exchange_unbind(
         self,
@@ -728,8 +742,10 @@ class Channel:
         :param dict arguments: custom arguments
         :returns: the ``Exchange.UnbindOk`` frame
         """
-        return await self._call(self._impl.exchange_unbind, destination, source,
-                                routing_key, arguments)
+        reply: frame.Method[spec.Exchange.UnbindOk] = await self._call(
+            self._impl.exchange_unbind, destination, source, routing_key,
+            arguments)
+        return reply
 
     async def queue_declare(
         self,
@@ -751,8 +767,10 @@ class Channel:
         :param dict arguments: custom arguments (``x-message-ttl``, ...)
         :returns: the ``Queue.DeclareOk`` frame
         """
-        return await self._call(self._impl.queue_declare, queue, passive,
-                                durable, exclusive, auto_delete, arguments)
+        reply: frame.Method[spec.Queue.DeclareOk] = await self._call(
+            self._impl.queue_declare, queue, passive, durable, exclusive,
+            auto_delete, arguments)
+        return reply
 
     async def queue_bind(
         self,
@@ -769,8 +787,9 @@ class Channel:
         :param dict arguments: custom arguments
         :returns: the ``Queue.BindOk`` frame
         """
-        return await self._call(self._impl.queue_bind, queue, exchange,
-                                routing_key, arguments)
+        reply: frame.Method[spec.Queue.BindOk] = await self._call(
+            self._impl.queue_bind, queue, exchange, routing_key, arguments)
+        return reply
 
     async def queue_unbind(
         self,
@@ -787,8 +806,9 @@ class Channel:
         :param dict arguments: custom arguments
         :returns: the ``Queue.UnbindOk`` frame
         """
-        return await self._call(self._impl.queue_unbind, queue, exchange,
-                                routing_key, arguments)
+        reply: frame.Method[spec.Queue.UnbindOk] = await self._call(
+            self._impl.queue_unbind, queue, exchange, routing_key, arguments)
+        return reply
 
     async def queue_purge(self, queue: str) -> frame.Method[spec.Queue.PurgeOk]:
         """Drop a queue's ready messages (``Queue.Purge``).
@@ -796,7 +816,9 @@ class Channel:
         :param str queue: the queue
         :returns: the ``Queue.PurgeOk`` frame (``.method.message_count``)
         """
-        return await self._call(self._impl.queue_purge, queue)
+        reply: frame.Method[spec.Queue.PurgeOk] = await self._call(
+            self._impl.queue_purge, queue)
+        return reply
 
     async def queue_delete(
             self,
@@ -810,8 +832,9 @@ class Channel:
         :param bool if_empty: only when it holds no messages
         :returns: the ``Queue.DeleteOk`` frame
         """
-        return await self._call(self._impl.queue_delete, queue, if_unused,
-                                if_empty)
+        reply: frame.Method[spec.Queue.DeleteOk] = await self._call(
+            self._impl.queue_delete, queue, if_unused, if_empty)
+        return reply
 
     async def flow(self, active: bool) -> bool:
         """Ask the broker to pause or resume deliveries (``Channel.Flow``).
@@ -820,28 +843,35 @@ class Channel:
         :returns: the state the broker confirmed
         :rtype: bool
         """
-        return await self._call(self._impl.flow, active)
+        reply: bool = await self._call(self._impl.flow, active)
+        return reply
 
     async def tx_select(self) -> frame.Method[spec.Tx.SelectOk]:
         """Use transactions on this channel (``Tx.Select``).
 
         :returns: the ``Tx.SelectOk`` frame
         """
-        return await self._call(self._impl.tx_select)
+        reply: frame.Method[spec.Tx.SelectOk] = await self._call(
+            self._impl.tx_select)
+        return reply
 
     async def tx_commit(self) -> frame.Method[spec.Tx.CommitOk]:
         """Commit the transaction (``Tx.Commit``).
 
         :returns: the ``Tx.CommitOk`` frame
         """
-        return await self._call(self._impl.tx_commit)
+        reply: frame.Method[spec.Tx.CommitOk] = await self._call(
+            self._impl.tx_commit)
+        return reply
 
     async def tx_rollback(self) -> frame.Method[spec.Tx.RollbackOk]:
         """Abandon the transaction (``Tx.Rollback``).
 
         :returns: the ``Tx.RollbackOk`` frame
         """
-        return await self._call(self._impl.tx_rollback)
+        reply: frame.Method[spec.Tx.RollbackOk] = await self._call(
+            self._impl.tx_rollback)
+        return reply
 
 
 def _requeue_abandoned(pending: 'asyncio.Future[Optional[Message]]') -> None:
