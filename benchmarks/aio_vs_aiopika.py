@@ -107,8 +107,7 @@ class Runner:
         count = max(1, int(count * self.opts.scale))
         self.serial += 1
         workload = '%s_%s' % (client, row)
-        queue = 'pika-aio-bench-%d-%d-%s' % (os.getpid(), self.serial,
-                                             workload)
+        queue = 'pika-aio-bench-%d-%d-%s' % (os.getpid(), self.serial, workload)
         cmd = [
             self.pythons[client], WORKLOADS_PY, workload, '--queue', queue,
             '--n',
@@ -183,8 +182,9 @@ def summarise(results: Dict[Tuple[str, str], List[Dict[str, Any]]],
             runs = results.get((row, client), [])
             values = [run['value'] for run in runs if 'value' in run]
             cpus = [
-                run['extra']['cpu_us'] for run in runs if 'value' in run and
-                'cpu_us' in run.get('extra', {})
+                run['extra']['cpu_us']
+                for run in runs
+                if 'value' in run and 'cpu_us' in run.get('extra', {})
             ]
             rates[row, client] = line[client] = _median(values)
             line[client + '_cpu'] = _median(cpus)
@@ -196,10 +196,12 @@ def summarise(results: Dict[Tuple[str, str], List[Dict[str, Any]]],
         line['vs_callback'] = ours / callback if ours and callback else None
         checks: List[Tuple[str, bool]] = []
         if row in VERSUS_TARGETS:
-            checks.append(('>= %.0fx aio-pika' % VERSUS_AIOPIKA,
-                           (line['vs_aiopika'] or 0) >= VERSUS_AIOPIKA))
-            checks.append(('>= %.1fx callback' % VERSUS_CALLBACK,
-                           (line['vs_callback'] or 0) >= VERSUS_CALLBACK))
+            checks.append(
+                ('>= %.0fx aio-pika' % VERSUS_AIOPIKA, (line['vs_aiopika'] or 0)
+                 >= VERSUS_AIOPIKA))
+            checks.append(
+                ('>= %.1fx callback' % VERSUS_CALLBACK, (line['vs_callback'] or
+                                                         0) >= VERSUS_CALLBACK))
         line['checks'] = checks
         line['notes'] = notes
         table.append(line)
@@ -207,8 +209,9 @@ def summarise(results: Dict[Tuple[str, str], List[Dict[str, Any]]],
     for line in table:
         if line['row'] == 'confirm' and line[AIO] and serial:
             line['vs_serial'] = line[AIO] / serial
-            line['checks'].append(('>= %.0fx serial' % PIPELINE_TARGET,
-                                   line['vs_serial'] >= PIPELINE_TARGET))
+            line['checks'].append(
+                ('>= %.0fx serial' % PIPELINE_TARGET, line['vs_serial']
+                 >= PIPELINE_TARGET))
     for line in table:
         checks = line['checks']
         line['target'] = ', '.join(name for name, _ok in checks)
@@ -264,8 +267,9 @@ def render(table: List[Dict[str, Any]], rst: bool = False) -> str:
         rule = '  '.join('=' * width for width in widths)
         out.append(rule)
         for number, row in enumerate(cells):
-            out.append('  '.join((row[i] or '..' if i == 0 else row[i]).ljust(
-                widths[i]) for i in range(count)).rstrip())
+            out.append('  '.join(
+                (row[i] or '..' if i == 0 else row[i]).ljust(widths[i])
+                for i in range(count)).rstrip())
             if number == 0:
                 out.append(rule)
         out.append(rule)
@@ -339,8 +343,8 @@ def main() -> int:
             for client in CLIENTS[shift:] + CLIENTS[:shift]:
                 result = runner.run(row, client)
                 results.setdefault((row, client), []).append(result)
-                shown = ('ERROR ' + result['error'] if 'error' in result else
-                         '%s msg/s, %.1f us/msg cpu' %
+                shown = ('ERROR ' + result['error']
+                         if 'error' in result else '%s msg/s, %.1f us/msg cpu' %
                          (_rate(result['value']),
                           result['extra'].get('cpu_us', 0.0)))
                 print('[round %d/%d %4.0fs] %-15s %-8s %s' %

@@ -52,7 +52,9 @@ class _Clock:
                       **extra)
 
 
-def _run(opts: argparse.Namespace, main: Callable[[], Awaitable[Result]]) -> Result:
+def _run(opts: argparse.Namespace, main: Callable[[],
+                                                  Awaitable[Result]]) -> Result:
+
     async def bounded() -> Result:
         return await asyncio.wait_for(main(), opts.timeout)
 
@@ -158,8 +160,7 @@ def wl_aio_consume(opts: argparse.Namespace, admin: Any) -> Result:
         connection, channel = await _aio_channel(opts)
         clock = _Clock()
         received = size = 0
-        async with channel.consume(queue,
-                                   prefetch_count=PREFETCH) as messages:
+        async with channel.consume(queue, prefetch_count=PREFETCH) as messages:
             async for message in messages:
                 await message.ack()
                 received += 1

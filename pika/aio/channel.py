@@ -17,9 +17,10 @@ before anything is sent) and serialises the RPCs, so:
   failed with :class:`pika.exceptions.NackError` /
   :class:`pika.exceptions.UnroutableError`, while later publishes go out
   without waiting. When the connection's write buffer is past
-  :attr:`Channel.WRITE_BUFFER_HIGH` bytes the awaitable first waits until it
-  drains below :attr:`Channel.WRITE_BUFFER_LOW`, so a publisher that awaits
-  its publishes cannot grow memory without bound.
+  :attr:`Channel.WRITE_BUFFER_HIGH` bytes (looked at once per
+  :attr:`Channel.WRITE_CHECK_EVERY` bytes published) the awaitable first
+  waits until it drains below :attr:`Channel.WRITE_BUFFER_LOW`, so a
+  publisher that awaits its publishes cannot grow memory without bound.
 * When the channel closes, every pending await fails with the close reason
   (:class:`pika.exceptions.ChannelClosedByBroker`, ``...ByClient`` or the
   connection's reason); nothing is left waiting.
@@ -62,6 +63,8 @@ class Channel:
     WRITE_BUFFER_HIGH = 1 << 20
     #: Write-buffer size (bytes) a waiting publish lets it drain to.
     WRITE_BUFFER_LOW = 1 << 18
+    #: Published body bytes between two looks at the write buffer.
+    WRITE_CHECK_EVERY = 1 << 15
 
     def __init__(self, connection: 'Connection',
                  impl: engine_channel.Channel) -> None:
@@ -73,6 +76,8 @@ class Channel:
         self._impl = impl
         self._loop: asyncio.AbstractEventLoop = connection._loop
         self._buffered = connection._impl._adapter_get_write_buffer_size
+        self._publish = impl.basic_publish
+        self._unchecked = 0
         self._calls: Set[asyncio.Future[Any]] = set()
         self._opened: asyncio.Future[None] = self._loop.create_future()
         self._closed: asyncio.Future[BaseException] = (
@@ -416,18 +421,22 @@ class Channel:
         :raises pika.exceptions.ChannelWrongStateError: if the channel is not
             open
         """
-        self._impl.basic_publish(exchange, routing_key, body, properties,
-                                 mandatory)
+        self._publish(exchange, routing_key, body, properties, mandatory)
+        # The transport's buffer is looked at once per WRITE_CHECK_EVERY
+        # bytes published, not on every publish (hot path).
+        unchecked = self._unchecked + len(body)
+        if unchecked >= self.WRITE_CHECK_EVERY:
+            unchecked = 0
+            congested = self._buffered() > self.WRITE_BUFFER_HIGH
+        else:
+            congested = False
+        self._unchecked = unchecked
         if self._confirming:
-            self._publish_seq += 1
+            seq = self._publish_seq = self._publish_seq + 1
             future = self._loop.create_future()
-            self._confirms[self._publish_seq] = future
-            if self._buffered() > self.WRITE_BUFFER_HIGH:
-                return self._drain(future)
-            return future
-        if self._buffered() > self.WRITE_BUFFER_HIGH:
-            return self._drain(None)
-        return DONE
+            self._confirms[seq] = future
+            return self._drain(future) if congested else future
+        return self._drain(None) if congested else DONE
 
     async def confirm_delivery(
             self) -> Optional[frame.Method[spec.Confirm.SelectOk]]:

@@ -27,18 +27,28 @@ class _Done:
     """An awaitable that is already complete (its result is None).
 
     Returned by calls that have nothing to wait for (acks, publishes without
-    confirms), so ``await`` on them costs no future and no loop turn.
+    confirms), so ``await`` on them costs no future, no loop turn and no
+    allocation: every await gets the same exhausted iterator.
     """
 
     __slots__ = ()
 
     def __await__(self) -> Generator[Any, None, None]:
-        return
-        yield  # pragma: no cover - makes this a generator
+        return _EXHAUSTED
 
     def __repr__(self) -> str:
         return '<pika.aio.DONE>'
 
+
+def _over() -> Generator[Any, None, None]:
+    return
+    yield  # pragma: no cover - makes this a generator
+
+
+# A generator that is over: resuming it raises StopIteration (value None) at
+# once, every time, so every ``await DONE`` can share it.
+_EXHAUSTED = _over()
+next(_EXHAUSTED, None)
 
 #: The shared completed awaitable.
 DONE = _Done()
@@ -147,9 +157,19 @@ class Message:
         :raises pika.exceptions.ChannelWrongStateError: if its channel is
             closed
         """
-        self._require_unsettled()
-        self._impl.basic_ack(self.delivery_tag, multiple)
-        self._mark_settled(multiple)
+        if self._settled:
+            self._require_unsettled()
+        # Hot path. Only deliveries and Basic.GetOk are unsettled, and both
+        # carry their tag.
+        tag: int = self.method.delivery_tag  # type: ignore[union-attr,assignment]
+        self._impl.basic_ack(tag, multiple)
+        if multiple:
+            self._mark_settled(True)
+            return DONE
+        self._settled = True
+        unsettled = self._unsettled
+        if unsettled is not None:
+            unsettled.pop(tag, None)
         return DONE
 
     def nack(self, multiple: bool = False, requeue: bool = True) -> _Done:
