@@ -73,10 +73,7 @@ class Channel:
         :param impl: the engine's :class:`pika.channel.Channel`
         """
         self.connection = connection
-        self._impl = impl
         self._loop: asyncio.AbstractEventLoop = connection._loop
-        self._buffered = connection._impl._adapter_get_write_buffer_size
-        self._publish = impl.basic_publish
         self._unchecked = 0
         self._calls: Set[asyncio.Future[Any]] = set()
         self._opened: asyncio.Future[None] = self._loop.create_future()
@@ -95,6 +92,21 @@ class Channel:
         self._cancelling: Dict[str, asyncio.Future[Any]] = {}
         self._tasks: Set[asyncio.Future[Any]] = set()
         self._get_pending: Optional[asyncio.Future[Optional[Message]]] = None
+        self._attach(impl)
+
+    def _attach(self, impl: engine_channel.Channel) -> None:
+        """Take ``impl`` (an open or opening engine channel) as the one this
+        channel drives.
+
+        The seam for automatic recovery: after a connection loss it attaches
+        the channel the application holds to a new engine channel, then
+        re-binds each :class:`~pika.aio.consumer.Consumer` (``_bind``) so
+        the iterators in use resume.
+        """
+        self._impl = impl
+        # Hot path: bound once, not looked up per publish.
+        self._publish = impl.basic_publish
+        self._buffered = impl.connection._adapter_get_write_buffer_size
         impl.add_on_close_callback(self._on_closed)
         impl.add_on_cancel_callback(self._on_cancelled_by_broker)
         impl.add_on_return_callback(self._on_return)
