@@ -16,7 +16,7 @@
                     await message.ack()
                     break
 
-See :doc:`/asyncio` for the full description.
+See :doc:`/aio` for the full description.
 """
 
 from pika.aio.channel import Channel
