@@ -229,7 +229,7 @@ HEADER = [
     'aio/callback', 'cpu us/msg aio / aio-pika / callback', 'target', 'result',
     'notes'
 ]
-_LEFT = (0, 7, 8)
+_LEFT = (0, 7, 8, 9)
 
 
 def _rate(value: Optional[float]) -> str:
