@@ -14,7 +14,7 @@ from pika import adapters
 from pika.adapters import BaseConnection, BlockingConnection, SelectConnection
 from pika.adapters.utils.connection_workflow import AMQPConnectionWorkflow
 
-from pika._version import __version__
+from pika._version import __version__ as __version__
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 

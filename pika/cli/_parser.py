@@ -2,10 +2,9 @@
 
 import argparse
 import sys
-from typing import Any, List, Optional
+from typing import List, Optional
 
-from pika.cli import (_runtime, consume, declare, diagnose, get, publish,
-                      purge)
+from pika.cli import (_runtime, consume, declare, diagnose, get, publish, purge)
 from pika.cli._runtime import (EXIT_CODES_HELP, EXIT_ERROR, EXIT_INTERRUPTED,
                                EXIT_OK, EXIT_USAGE, CommandError, Output)
 
@@ -37,9 +36,8 @@ def common_options() -> argparse.ArgumentParser:
         '--url',
         default=None,
         help='broker URL, amqp:// or amqps:// (default: $%s, else %s; '
-        'escape %% as %%%%)' %
-        (_runtime.URL_ENVIRONMENT_VARIABLE, _runtime.DEFAULT_URL.replace(
-            '%', '%%')))
+        'escape %% as %%%%)' % (_runtime.URL_ENVIRONMENT_VARIABLE,
+                                _runtime.DEFAULT_URL.replace('%', '%%')))
     group.add_argument('--timeout',
                        type=_positive_float,
                        default=None,

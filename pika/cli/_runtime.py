@@ -90,8 +90,8 @@ def redact_url(url: str) -> str:
     userinfo, _, hostinfo = parts.netloc.rpartition('@')
     user = userinfo.split(':', 1)[0]
     return urllib.parse.urlunsplit(
-        (parts.scheme, '%s:***@%s' % (user, hostinfo), parts.path,
-         parts.query, parts.fragment))
+        (parts.scheme, '%s:***@%s' % (user, hostinfo), parts.path, parts.query,
+         parts.fragment))
 
 
 def connection_parameters(args: Any, purpose: str) -> pika.URLParameters:
@@ -106,9 +106,8 @@ def connection_parameters(args: Any, purpose: str) -> pika.URLParameters:
     try:
         params = pika.URLParameters(args.url)
     except (ValueError, TypeError) as error:
-        raise CommandError(
-            'invalid URL %s: %s' % (redact_url(args.url), error), EXIT_USAGE,
-            'usage')
+        raise CommandError('invalid URL %s: %s' % (redact_url(args.url), error),
+                           EXIT_USAGE, 'usage')
     scheme = urllib.parse.urlsplit(args.url).scheme.lower()
     tls_wanted = scheme in ('amqps', 'https')
     if args.cacert or args.cert or args.insecure:
@@ -118,23 +117,23 @@ def connection_parameters(args: Any, purpose: str) -> pika.URLParameters:
                 EXIT_USAGE, 'usage')
         params.ssl_options = pika.SSLOptions(tls_context(args), params.host)
     elif tls_wanted and params.ssl_options is not None:
-        params.ssl_options = pika.SSLOptions(params.ssl_options.context,
-                                             params.ssl_options.server_hostname or
-                                             params.host)
+        params.ssl_options = pika.SSLOptions(
+            params.ssl_options.context, params.ssl_options.server_hostname or
+            params.host)
     if args.timeout is not None:
         params.socket_timeout = args.timeout
         params.stack_timeout = args.timeout
         params.blocked_connection_timeout = args.timeout
     params.connection_attempts = 1
     properties = dict(params.client_properties or {})
-    properties.setdefault('connection_name', 'pika command-line tool (%s)' %
-                          purpose)
+    properties.setdefault('connection_name',
+                          'pika command-line tool (%s)' % purpose)
     params.client_properties = properties
     return params
 
 
 def tls_context(args: Any) -> ssl.SSLContext:
-    """The client TLS context for ``--cacert``/``--cert``/``--key``/``--insecure``.
+    """The TLS context for ``--cacert``, ``--cert``, ``--key``, ``--insecure``.
 
     :raises CommandError: when a file cannot be loaded (exit 2)
     :rtype: ssl.SSLContext
@@ -177,8 +176,8 @@ def _ssl_error_text(error: ssl.SSLError) -> str:
     if isinstance(error, ssl.SSLCertVerificationError):
         return ('TLS handshake failed: the broker certificate was not '
                 'accepted (%s); give its CA with --cacert, or --insecure to '
-                'skip the check' %
-                (error.verify_message or error.reason or error,))
+                'skip the check' % (getattr(error, 'verify_message', None) or
+                                    getattr(error, 'reason', None) or error,))
     reason = getattr(error, 'reason', None) or str(error)
     if reason in ('WRONG_VERSION_NUMBER', 'RECORD_LAYER_FAILURE',
                   'UNEXPECTED_EOF_WHILE_READING'):
@@ -188,8 +187,7 @@ def _ssl_error_text(error: ssl.SSLError) -> str:
     return 'TLS handshake failed: %s' % (reason,)
 
 
-def describe_error(error: BaseException,
-                   params: Any = None) -> CommandError:
+def describe_error(error: BaseException, params: Any = None) -> CommandError:
     """Say in plain words what ``error`` means, with its exit code.
 
     :param BaseException error: what the library (or the OS) raised
@@ -204,8 +202,9 @@ def describe_error(error: BaseException,
     cause: BaseException = error
     if type(error) is exceptions.AMQPConnectionError and error.args:
         inner = error.args[0]
-        if isinstance(inner, workflow.AMQPConnectionWorkflowFailed) and (
-                inner.exceptions):
+        if isinstance(
+                inner,
+                workflow.AMQPConnectionWorkflowFailed) and (inner.exceptions):
             inner = inner.exceptions[-1]
         if isinstance(inner, workflow.AMQPConnectorStackTimeout):
             return CommandError(
@@ -219,11 +218,10 @@ def describe_error(error: BaseException,
         elif isinstance(inner, BaseException):
             cause = inner
     if isinstance(cause, ssl.SSLError):
-        return CommandError(
-            '%s: %s' % (where, _ssl_error_text(cause)), EXIT_UNREACHABLE,
-            'tls')
-    if isinstance(cause, OSError) and getattr(cause, 'errno', None) in (
-            -2, -3, -5):
+        return CommandError('%s: %s' % (where, _ssl_error_text(cause)),
+                            EXIT_UNREACHABLE, 'tls')
+    if isinstance(cause, OSError) and getattr(cause, 'errno',
+                                              None) in (-2, -3, -5):
         return CommandError(
             'name resolution failed for %r: %s' %
             (getattr(params, 'host', '?'), cause.strerror), EXIT_UNREACHABLE,
@@ -233,14 +231,14 @@ def describe_error(error: BaseException,
             'TCP connection to %s refused: nothing listens there (is the '
             'broker running? is the port right?)' % where, EXIT_UNREACHABLE,
             'tcp')
-    if isinstance(cause, (TimeoutError, OSError)) and 'timed out' in str(
-            cause).lower():
+    if isinstance(
+            cause,
+        (TimeoutError, OSError)) and 'timed out' in str(cause).lower():
         return CommandError(
             'timed out connecting to %s (host down, firewall, or a '
-            'broker too busy to answer?)' % where, EXIT_UNREACHABLE,
-            'timeout')
-    if isinstance(error, exceptions.ProbableAuthenticationError) or (
-            isinstance(error, exceptions.AuthenticationError)):
+            'broker too busy to answer?)' % where, EXIT_UNREACHABLE, 'timeout')
+    if isinstance(error, exceptions.ProbableAuthenticationError) or (isinstance(
+            error, exceptions.AuthenticationError)):
         return CommandError(
             'authentication refused by %s: wrong user name or password, or '
             'the mechanism is not enabled (%s)' % (where, _first_arg(error)),
@@ -251,8 +249,8 @@ def describe_error(error: BaseException,
             'the user has no permission on it (%s)' %
             (vhost, where, _first_arg(error)), EXIT_ACCESS, 'vhost')
     if isinstance(error, exceptions.ConnectionClosedByBroker):
-        code = EXIT_ACCESS if error.reply_code in (403, 530) else (
-            EXIT_UNREACHABLE)
+        code = EXIT_ACCESS if error.reply_code in (403,
+                                                   530) else (EXIT_UNREACHABLE)
         return CommandError(
             'the broker closed the connection: %s %s' %
             (error.reply_code, error.reply_text), code, 'connection-closed')
@@ -267,8 +265,7 @@ def describe_error(error: BaseException,
     if isinstance(error, exceptions.UnroutableError):
         return CommandError(
             '%d message(s) returned unroutable: no queue is bound for the '
-            'routing key' % len(error.messages), EXIT_UNCONFIRMED,
-            'unroutable')
+            'routing key' % len(error.messages), EXIT_UNCONFIRMED, 'unroutable')
     if isinstance(error, exceptions.NackError):
         return CommandError(
             '%d message(s) nacked by the broker' % len(error.messages),
@@ -332,8 +329,9 @@ class Output:
         :param dict record: the JSON form
         :param str text: the text form
         """
-        self.stdout.write((json.dumps(record, sort_keys=True)
-                           if self.as_json else text) + '\n')
+        self.stdout.write(
+            (json.dumps(record, sort_keys=True) if self.as_json else text) +
+            '\n')
         self.stdout.flush()
 
     def error(self, problem: CommandError) -> None:
@@ -464,9 +462,8 @@ def parse_table(pairs: Optional[List[str]], option: str) -> Dict[str, Any]:
     for pair in pairs or ():
         key, sep, raw = pair.partition('=')
         if not sep or not key:
-            raise CommandError(
-                '%s expects KEY=VALUE, got %r' % (option, pair), EXIT_USAGE,
-                'usage')
+            raise CommandError('%s expects KEY=VALUE, got %r' % (option, pair),
+                               EXIT_USAGE, 'usage')
         try:
             value = json.loads(raw)
         except ValueError:

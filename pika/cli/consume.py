@@ -127,8 +127,7 @@ def run(args: Any, output: Output) -> int:
             progress.rate())
         if args.discard:
             output.result(record, text)
-        elif not output.as_json and not output.quiet and isatty(
-                output.stderr):
+        elif not output.as_json and not output.quiet and isatty(output.stderr):
             # stdout holds the bodies: the summary goes beside the progress
             output.stderr.write(text + '\n')
     finally:
@@ -136,7 +135,7 @@ def run(args: Any, output: Output) -> int:
             connection.close()
     if timed_out and args.count and count < args.count:
         output.stderr.write('pika: %d of %d messages before the %g s idle '
-                            'timeout\n' % (count, args.count, args.idle_timeout))
+                            'timeout\n' %
+                            (count, args.count, args.idle_timeout))
         return EXIT_EMPTY
     return EXIT_OK
-

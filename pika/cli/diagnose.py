@@ -20,8 +20,8 @@ from typing import Any, Dict, List, Optional
 import pika
 from pika import exceptions
 from pika.cli._runtime import (EXIT_ACCESS, EXIT_CODES_HELP, EXIT_OK,
-                               EXIT_REFUSED, EXIT_UNREACHABLE,
-                               Output, connection_parameters, describe_error,
+                               EXIT_REFUSED, EXIT_UNREACHABLE, Output,
+                               connection_parameters, describe_error,
                                redact_url, _ssl_error_text)
 
 NAME = 'diagnose'
@@ -83,7 +83,10 @@ class Report:
         self.round_trip_ms: Dict[str, Any] = {}
         self.failed: Optional[Dict[str, Any]] = None
 
-    def ok(self, name: str, detail: str, seconds: Optional[float] = None) -> None:
+    def ok(self,
+           name: str,
+           detail: str,
+           seconds: Optional[float] = None) -> None:
         """Record a step that succeeded."""
         self._add(name, 'ok', detail, seconds)
 
@@ -91,7 +94,10 @@ class Report:
         """Record a step that does not apply."""
         self._add(name, 'skip', detail, None)
 
-    def fail(self, name: str, detail: str, seconds: Optional[float] = None) -> None:
+    def fail(self,
+             name: str,
+             detail: str,
+             seconds: Optional[float] = None) -> None:
         """Record the step that failed (the diagnosis stops there)."""
         self.failed = self._add(name, 'fail', detail, seconds)
 
@@ -145,33 +151,31 @@ class Report:
         lines = ['pika diagnose %s' % self.url]
         for step in self.steps:
             timing = '' if step['ms'] is None else ' (%.1f ms)' % step['ms']
-            lines.append('  %-5s %-13s %s%s' % (step['status'], step['step'],
-                                                step['detail'], timing))
+            lines.append('  %-5s %-13s %s%s' %
+                         (step['status'], step['step'], step['detail'], timing))
         done = {step['step'] for step in self.steps}
         for name in STEPS:
             if name not in done:
                 lines.append('  %-5s %-13s %s' % ('-', name, 'not tried'))
         broker = self.broker
         if broker:
-            lines.append('broker:       %s %s on %s%s' %
-                         (broker.get('product'), broker.get('version'),
-                          broker.get('platform'),
-                          ', cluster %r' % broker['cluster_name']
-                          if broker.get('cluster_name') else ''))
+            lines.append(
+                'broker:       %s %s on %s%s' %
+                (broker.get('product'), broker.get('version'),
+                 broker.get('platform'), ', cluster %r' %
+                 broker['cluster_name'] if broker.get('cluster_name') else ''))
             capabilities = broker.get('capabilities') or {}
-            lines.append('capabilities: %s' %
-                         (', '.join(name
-                                    for name, value in sorted(
-                                        capabilities.items()) if value) or
-                          'none announced'))
+            lines.append(
+                'capabilities: %s' %
+                (', '.join(name for name, value in sorted(capabilities.items())
+                           if value) or 'none announced'))
         if self.negotiated:
             negotiated = self.negotiated
             lines.append(
                 'negotiated:   frame_max %s bytes, channel_max %s, '
                 'heartbeat %s' %
-                (negotiated['frame_max'], negotiated['channel_max'],
-                 '%s s' % negotiated['heartbeat']
-                 if negotiated['heartbeat'] else 'off'))
+                (negotiated['frame_max'], negotiated['channel_max'], '%s s' %
+                 negotiated['heartbeat'] if negotiated['heartbeat'] else 'off'))
         if self.round_trip_ms:
             rtt = self.round_trip_ms
             lines.append(
@@ -205,10 +209,10 @@ def check_socket_steps(report: Report, params: Any, timeout: float) -> bool:
             'check the host name in the URL' % (host, error.strerror),
             time.monotonic() - started)
         return False
-    addresses = []
+    addresses: List[str] = []
     for info in infos:
-        if info[4][0] not in addresses:
-            addresses.append(info[4][0])
+        if str(info[4][0]) not in addresses:
+            addresses.append(str(info[4][0]))
     report.ok('resolve', '%s -> %s' % (host, ', '.join(addresses)),
               time.monotonic() - started)
 
@@ -223,8 +227,7 @@ def check_socket_steps(report: Report, params: Any, timeout: float) -> bool:
         except ConnectionRefusedError:
             problems.append('%s: connection refused' % (address[0],))
         except socket.timeout:
-            problems.append('%s: no answer within %g s' % (address[0],
-                                                           timeout))
+            problems.append('%s: no answer within %g s' % (address[0], timeout))
         except OSError as error:
             problems.append('%s: %s' % (address[0], error.strerror or error))
         else:
@@ -235,10 +238,11 @@ def check_socket_steps(report: Report, params: Any, timeout: float) -> bool:
         refused = all(problem.endswith('refused') for problem in problems)
         hint = (' nothing listens on port %d there (is the broker running? '
                 'is the port right? 5672 is the usual AMQP port, 5671 '
-                'AMQPS)' % port if refused else
-                ' (host down, or a firewall dropping packets?)')
-        report.fail('tcp', 'TCP connection failed: %s;%s' %
-                    ('; '.join(problems), hint), time.monotonic() - started)
+                'AMQPS)' % port
+                if refused else ' (host down, or a firewall dropping packets?)')
+        report.fail(
+            'tcp', 'TCP connection failed: %s;%s' % ('; '.join(problems), hint),
+            time.monotonic() - started)
         return False
     report.ok('tcp', 'connected to %s port %d' % (sock.getpeername()[0], port),
               time.monotonic() - started)
@@ -265,8 +269,8 @@ def _tls_step(report: Report, sock: socket.socket,
     try:
         tls_sock = context.wrap_socket(
             sock,
-            server_hostname=server_hostname if context.check_hostname or
-            server_hostname else None)
+            server_hostname=server_hostname
+            if context.check_hostname or server_hostname else None)
     except ssl.SSLError as error:
         report.fail('tls', _ssl_error_text(error), time.monotonic() - started)
         return None
@@ -308,7 +312,8 @@ def _protocol_step(report: Report, sock: socket.socket, timeout: float,
             'amqp', 'no answer to the AMQP protocol header within %g s '
             '(not an AMQP port?%s)' %
             (timeout, '' if tls else ' a TLS port waiting for a handshake? '
-             'then use amqps://'), time.monotonic() - started)
+             'then use amqps://'),
+            time.monotonic() - started)
         return False
     except OSError as error:
         if not data:
@@ -385,8 +390,8 @@ class _AmqpSteps:
                 'round-trip': 'the round trips',
             }[self.stage]
             self.report.fail(
-                self.stage, 'timed out after %g s during %s' %
-                (self.timeout, what),
+                self.stage,
+                'timed out after %g s during %s' % (self.timeout, what),
                 time.monotonic() - self.mark)
         try:
             self.connection.close()
@@ -403,9 +408,9 @@ class _AmqpSteps:
                 'authenticate', 'authentication refused: the broker did not '
                 'accept user %r with that password (ACCESS_REFUSED; check '
                 'the user name and password in the URL)%s' %
-                (params.credentials.username
-                 if hasattr(params.credentials, 'username') else '?',
-                 _reason(error)), elapsed)
+                (params.credentials.username if hasattr(
+                    params.credentials, 'username') else '?', _reason(error)),
+                elapsed)
         elif isinstance(error, exceptions.ProbableAccessDeniedError):
             self.report.ok('authenticate', 'credentials accepted')
             self.report.fail(
@@ -413,8 +418,8 @@ class _AmqpSteps:
                 'or the user has no permission on it (NOT_ALLOWED)%s' %
                 (params.virtual_host, _reason(error)), elapsed)
         elif self.report.failed is None:
-            self.report.fail('vhost', describe_error(error, params).message,
-                             elapsed)
+            self.report.fail('vhost',
+                             describe_error(error, params).message, elapsed)
         self._stop()
 
     def _on_open(self, connection: Any) -> None:

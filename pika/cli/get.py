@@ -71,12 +71,11 @@ def run(args: Any, output: Output) -> int:
         channel = connection.channel()
         tags = []
         for _ in range(args.count):
-            method, properties, body = channel.basic_get(
-                args.queue, auto_ack=args.no_ack)
+            method, properties, body = channel.basic_get(args.queue,
+                                                         auto_ack=args.no_ack)
             if method is None:
                 break
-            record, text = message_record(method, properties, body,
-                                          args.queue)
+            record, text = message_record(method, properties, body, args.queue)
             record['message_count'] = method.message_count
             output.data(record, text)
             got += 1

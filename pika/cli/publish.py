@@ -104,15 +104,14 @@ def properties_from(args: Any) -> pika.BasicProperties:
     :rtype: pika.BasicProperties
     """
     headers = parse_table(args.header, '--header') or None
-    return pika.BasicProperties(
-        content_type=args.content_type,
-        delivery_mode=2 if args.persistent else None,
-        correlation_id=args.correlation_id,
-        reply_to=args.reply_to,
-        message_id=args.message_id,
-        expiration=args.expiration,
-        priority=args.priority,
-        headers=headers)
+    return pika.BasicProperties(content_type=args.content_type,
+                                delivery_mode=2 if args.persistent else None,
+                                correlation_id=args.correlation_id,
+                                reply_to=args.reply_to,
+                                message_id=args.message_id,
+                                expiration=args.expiration,
+                                priority=args.priority,
+                                headers=headers)
 
 
 def bodies(args: Any) -> Iterator[bytes]:
@@ -148,8 +147,8 @@ def run(args: Any, output: Output) -> int:
     :returns: the exit code
     """
     if args.lines and args.count != 1:
-        raise CommandError('--lines and --count cannot be combined',
-                           EXIT_USAGE, 'usage')
+        raise CommandError('--lines and --count cannot be combined', EXIT_USAGE,
+                           'usage')
     properties = properties_from(args)
     messages = bodies(args)
     connection = connect(args, NAME)
@@ -184,9 +183,9 @@ def run(args: Any, output: Output) -> int:
                 'seconds': round(elapsed, 6),
                 'rate': round(progress.rate(), 1),
             }, 'published %d message%s to %s in %.3f s (%.0f msg/s)%s' %
-            (count, '' if count == 1 else 's', _target(exchange, routing_key),
-             elapsed, progress.rate(), ', all confirmed' if args.confirm else
-             ''))
+            (count, '' if count == 1 else 's', _target(exchange,
+                                                       routing_key), elapsed,
+             progress.rate(), ', all confirmed' if args.confirm else ''))
     finally:
         if connection.is_open:
             connection.close()

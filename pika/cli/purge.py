@@ -47,6 +47,6 @@ def run(args: Any, output: Output) -> int:
     output.result({
         'purged': count,
         'queue': args.queue
-    }, 'purged %d message%s from %r' % (count, '' if count == 1 else 's',
-                                         args.queue))
+    }, 'purged %d message%s from %r' %
+                  (count, '' if count == 1 else 's', args.queue))
     return EXIT_OK

@@ -72,7 +72,12 @@ def test_publish_with_confirms_then_get_returns_body_and_properties() -> None:
 def test_consume_prints_bodies_in_order_and_acknowledges() -> None:
     queue = declare_queue()
     lines = ''.join('message %d\n' % number for number in range(5))
-    published = run('publish', '-r', queue, '--lines', '--url', URL,
+    published = run('publish',
+                    '-r',
+                    queue,
+                    '--lines',
+                    '--url',
+                    URL,
                     stdin=lines)
     assert published.code == 0, published
     assert published.stdout.startswith('published 5 messages')
@@ -88,7 +93,13 @@ def test_consume_prints_bodies_in_order_and_acknowledges() -> None:
 
 def test_consume_json_lines_keep_binary_bodies() -> None:
     queue = declare_queue()
-    published = run('publish', '-r', queue, '--file', '-', '--url', URL,
+    published = run('publish',
+                    '-r',
+                    queue,
+                    '--file',
+                    '-',
+                    '--url',
+                    URL,
                     stdin='line one\nline two\n')
     assert published.code == 0, published
     consumed = run('consume', queue, '-n', '1', '-t', '5', '--json', '--url',
@@ -111,8 +122,7 @@ def test_consume_json_lines_keep_binary_bodies() -> None:
 
 def test_consume_stops_at_idle_timeout_with_exit_6_when_short() -> None:
     queue = declare_queue()
-    assert run('publish', '-r', queue, '-b', 'only one', '--url',
-               URL).code == 0
+    assert run('publish', '-r', queue, '-b', 'only one', '--url', URL).code == 0
     started = time.monotonic()
     consumed = run('consume', queue, '--count', '3', '--idle-timeout', '1',
                    '--url', URL)
@@ -135,8 +145,7 @@ def test_get_on_empty_queue_exits_6_and_says_so() -> None:
 
 def test_get_requeue_leaves_the_message_in_the_queue() -> None:
     queue = declare_queue()
-    assert run('publish', '-r', queue, '-b', 'keep me', '--url',
-               URL).code == 0
+    assert run('publish', '-r', queue, '-b', 'keep me', '--url', URL).code == 0
     first = run('get', queue, '--requeue', '--url', URL, '--json')
     assert first.code == 0, first
     again = run('get', queue, '--url', URL, '--json')
@@ -180,19 +189,18 @@ def test_declared_exchange_and_binding_route_published_messages() -> None:
                    URL)
     assert [message['routing_key'] for message in consumed.json_lines()
            ] == ['logs.app', 'logs.db']
-    assert all(message['exchange'] == exchange
-               for message in consumed.json_lines())
+    assert all(
+        message['exchange'] == exchange for message in consumed.json_lines())
 
 
 def test_exchange_to_exchange_binding() -> None:
     source = unique('cli-source')
     destination = unique('cli-destination')
     for name in (source, destination):
-        assert run('declare', 'exchange', name, '-t', 'fanout',
-                   '--auto-delete', '--url', URL).code == 0
+        assert run('declare', 'exchange', name, '-t', 'fanout', '--auto-delete',
+                   '--url', URL).code == 0
     queue = declare_queue()
-    assert run('declare', 'binding', destination, queue, '--url',
-               URL).code == 0
+    assert run('declare', 'binding', destination, queue, '--url', URL).code == 0
     bound = run('declare', 'binding', source, destination, '--to-exchange',
                 '--url', URL)
     assert bound.code == 0, bound
@@ -204,8 +212,7 @@ def test_exchange_to_exchange_binding() -> None:
 
 def test_passive_declare_of_missing_queue_exits_5_with_broker_reason() -> None:
     queue = unique('cli-missing')
-    result = run('declare', 'queue', queue, '--passive', '--url', URL,
-                 '--json')
+    result = run('declare', 'queue', queue, '--passive', '--url', URL, '--json')
     assert result.code == 5, result
     error = result.json()['error']
     assert error['exit_code'] == 5
@@ -216,8 +223,7 @@ def test_passive_declare_of_missing_queue_exits_5_with_broker_reason() -> None:
 
 def test_redeclaring_with_other_options_exits_5_precondition_failed() -> None:
     queue = declare_queue()
-    result = run('declare', 'queue', queue, '--durable', EXPIRES, '--url',
-                 URL)
+    result = run('declare', 'queue', queue, '--durable', EXPIRES, '--url', URL)
     assert result.code == 5, result
     assert 'PRECONDITION_FAILED' in result.stderr
 
@@ -246,8 +252,7 @@ def test_pika_url_environment_variable_is_the_default_url() -> None:
 
 def test_no_progress_line_when_stderr_is_not_a_terminal() -> None:
     queue = declare_queue()
-    result = run('publish', '-r', queue, '-b', 'x', '-n', '20000', '--url',
-                 URL)
+    result = run('publish', '-r', queue, '-b', 'x', '-n', '20000', '--url', URL)
     assert result.code == 0, result
     assert result.stderr == ''
     assert '\r' not in result.stdout
@@ -303,8 +308,8 @@ def test_consume_discard_counts_without_printing() -> None:
     queue = declare_queue()
     assert run('publish', '-r', queue, '-b', 'x', '-n', '500', '--url',
                URL).code == 0
-    result = run('consume', queue, '-n', '500', '--discard', '--json',
-                 '--url', URL)
+    result = run('consume', queue, '-n', '500', '--discard', '--json', '--url',
+                 URL)
     assert result.code == 0, result
     summary = result.json()
     assert summary['consumed'] == 500
