@@ -2,7 +2,8 @@
 
 The import name is ``pika`` (a drop-in for pika 1.4.4), but the code is not
 pika's, so it has a version of its own: ``2.0.0b1``, a PEP 440 pre-release of
-a new major version. It sorts above every pika 1.x (so ``pip install -U``
+a new major version (beta: pika 1.4.4's API is complete, the implementation
+is new). It sorts above every pika 1.x (so ``pip install -U``
 does not replace it with pika 1.4.4, and requirements such as ``pika>=1.0``
 are met) and, being a pre-release and not ``1.4.4.postN``, does not claim to
 be a packaging fix of pika 1.4.4. ``pika.__version__`` is this string.
