@@ -35,7 +35,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     kinds.required = True
 
     def add_kind(name: str, help_text: str) -> argparse.ArgumentParser:
-        kind = kinds.add_parser(
+        kind: argparse.ArgumentParser = kinds.add_parser(
             name,
             parents=[common],
             help=help_text,

@@ -263,7 +263,7 @@ def check_socket_steps(report: Report, params: Any, timeout: float) -> bool:
 def _tls_step(report: Report, sock: socket.socket,
               params: Any) -> Optional[ssl.SSLSocket]:
     options = params.ssl_options
-    context = options.context
+    context: ssl.SSLContext = options.context
     server_hostname = options.server_hostname or params.host
     started = time.monotonic()
     try:
@@ -287,8 +287,15 @@ def _tls_step(report: Report, sock: socket.socket,
     detail = '%s, %s' % (tls_sock.version(), (tls_sock.cipher() or ('?',))[0])
     peer = tls_sock.getpeercert()
     if peer:
-        subject = dict(item[0] for item in peer.get('subject', ()))
-        detail += ', certificate of %r' % subject.get('commonName', '?')
+        # ((('commonName', 'broker'),), ...): one tuple of pairs per RDN
+        subject: Any = peer.get('subject', ())
+        common_names = [
+            pair[1]
+            for rdn in subject
+            for pair in rdn
+            if pair[0] == 'commonName'
+        ]
+        detail += ', certificate of %r' % (common_names or ['?'])[0]
     elif context.verify_mode == ssl.CERT_NONE:
         detail += ', certificate NOT verified (--insecure)'
     report.ok('tls', detail, time.monotonic() - started)
