@@ -48,6 +48,16 @@ environment:
             (default amqp://guest:guest@localhost:5672/%2F)
 """
 
+
+def plain(text: Optional[str]) -> str:
+    """A docstring as ``--help`` shows it: without reST's double backquotes.
+
+    :param text: the docstring
+    :rtype: str
+    """
+    return (text or '').replace('``', '')
+
+
 DEFAULT_URL = 'amqp://guest:guest@localhost:5672/%2F'
 URL_ENVIRONMENT_VARIABLE = 'PIKA_URL'
 

@@ -11,8 +11,8 @@ live count and rate is shown on stderr instead.
 import argparse
 from typing import Any
 
-from pika.cli._runtime import (EXIT_CODES_HELP, EXIT_EMPTY, EXIT_OK, Output,
-                               connect, isatty, message_record)
+from pika.cli._runtime import (plain, EXIT_CODES_HELP, EXIT_EMPTY, EXIT_OK,
+                               Output, connect, isatty, message_record)
 
 NAME = 'consume'
 
@@ -37,7 +37,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         NAME,
         parents=[common],
         help='consume messages from a queue',
-        description=__doc__,
+        description=plain(__doc__),
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('queue', help='queue to consume from')

@@ -11,7 +11,7 @@ optional arguments such as ``x-queue-type=quorum`` or ``x-max-length=1000``
 import argparse
 from typing import Any
 
-from pika.cli._runtime import (EXIT_CODES_HELP, EXIT_OK, Output, connect,
+from pika.cli._runtime import (plain, EXIT_CODES_HELP, EXIT_OK, Output, connect,
                                parse_table)
 
 NAME = 'declare'
@@ -28,7 +28,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
         NAME,
         help='declare an exchange, a queue or a binding',
-        description=__doc__,
+        description=plain(__doc__),
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     kinds = parser.add_subparsers(dest='kind', metavar='KIND', title='kinds')

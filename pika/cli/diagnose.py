@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional
 
 import pika
 from pika import exceptions
-from pika.cli._runtime import (EXIT_ACCESS, EXIT_CODES_HELP, EXIT_OK,
+from pika.cli._runtime import (plain, EXIT_ACCESS, EXIT_CODES_HELP, EXIT_OK,
                                EXIT_REFUSED, EXIT_UNREACHABLE, Output,
                                connection_parameters, describe_error,
                                redact_url, _ssl_error_text)
@@ -53,7 +53,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         NAME,
         parents=[common],
         help='check a connection step by step and report on the broker',
-        description=__doc__,
+        description=plain(__doc__),
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('target',

@@ -9,7 +9,7 @@ delivery). Exits 6 when the queue had fewer messages than ``--count``
 import argparse
 from typing import Any
 
-from pika.cli._runtime import (EXIT_CODES_HELP, EXIT_EMPTY, EXIT_OK,
+from pika.cli._runtime import (plain, EXIT_CODES_HELP, EXIT_EMPTY, EXIT_OK,
                                CommandError, EXIT_USAGE, Output, connect,
                                message_record)
 
@@ -36,7 +36,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         NAME,
         parents=[common],
         help='get messages from a queue (Basic.Get)',
-        description=__doc__,
+        description=plain(__doc__),
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('queue', help='queue to get from')

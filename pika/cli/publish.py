@@ -12,7 +12,7 @@ import sys
 from typing import Any, Iterator
 
 import pika
-from pika.cli._runtime import (EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE,
+from pika.cli._runtime import (plain, EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE,
                                CommandError, Output, connect, parse_table)
 
 NAME = 'publish'
@@ -28,7 +28,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         NAME,
         parents=[common],
         help='publish messages',
-        description=__doc__,
+        description=plain(__doc__),
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('-e',

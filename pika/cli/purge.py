@@ -7,7 +7,7 @@ messages were removed.
 import argparse
 from typing import Any
 
-from pika.cli._runtime import EXIT_CODES_HELP, EXIT_OK, Output, connect
+from pika.cli._runtime import plain, EXIT_CODES_HELP, EXIT_OK, Output, connect
 
 NAME = 'purge'
 
@@ -22,7 +22,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
         NAME,
         parents=[common],
         help='remove all ready messages from a queue',
-        description=__doc__,
+        description=plain(__doc__),
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('queue', help='queue to purge')

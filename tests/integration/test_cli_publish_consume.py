@@ -254,7 +254,8 @@ def test_no_progress_line_when_stderr_is_not_a_terminal() -> None:
     queue = declare_queue()
     result = run('publish', '-r', queue, '-b', 'x', '-n', '20000', '--url', URL)
     assert result.code == 0, result
-    assert result.stderr == ''
+    # (not compared with '': a coverage run may warn there)
+    assert 'msg/s' not in result.stderr and '\r' not in result.stderr
     assert '\r' not in result.stdout
     assert result.stdout.startswith('published 20000 messages to queue')
     assert 'msg/s' in result.stdout
