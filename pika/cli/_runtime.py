@@ -280,6 +280,18 @@ def describe_error(error: BaseException, params: Any = None) -> CommandError:
         return CommandError(
             '%d message(s) nacked by the broker' % len(error.messages),
             EXIT_UNCONFIRMED, 'nacked')
+    if isinstance(error, exceptions.ConnectionBlockedTimeout):
+        return CommandError(
+            'the broker blocked this connection (a memory or disk alarm) '
+            'for longer than --timeout', EXIT_UNREACHABLE, 'blocked')
+    if isinstance(error, exceptions.AMQPHeartbeatTimeout):
+        return CommandError(
+            'the broker stopped answering (no heartbeat): %s' %
+            (_first_arg(error),), EXIT_UNREACHABLE, 'heartbeat')
+    if isinstance(error, exceptions.StreamLostError):
+        return CommandError(
+            'the connection to %s was lost: %s' % (where, _first_arg(error)),
+            EXIT_UNREACHABLE, 'connection-lost')
     if isinstance(error, exceptions.AMQPConnectionError):
         return CommandError(
             'connection to %s failed: %s' %

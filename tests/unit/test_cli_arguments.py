@@ -189,6 +189,11 @@ def _refused() -> exceptions.AMQPConnectionError:
      'channel-closed', "404 NOT_FOUND - no queue 'q'"),
     (exceptions.UnroutableError([object()]), 7, 'unroutable', 'unroutable'),
     (exceptions.NackError([object(), object()]), 7, 'nacked', '2 message'),
+    (exceptions.ConnectionBlockedTimeout(), 3, 'blocked', 'memory or disk'),
+    (exceptions.AMQPHeartbeatTimeout('no frames for 120 s'), 3, 'heartbeat',
+     'no frames for 120 s'),
+    (exceptions.StreamLostError('Transport indicated EOF'), 3,
+     'connection-lost', 'h:1 was lost: Transport indicated EOF'),
     (ValueError('queue must be a str'), 2, 'usage', 'queue must be a str'),
     (RuntimeError('boom'), 1, 'internal', 'RuntimeError: boom'),
 ])
