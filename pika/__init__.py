@@ -14,7 +14,7 @@ from pika import adapters
 from pika.adapters import BaseConnection, BlockingConnection, SelectConnection
 from pika.adapters.utils.connection_workflow import AMQPConnectionWorkflow
 
-__version__ = '1.4.4.post1'
+from pika._version import __version__ as __version__
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 

@@ -13,11 +13,13 @@ from typing import Any, Dict
 from pika import exceptions, frame, spec
 from pika.heartbeat import HeartbeatChecker
 
-PRODUCT = 'Pika Python Client Library'
+from pika._version import INFORMATION as CLIENT_INFORMATION
+from pika._version import PRODUCT as CLIENT_PRODUCT
+from pika._version import __version__ as CLIENT_VERSION
 
-# pika 1.4.4 announces itself with its release number (no post suffix).
-CLIENT_VERSION = '1.4.4'
-CLIENT_INFORMATION = 'See https://pika.rtfd.org'
+# pika 1.4.4's constant (``pika.connection.PRODUCT``), kept for code that
+# reads it; the broker is told CLIENT_PRODUCT, which names this library.
+PRODUCT = 'Pika Python Client Library'
 
 # Connection states while opening (mirrors Connection.CONNECTION_*).
 _PROTOCOL = 2
@@ -32,7 +34,7 @@ def client_properties(params: Any) -> Dict[str, Any]:
     :rtype: dict
     """
     properties: Dict[str, Any] = {
-        'product': PRODUCT,
+        'product': CLIENT_PRODUCT,
         'platform': 'Python %s' % platform.python_version(),
         'capabilities': {
             'authentication_failure_close': True,

@@ -8,7 +8,9 @@
 #   yapf --diff -r pika tests     formatting (any diff fails)
 #   ruff check pika tests         lint
 #   mypy pika                     types
-#   python -m pytest tests ...    unit + integration tests (extra args here)
+#   python -m pytest tests ...    unit + integration tests (extra args here),
+#                                 with branch coverage of pika/ reported at
+#                                 the end (pytest-cov; subprocesses included)
 # Every step runs even when an earlier one failed; the exit status is
 # non-zero when any step failed, including pytest collecting no test.
 
@@ -41,8 +43,9 @@ for arg in "$@"; do
     *) if [ -e "${arg%%::*}" ]; then targets=(); fi ;;
     esac
 done
-say "python -m pytest ${targets[*]} $*"
-python -m pytest "${targets[@]}" "$@"
+coverage=(--cov=pika --cov-branch --cov-report=term)
+say "python -m pytest ${coverage[*]} ${targets[*]} $*"
+python -m pytest "${coverage[@]}" "${targets[@]}" "$@"
 rc=$?
 case $rc in
 0) ;;
