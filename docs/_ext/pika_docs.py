@@ -73,11 +73,35 @@ SPEC_CODEC_MEMBERS = {'encode', 'decode'}
 # Example pages ------------------------------------------------------------
 
 
-def _example_docstring(path: str) -> Optional[str]:
+def _example_docstring(path: str) -> Tuple[Optional[str], int]:
+    """The module docstring and the first line after it (1-based)."""
     import ast
     with open(path, encoding='utf-8') as source:
         tree = ast.parse(source.read(), path)
-    return ast.get_docstring(tree)
+    docstring = ast.get_docstring(tree)
+    if docstring is None:
+        return None, 1
+    end = getattr(tree.body[0], 'end_lineno', None) or 1
+    return docstring, end + 1
+
+
+# Sections of the examples index, by file-name prefix; the guide pages
+# that explain each way of using the library.
+EXAMPLE_SECTIONS = [
+    ('Blocking programs', ('blocking_', 'demo_'), 'guide/blocking'),
+    ('Callback-driven programs', ('asynchronous_', 'asyncio_', 'url_'),
+     'guide/callbacks'),
+    ('Inside Tornado, Twisted or gevent', ('tornado_', 'twisted_', 'gevent_'),
+     'guide/embedding'),
+]
+OTHER_SECTION = 'More examples'
+
+
+def _section_of(stem: str) -> str:
+    for title, prefixes, _ in EXAMPLE_SECTIONS:
+        if stem.startswith(prefixes):
+            return title
+    return OTHER_SECTION
 
 
 def _unlink_local_names(docstring: str, path: str) -> str:
@@ -133,7 +157,7 @@ def generate_example_pages(app: Sphinx) -> None:
     entries = []
     for name in names:
         path = os.path.join(EXAMPLES_DIR, name)
-        docstring = _example_docstring(path)
+        docstring, code_start = _example_docstring(path)
         stem = name[:-3]
         if not docstring:
             LOGGER.warning(
@@ -157,11 +181,12 @@ def generate_example_pages(app: Sphinx) -> None:
             '',
             body.strip(),
             '',
-            'The whole example (``examples/%s``):' % name,
+            'The program (``examples/%s``, after the docstring above):' % name,
             '',
             '.. literalinclude:: ../../examples/%s' % name,
             '   :language: python',
-            '   :linenos:',
+            '   :lines: %d-' % code_start,
+            '   :lineno-start: %d' % code_start,
             '',
         ]
         _write_if_changed(os.path.join(GENERATED_DIR, stem + '.rst'),
@@ -179,8 +204,19 @@ def generate_example_pages(app: Sphinx) -> None:
         'with.',
         '',
     ]
-    for stem, summary in entries:
-        index.append('* :doc:`%s` -- %s.' % (stem, summary))
+    sections = [(title, guide) for title, _, guide in EXAMPLE_SECTIONS]
+    sections.append((OTHER_SECTION, None))
+    for title, guide in sections:
+        members = [(stem, summary)
+                   for stem, summary in entries
+                   if _section_of(stem) == title]
+        if not members:
+            continue
+        index += ['', title, '-' * len(title), '']
+        if guide:
+            index += ['Explained in :doc:`../%s`.' % guide, '']
+        for stem, summary in members:
+            index.append('* :doc:`%s` -- %s.' % (stem, summary))
     index += ['', '.. toctree::', '   :hidden:', '']
     index += ['   %s' % stem for stem, _ in entries]
     index.append('')
