@@ -37,7 +37,8 @@ intersphinx_mapping = {
     'python': ('https://docs.python.org/3',
                os.path.join(DOCS, '_inventories', 'python-3.11.inv')),
 }
-# Only explicit intersphinx targets; never a network fetch at build time.
+# The inventory above is a local file, so nothing is fetched; should a
+# remote one ever be added, an offline build must not hang on it.
 intersphinx_timeout = 5
 
 autodoc_member_order = 'bysource'
