@@ -55,6 +55,9 @@ nitpick_ignore = [
     # pika 1.4's wording of decode_frame's return value, ":rtype:
     # tuple(bytes consumed, frame)": a description, not a type.
     ('py:class', 'bytes consumed'),
+    # Annotations name the loop class where asyncio defines it; Python's
+    # inventory lists it only as asyncio.AbstractEventLoop.
+    ('py:class', 'asyncio.events.AbstractEventLoop'),
 ]
 nitpick_ignore_regex = [
     # Twisted, Tornado and gevent publish inventories, but only online; the
