@@ -10,7 +10,7 @@ functions take the connection and are called by its ``_on_connection_start``
 import platform
 from typing import Any, Dict
 
-from pika import exceptions, frame, spec
+from pika import _state, exceptions, frame, spec
 from pika.heartbeat import HeartbeatChecker
 
 from pika._version import INFORMATION as CLIENT_INFORMATION
@@ -21,10 +21,9 @@ from pika._version import __version__ as CLIENT_VERSION
 # reads it; the broker is told CLIENT_PRODUCT, which names this library.
 PRODUCT = 'Pika Python Client Library'
 
-# Connection states while opening (mirrors Connection.CONNECTION_*).
-_PROTOCOL = 2
-_START = 3
-_TUNE = 4
+_PROTOCOL = _state.PROTOCOL
+_START = _state.START
+_TUNE = _state.TUNE
 
 
 def client_properties(params: Any) -> Dict[str, Any]:

@@ -25,7 +25,7 @@ import logging
 import struct
 from typing import Any, List
 
-from pika import exceptions, frame, spec
+from pika import _state, exceptions, frame, spec
 
 # Same logger as the rest of the engine (users filter on its name).
 LOGGER = logging.getLogger('pika.connection')
@@ -55,10 +55,9 @@ _STREAM_BODY_MIN = 4096
 # payload of _STREAM_BODY_MIN bytes can have when its first two are zero.
 _STREAM_SIZE_BYTE5_MIN = _STREAM_BODY_MIN >> 8
 
-# Connection states read here (mirror Connection.CONNECTION_*).
-_CLOSED = 0
-_OPEN = 5
-_CLOSING = 6
+_CLOSED = _state.CLOSED
+_OPEN = _state.OPEN
+_CLOSING = _state.CLOSING
 
 
 def _whole_content(header: Any, body: Any, channel_number: int) -> bool:

@@ -14,7 +14,7 @@ frame heads and views of the body, written together by one vectored send.
 import struct
 from typing import Any, List
 
-from pika import exceptions, frame, spec
+from pika import _state, exceptions, frame, spec
 
 # Bodies larger than this go to the adapter as a run of pieces (frame heads
 # and views of the body) when the adapter takes views without copying them
@@ -22,7 +22,7 @@ from pika import exceptions, frame, spec
 _VIEW_BODY_MIN = 65536
 _pack_body_head = struct.Struct('>BHI').pack
 _FRAME_END_BYTE = b'\xce'
-_CLOSED = 0  # Connection.CONNECTION_CLOSED
+_CLOSED = _state.CLOSED
 
 
 def emit_bytes(self: Any, data: bytes, frame_count: int) -> None:

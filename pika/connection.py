@@ -43,6 +43,7 @@ from urllib.parse import unquote as url_unquote  # noqa: F401
 from urllib.parse import urlparse  # noqa: F401
 
 from pika import _connection_handshake as _handshake
+from pika import _state
 from pika import _connection_receive as _receive
 from pika import _connection_send as _send
 from pika import exceptions, frame, spec
@@ -62,15 +63,7 @@ LOGGER = logging.getLogger(__name__)
 
 _PROTOCOL_HEADER_BYTES = frame.ProtocolHeader().marshal()
 
-_STATE_NAMES = {
-    0: 'CLOSED',
-    1: 'INIT',
-    2: 'PROTOCOL',
-    3: 'START',
-    4: 'TUNE',
-    5: 'OPEN',
-    6: 'CLOSING',
-}
+_STATE_NAMES = _state.STATE_NAMES
 
 
 class Connection(AbstractBase):
@@ -99,13 +92,14 @@ class Connection(AbstractBase):
     # joined into one copy. Adapters whose transports do so set it.
     _adapter_emits_views = False
 
-    CONNECTION_CLOSED = 0
-    CONNECTION_INIT = 1
-    CONNECTION_PROTOCOL = 2
-    CONNECTION_START = 3
-    CONNECTION_TUNE = 4
-    CONNECTION_OPEN = 5
-    CONNECTION_CLOSING = 6
+    # pika's public state constants (plain ints), from pika/_state.py
+    CONNECTION_CLOSED = _state.CLOSED
+    CONNECTION_INIT = _state.INIT
+    CONNECTION_PROTOCOL = _state.PROTOCOL
+    CONNECTION_START = _state.START
+    CONNECTION_TUNE = _state.TUNE
+    CONNECTION_OPEN = _state.OPEN
+    CONNECTION_CLOSING = _state.CLOSING
 
     def __init__(self,
                  parameters: Optional[Parameters] = None,
@@ -589,7 +583,8 @@ class Connection(AbstractBase):
                          error,
                          exc_info=True)
 
-    # Connection-level methods, by (state, method INDEX)
+    # Connection-level methods, by (state, method INDEX): see
+    # pika/_state.py's METHOD_HANDLERS
     def _on_connection_start(self, method_frame: Any) -> None:
         """Answer ``Connection.Start`` with ``StartOk``.
 
@@ -764,7 +759,8 @@ class Connection(AbstractBase):
     # Helpers
 
     _STATE_NAMES = _STATE_NAMES
-    _CONNECTION_METHOD_HANDLERS: Dict[Any, str] = {}
+    # (state, method INDEX) -> handler name: the transition table's triggers
+    _CONNECTION_METHOD_HANDLERS = _state.METHOD_HANDLERS
 
     def _create_channel(
             self, channel_number: int,
@@ -802,39 +798,3 @@ for _name, _value in list(vars(Connection).items()):
                None) in (_receive.__name__, _send.__name__):
         _value.__qualname__ = 'Connection.' + _name
 del _name, _value
-
-# Connection-level methods by (state, method INDEX) -> the name of the
-# handling method, looked up on the instance when the frame arrives, so a
-# subclass's (or an instance's) override of a hook such as
-# _on_connection_start or _on_connection_tune is the one called. These
-# frames arrive a few times per connection, never per message.
-_M = spec.Connection
-Connection._CONNECTION_METHOD_HANDLERS = {
-    (Connection.CONNECTION_PROTOCOL, _M.Start.INDEX):
-        '_on_connection_start',
-    (Connection.CONNECTION_START, _M.Tune.INDEX):
-        '_on_connection_tune',
-    (Connection.CONNECTION_START, _M.Close.INDEX):
-        '_on_connection_close_from_broker',
-    (Connection.CONNECTION_TUNE, _M.OpenOk.INDEX):
-        '_on_connection_open_ok',
-    (Connection.CONNECTION_TUNE, _M.Close.INDEX):
-        '_on_connection_close_from_broker',
-    (Connection.CONNECTION_OPEN, _M.Close.INDEX):
-        '_on_connection_close_from_broker',
-    (Connection.CONNECTION_OPEN, _M.Blocked.INDEX):
-        '_dispatch_blocked',
-    (Connection.CONNECTION_OPEN, _M.Unblocked.INDEX):
-        '_dispatch_unblocked',
-    (Connection.CONNECTION_OPEN, _M.UpdateSecretOk.INDEX):
-        '_on_update_secret_ok',
-    (Connection.CONNECTION_CLOSING, _M.Close.INDEX):
-        '_on_connection_close_from_broker',
-    (Connection.CONNECTION_CLOSING, _M.CloseOk.INDEX):
-        '_on_connection_close_ok',
-    (Connection.CONNECTION_CLOSING, _M.Blocked.INDEX):
-        '_dispatch_blocked',
-    (Connection.CONNECTION_CLOSING, _M.Unblocked.INDEX):
-        '_dispatch_unblocked',
-}
-del _M
