@@ -28,6 +28,7 @@ import struct
 from typing import Any, Callable, Deque, Dict, List, Optional, Set, Tuple
 
 from pika import exceptions, frame, spec
+from pika._interfaces import ChannelConnection
 from pika._channel_rpc import (_arguments, _Callback, _replies,
                                _require_at_most, _require_routing_key,
                                _require_string, rpc_callback_arg)
@@ -75,7 +76,7 @@ class Channel:
         CLOSING: 'CLOSING',
     }
 
-    def __init__(self, connection: Any, channel_number: int,
+    def __init__(self, connection: ChannelConnection, channel_number: int,
                  on_open_callback: Optional[Callable[..., Any]]) -> None:
         """Create the channel; see the class docstring for the arguments."""
         if (isinstance(channel_number, bool) or
@@ -85,7 +86,7 @@ class Channel:
                 'channel_number must be an int from 1 to 65535')
         if on_open_callback is not None:
             require_callback(on_open_callback)
-        self.connection = connection
+        self.connection: ChannelConnection = connection
         self.channel_number = channel_number
         self._on_openok_callback = on_open_callback
         self._state = self.CLOSED

@@ -36,7 +36,7 @@ Rules:
 import abc
 import copy
 import logging
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 # pika 1.4 has these URL helpers in this module's namespace.
 from urllib.parse import parse_qs as url_parse_qs  # noqa: F401
 from urllib.parse import unquote as url_unquote  # noqa: F401
@@ -44,6 +44,8 @@ from urllib.parse import urlparse  # noqa: F401
 
 from pika import _connection_handshake as _handshake
 from pika import _state
+from pika._interfaces import (AdapterHooks, ChannelConnection,
+                              HeartbeatConnection)
 from pika import _connection_receive as _receive
 from pika import _connection_send as _send
 from pika import exceptions, frame, spec
@@ -1134,3 +1136,13 @@ class Connection(AbstractBase):
 # The base class's _process_frame: _dispatch_frames takes its fast path
 # (whole deliveries to the channel in one call) only when it is not overridden.
 _BASE_PROCESS_FRAME = Connection._process_frame
+
+if TYPE_CHECKING:
+
+    def _satisfies_seams(conn: Connection) -> None:
+        """mypy: a Connection is what its adapter, channels and heartbeat
+        checker are typed against."""
+        hooks: AdapterHooks = conn
+        for_channel: ChannelConnection = conn
+        for_heartbeat: HeartbeatConnection = conn
+        del hooks, for_channel, for_heartbeat
