@@ -1,8 +1,6 @@
 """The engine's frame reader and view writer on their own (no connection,
 no channels), and the typed seams a Connection satisfies."""
 
-import inspect
-
 import pytest
 
 from pika import _connection_receive, _connection_send, _interfaces
