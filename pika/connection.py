@@ -14,6 +14,17 @@ States::
     INIT -(stream up)-> PROTOCOL -(Start)-> START -(Tune)-> TUNE
          -(OpenOk)-> OPEN -(close())-> CLOSING -(CloseOk)-> CLOSED
 
+Parts: the states, their transition table and which connection method is
+accepted in which state live in :mod:`pika._state`; the bytes kept between
+reads (partial frames, large-body views) in the ``FrameReader`` of
+:mod:`pika._connection_receive`; the view encoder of large bodies in
+:mod:`pika._connection_send`; what the handshake decides in
+:mod:`pika._connection_handshake`; the typed seams to the adapter, the
+channels and the heartbeat checker in :mod:`pika._interfaces`. This class
+keeps the methods under pika's overridable names (receive:
+``_on_data_available`` -> ``_dispatch_frames`` -> ``_process_frame``; send:
+``_send_frame``, ``_send_method``, ``_send_message``, ``_emit_bytes``).
+
 Rules:
 
 * Every way out ends in :meth:`_terminate_stream` (remember why, ask the
