@@ -25,7 +25,8 @@ per-message ones; their argument checks are plain functions in
 import collections
 import logging
 import struct
-from typing import Any, Callable, Deque, Dict, List, Optional, Set, Tuple
+from typing import (Any, Callable, Deque, Dict, List, Optional, Set, Tuple,
+                    cast)
 
 from pika import exceptions, frame, spec
 from pika._interfaces import ChannelConnection
@@ -805,7 +806,7 @@ class Channel:
         nowait = rpc_callback_arg(callback)
         self._raise_if_not_open()
         self._rpc(
-            spec.Exchange.Delete(exchange=exchange,
+            spec.Exchange.Delete(exchange=cast(str, exchange),
                                  if_unused=bool(if_unused),
                                  nowait=nowait), None,
             _replies(nowait, spec.Exchange.DeleteOk), callback)
@@ -955,7 +956,7 @@ class Channel:
         self._raise_if_not_open()
         self._rpc(
             spec.Queue.Unbind(queue=queue,
-                              exchange=exchange,
+                              exchange=cast(str, exchange),
                               routing_key=routing_key,
                               arguments=arguments), None,
             (spec.Queue.UnbindOk,), callback)

@@ -47,7 +47,7 @@ Rules:
 import abc
 import copy
 import logging
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, cast
 # pika 1.4 has these URL helpers in this module's namespace.
 from urllib.parse import parse_qs as url_parse_qs  # noqa: F401
 from urllib.parse import unquote as url_unquote  # noqa: F401
@@ -861,7 +861,8 @@ class Connection(AbstractBase):
         self._send_method(
             0,
             spec.Connection.StartOk(_handshake.client_properties(params),
-                                    mechanism, response, params.locale))
+                                    mechanism, cast(bytes,
+                                                    response), params.locale))
         credentials.erase_credentials()
 
     def _on_connection_tune(self, method_frame: Any) -> None:
