@@ -8,10 +8,9 @@ benchmark runs its workloads with that venv's interpreter. Run this file
 directly to create the venv and print the interpreter path.
 """
 import os
-import subprocess
-import venv
 
-from _pika_venv import venv_python
+from _pika_venv import ensure_package_venv
+from _pika_venv import installed_version as _version_of
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VENV_DIR = os.path.join(HERE, '.venv-aiopika')
@@ -21,17 +20,7 @@ AIOPIKA_MAJOR = '10'
 
 def installed_version(python: str) -> str:
     """Version of aio-pika importable by ``python`` ('' when none)."""
-    try:
-        result = subprocess.run(
-            [python, '-c', 'import aio_pika; print(aio_pika.__version__)'],
-            cwd=os.path.dirname(python),  # keep the repo off sys.path
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False)
-    except (OSError, subprocess.SubprocessError):
-        return ''
-    return result.stdout.strip() if result.returncode == 0 else ''
+    return _version_of(python, 'aio_pika')
 
 
 def ensure_venv(venv_dir: str = VENV_DIR, quiet: bool = True) -> str:
@@ -42,27 +31,9 @@ def ensure_venv(venv_dir: str = VENV_DIR, quiet: bool = True) -> str:
     :returns: the path of the venv's python interpreter
     :raises RuntimeError: if the venv cannot be made
     """
-    python = venv_python(venv_dir)
-    if os.path.exists(python) and installed_version(python).startswith(
-            AIOPIKA_MAJOR + '.'):
-        return python
-    if not os.path.exists(python):
-        venv.EnvBuilder(with_pip=True, clear=True).create(venv_dir)
-    command = [
-        python, '-m', 'pip', 'install', '--disable-pip-version-check',
-        AIOPIKA_REQUIREMENT
-    ]
-    if quiet:
-        command.insert(3, '-q')
-    result = subprocess.run(command,
-                            check=False,
-                            cwd=venv_dir,
-                            capture_output=quiet)
-    if result.returncode != 0 or not installed_version(python).startswith(
-            AIOPIKA_MAJOR + '.'):
-        raise RuntimeError('could not install %s into %s' %
-                           (AIOPIKA_REQUIREMENT, venv_dir))
-    return python
+    return ensure_package_venv(
+        venv_dir, AIOPIKA_REQUIREMENT, 'aio_pika',
+        lambda version: version.startswith(AIOPIKA_MAJOR + '.'), quiet)
 
 
 if __name__ == '__main__':

@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import platform
-import signal
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,7 @@ sys.path.insert(0, HERE)
 
 import _aiopika_venv  # noqa: E402
 import _rawamqp  # noqa: E402
-from run import _reason, ensure_ours_venv, wait_for_broker  # noqa: E402
+from run import ensure_ours_venv, run_workload_process, wait_for_broker  # noqa: E402
 
 AIO, AIOPIKA, CALLBACK = 'aio', 'aiopika', 'cb'
 CLIENTS = (AIO, AIOPIKA, CALLBACK)
@@ -117,29 +116,11 @@ class Runner:
         ]
         if client == AIOPIKA:
             cmd.append('--no-pika')
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd,
-                                cwd=self.workdir,
-                                env=self._env(client),
-                                stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE,
-                                start_new_session=True)
-        try:
-            out, err = proc.communicate(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            self._cleanup(queue)
-            return {'error': 'timed out after %ds' % TIMEOUT}
-        elapsed = time.perf_counter() - started
+        result = run_workload_process(cmd, self.workdir, self._env(client),
+                                      TIMEOUT)
         self._cleanup(queue)
-        if proc.returncode != 0:
-            return {'error': _reason(err.decode('utf-8', 'replace'))}
-        lines = [ln for ln in out.decode().splitlines() if ln.startswith('{')]
-        if not lines:
-            return {'error': 'no result printed'}
-        result: Dict[str, Any] = json.loads(lines[-1])
-        result['elapsed'] = elapsed
+        if 'error' in result:
+            return result
         problem = self._check(result, client)
         return {'error': problem} if problem else result
 

@@ -5,6 +5,7 @@ output (plain text or ``--json``), the live progress line, and the
 translation of an exception into a plain-words message and an exit code.
 """
 
+import argparse
 import base64
 import json
 import os
@@ -12,7 +13,8 @@ import ssl
 import sys
 import time
 import urllib.parse
-from typing import Any, Dict, List, Optional, TextIO, Tuple
+from typing import (Any, Callable, Dict, List, Optional, Sequence, TextIO,
+                    Tuple)
 
 import pika
 from pika import exceptions
@@ -60,6 +62,51 @@ def plain(text: Optional[str]) -> str:
 
 DEFAULT_URL = 'amqp://guest:guest@localhost:5672/%2F'
 URL_ENVIRONMENT_VARIABLE = 'PIKA_URL'
+
+
+def whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse ``type`` accepting whole numbers of at least ``minimum``.
+
+    :param minimum: the smallest value allowed (0 or 1 in the commands)
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError('%r is not a whole number' %
+                                             text) from None
+        if value < minimum:
+            bound = ('0 or more' if minimum == 0 else 'at least %d' % minimum)
+            raise argparse.ArgumentTypeError('must be %s, got %s' %
+                                             (bound, text))
+        return value
+
+    return parse
+
+
+def add_command(
+    subparsers: Any,
+    name: str,
+    help_text: str,
+    doc: Optional[str],
+    parents: Sequence[argparse.ArgumentParser] = ()
+) -> argparse.ArgumentParser:
+    """Add one command's parser: its help line, description and exit codes.
+
+    :param subparsers: the main parser's subparsers
+    :param name: the command's name
+    :param help_text: the one line shown in the main ``--help``
+    :param doc: the command module's docstring (the description)
+    :param parents: parsers whose options the command shares
+    """
+    return subparsers.add_parser(
+        name,
+        parents=list(parents),
+        help=help_text,
+        description=plain(doc),
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 class CommandError(Exception):

@@ -11,20 +11,10 @@ live count and rate is shown on stderr instead.
 import argparse
 from typing import Any
 
-from pika.cli._runtime import (plain, EXIT_CODES_HELP, EXIT_EMPTY, EXIT_OK,
+from pika.cli._runtime import (add_command, whole_number, EXIT_EMPTY, EXIT_OK,
                                Output, connect, isatty, message_record)
 
 NAME = 'consume'
-
-
-def _natural(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError('%r is not a whole number' % text)
-    if value < 0:
-        raise argparse.ArgumentTypeError('must be 0 or more, got %s' % text)
-    return value
 
 
 def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -33,17 +23,15 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     :param subparsers: the main parser's subparsers
     :param common: the parent parser with the common options
     """
-    parser = subparsers.add_parser(
-        NAME,
-        parents=[common],
-        help='consume messages from a queue',
-        description=plain(__doc__),
-        epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = add_command(subparsers,
+                         NAME,
+                         'consume messages from a queue',
+                         __doc__,
+                         parents=[common])
     parser.add_argument('queue', help='queue to consume from')
     parser.add_argument('-n',
                         '--count',
-                        type=_natural,
+                        type=whole_number(0),
                         default=0,
                         help='stop after N messages (default 0: no limit); '
                         'exit 6 if --idle-timeout ends the run first')
@@ -57,7 +45,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
                         action='store_true',
                         help='automatic acknowledgement (auto_ack)')
     parser.add_argument('--prefetch',
-                        type=_natural,
+                        type=whole_number(0),
                         default=100,
                         help='prefetch count (default 100; 0: no limit)')
     parser.add_argument('--discard',

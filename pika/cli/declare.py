@@ -11,8 +11,8 @@ optional arguments such as ``x-queue-type=quorum`` or ``x-max-length=1000``
 import argparse
 from typing import Any
 
-from pika.cli._runtime import (plain, EXIT_CODES_HELP, EXIT_OK, Output, connect,
-                               parse_table)
+from pika.cli._runtime import (add_command, EXIT_CODES_HELP, EXIT_OK, Output,
+                               connect, parse_table)
 
 NAME = 'declare'
 
@@ -25,12 +25,8 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     :param subparsers: the main parser's subparsers
     :param common: the parent parser with the common options
     """
-    parser = subparsers.add_parser(
-        NAME,
-        help='declare an exchange, a queue or a binding',
-        description=plain(__doc__),
-        epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = add_command(subparsers, NAME,
+                         'declare an exchange, a queue or a binding', __doc__)
     kinds = parser.add_subparsers(dest='kind', metavar='KIND', title='kinds')
     kinds.required = True
 

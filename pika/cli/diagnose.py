@@ -19,10 +19,9 @@ from typing import Any, Dict, List, Optional
 
 import pika
 from pika import exceptions
-from pika.cli._runtime import (plain, EXIT_ACCESS, EXIT_CODES_HELP, EXIT_OK,
-                               EXIT_REFUSED, EXIT_UNREACHABLE, Output,
-                               connection_parameters, describe_error,
-                               redact_url, _ssl_error_text)
+from pika.cli._runtime import (add_command, EXIT_ACCESS, EXIT_OK, EXIT_REFUSED,
+                               EXIT_UNREACHABLE, Output, connection_parameters,
+                               describe_error, redact_url, _ssl_error_text)
 
 NAME = 'diagnose'
 
@@ -49,13 +48,12 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     :param subparsers: the main parser's subparsers
     :param common: the parent parser with the common options
     """
-    parser = subparsers.add_parser(
+    parser = add_command(
+        subparsers,
         NAME,
-        parents=[common],
-        help='check a connection step by step and report on the broker',
-        description=plain(__doc__),
-        epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        'check a connection step by step and report on the broker',
+        __doc__,
+        parents=[common])
     parser.add_argument('target',
                         nargs='?',
                         metavar='URL',

@@ -9,21 +9,11 @@ delivery). Exits 6 when the queue had fewer messages than ``--count``
 import argparse
 from typing import Any
 
-from pika.cli._runtime import (plain, EXIT_CODES_HELP, EXIT_EMPTY, EXIT_OK,
+from pika.cli._runtime import (add_command, whole_number, EXIT_EMPTY, EXIT_OK,
                                CommandError, EXIT_USAGE, Output, connect,
                                message_record)
 
 NAME = 'get'
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError('%r is not a whole number' % text)
-    if value < 1:
-        raise argparse.ArgumentTypeError('must be at least 1, got %s' % text)
-    return value
 
 
 def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -32,17 +22,15 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     :param subparsers: the main parser's subparsers
     :param common: the parent parser with the common options
     """
-    parser = subparsers.add_parser(
-        NAME,
-        parents=[common],
-        help='get messages from a queue (Basic.Get)',
-        description=plain(__doc__),
-        epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = add_command(subparsers,
+                         NAME,
+                         'get messages from a queue (Basic.Get)',
+                         __doc__,
+                         parents=[common])
     parser.add_argument('queue', help='queue to get from')
     parser.add_argument('-n',
                         '--count',
-                        type=_positive,
+                        type=whole_number(1),
                         default=1,
                         help='get up to N messages (default 1)')
     parser.add_argument('--no-ack',

@@ -12,7 +12,7 @@ import sys
 from typing import Any, Iterator
 
 import pika
-from pika.cli._runtime import (plain, EXIT_CODES_HELP, EXIT_OK, EXIT_USAGE,
+from pika.cli._runtime import (add_command, whole_number, EXIT_OK, EXIT_USAGE,
                                CommandError, Output, connect, parse_table)
 
 NAME = 'publish'
@@ -24,13 +24,11 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     :param subparsers: the main parser's subparsers
     :param common: the parent parser with the common options
     """
-    parser = subparsers.add_parser(
-        NAME,
-        parents=[common],
-        help='publish messages',
-        description=plain(__doc__),
-        epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = add_command(subparsers,
+                         NAME,
+                         'publish messages',
+                         __doc__,
+                         parents=[common])
     parser.add_argument('-e',
                         '--exchange',
                         default='',
@@ -53,7 +51,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
                       help='one message per line of standard input')
     parser.add_argument('-n',
                         '--count',
-                        type=_count,
+                        type=whole_number(1),
                         default=1,
                         help='send the body N times (default 1)')
     parser.add_argument('--confirm',
@@ -85,16 +83,6 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
                         metavar='KEY=VALUE',
                         help='a header (repeatable; JSON values are decoded)')
     parser.set_defaults(handler=run)
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError('%r is not a whole number' % text)
-    if value < 1:
-        raise argparse.ArgumentTypeError('must be at least 1, got %s' % text)
-    return value
 
 
 def properties_from(args: Any) -> pika.BasicProperties:

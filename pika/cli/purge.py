@@ -7,7 +7,7 @@ messages were removed.
 import argparse
 from typing import Any
 
-from pika.cli._runtime import plain, EXIT_CODES_HELP, EXIT_OK, Output, connect
+from pika.cli._runtime import EXIT_OK, Output, add_command, connect
 
 NAME = 'purge'
 
@@ -18,13 +18,11 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     :param subparsers: the main parser's subparsers
     :param common: the parent parser with the common options
     """
-    parser = subparsers.add_parser(
-        NAME,
-        parents=[common],
-        help='remove all ready messages from a queue',
-        description=plain(__doc__),
-        epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = add_command(subparsers,
+                         NAME,
+                         'remove all ready messages from a queue',
+                         __doc__,
+                         parents=[common])
     parser.add_argument('queue', help='queue to purge')
     parser.set_defaults(handler=run)
 
