@@ -526,7 +526,8 @@ class Channel:
         self._publish_seq = 0
         self._confirm_waiters: Dict[int, _Waiter] = {}
         self._returned: Optional[Tuple[Any, Any, bytes]] = None
-        self._get_waiters: Deque[_Waiter] = collections.deque()
+        self._get_waiters: Deque[Tuple[_Waiter, str,
+                                       bool]] = (collections.deque())
         self._get_empty_hooked = False
         self._worker: Optional[_Worker] = None
         self._overflow: Deque[Tuple[Callable[..., Any],
@@ -565,7 +566,7 @@ class Channel:
         for waiter in self._confirm_waiters.values():
             waiter.fail(error)
         self._confirm_waiters.clear()
-        for waiter in self._get_waiters:
+        for waiter, _queue, _auto_ack in self._get_waiters:
             waiter.fail(error)
         self._get_waiters.clear()
         self._overflow.clear()
@@ -867,32 +868,39 @@ class Channel:
         :returns: ``(method, properties, body)``, or three Nones when the
             queue is empty
         """
-        registry = self._waiters
+        return self._connection._call(
+            lambda waiter: self._queue_get(waiter, queue, auto_ack),
+            self._waiters, self._connection._rpc_timeout, self._error)
+
+    # One Basic.Get in flight per channel (the channel allows no more); the
+    # rest wait in _get_waiters, issued in turn as each reply arrives.
+
+    def _queue_get(self, waiter: _Waiter, queue: str, auto_ack: bool) -> None:
+        if not self._get_empty_hooked:
+            self._get_empty_hooked = True
+            self._impl.add_callback(self._on_get_empty, [spec.Basic.GetEmpty],
+                                    one_shot=False)
+        self._get_waiters.append((waiter, queue, auto_ack))
+        if len(self._get_waiters) == 1:
+            self._impl.basic_get(queue, self._on_get_ok, auto_ack)
+
+    def _finish_get(self, value: Tuple[Any, Any, Any]) -> None:
         gets = self._get_waiters
+        if not gets:
+            return
+        waiter = gets.popleft()[0]
+        self._waiters.discard(waiter)
+        waiter.set(value)
+        if gets and not self._closed:
+            _waiter, queue, auto_ack = gets[0]
+            self._impl.basic_get(queue, self._on_get_ok, auto_ack)
 
-        def on_get_ok(_ch: Any, method: Any, properties: Any,
-                      body: bytes) -> None:
-            waiter = gets.popleft()
-            registry.discard(waiter)
-            waiter.set((method, properties, body))
+    def _on_get_ok(self, _ch: Any, method: Any, properties: Any,
+                   body: bytes) -> None:
+        self._finish_get((method, properties, body))
 
-        def on_get_empty(_frame: Any) -> None:
-            if gets:
-                waiter = gets.popleft()
-                registry.discard(waiter)
-                waiter.set((None, None, None))
-
-        def request(waiter: _Waiter) -> None:
-            if not self._get_empty_hooked:
-                self._get_empty_hooked = True
-                self._impl.add_callback(on_get_empty, [spec.Basic.GetEmpty],
-                                        one_shot=False)
-            self._impl.basic_get(queue, on_get_ok, auto_ack)
-            gets.append(waiter)
-
-        return self._connection._call(request, registry,
-                                      self._connection._rpc_timeout,
-                                      self._error)
+    def _on_get_empty(self, _frame: Any) -> None:
+        self._finish_get((None, None, None))
 
     def basic_consume(self,
                       queue: str,
