@@ -179,6 +179,15 @@ class ConnectionWrongStateError(AMQPConnectionError):
                 'operation.' % _cls_name(self))
 
 
+class WorkQueueFullError(AMQPConnectionError):
+    """A thread-safe connection's consumer work queue stayed full for longer
+    than its ``work_queue_put_timeout``; the connection was closed rather
+    than drop a delivery."""
+
+    _WHAT_TO_CHECK = ('make consumer callbacks faster, lower prefetch_count '
+                      'or raise work_queue_maxsize / work_queue_put_timeout')
+
+
 class ConnectionClosed(AMQPConnectionError):
     """The connection was closed by the client or by the broker.
 

@@ -18,6 +18,7 @@ HIERARCHY = [
     (exc.ProbableAccessDeniedError, exc.AMQPConnectionError),
     (exc.NoFreeChannels, exc.AMQPConnectionError),
     (exc.ConnectionWrongStateError, exc.AMQPConnectionError),
+    (exc.WorkQueueFullError, exc.AMQPConnectionError),
     (exc.ConnectionClosed, exc.AMQPConnectionError),
     (exc.ConnectionClosedByBroker, exc.ConnectionClosed),
     (exc.ConnectionClosedByClient, exc.ConnectionClosed),
