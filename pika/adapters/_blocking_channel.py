@@ -20,7 +20,8 @@ from pika.adapters._blocking_events import (ReturnedMessage, _CallbackResult,
                                             _ConsumerDeliveryEvt, _ConsumerInfo,
                                             _QueueConsumerGeneratorInfo,
                                             _ReturnedMessageEvt)
-from pika.adapters import _blocking_channel_rpc as _rpc_methods
+from pika.adapters._rpc_arguments import rpc_arguments
+from pika.exchange_type import ExchangeType
 
 LOGGER = logging.getLogger('pika.adapters.blocking_connection')
 
@@ -136,11 +137,15 @@ class BlockingChannel:
             self._connection._flush_output(self._is_closed_result, *waiters)
         self._raise_if_closed_by_broker()
 
-    def _rpc(self, impl_method: Callable[..., Any], **kwargs: Any) -> Any:
-        """Call an asynchronous RPC method and return the reply frame."""
+    def _rpc(self, method_name: str, method_locals: Dict[str, Any]) -> Any:
+        """Call the asynchronous channel's RPC method ``method_name`` with
+        the parameters of the calling method (its ``locals()``, see
+        :mod:`pika.adapters._rpc_arguments`) and return the reply frame.
+        """
         self._raise_if_closed()
         result = _CallbackResult()
-        impl_method(callback=result.set_value_once, **kwargs)
+        getattr(self._impl, method_name)(callback=result.set_value_once,
+                                         **rpc_arguments(method_locals))
         self._flush_output(result.is_ready)
         assert result.value is not None
         return result.value[0]
@@ -790,25 +795,204 @@ class BlockingChannel:
         self._flush_output(select_ok.is_ready)
         self._delivery_confirmation = True
 
-    # -- declarations and settings (pika/adapters/_blocking_channel_rpc.py) -
+    # -- declarations and settings: one plain request/reply each ----------
 
-    flow = _rpc_methods.flow
-    basic_qos = _rpc_methods.basic_qos
-    basic_recover = _rpc_methods.basic_recover
-    exchange_declare = _rpc_methods.exchange_declare
-    exchange_delete = _rpc_methods.exchange_delete
-    exchange_bind = _rpc_methods.exchange_bind
-    exchange_unbind = _rpc_methods.exchange_unbind
-    queue_declare = _rpc_methods.queue_declare
-    queue_delete = _rpc_methods.queue_delete
-    queue_purge = _rpc_methods.queue_purge
-    queue_bind = _rpc_methods.queue_bind
-    queue_unbind = _rpc_methods.queue_unbind
-    tx_select = _rpc_methods.tx_select
-    tx_commit = _rpc_methods.tx_commit
-    tx_rollback = _rpc_methods.tx_rollback
+    def flow(self, active: bool) -> bool:
+        """Ask the broker to pause (False) or resume (True) deliveries.
 
+        :param bool active: True to resume, False to pause
+        :returns: the flow state the broker reports
+        :rtype: bool
+        """
+        # The asynchronous channel reports the broker's flow state as a bool.
+        result = self._rpc('flow', locals())
+        if isinstance(result, bool):
+            return result
+        return result.method.active
 
-for _name in _rpc_methods.__all__:
-    getattr(BlockingChannel, _name).__qualname__ = 'BlockingChannel.' + _name
-del _name
+    def basic_qos(self,
+                  prefetch_size: int = 0,
+                  prefetch_count: int = 0,
+                  global_qos: bool = False) -> None:
+        """Set the prefetch window.
+
+        :param int prefetch_size: window in octets (0: no limit)
+        :param int prefetch_count: window in messages (0: no limit)
+        :param bool global_qos: apply to the whole channel (RabbitMQ:
+            shared by its consumers) instead of each new consumer
+        """
+        self._rpc('basic_qos', locals())
+
+    def basic_recover(self, requeue: bool = False) -> None:
+        """Ask the broker to redeliver unacknowledged messages.
+
+        :param bool requeue: True to requeue (possibly to other consumers)
+        """
+        self._rpc('basic_recover', locals())
+
+    def exchange_declare(self,
+                         exchange: str,
+                         exchange_type: Any = ExchangeType.direct,
+                         passive: bool = False,
+                         durable: bool = False,
+                         auto_delete: bool = False,
+                         internal: bool = False,
+                         arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Declare an exchange.
+
+        :param str exchange: the exchange name
+        :param exchange_type: the type (:class:`pika.exchange_type.ExchangeType`
+            or str)
+        :param bool passive: only check that it exists
+        :param bool durable: survive broker restarts
+        :param bool auto_delete: delete when no longer bound
+        :param bool internal: only other exchanges can publish to it
+        :param dict arguments: custom arguments
+        :returns: the ``Exchange.DeclareOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('exchange_declare', locals())
+
+    def exchange_delete(self,
+                        exchange: Optional[str] = None,
+                        if_unused: bool = False) -> Any:
+        """Delete an exchange.
+
+        :param str exchange: the exchange name
+        :param bool if_unused: only if it has no bindings
+        :returns: the ``Exchange.DeleteOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('exchange_delete', locals())
+
+    def exchange_bind(self,
+                      destination: str,
+                      source: str,
+                      routing_key: str = '',
+                      arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Bind an exchange to another (RabbitMQ extension).
+
+        :param str destination: the exchange receiving messages
+        :param str source: the exchange messages come from
+        :param str routing_key: the binding key
+        :param dict arguments: custom arguments
+        :returns: the ``Exchange.BindOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('exchange_bind', locals())
+
+    def exchange_unbind(self,
+                        destination: Optional[str] = None,
+                        source: Optional[str] = None,
+                        routing_key: str = '',
+                        arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Remove an exchange-to-exchange binding.
+
+        :param str destination: the exchange receiving messages
+        :param str source: the exchange messages come from
+        :param str routing_key: the binding key
+        :param dict arguments: custom arguments
+        :returns: the ``Exchange.UnbindOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('exchange_unbind', locals())
+
+    def queue_declare(self,
+                      queue: str,
+                      passive: bool = False,
+                      durable: bool = False,
+                      exclusive: bool = False,
+                      auto_delete: bool = False,
+                      arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Declare a queue ('' lets the broker name it).
+
+        :param str queue: the queue name
+        :param bool passive: only check that it exists
+        :param bool durable: survive broker restarts
+        :param bool exclusive: only this connection; deleted with it
+        :param bool auto_delete: delete after the last consumer goes
+        :param dict arguments: custom arguments (``x-message-ttl`` ...)
+        :returns: the ``Queue.DeclareOk`` method frame (its ``.method`` has
+            ``queue``, ``message_count``, ``consumer_count``)
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('queue_declare', locals())
+
+    def queue_delete(self,
+                     queue: str,
+                     if_unused: bool = False,
+                     if_empty: bool = False) -> Any:
+        """Delete a queue.
+
+        :param str queue: the queue name
+        :param bool if_unused: only if it has no consumers
+        :param bool if_empty: only if it has no messages
+        :returns: the ``Queue.DeleteOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('queue_delete', locals())
+
+    def queue_purge(self, queue: str) -> Any:
+        """Remove all ready messages from a queue.
+
+        :param str queue: the queue name
+        :returns: the ``Queue.PurgeOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('queue_purge', locals())
+
+    def queue_bind(self,
+                   queue: str,
+                   exchange: str,
+                   routing_key: Optional[str] = None,
+                   arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Bind a queue to an exchange.
+
+        :param str queue: the queue name
+        :param str exchange: the exchange name
+        :param str routing_key: the binding key (None: the queue name)
+        :param dict arguments: custom arguments
+        :returns: the ``Queue.BindOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('queue_bind', locals())
+
+    def queue_unbind(self,
+                     queue: str,
+                     exchange: str,
+                     routing_key: Optional[str] = None,
+                     arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Remove a queue binding.
+
+        :param str queue: the queue name
+        :param str exchange: the exchange name
+        :param str routing_key: the binding key (None: the queue name)
+        :param dict arguments: custom arguments
+        :returns: the ``Queue.UnbindOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('queue_unbind', locals())
+
+    def tx_select(self) -> Any:
+        """Put the channel in transaction mode.
+
+        :returns: the ``Tx.SelectOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('tx_select', locals())
+
+    def tx_commit(self) -> Any:
+        """Commit the current transaction.
+
+        :returns: the ``Tx.CommitOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('tx_commit', locals())
+
+    def tx_rollback(self) -> Any:
+        """Roll back the current transaction.
+
+        :returns: the ``Tx.RollbackOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('tx_rollback', locals())
