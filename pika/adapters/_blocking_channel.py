@@ -77,7 +77,7 @@ class BlockingChannel:
         self._get_reply: Optional[Tuple[Any, Any, Any]] = None
         # The reason the channel closed, once it has
         self._closing_reason: Optional[BaseException] = None
-        self._request_dispatch = connection._channels_pending_dispatch.add
+        self._request_dispatch = connection._channel_dispatch_requester()
 
         channel_impl.add_on_close_callback(self._on_channel_closed)
         channel_impl.add_on_cancel_callback(

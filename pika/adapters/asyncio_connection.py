@@ -141,8 +141,6 @@ class _AsyncioIOServicesAdapter(io_services_utils.SocketConnectionMixin,
         :param asyncio.AbstractEventLoop loop: the loop; default the current.
         """
         self._loop = loop if loop is not None else _current_loop()
-        # Transports schedule their per-turn write flush through this.
-        self._call_soon = self._loop.call_soon
 
     def get_native_ioloop(self) -> asyncio.AbstractEventLoop:
         """Return the asyncio loop.
@@ -170,6 +168,21 @@ class _AsyncioIOServicesAdapter(io_services_utils.SocketConnectionMixin,
         """
         check_callback_arg(callback, 'callback')
         self._loop.call_soon_threadsafe(callback)
+
+    def call_soon(self, callback: Callable[[], Any]) -> None:
+        """Call ``callback`` on the loop's next iteration (loop thread only).
+
+        :param callable callback: called without arguments.
+        """
+        self._loop.call_soon(callback)
+
+    def run_once(self) -> None:
+        """Run one iteration of the asyncio loop (what is ready now; it does
+        not wait for I/O).
+        """
+        loop = self._loop
+        loop.call_soon(loop.stop)
+        loop.run_forever()
 
     def call_later(self, delay: float, callback: Callable[[],
                                                           Any]) -> _TimerHandle:

@@ -281,8 +281,6 @@ class BaseConnection(connection.Connection):
         """
         self._transport = transport
         self._got_stream = True
-        # Hot path: the engine's writes go straight to the transport.
-        self._adapter_emit_data = transport.write  # type: ignore[method-assign]
         self._on_stream_connected()
 
     def _proto_connection_lost(self, error: Optional[BaseException]) -> None:
@@ -291,7 +289,6 @@ class BaseConnection(connection.Connection):
         :param BaseException|None error: None if we aborted it, else why.
         """
         self._transport = None
-        self.__dict__.pop('_adapter_emit_data', None)
         if error is None and self._got_eof:
             error = exceptions.StreamLostError('Transport indicated EOF')
         elif error is not None and not isinstance(error,

@@ -37,7 +37,7 @@ from pika.adapters._blocking_events import (
     _CallbackResult, _ConnectionBlockedEvt, _ConnectionUnblockedEvt,
     _ConsumerCancellationEvt, _ConsumerDeliveryEvt, _ConsumerInfo,
     _QueueConsumerGeneratorInfo, _ReturnedMessageEvt, _TimerEvt)
-from pika.adapters.utils import connection_workflow
+from pika.adapters.utils import connection_workflow, nbio_interface
 from pika.parameters import ConnectionParameters, Parameters
 # Names pika 1.4.4 has in this module, kept for ``from ... import *``.
 from pika import compat  # noqa: F401
@@ -150,17 +150,11 @@ class BlockingConnection:
 
         self._impl = self._create_connection(parameters, _impl_class)
         self._impl.add_on_close_callback(self._closed_result.set_value_once)
-        # The private loop, fetched once: the pump runs on every call.
-        self._ioloop = self._impl.ioloop
-        # Its queue of ready callbacks (the transport's pending flush among
-        # them), run before a wait; an empty stand-in if the loop has none.
-        callbacks = getattr(self._ioloop, '_callbacks', None)
-        self._ioloop_callbacks: Deque[Callable[[], Any]] = (
-            collections.deque() if callbacks is None else callbacks)
-        # One loop iteration (poll + process_timeouts) in one call when the
-        # loop offers it.
-        self._run_once: Callable[[], None] = getattr(self._ioloop, '_run_once',
-                                                     self._pump_once)
+        # The private loop, driven only through nbio_interface.PumpedLoop;
+        # its methods fetched once: the pump runs on every call.
+        self._ioloop: nbio_interface.PumpedLoop = self._impl.ioloop
+        self._run_once = self._ioloop.run_once
+        self._run_ready_callbacks = self._ioloop.run_ready_callbacks
 
     def __repr__(self) -> str:
         return '<%s impl=%r>' % (type(self).__name__, self._impl)
@@ -213,8 +207,7 @@ class BlockingConnection:
                 on_done=result.set_value_once,
                 custom_ioloop=ioloop)
             while not result.is_ready():
-                ioloop.poll()
-                ioloop.process_timeouts()
+                ioloop.run_once()
         except BaseException:
             ioloop.close()
             raise
@@ -246,11 +239,6 @@ class BlockingConnection:
         return exceptions.AMQPConnectionError(error)
 
     # -- the I/O pump ---------------------------------------------------------
-
-    def _pump_once(self) -> None:
-        ioloop = self._ioloop
-        ioloop.poll()
-        ioloop.process_timeouts()
 
     def _wait_until(self, done: Callable[[], Any]) -> None:
         """Pump I/O until ``done()`` is true or the connection closes; then
@@ -288,9 +276,7 @@ class BlockingConnection:
         # Queued callbacks (the transport's flush of the request just
         # written) run first, so the request leaves without a zero-timeout
         # poll before the wait for its reply.
-        callbacks = self._ioloop_callbacks
-        for _ in range(len(callbacks)):
-            callbacks.popleft()()
+        self._run_ready_callbacks()
         closed = self._closed_result
         run_once = self._run_once
         while not (closed._ready or done()):
@@ -324,25 +310,13 @@ class BlockingConnection:
 
         self._wait_until(is_done)
 
-    def _run_queued_callbacks(self) -> None:
-        """Run the callbacks queued on the loop now (not its timers: those
-        run after the next poll, once received data has been read).
-        """
-        callbacks = self._ioloop_callbacks
-        for _ in range(len(callbacks)):
-            callbacks.popleft()()
-
     def _flush_published(self) -> None:
         """After a fire-and-forget send (publish, ack): pump I/O once without
         waiting, so that the bytes leave and whatever the broker sent
         meanwhile (a Channel.Close, Connection.Blocked...) is seen now, as
         pika does; wait only if the socket cannot take the bytes yet.
         """
-        # A queued callback makes poll() return at once; usually the
-        # transport's flush of what was just written is one already.
-        if not self._ioloop_callbacks:
-            self._ioloop.add_callback_threadsafe(_noop)
-        self._run_once()
+        self._run_once(0.0)
         if self._closed_result._ready:
             self._on_impl_closed()
         elif self._impl._adapter_get_write_buffer_size():
@@ -397,8 +371,12 @@ class BlockingConnection:
         finally:
             self._event_dispatch_suspend_depth -= 1
 
-    def _request_channel_dispatch(self, channel: BlockingChannel) -> None:
-        self._channels_pending_dispatch.add(channel)
+    def _channel_dispatch_requester(self) -> Callable[[BlockingChannel], None]:
+        """The function a channel calls with itself when it has events to
+        dispatch: the pending set's own ``add``, so a delivery costs no
+        extra call.
+        """
+        return self._channels_pending_dispatch.add
 
     def _dispatch_channel_events(self) -> None:
         pending = self._channels_pending_dispatch
@@ -714,10 +692,6 @@ class BlockingConnection:
     def publisher_confirms(self) -> bool:
         """Same as :attr:`publisher_confirms_supported`."""
         return self._impl.publisher_confirms
-
-
-def _noop() -> None:
-    pass
 
 
 def _channel_number_of(channel: BlockingChannel) -> int:

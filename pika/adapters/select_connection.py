@@ -379,44 +379,34 @@ class IOLoop(AbstractSelectorIOLoop):
         self._loop_thread = _get_ident()
         self._poller.poll()
 
-    def _run_once(self) -> None:
+    def run_once(self, timeout: Optional[float] = None) -> None:
         """One iteration, :meth:`poll` then :meth:`process_timeouts`, in a
         single call: what
         :class:`~pika.adapters.blocking_connection.BlockingConnection` pumps
-        on every round trip. With an active poll/epoll object the wait, the
-        fd dispatch and the queued callbacks run inline; otherwise it is
-        exactly ``poll(); process_timeouts()``.
+        on every round trip.
+
+        :param float timeout: the longest wait for I/O in seconds; None
+            waits until the next timer is due (no wait when callbacks are
+            queued).
         """
         self._loop_thread = _get_ident()
-        poller = self._poller
-        wait = poller._wait
-        if wait is None:
-            poller.poll()
-            self.process_timeouts()
-            return
         callbacks = self._callbacks
-        heap = self._timer_heap
-        if callbacks:
-            timeout = 0.0
-        elif heap and heap[0][2].callback is not None:
-            timeout = heap[0][0] - _monotonic()
-            if timeout < 0.0:
-                timeout = 0.0
-            elif timeout > _MAX_POLL_WAIT:
-                timeout = _MAX_POLL_WAIT
+        if callbacks or timeout == 0.0:
+            wait = 0.0
         else:
-            wait_seconds = self._get_wait_seconds()  # drops cancelled timers
-            timeout = _MAX_POLL_WAIT if wait_seconds is None else wait_seconds
-        try:
-            events = wait(timeout * poller.POLL_TIMEOUT_MULT)
-        except InterruptedError:
-            events = None
-        if events:
-            handlers = poller._handlers
-            for fd, event_mask in events:
-                handler = handlers.get(fd)
-                if handler is not None:
-                    handler(fd, event_mask)
+            heap = self._timer_heap
+            if heap and heap[0][2].callback is not None:
+                wait = heap[0][0] - _monotonic()
+                if wait < 0.0:
+                    wait = 0.0
+                elif wait > _MAX_POLL_WAIT:
+                    wait = _MAX_POLL_WAIT
+            else:
+                # (drops the cancelled timers at the top of the heap)
+                wait = self._get_wait_seconds() or 0.0
+            if timeout is not None and timeout < wait:
+                wait = timeout
+        self._poller.poll_for(wait)
         if callbacks:
             popleft = callbacks.popleft
             for _ in range(len(callbacks)):
@@ -424,6 +414,30 @@ class IOLoop(AbstractSelectorIOLoop):
         heap = self._timer_heap
         if heap and heap[0][0] <= _monotonic():
             self._run_due_timers()
+
+    # The name the round-trip tests and pika-era code know it by.
+    _run_once = run_once
+
+    def call_soon(self, callback: Callable[[], Any]) -> None:
+        """Call ``callback`` on the loop's next iteration; from the loop's
+        thread only (no wake-up: :meth:`add_callback_threadsafe` is for
+        other threads).
+
+        :param callable callback: called without arguments.
+        """
+        if not callable(callback):
+            raise TypeError(
+                'callback must be a callable, but got {!r}'.format(callback))
+        self._callbacks.append(callback)
+
+    def run_ready_callbacks(self) -> None:
+        """Run the callbacks queued now (not the ones they queue, and no
+        timers): lets a blocking caller send what it just wrote before it
+        waits for the reply.
+        """
+        callbacks = self._callbacks
+        for _ in range(len(callbacks)):
+            callbacks.popleft()()
 
     def activate_poller(self) -> None:
         """Create the poller's kernel object (done on demand as well)."""
@@ -456,7 +470,7 @@ class _PollerBase:
 
     #: The active primitive's wait method (``poll`` of a poll/epoll object,
     #: taking the timeout in ``POLL_TIMEOUT_MULT`` units, returning
-    #: ``[(fd, events)]``), for :meth:`IOLoop._run_once`; None otherwise.
+    #: ``[(fd, events)]``), for :meth:`poll_for`; None otherwise.
     _wait: Optional[Callable[[float], List[Tuple[int, int]]]] = None
 
     def __init__(self, get_wait_seconds: Callable[[], Optional[float]],
@@ -618,7 +632,17 @@ class _PollerBase:
         self._fd_events.clear()
 
     def poll(self) -> None:
-        """Wait and dispatch one batch of events."""
+        """Wait (as long as ``get_wait_seconds()`` allows) and dispatch one
+        batch of events.
+        """
+        self.poll_for(self._get_wait_seconds())
+
+    def poll_for(self, timeout: Optional[float]) -> None:
+        """Wait at most ``timeout`` seconds (None: without limit) and
+        dispatch one batch of events.
+
+        :param float timeout: seconds.
+        """
         raise NotImplementedError
 
     def _dispatch(self, events: List[Tuple[int, int]]) -> None:
@@ -650,11 +674,13 @@ class SelectPoller(_PollerBase):
 
     POLL_TIMEOUT_MULT = 1
 
-    def poll(self) -> None:
-        """Wait with ``select()`` and dispatch one batch of events."""
+    def poll_for(self, timeout: Optional[float]) -> None:
+        """Wait with ``select()`` and dispatch one batch of events.
+
+        :param float timeout: the longest wait in seconds (None: no limit).
+        """
         if not self._active:
             self.activate_poller()
-        timeout = self._get_wait_seconds()
         fd_events = self._fd_events
         readers = [fd for fd, ev in fd_events.items() if ev & PollEvents.READ]
         writers = [fd for fd, ev in fd_events.items() if ev & PollEvents.WRITE]
@@ -739,18 +765,28 @@ class PollPoller(_PollerBase):
         except (OSError, KeyError, ValueError):
             pass  # already closed: the kernel dropped it
 
-    def poll(self) -> None:
-        """Wait with the primitive and dispatch one batch of events."""
-        if not self._active:
+    def poll_for(self, timeout: Optional[float]) -> None:
+        """Wait with the primitive and dispatch one batch of events.
+
+        :param float timeout: the longest wait in seconds (None: no limit).
+        """
+        wait = self._wait
+        if wait is None:
             self.activate_poller()
-        timeout = self._get_wait_seconds()
+            wait = self._wait
+            assert wait is not None
         try:
-            events = self._poll.poll(None if timeout is None else timeout *
-                                     self.POLL_TIMEOUT_MULT)
+            events = wait(None if timeout is None else timeout *
+                          self.POLL_TIMEOUT_MULT)
         except InterruptedError:
             return
         if events:
-            self._dispatch(events)
+            # (the loop of _dispatch, inline: this is every round trip)
+            handlers = self._handlers
+            for fd, event_mask in events:
+                handler = handlers.get(fd)
+                if handler is not None:
+                    handler(fd, event_mask)
 
 
 class EPollPoller(PollPoller):
@@ -814,11 +850,13 @@ class KQueuePoller(_PollerBase):
     def _unregister(self, fd: int, old_events: int) -> None:
         self._modify(fd, old_events, 0)
 
-    def poll(self) -> None:
-        """Wait with ``kqueue.control`` and dispatch one batch of events."""
+    def poll_for(self, timeout: Optional[float]) -> None:
+        """Wait with ``kqueue.control`` and dispatch one batch of events.
+
+        :param float timeout: the longest wait in seconds (None: no limit).
+        """
         if not self._active:
             self.activate_poller()
-        timeout = self._get_wait_seconds()
         try:
             kevents = self._kqueue.control(None, 1000, timeout)
         except InterruptedError:

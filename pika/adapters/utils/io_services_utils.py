@@ -10,10 +10,10 @@ that also implements
 Transports read in large chunks (looping over ``recv`` until the socket is
 drained or a per-event budget is spent) and coalesce writes: ``write()`` only
 appends to a buffer list, and the buffer is sent once per loop turn from a
-"soon" callback (the I/O services' ``_call_soon`` when it has one, else
-``call_later(0, ...)``); what the kernel does not take is sent when the socket
-becomes writable. Plain sockets send several buffers with one ``sendmsg``;
-TLS sockets send them joined.
+"soon" callback (the I/O services' ``call_soon``; ``call_later(0, ...)``
+for services that lack it); what the kernel does not take is sent when the
+socket becomes writable. Plain sockets send several buffers with one
+``sendmsg``; TLS sockets send them joined.
 """
 
 import errno
@@ -76,8 +76,11 @@ def check_fd_arg(fd: Any) -> None:
 
 
 def _call_soon_fn(nbio: Any) -> Callable[[Callable[[], Any]], Any]:
-    """Return a function scheduling a callback on the next loop turn."""
-    call_soon = getattr(nbio, '_call_soon', None)
+    """Return a function scheduling a callback on the next loop turn: the
+    services' :meth:`~nbio_interface.AbstractIOServices.call_soon`, or a
+    zero-delay timer for duck-typed services that have no ``call_soon``.
+    """
+    call_soon = getattr(nbio, 'call_soon', None)
     if call_soon is not None:
         return call_soon
     return lambda callback: nbio.call_later(0, callback)
