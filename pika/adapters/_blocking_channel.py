@@ -156,7 +156,8 @@ class BlockingChannel:
         exchange, a bad ack...), as pika does.
         """
         self._connection._flush_published()
-        self._raise_if_closed_by_broker()
+        if self._closing_reason is not None:
+            self._raise_if_closed_by_broker()
 
     def _process_data_events(self, time_limit: Optional[float], *waiters:
                              Callable[[], Any]) -> None:
@@ -675,7 +676,10 @@ class BlockingChannel:
         :param bool multiple: acknowledge up to and including the tag
         """
         self._impl.basic_ack(delivery_tag=delivery_tag, multiple=multiple)
-        self._flush_published()
+        # (_flush_published, inline: the hot path)
+        self._connection._flush_published()
+        if self._closing_reason is not None:
+            self._raise_if_closed_by_broker()
 
     def basic_nack(self,
                    delivery_tag: int = 0,
@@ -750,7 +754,10 @@ class BlockingChannel:
         if not self._delivery_confirmation:
             self._impl.basic_publish(exchange, routing_key, body, properties,
                                      mandatory)
-            self._flush_published()
+            # (_flush_published, inline: the hot path)
+            self._connection._flush_published()
+            if self._closing_reason is not None:
+                self._raise_if_closed_by_broker()
             return
         self._confirmation = None
         self._puback_return = None

@@ -250,7 +250,13 @@ class BlockingConnection:
         """
         closed = self._closed_result
         if not (closed._ready or done()):
-            self._pump_until(done)
+            # The queued callbacks (the transport's flush of the request
+            # just written) first: the request leaves without a zero-timeout
+            # poll before the wait for its reply.
+            self._run_ready_callbacks()
+            run_once = self._run_once
+            while not (closed._ready or done()):
+                run_once()
         if closed._ready:
             self._on_impl_closed()
 
@@ -263,24 +269,15 @@ class BlockingConnection:
         """
         closed = self._closed_result
         if not closed._ready:
-            self._pump_until(done)
+            # The queued callbacks (the transport's flush of the request
+            # just written) first: the request leaves without a zero-timeout
+            # poll before the wait for its reply.
+            self._run_ready_callbacks()
+            run_once = self._run_once
+            while not (closed._ready or done()):
+                run_once()
         if closed._ready:
             self._on_impl_closed()
-
-    def _pump_until(self, done: Callable[[], Any]) -> None:
-        """Run the queued callbacks, then loop iterations until ``done()``
-        or the connection closes.
-
-        :param callable done: returns true when the wait is over
-        """
-        # Queued callbacks (the transport's flush of the request just
-        # written) run first, so the request leaves without a zero-timeout
-        # poll before the wait for its reply.
-        self._run_ready_callbacks()
-        closed = self._closed_result
-        run_once = self._run_once
-        while not (closed._ready or done()):
-            run_once()
 
     def _flush_output(self, *waiters: Callable[[], Any]) -> None:
         """Pump I/O until a waiter is satisfied (with no waiters: until the

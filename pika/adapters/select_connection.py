@@ -353,11 +353,10 @@ class IOLoop(AbstractSelectorIOLoop):
         self._loop_thread = _get_ident()
         self._poller.activate_poller()
         try:
-            poll = self._poller.poll
-            process_timeouts = self.process_timeouts
+            # One iteration is poll() then process_timeouts(), in one call.
+            run_once = self.run_once
             while not self._stopping:
-                poll()
-                process_timeouts()
+                run_once()
         finally:
             self._stopping = False
             self._running = False
@@ -391,7 +390,7 @@ class IOLoop(AbstractSelectorIOLoop):
         """
         self._loop_thread = _get_ident()
         callbacks = self._callbacks
-        if callbacks or timeout == 0.0:
+        if callbacks:
             wait = 0.0
         else:
             heap = self._timer_heap
