@@ -20,7 +20,7 @@ from pika.adapters._blocking_events import (ReturnedMessage, _CallbackResult,
                                             _ConsumerDeliveryEvt, _ConsumerInfo,
                                             _QueueConsumerGeneratorInfo,
                                             _ReturnedMessageEvt)
-from pika.adapters._rpc_arguments import rpc_arguments
+from pika.adapters._forwarding import rpc_arguments
 from pika.exchange_type import ExchangeType
 
 LOGGER = logging.getLogger('pika.adapters.blocking_connection')
@@ -64,6 +64,11 @@ class BlockingChannel:
         # Basic.Ack/Nack frame for the message being published in confirm
         # mode, once it has arrived
         self._confirmation: Any = None
+        # One entry per confirmation or closure since the publish began:
+        # its ``__len__`` is the publish's wait predicate (a C call per
+        # check, the round trip's hot path).
+        self._confirm_signals: List[None] = []
+        self._confirmed_or_closed = self._confirm_signals.__len__
         # Delivery tag of the last message published in confirm mode
         self._publish_seq = 0
         # Basic.Return received while publishing in confirm mode
@@ -140,7 +145,7 @@ class BlockingChannel:
     def _rpc(self, method_name: str, method_locals: Dict[str, Any]) -> Any:
         """Call the asynchronous channel's RPC method ``method_name`` with
         the parameters of the calling method (its ``locals()``, see
-        :mod:`pika.adapters._rpc_arguments`) and return the reply frame.
+        :mod:`pika.adapters._forwarding`) and return the reply frame.
         """
         self._raise_if_closed()
         result = _CallbackResult()
@@ -170,6 +175,7 @@ class BlockingChannel:
         if not isinstance(reason, BaseException):
             reason = exceptions.ChannelClosed(0, repr(reason))
         self._closing_reason = reason
+        self._confirm_signals.append(None)
         self._cleanup()
 
     def _cleanup(self) -> None:
@@ -226,10 +232,7 @@ class BlockingChannel:
         if (self._confirmation is None and
                 method_frame.method.delivery_tag >= self._publish_seq):
             self._confirmation = method_frame
-
-    def _is_confirmed_or_closed(self) -> bool:
-        return (self._confirmation is not None or
-                self._closing_reason is not None)
+            self._confirm_signals.append(None)
 
     def _on_get_reply(self, _channel: Any, method: Any, properties: Any,
                       body: Any) -> None:
@@ -761,13 +764,14 @@ class BlockingChannel:
             return
         self._confirmation = None
         self._puback_return = None
+        self._confirm_signals.clear()
         self._impl.basic_publish(exchange, routing_key, body, properties,
                                  mandatory)
         self._publish_seq += 1
         # (The publish itself raised if the channel was not open.)
         if self._closing_reason is not None:
             raise exceptions.ChannelWrongStateError('Channel is closed.')
-        self._connection._wait_for_reply(self._is_confirmed_or_closed)
+        self._connection._wait_for_reply(self._confirmed_or_closed)
         if self._closing_reason is not None:
             self._raise_if_closed_by_broker()
         confirmation = self._confirmation

@@ -13,7 +13,7 @@ from typing import (Any, Callable, Dict, List, NamedTuple, Optional, Set, Type,
 from twisted.internet import defer
 
 from pika import exceptions, spec
-from pika.adapters._rpc_arguments import rpc_arguments
+from pika.adapters._forwarding import forwarded_property, rpc_arguments
 from pika.adapters.utils.io_services_utils import check_callback_arg
 from pika.exchange_type import ExchangeType
 
@@ -138,35 +138,23 @@ class TwistedChannel:
 
     # -- state -----------------------------------------------------------------
 
-    @property
-    def channel_number(self) -> int:
-        """The channel number."""
-        return self._channel.channel_number
+    channel_number = forwarded_property('_channel.channel_number',
+                                        'The channel number.', int)
 
     @property
     def connection(self) -> Any:
         """The underlying :class:`pika.connection.Connection`."""
         return self._channel.connection
 
-    @property
-    def is_closed(self) -> bool:
-        """True when the channel is closed."""
-        return self._channel.is_closed
-
-    @property
-    def is_closing(self) -> bool:
-        """True while the channel is closing."""
-        return self._channel.is_closing
-
-    @property
-    def is_open(self) -> bool:
-        """True when the channel is open."""
-        return self._channel.is_open
-
-    @property
-    def flow_active(self) -> bool:
-        """True unless the broker paused the channel with Channel.Flow."""
-        return self._channel.flow_active
+    is_closed = forwarded_property('_channel.is_closed',
+                                   'True when the channel is closed.', bool)
+    is_closing = forwarded_property('_channel.is_closing',
+                                    'True while the channel is closing.', bool)
+    is_open = forwarded_property('_channel.is_open',
+                                 'True when the channel is open.', bool)
+    flow_active = forwarded_property(
+        '_channel.flow_active',
+        'True unless the broker paused the channel with Channel.Flow.', bool)
 
     @property
     def consumer_tags(self) -> List[str]:
@@ -201,7 +189,7 @@ class TwistedChannel:
              method_locals: Dict[str, Any]) -> defer.Deferred:
         """Call the channel's ``method_name`` method with the parameters of
         the calling method (its ``locals()``, see
-        :mod:`pika.adapters._rpc_arguments`); the returned Deferred fires with
+        :mod:`pika.adapters._forwarding`); the returned Deferred fires with
         the reply the method's completion callback receives.
         """
         method = getattr(self._channel, method_name)

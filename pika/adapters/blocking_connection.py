@@ -32,6 +32,7 @@ from typing import Any, Callable, Deque, Dict, Iterator, Optional, Set
 from pika import exceptions, validators
 from pika.adapters import select_connection
 from pika.adapters._blocking_channel import BlockingChannel
+from pika.adapters._forwarding import forwarded_property
 from pika.adapters._blocking_events import ReturnedMessage  # noqa: F401
 from pika.adapters._blocking_events import (
     _CallbackResult, _ConnectionBlockedEvt, _ConnectionUnblockedEvt,
@@ -639,56 +640,34 @@ class BlockingConnection:
 
     # -- state and capabilities ---------------------------------------------
 
-    @property
-    def is_closed(self) -> bool:
-        """True once the connection is closed."""
-        return self._impl.is_closed
-
-    @property
-    def is_open(self) -> bool:
-        """True while the connection is open."""
-        return self._impl.is_open
-
-    @property
-    def basic_nack_supported(self) -> bool:
-        """True if the broker supports ``Basic.Nack``."""
-        return self._impl.basic_nack
-
-    @property
-    def consumer_cancel_notify_supported(self) -> bool:
-        """True if the broker tells consumers when it cancels them."""
-        return self._impl.consumer_cancel_notify
-
-    @property
-    def exchange_exchange_bindings_supported(self) -> bool:
-        """True if the broker supports exchange-to-exchange bindings."""
-        return self._impl.exchange_exchange_bindings
-
-    @property
-    def publisher_confirms_supported(self) -> bool:
-        """True if the broker supports publisher confirms."""
-        return self._impl.publisher_confirms
-
+    is_closed = forwarded_property('_impl.is_closed',
+                                   'True once the connection is closed.', bool)
+    is_open = forwarded_property('_impl.is_open',
+                                 'True while the connection is open.', bool)
+    basic_nack_supported = forwarded_property(
+        '_impl.basic_nack', 'True if the broker supports ``Basic.Nack``.', bool)
+    consumer_cancel_notify_supported = forwarded_property(
+        '_impl.consumer_cancel_notify',
+        'True if the broker tells consumers when it cancels them.', bool)
+    exchange_exchange_bindings_supported = forwarded_property(
+        '_impl.exchange_exchange_bindings',
+        'True if the broker supports exchange-to-exchange bindings.', bool)
+    publisher_confirms_supported = forwarded_property(
+        '_impl.publisher_confirms',
+        'True if the broker supports publisher confirms.', bool)
     # pika 0.x names, kept by pika 1.4.
-    @property
-    def basic_nack(self) -> bool:
-        """Same as :attr:`basic_nack_supported`."""
-        return self._impl.basic_nack
-
-    @property
-    def consumer_cancel_notify(self) -> bool:
-        """Same as :attr:`consumer_cancel_notify_supported`."""
-        return self._impl.consumer_cancel_notify
-
-    @property
-    def exchange_exchange_bindings(self) -> bool:
-        """Same as :attr:`exchange_exchange_bindings_supported`."""
-        return self._impl.exchange_exchange_bindings
-
-    @property
-    def publisher_confirms(self) -> bool:
-        """Same as :attr:`publisher_confirms_supported`."""
-        return self._impl.publisher_confirms
+    basic_nack = forwarded_property('_impl.basic_nack',
+                                    'Same as :attr:`basic_nack_supported`.',
+                                    bool)
+    consumer_cancel_notify = forwarded_property(
+        '_impl.consumer_cancel_notify',
+        'Same as :attr:`consumer_cancel_notify_supported`.', bool)
+    exchange_exchange_bindings = forwarded_property(
+        '_impl.exchange_exchange_bindings',
+        'Same as :attr:`exchange_exchange_bindings_supported`.', bool)
+    publisher_confirms = forwarded_property(
+        '_impl.publisher_confirms',
+        'Same as :attr:`publisher_confirms_supported`.', bool)
 
 
 def _channel_number_of(channel: BlockingChannel) -> int:

@@ -673,6 +673,12 @@ class SelectPoller(_PollerBase):
 
     POLL_TIMEOUT_MULT = 1
 
+    def poll(self) -> None:
+        """Wait with ``select()`` as long as ``get_wait_seconds()`` allows and
+        dispatch one batch of events.
+        """
+        self.poll_for(self._get_wait_seconds())
+
     def poll_for(self, timeout: Optional[float]) -> None:
         """Wait with ``select()`` and dispatch one batch of events.
 
@@ -764,6 +770,12 @@ class PollPoller(_PollerBase):
         except (OSError, KeyError, ValueError):
             pass  # already closed: the kernel dropped it
 
+    def poll(self) -> None:
+        """Wait with the primitive as long as ``get_wait_seconds()`` allows and
+        dispatch one batch of events.
+        """
+        self.poll_for(self._get_wait_seconds())
+
     def poll_for(self, timeout: Optional[float]) -> None:
         """Wait with the primitive and dispatch one batch of events.
 
@@ -848,6 +860,12 @@ class KQueuePoller(_PollerBase):
 
     def _unregister(self, fd: int, old_events: int) -> None:
         self._modify(fd, old_events, 0)
+
+    def poll(self) -> None:
+        """Wait with ``kqueue.control`` as long as ``get_wait_seconds()``
+        allows and dispatch one batch of events.
+        """
+        self.poll_for(self._get_wait_seconds())
 
     def poll_for(self, timeout: Optional[float]) -> None:
         """Wait with ``kqueue.control`` and dispatch one batch of events.
