@@ -69,7 +69,8 @@ class SelectConnection(BaseConnection):
                  custom_ioloop: Any = None,
                  internal_connection_workflow: bool = True) -> None:
         """
-        :param pika.connection.Parameters parameters: connection parameters.
+        :param pika.connection.Parameters parameters: where and how to
+            connect (None: the defaults).
         :param callable on_open_callback: ``f(connection)`` once open.
         :param callable on_open_error_callback: ``f(connection, exception)``
             if opening fails.
@@ -83,17 +84,9 @@ class SelectConnection(BaseConnection):
             ``parameters``; False when an external workflow supplies the
             stream.
         """
-        if isinstance(custom_ioloop, nbio_interface.AbstractIOServices):
-            nbio = custom_ioloop
-        else:
-            nbio = SelectorIOServicesAdapter(custom_ioloop or IOLoop())
-        super().__init__(
-            parameters,
-            on_open_callback,
-            on_open_error_callback,
-            on_close_callback,
-            nbio,
-            internal_connection_workflow=internal_connection_workflow)
+        super().__init__(parameters, on_open_callback, on_open_error_callback,
+                         on_close_callback, _io_services_for(custom_ioloop),
+                         internal_connection_workflow)
 
     @classmethod
     def create_connection(cls,
@@ -101,21 +94,25 @@ class SelectConnection(BaseConnection):
                           on_done: Callable[[Any], Any],
                           custom_ioloop: Any = None,
                           workflow: Any = None) -> Any:
-        """Connect using a sequence of parameters; see
-        :meth:`pika.adapters.base_connection.BaseConnection.create_connection`.
+        """Connect on an :class:`IOLoop` (``custom_ioloop``, else a new
+        one) using the first of ``connection_configs`` that works, as
+        :meth:`pika.adapters.base_connection.BaseConnection.create_connection`
+        describes.
 
-        :param connection_configs: sequence of
-            :class:`pika.connection.Parameters`.
-        :param callable on_done: ``f(connection_or_exception)``.
-        :param custom_ioloop: the :class:`IOLoop` to use.
-        :param workflow: an
-            :class:`~pika.adapters.utils.connection_workflow.AbstractAMQPConnectionWorkflow`
-            or None for the default.
         :returns: the workflow (its ``abort()`` cancels).
         """
         return cls._create_connection_over(
             SelectorIOServicesAdapter(custom_ioloop or IOLoop()),
             connection_configs, on_done, workflow)
+
+
+def _io_services_for(custom_ioloop: Any) -> nbio_interface.AbstractIOServices:
+    """The I/O services of a :class:`SelectConnection` (see its
+    ``custom_ioloop``).
+    """
+    if isinstance(custom_ioloop, nbio_interface.AbstractIOServices):
+        return custom_ioloop
+    return SelectorIOServicesAdapter(custom_ioloop or IOLoop())
 
 
 class _Timeout:
