@@ -467,7 +467,7 @@ class _PollerBase:
     #: The active primitive's wait method (``poll`` of a poll/epoll object,
     #: taking the timeout in ``POLL_TIMEOUT_MULT`` units, returning
     #: ``[(fd, events)]``), for :meth:`poll_for`; None otherwise.
-    _wait: Optional[Callable[[float], List[Tuple[int, int]]]] = None
+    _wait: Optional[Callable[[Optional[float]], List[Tuple[int, int]]]] = None
 
     def __init__(self, get_wait_seconds: Callable[[], Optional[float]],
                  process_timeouts: Callable[[], None]) -> None:
