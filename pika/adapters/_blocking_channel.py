@@ -12,9 +12,10 @@ order, by the connection's ``process_data_events``.
 import collections
 import logging
 import time
-from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Tuple
+from typing import (TYPE_CHECKING, Any, Callable, Deque, Dict, Iterator, List,
+                    Optional, Protocol, Tuple)
 
-from pika import exceptions, spec, validators
+from pika import amqp_object, exceptions, frame, spec, validators
 from pika.adapters._blocking_events import (ReturnedMessage, _CallbackResult,
                                             _ConsumerCancellationEvt,
                                             _ConsumerDeliveryEvt, _ConsumerInfo,
@@ -23,19 +24,60 @@ from pika.adapters._blocking_events import (ReturnedMessage, _CallbackResult,
 from pika.adapters._forwarding import rpc_arguments
 from pika.exchange_type import ExchangeType
 
+if TYPE_CHECKING:
+    from pika.channel import Channel
+
 LOGGER = logging.getLogger('pika.adapters.blocking_connection')
 
-_NO_MESSAGE = (None, None, None)
+#: A message as the blocking API hands it out: ``(method, properties, body)``,
+#: or ``(None, None, None)`` for "no message".
+_Message = Tuple[Optional[amqp_object.Method], Optional[spec.BasicProperties],
+                 Optional[bytes]]
+
+_NO_MESSAGE: _Message = (None, None, None)
 
 _monotonic = time.monotonic
 
 
-def _check_timeout(value: Any, name: str) -> None:
+def _check_timeout(value: object, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError('%s must be a number or None, but got %r' %
                         (name, value))
     if value < 0:
         raise ValueError('%s must be non-negative, but got %r' % (name, value))
+
+
+class _ChannelOwner(Protocol):
+    """What a :class:`BlockingChannel` needs of its
+    :class:`~pika.adapters.blocking_connection.BlockingConnection`: the pump
+    (waits that raise the connection's close reason), dispatch requests and
+    the notice that the channel closed.
+    """
+
+    _event_dispatch_suspend_depth: int
+
+    def _channel_dispatch_requester(
+            self) -> Callable[['BlockingChannel'], None]:
+        ...
+
+    def _wait_until(self, done: Callable[[], Any]) -> None:
+        ...
+
+    def _wait_for_reply(self, done: Callable[[], Any]) -> None:
+        ...
+
+    def _flush_output(self, *waiters: Callable[[], Any]) -> None:
+        ...
+
+    def _flush_published(self) -> None:
+        ...
+
+    def _process_data_events(self, time_limit: Optional[float], *extra_waiters:
+                             Callable[[], Any]) -> None:
+        ...
+
+    def _on_channel_closed(self, channel: 'BlockingChannel') -> None:
+        ...
 
 
 class BlockingChannel:
@@ -54,8 +96,8 @@ class BlockingChannel:
     __module__ = 'pika.adapters.blocking_connection'
 
     def __init__(self, channel_impl: Any, connection: Any) -> None:
-        self._impl = channel_impl
-        self._connection = connection
+        self._impl: 'Channel' = channel_impl
+        self._connection: _ChannelOwner = connection
         # consumer_tag -> _ConsumerInfo, for basic_consume and consume()
         self._consumer_infos: Dict[str, _ConsumerInfo] = {}
         self._queue_consumer_generator: Optional[
@@ -63,7 +105,7 @@ class BlockingChannel:
         self._delivery_confirmation = False
         # Basic.Ack/Nack frame for the message being published in confirm
         # mode, once it has arrived
-        self._confirmation: Any = None
+        self._confirmation: Optional[frame.Method[Any]] = None
         # One entry per confirmation or closure since the publish began:
         # its ``__len__`` is the publish's wait predicate (a C call per
         # check, the round trip's hot path).
@@ -75,11 +117,14 @@ class BlockingChannel:
         self._puback_return: Optional[ReturnedMessage] = None
         # _ConsumerDeliveryEvt, _ReturnedMessageEvt, _ConsumerCancellationEvt
         self._pending_events: Deque[Any] = collections.deque()
-        self._return_callbacks: List[Callable[..., Any]] = []
-        self._cancel_callbacks: List[Callable[..., Any]] = []
+        self._return_callbacks: List[Callable[
+            ['BlockingChannel', spec.Basic.Return, spec.BasicProperties, bytes],
+            Any]] = []
+        self._cancel_callbacks: List[Callable[[frame.Method[spec.Basic.Cancel]],
+                                              Any]] = []
         # (method, properties, body) of the pending basic_get's Basic.GetOk,
         # or _NO_MESSAGE after Basic.GetEmpty; None while waiting
-        self._get_reply: Optional[Tuple[Any, Any, Any]] = None
+        self._get_reply: Optional[_Message] = None
         # The reason the channel closed, once it has
         self._closing_reason: Optional[BaseException] = None
         self._request_dispatch = connection._channel_dispatch_requester()
@@ -170,7 +215,7 @@ class BlockingChannel:
                                               self._is_closed_result, *waiters)
         self._raise_if_closed_by_broker()
 
-    def _on_channel_closed(self, _channel: Any, reason: Any) -> None:
+    def _on_channel_closed(self, _channel: 'Channel', reason: object) -> None:
         LOGGER.debug('Channel %s closed: %r', self.channel_number, reason)
         if not isinstance(reason, BaseException):
             reason = exceptions.ChannelClosed(0, repr(reason))
@@ -189,15 +234,19 @@ class BlockingChannel:
         self._pending_events.append(evt)
         self._request_dispatch(self)
 
-    def _on_consumer_message_delivery(self, _channel: Any, method: Any,
-                                      properties: Any, body: Any) -> None:
+    def _on_consumer_message_delivery(self, _channel: 'Channel',
+                                      method: spec.Basic.Deliver,
+                                      properties: spec.BasicProperties,
+                                      body: bytes) -> None:
         # Hot path: queue the delivery for dispatch.
         self._pending_events.append(
             _ConsumerDeliveryEvt(method, properties, body))
         self._request_dispatch(self)
 
-    def _on_consumer_generator_delivery(self, _channel: Any, method: Any,
-                                        properties: Any, body: Any) -> None:
+    def _on_consumer_generator_delivery(self, _channel: 'Channel',
+                                        method: spec.Basic.Deliver,
+                                        properties: spec.BasicProperties,
+                                        body: bytes) -> None:
         generator = self._queue_consumer_generator
         if generator is not None:
             generator.pending_events.append(
@@ -206,9 +255,11 @@ class BlockingChannel:
             LOGGER.debug('Delivery for an inactive consumer generator: %r',
                          method)
 
-    def _on_consumer_cancelled_by_broker(self, method_frame: Any) -> None:
+    def _on_consumer_cancelled_by_broker(
+            self, method_frame: frame.Method[spec.Basic.Cancel]) -> None:
         consumer_tag = method_frame.method.consumer_tag
-        info = self._consumer_infos.get(consumer_tag)
+        info = (None if consumer_tag is None else
+                self._consumer_infos.get(consumer_tag))
         if info is None or info.tearing_down:
             return
         info.state = _ConsumerInfo.CANCELLED_BY_BROKER
@@ -218,15 +269,17 @@ class BlockingChannel:
         else:
             self._add_pending_event(evt)
 
-    def _on_message_returned(self, _channel: Any, method: Any, properties: Any,
-                             body: Any) -> None:
+    def _on_message_returned(self, _channel: 'Channel',
+                             method: spec.Basic.Return,
+                             properties: spec.BasicProperties,
+                             body: bytes) -> None:
         if self._delivery_confirmation:
             self._puback_return = ReturnedMessage(method, properties, body)
         for callback in self._return_callbacks:
             self._add_pending_event(
                 _ReturnedMessageEvt(callback, self, method, properties, body))
 
-    def _on_message_confirmation(self, method_frame: Any) -> None:
+    def _on_message_confirmation(self, method_frame: frame.Method[Any]) -> None:
         # Only a confirmation that covers the message being published
         # counts: a late one for an earlier, interrupted publish does not.
         if (self._confirmation is None and
@@ -234,11 +287,12 @@ class BlockingChannel:
             self._confirmation = method_frame
             self._confirm_signals.append(None)
 
-    def _on_get_reply(self, _channel: Any, method: Any, properties: Any,
-                      body: Any) -> None:
+    def _on_get_reply(self, _channel: 'Channel', method: spec.Basic.GetOk,
+                      properties: spec.BasicProperties, body: bytes) -> None:
         self._get_reply = (method, properties, body)
 
-    def _on_get_empty(self, _method_frame: Any) -> None:
+    def _on_get_empty(self,
+                      _method_frame: frame.Method[spec.Basic.GetEmpty]) -> None:
         if self._get_reply is None:
             self._get_reply = _NO_MESSAGE
 
@@ -466,8 +520,7 @@ class BlockingChannel:
         validators.require_string(consumer_tag, 'consumer_tag')
         return self._cancel_consumer(consumer_tag)[0]
 
-    def _cancel_consumer(
-            self, consumer_tag: str) -> Tuple[List[Tuple[Any, Any, Any]], int]:
+    def _cancel_consumer(self, consumer_tag: str) -> Tuple[List[_Message], int]:
         """Cancel a consumer as :meth:`basic_cancel` describes.
 
         :returns: the undispatched ``auto_ack`` messages, and how many
