@@ -96,7 +96,7 @@ class BlockingChannel:
     __module__ = 'pika.adapters.blocking_connection'
 
     def __init__(self, channel_impl: Any, connection: Any) -> None:
-        self._impl: 'Channel' = channel_impl
+        self._impl: Channel = channel_impl
         self._connection: _ChannelOwner = connection
         # consumer_tag -> _ConsumerInfo, for basic_consume and consume()
         self._consumer_infos: Dict[str, _ConsumerInfo] = {}
@@ -118,7 +118,7 @@ class BlockingChannel:
         # _ConsumerDeliveryEvt, _ReturnedMessageEvt, _ConsumerCancellationEvt
         self._pending_events: Deque[Any] = collections.deque()
         self._return_callbacks: List[Callable[
-            ['BlockingChannel', spec.Basic.Return, spec.BasicProperties, bytes],
+            [BlockingChannel, spec.Basic.Return, spec.BasicProperties, bytes],
             Any]] = []
         self._cancel_callbacks: List[Callable[[frame.Method[spec.Basic.Cancel]],
                                               Any]] = []
