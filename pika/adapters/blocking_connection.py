@@ -5,7 +5,8 @@ Theory of operation: a :class:`BlockingConnection` owns a
 :class:`~pika.adapters.select_connection.SelectConnection` (``_impl``) with a
 private :class:`~pika.adapters.select_connection.IOLoop`. Every blocking call
 issues the asynchronous request and then pumps that loop on the caller's
-thread (``ioloop.poll()`` + ``ioloop.process_timeouts()``) until its
+thread, one ``run_once()`` at a time through the
+:class:`~pika.adapters.utils.nbio_interface.PumpedLoop` protocol, until its
 completion has arrived or the connection has closed; the error that closed
 the connection (or, for channel calls, the channel) is raised in the caller.
 

@@ -399,7 +399,9 @@ class IOLoop(AbstractSelectorIOLoop):
                     wait = _MAX_POLL_WAIT
             else:
                 # (drops the cancelled timers at the top of the heap)
-                wait = self._get_wait_seconds() or 0.0
+                wait_seconds = self._get_wait_seconds()
+                wait = (_MAX_POLL_WAIT
+                        if wait_seconds is None else wait_seconds)
             if timeout is not None and timeout < wait:
                 wait = timeout
         self._poller.poll_for(wait)
