@@ -62,8 +62,13 @@ class AsyncioConnection(base_connection.BaseConnection):
             nbio: nbio_interface.AbstractIOServices = custom_ioloop
         else:
             nbio = _AsyncioIOServicesAdapter(custom_ioloop)
-        super().__init__(parameters, on_open_callback, on_open_error_callback,
-                         on_close_callback, nbio, internal_connection_workflow)
+        super().__init__(
+            parameters,
+            on_open_callback,
+            on_open_error_callback,
+            on_close_callback,
+            nbio,
+            internal_connection_workflow=internal_connection_workflow)
 
     @classmethod
     def create_connection(cls,

@@ -261,6 +261,22 @@ class GeventConnection(BaseConnection):
     greenlet until ``stop()``.
     """
 
+    @classmethod
+    def create_connection(cls,
+                          connection_configs: Sequence[Any],
+                          on_done: Callable[[Any], Any],
+                          custom_ioloop: Optional[Any] = None,
+                          workflow: Optional[Any] = None) -> Any:
+        """Connect on the gevent hub, as
+        :meth:`BaseConnection.create_connection` does (``custom_ioloop`` as
+        for :class:`GeventConnection`).
+
+        :returns: the workflow, which can be aborted.
+        """
+        return cls._create_connection_over(_make_nbio(custom_ioloop),
+                                           connection_configs, on_done,
+                                           workflow)
+
     def __init__(self,
                  parameters: Optional[Any] = None,
                  on_open_callback: Optional[Callable[[Any], Any]] = None,
@@ -288,22 +304,10 @@ class GeventConnection(BaseConnection):
         """
         if compat.ON_WINDOWS:
             raise RuntimeError('GeventConnection is not supported on Windows.')
-        super().__init__(parameters, on_open_callback, on_open_error_callback,
-                         on_close_callback, _make_nbio(custom_ioloop),
-                         internal_connection_workflow)
-
-    @classmethod
-    def create_connection(cls,
-                          connection_configs: Sequence[Any],
-                          on_done: Callable[[Any], Any],
-                          custom_ioloop: Optional[Any] = None,
-                          workflow: Optional[Any] = None) -> Any:
-        """Connect on the gevent hub, as
-        :meth:`BaseConnection.create_connection` does (``custom_ioloop`` as
-        for :class:`GeventConnection`).
-
-        :returns: the workflow, which can be aborted.
-        """
-        return cls._create_connection_over(_make_nbio(custom_ioloop),
-                                           connection_configs, on_done,
-                                           workflow)
+        super().__init__(
+            parameters,
+            on_open_callback,
+            on_open_error_callback,
+            on_close_callback,
+            _make_nbio(custom_ioloop),
+            internal_connection_workflow=internal_connection_workflow)

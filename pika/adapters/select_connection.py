@@ -84,9 +84,13 @@ class SelectConnection(BaseConnection):
             ``parameters``; False when an external workflow supplies the
             stream.
         """
-        super().__init__(parameters, on_open_callback, on_open_error_callback,
-                         on_close_callback, _io_services_for(custom_ioloop),
-                         internal_connection_workflow)
+        super().__init__(
+            parameters,
+            on_open_callback,
+            on_open_error_callback,
+            on_close_callback,
+            _io_services_for(custom_ioloop),
+            internal_connection_workflow=internal_connection_workflow)
 
     @classmethod
     def create_connection(cls,

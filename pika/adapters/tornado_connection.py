@@ -60,9 +60,13 @@ class TornadoConnection(base_connection.BaseConnection):
             built-in workflow; False when ``create_connection`` (or an
             ``AMQPConnector``) supplies the transport.
         """
-        super().__init__(parameters, on_open_callback, on_open_error_callback,
-                         on_close_callback, _make_nbio(custom_ioloop),
-                         internal_connection_workflow)
+        super().__init__(
+            parameters,
+            on_open_callback,
+            on_open_error_callback,
+            on_close_callback,
+            _make_nbio(custom_ioloop),
+            internal_connection_workflow=internal_connection_workflow)
 
     @classmethod
     def create_connection(cls,
