@@ -127,14 +127,6 @@ class _GeventSelectorIOLoop(AbstractSelectorIOLoop):
         else:
             self._hub.loop.run_callback_threadsafe(callback)
 
-    def call_soon(self, callback: Callable[[], Any]) -> None:
-        """Call ``callback`` from the hub soon; from the hub's thread only.
-
-        :param callable callback: called without arguments.
-        """
-        check_callback_arg(callback, 'callback')
-        self._hub.loop.run_callback(callback)
-
     def run_once(self) -> None:
         """Let the hub run one iteration (a zero-length ``gevent.sleep``)."""
         gevent.sleep(0)

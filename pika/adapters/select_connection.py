@@ -275,6 +275,10 @@ class IOLoop(AbstractSelectorIOLoop):
             self._wake()
 
     add_callback = add_callback_threadsafe
+    # The transports' per-turn flush: meant for the loop's thread, but code
+    # written for pika publishes from other threads too, and then the loop
+    # must wake up for it, so it is the same method.
+    call_soon = add_callback_threadsafe
 
     def process_timeouts(self) -> None:
         """Run the queued callbacks, then the timers that are due."""
@@ -419,18 +423,6 @@ class IOLoop(AbstractSelectorIOLoop):
 
     # The name the round-trip tests and pika-era code know it by.
     _run_once = run_once
-
-    def call_soon(self, callback: Callable[[], Any]) -> None:
-        """Call ``callback`` on the loop's next iteration; from the loop's
-        thread only (no wake-up: :meth:`add_callback_threadsafe` is for
-        other threads).
-
-        :param callable callback: called without arguments.
-        """
-        if not callable(callback):
-            raise TypeError(
-                'callback must be a callable, but got {!r}'.format(callback))
-        self._callbacks.append(callback)
 
     def run_ready_callbacks(self) -> None:
         """Run the callbacks queued now (not the ones they queue, and no
