@@ -817,7 +817,7 @@ class BlockingChannel:
             return
         self._confirmation = None
         self._puback_return = None
-        self._confirm_signals.clear()
+        del self._confirm_signals[:]
         self._impl.basic_publish(exchange, routing_key, body, properties,
                                  mandatory)
         self._publish_seq += 1

@@ -176,6 +176,12 @@ class _AsyncioIOServicesAdapter(io_services_utils.SocketConnectionMixin,
         """
         self._loop.call_soon(callback)
 
+    def _transport_call_soon(self) -> Callable[[Callable[[], Any]], Any]:
+        """``loop.call_soon`` itself, for the transports' write flush: no
+        extra call per write.
+        """
+        return self._loop.call_soon
+
     def add_callback_threadsafe(self, callback: Callable[[], Any]) -> None:
         """``loop.call_soon_threadsafe(callback)``: from any thread.
 
