@@ -192,3 +192,29 @@ def test_a_subclass_emit_override_sees_writes_after_the_stream_is_up():
         assert b''.join(transport.written) == b''.join(conn.emitted)
     finally:
         nbio.close()
+
+
+def test_emitted_data_goes_to_the_transport_only_while_the_stream_is_up():
+    nbio = _select_services()
+    try:
+        errors: List[BaseException] = []
+        conn = base_connection.BaseConnection(
+            None,
+            None,
+            lambda _conn, error: errors.append(error),
+            None,
+            nbio,
+            internal_connection_workflow=False)
+        conn._adapter_emit_data(b'before')  # dropped: no transport yet
+        transport = _Transport()
+        conn._proto_connection_made(transport)  # type: ignore[arg-type]
+        header = b''.join(transport.written)
+        assert header.startswith(b'AMQP')
+        conn._adapter_emit_data(b'during')
+        assert transport.written[-1] == b'during'
+        conn._proto_connection_lost(None)
+        conn._adapter_emit_data(b'after')  # dropped: the stream is gone
+        assert b''.join(transport.written) == header + b'during'
+        assert len(errors) == 1  # lost during the handshake
+    finally:
+        nbio.close()
