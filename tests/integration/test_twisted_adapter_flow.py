@@ -1,4 +1,4 @@
-"""Acceptance checks: the Twisted adapter behaves as pika 1.4.4 does.
+"""The Twisted adapter behaves as pika 1.4.4 does.
 
 The scenario runs in a child interpreter (the global reactor cannot be
 restarted, and other test modules may own it); it prints one JSON object of

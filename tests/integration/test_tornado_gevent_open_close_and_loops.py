@@ -1,8 +1,8 @@
-"""Acceptance (differential): TornadoConnection and GeventConnection as
-pika 1.4.4 behaves.
+"""TornadoConnection and GeventConnection open, close, fail and run their
+loops as pika 1.4.4 does.
 
 Every expectation was first observed on pika 1.4.4 against the same broker
-(acceptance-2 notes). Each case runs on a private loop passed as
+(differential runs). Each case runs on a private loop passed as
 ``custom_ioloop`` (a Tornado ``IOLoop(make_current=False)`` or a
 ``_GeventSelectorIOLoop``) and is bounded by a guard timer; the cases that need
 the thread's default loop or gevent's monkey patching run in a child

@@ -1,7 +1,7 @@
-"""Acceptance (differential): the Twisted adapter as pika 1.4.4 behaves.
+"""The Twisted adapter as pika 1.4.4 behaves: Deferreds, errors, closing.
 
 Every expectation here was first observed on pika 1.4.4 against the same
-broker (scripts in the acceptance-2 notes); the scenarios run on the shared
+broker (differential runs); the scenarios run on the shared
 reactor thread of ``test_twisted_scenarios`` (a reactor cannot restart).
 """
 
