@@ -171,6 +171,7 @@ def test_open_and_close_callbacks_states_and_errors(
                                                           'Normal shutdown')
         assert (conn.is_open, conn.is_closed, conn.is_closing) == (False, True,
                                                                    False)
+        assert conn._transport is None
         with pytest.raises(exceptions.ConnectionWrongStateError) as info:
             conn.close()
         assert str(info.value).startswith(
@@ -570,6 +571,8 @@ def _open_error(adapter: AdapterRunner,
         args = yield from _until(run, 'on_open_error')
         assert args[0] is run.conn
         assert (run.conn.is_open, run.conn.is_closed) == (False, True)
+        # the open error is the only connection callback made
+        assert run.names() == ['on_open_error']
         result.append(args[1])
 
     _Run(adapter, scenario, params=params, timeout=20)
@@ -603,6 +606,8 @@ def test_open_errors(adapter: AdapterRunner) -> None:
     (inner,) = error.args
     assert isinstance(inner, connection_workflow.AMQPConnectionWorkflowFailed)
     assert len(inner.exceptions) == 2
+    assert isinstance(inner.exceptions[-1],
+                      connection_workflow.AMQPConnectorSocketConnectError)
     assert repr(inner).startswith('AMQPConnectionWorkflowFailed: 2 exceptions '
                                   'in all; last exception - '
                                   'AMQPConnectorSocketConnectError: '
