@@ -2,7 +2,7 @@
 
 Every expectation here was first observed on pika 1.4.4 against the same
 broker (differential runs); the scenarios run on the shared
-reactor thread of ``test_twisted_scenarios`` (a reactor cannot restart).
+reactor thread of ``twisted_harness`` (a reactor cannot restart).
 """
 
 from typing import Any, List
@@ -18,8 +18,7 @@ from pika.adapters.twisted_connection import (ReceivedMessage,
                                               TwistedProtocolConnection)
 
 from async_harness import BROKER_HOST, BROKER_PORT, broker_params, unique_name
-from test_twisted_scenarios import (connect, expect_failure, scenario_test,
-                                    sleep)
+from twisted_harness import (connect, expect_failure, scenario_test, sleep)
 
 
 def fired(d: defer.Deferred) -> List[Any]:
