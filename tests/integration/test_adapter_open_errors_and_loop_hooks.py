@@ -1,12 +1,16 @@
-"""TornadoConnection and GeventConnection open, close, fail and run their
-loops as pika 1.4.4 does.
+"""SelectConnection (every poller), TornadoConnection and GeventConnection
+open, fail, report ``create_connection`` results and serve the adapter loop
+hooks as pika 1.4.4 does, on a loop of the pika ``IOLoop`` interface
+(``start``/``stop``/``call_later``/``remove_timeout``).
 
 Every expectation was first observed on pika 1.4.4 against the same broker
 (differential runs). Each case runs on a private loop passed as
-``custom_ioloop`` (a Tornado ``IOLoop(make_current=False)`` or a
-``_GeventSelectorIOLoop``) and is bounded by a guard timer; the cases that need
-the thread's default loop or gevent's monkey patching run in a child
-interpreter.
+``custom_ioloop`` (a select ``IOLoop`` with a forced poller, a Tornado
+``IOLoop(make_current=False)`` or a ``_GeventSelectorIOLoop``) and is bounded
+by a guard timer; the cases that need the thread's default loop or gevent's
+monkey patching run in a child interpreter. AsyncioConnection's loop is an
+asyncio loop (no ``start``/``remove_timeout``); its open and close results
+are checked in test_async_callbacks_states_and_errors.py.
 """
 
 import os
@@ -21,6 +25,7 @@ import pytest
 
 import pika
 from pika import exceptions
+from pika.adapters import select_connection
 from pika.adapters.utils import connection_workflow
 
 from async_harness import BROKER_HOST, BROKER_PORT, broker_params
@@ -41,11 +46,37 @@ def _gevent() -> Tuple[Any, Callable[[], Any]]:
     return GeventConnection, _GeventSelectorIOLoop
 
 
-ADAPTERS = {'tornado': _tornado, 'gevent': _gevent}
+def _select(poller: str) -> Callable[[], Tuple[Any, Callable[[], Any]]]:
+
+    def new_loop() -> Any:
+        saved = select_connection.SELECT_TYPE
+        select_connection.SELECT_TYPE = poller
+        try:
+            return select_connection.IOLoop()
+        finally:
+            select_connection.SELECT_TYPE = saved
+
+    return lambda: (pika.SelectConnection, new_loop)
+
+
+ADAPTERS = {
+    'select-select': _select('select'),
+    'select-poll': _select('poll'),
+    'select-epoll': _select('epoll'),
+    'tornado': _tornado,
+    'gevent': _gevent,
+}
 
 
 @pytest.fixture(params=sorted(ADAPTERS))
 def adapter(request: Any) -> Tuple[Any, Callable[[], Any]]:
+    return ADAPTERS[request.param]()
+
+
+@pytest.fixture(params=['gevent', 'tornado'])
+def logging_adapter(request: Any) -> Tuple[Any, Callable[[], Any]]:
+    """The adapters whose loops log an error escaping a callback (the
+    select IOLoop lets it out of ``start()``)."""
     return ADAPTERS[request.param]()
 
 
@@ -324,11 +355,11 @@ def test_gevent_monkey_patched_greenlets():
 
 
 @pytest.mark.parametrize('case', ['badpass', 'badvhost', 'refused'])
-def test_default_open_error_callback(adapter, case, monkeypatch):
+def test_default_open_error_callback(logging_adapter, case, monkeypatch):
     """Without an on_open_error_callback pika 1.4.4 raises from the loop only
     when the stack never came up (here: refused); a failed AMQP handshake
     is logged, the connection just ends closed."""
-    conn_class, make_loop = adapter
+    conn_class, make_loop = logging_adapter
     loop = make_loop()
     if case == 'badpass':
         params = broker_params(
