@@ -400,6 +400,8 @@ def test_broker_channel_errors(adapter: AdapterRunner) -> None:
         assert args[1].args == (404, "NOT_FOUND - no queue '%s' in vhost '/'" %
                                 (queue,))
         assert 'no' not in run.names()
+        # (inside the close callback) the channel is closed, not the connection
+        assert args[0] is channel and channel.is_closed and run.conn.is_open
         channel = yield from _open_channel(run)
         channel.add_on_close_callback(run.resume('channel_closed'))
         channel.queue_declare(queue,

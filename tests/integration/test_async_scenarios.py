@@ -187,28 +187,6 @@ def test_confirms_ack_and_mandatory_return(flow):
     assert returns == [(312, 'NO_ROUTE', 'm-2', b'unroutable')]
 
 
-def test_channel_closed_by_broker_passive_declare(flow):
-    queue = unique_name('missing')
-    closed = []
-
-    def on_channel(conn, ch):
-        ch.add_on_close_callback(
-            flow.cb(lambda c, reason: on_closed(conn, c, reason)))
-        ch.queue_declare(queue, passive=True)
-
-    def on_closed(conn, ch, reason):
-        closed.append(reason)
-        assert ch.is_closed
-        assert conn.is_open
-        close_and_finish(flow, conn)
-
-    with_channel(flow, on_channel)
-    flow.run()
-    assert isinstance(closed[0], exceptions.ChannelClosedByBroker)
-    assert closed[0].reply_code == 404
-    assert queue in closed[0].reply_text
-
-
 def test_client_closes_connection_with_open_channels(flow):
     channel_reasons = []
 
