@@ -241,19 +241,6 @@ def test_exchange_and_binding_rpcs_and_tx():
 
 
 @scenario_test
-def test_auth_failure_errbacks_ready():
-    bad = broker_params(
-        credentials=credentials.PlainCredentials('guest', 'bad'))
-    creator = protocol.ClientCreator(reactor, TwistedProtocolConnection, bad)
-    conn = yield creator.connectTCP(BROKER_HOST, BROKER_PORT)
-    error = yield expect_failure(conn.ready, exceptions.AMQPConnectionError)
-    assert type(error) is exceptions.AMQPConnectionError
-    assert error.args == (1,)
-    assert conn.ready is None and conn.closed is None
-    assert conn.is_closed
-
-
-@scenario_test
 def test_broker_closes_connection():
     conn, channel = yield open_channel()
     # RabbitMQ answers basic.recover(requeue=False) by closing the
