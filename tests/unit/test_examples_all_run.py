@@ -5,6 +5,7 @@ promises that they work; this keeps the promise checked: an example that
 no integration test runs fails here, naming the file. A test runs an
 example when it names its file (``'blocking_publish.py'``, or the stem
 passed to a loader such as ``_load('asynchronous_consumer_example')``).
+This reads the sources of tests/integration only; it needs no broker.
 """
 
 import pathlib
@@ -12,7 +13,7 @@ import re
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / 'examples'
-HERE = pathlib.Path(__file__).resolve()
+INTEGRATION = ROOT / 'tests' / 'integration'
 
 
 def _example_names():
@@ -24,8 +25,7 @@ def _example_names():
 def _test_sources():
     return {
         path.name: path.read_text(encoding='utf-8')
-        for path in HERE.parent.glob('test_*.py')
-        if path != HERE
+        for path in INTEGRATION.glob('test_*.py')
     }
 
 
