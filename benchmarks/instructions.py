@@ -31,15 +31,22 @@ from run import REPO, ensure_ours_venv, find_pika_python  # noqa: E402
 DEFAULT = ['engine_publish:2000', 'engine_consume:2000']
 
 
-def count_instructions(python: str, env: Dict[str, str], workload: str,
-                       count: int) -> int:
-    """Total instructions (callgrind Ir) of one workload run."""
+def count_instructions(python: str,
+                       env: Dict[str, str],
+                       workload: str,
+                       count: int,
+                       script: str = 'workloads.py') -> int:
+    """Total instructions (callgrind Ir) of one workload run.
+
+    :param str script: the workload module in benchmarks/ (``workloads.py``
+        or ``aio_workloads.py``)
+    """
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, 'callgrind.out')
         subprocess.run([
             'valgrind', '--tool=callgrind', '--callgrind-out-file=' + out,
             python,
-            os.path.join(HERE, 'workloads.py'), workload, '--n',
+            os.path.join(HERE, script), workload, '--n',
             str(count), '--reps', '1', '--queue',
             'pika-bench-callgrind-%d-%s' % (os.getpid(), workload)
         ],
@@ -55,11 +62,14 @@ def count_instructions(python: str, env: Dict[str, str], workload: str,
     raise RuntimeError('no instruction total in the callgrind output')
 
 
-def per_message(python: str, env: Dict[str, str], workload: str,
-                count: int) -> float:
+def per_message(python: str,
+                env: Dict[str, str],
+                workload: str,
+                count: int,
+                script: str = 'workloads.py') -> float:
     """Instructions per message from runs of N and 2N messages."""
-    once = count_instructions(python, env, workload, count)
-    twice = count_instructions(python, env, workload, 2 * count)
+    once = count_instructions(python, env, workload, count, script)
+    twice = count_instructions(python, env, workload, 2 * count, script)
     return (twice - once) / count
 
 

@@ -216,30 +216,11 @@ class Runner:
             cmd += ['--max-length', '10000']
         if flavour == RAW:
             cmd.append('--no-pika')
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd,
-                                cwd=self.workdir,
-                                env=self._env(flavour),
-                                stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE,
-                                start_new_session=True)
-        try:
-            out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            self._cleanup(queue)
-            return {'error': 'timed out after %ds' % timeout}
-        finally:
-            elapsed = time.perf_counter() - started
+        result = run_workload_process(cmd, self.workdir, self._env(flavour),
+                                      timeout)
         self._cleanup(queue)
-        if proc.returncode != 0:
-            return {'error': _reason(err.decode('utf-8', 'replace'))}
-        lines = [ln for ln in out.decode().splitlines() if ln.startswith('{')]
-        if not lines:
-            return {'error': 'no result printed'}
-        result = json.loads(lines[-1])
-        result['elapsed'] = elapsed
+        if 'error' in result:
+            return result
         problem = self._check_package(result, flavour)
         if problem:
             return {'error': problem}
@@ -285,6 +266,37 @@ def wait_for_broker(host: str, port: int, patience: float) -> bool:
         except Exception:  # noqa: BLE001 - still restarting
             time.sleep(1.0)
     return False
+
+
+def run_workload_process(cmd: List[str], cwd: str, env: Dict[str, str],
+                         timeout: float) -> Dict[str, Any]:
+    """Run one workload in its own process (group) and read its result.
+
+    :returns: the JSON object it printed last, with ``elapsed`` (wall-clock
+        seconds of the whole process), or ``{'error': reason}``
+    """
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd,
+                            cwd=cwd,
+                            env=env,
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return {'error': 'timed out after %ds' % timeout}
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0:
+        return {'error': _reason(err.decode('utf-8', 'replace'))}
+    lines = [ln for ln in out.decode().splitlines() if ln.startswith('{')]
+    if not lines:
+        return {'error': 'no result printed'}
+    result: Dict[str, Any] = json.loads(lines[-1])
+    result['elapsed'] = elapsed
+    return result
 
 
 def _reason(stderr: str) -> str:

@@ -45,6 +45,8 @@ def main() -> None:
     while True:
         try:
             connection = pika.BlockingConnection(parameters)
+            # pika has no public accessor for the host it connected to; _impl
+            # (the underlying SelectConnection) is the one every pika has.
             print('connected to %s:%s' %
                   (connection._impl.params.host, connection._impl.params.port))
             channel = connection.channel()

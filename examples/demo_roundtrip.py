@@ -127,6 +127,8 @@ def round_trip(connection, channel, exchange, queue, count, body_size,
 def demo(count, body_size):
     params = pika.ConnectionParameters(host=HOST, port=PORT)
     connection = BlockingConnection(params)
+    # The broker's Connection.Start properties, on the underlying
+    # SelectConnection (_impl): BlockingConnection has no public accessor.
     server = connection._impl.server_properties or {}
     product = server.get('product')
     print('Connected to %s:%d with pika.BlockingConnection%s.' %

@@ -13,8 +13,10 @@ from pika.spec import BasicProperties
 from pika import adapters
 from pika.adapters import BaseConnection, BlockingConnection, SelectConnection
 from pika.adapters.utils.connection_workflow import AMQPConnectionWorkflow
+# pika 2's thread-safe connection; not in __all__ (pika 1.4's star-import).
+from pika.adapters.thread_safe_connection import Connection as Connection
 
-__version__ = '1.4.4.post1'
+from pika._version import __version__ as __version__
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 

@@ -1,28 +1,31 @@
-"""The opening handshake of :class:`pika.connection.Connection`.
+"""What the opening handshake of :class:`pika.connection.Connection`
+decides, as plain functions of their inputs.
 
-``Connection.Start`` -> ``StartOk`` (mechanism and client properties),
-``Connection.Tune`` -> ``TuneOk`` + ``Open`` (limits negotiated), and the
-translation of a failure while opening into pika's exception classes. The
-functions take the connection and are called by its ``_on_connection_start``
-/ ``_on_connection_tune`` hooks, which subclasses may override.
+``Connection._on_connection_start`` answers ``Connection.Start`` with
+``StartOk`` carrying :func:`client_properties`;
+``Connection._on_connection_tune`` answers ``Connection.Tune`` with
+``TuneOk`` + ``Open`` carrying the limits :func:`negotiate_integer_value` and
+:func:`tune_heartbeat_timeout` decide (those hooks are the connection's
+methods: subclasses override them). :func:`opening_error` translates a
+failure while opening into pika's exception classes.
 """
 
 import platform
 from typing import Any, Dict
 
-from pika import exceptions, frame, spec
-from pika.heartbeat import HeartbeatChecker
+from pika import _state, exceptions
 
+from pika._version import INFORMATION as CLIENT_INFORMATION
+from pika._version import PRODUCT as CLIENT_PRODUCT
+from pika._version import __version__ as CLIENT_VERSION
+
+# pika 1.4.4's constant (``pika.connection.PRODUCT``), kept for code that
+# reads it; the broker is told CLIENT_PRODUCT, which names this library.
 PRODUCT = 'Pika Python Client Library'
 
-# pika 1.4.4 announces itself with its release number (no post suffix).
-CLIENT_VERSION = '1.4.4'
-CLIENT_INFORMATION = 'See https://pika.rtfd.org'
-
-# Connection states while opening (mirrors Connection.CONNECTION_*).
-_PROTOCOL = 2
-_START = 3
-_TUNE = 4
+_PROTOCOL = _state.PROTOCOL
+_START = _state.START
+_TUNE = _state.TUNE
 
 
 def client_properties(params: Any) -> Dict[str, Any]:
@@ -32,7 +35,7 @@ def client_properties(params: Any) -> Dict[str, Any]:
     :rtype: dict
     """
     properties: Dict[str, Any] = {
-        'product': PRODUCT,
+        'product': CLIENT_PRODUCT,
         'platform': 'Python %s' % platform.python_version(),
         'capabilities': {
             'authentication_failure_close': True,
@@ -79,67 +82,6 @@ def tune_heartbeat_timeout(connection: Any, client_value: Any,
     if client_value is None:
         return server_value
     return client_value
-
-
-def on_connection_start(connection: Any, method_frame: Any) -> None:
-    """Answer ``Connection.Start`` with ``StartOk``.
-
-    :param pika.connection.Connection connection: the connection
-    :param pika.frame.Method method_frame: the Start frame
-    """
-    connection._set_connection_state(_START)
-    start = method_frame.method
-    connection.server_properties = start.server_properties or {}
-    connection.server_capabilities = connection.server_properties.get(
-        'capabilities', {}) or {}
-    if (start.version_major, start.version_minor) != (0, 9):
-        connection._terminate_stream(
-            exceptions.IncompatibleProtocolError(
-                repr(
-                    exceptions.ProtocolVersionMismatch(frame.ProtocolHeader(),
-                                                       method_frame))))
-        return
-    params = connection.params
-    credentials = params.credentials
-    mechanism, response = credentials.response_for(start)
-    if not mechanism:
-        connection._terminate_stream(
-            exceptions.AuthenticationError(
-                getattr(credentials, 'TYPE',
-                        type(credentials).__name__)))
-        return
-    connection._send_method(
-        0,
-        spec.Connection.StartOk(client_properties(params), mechanism, response,
-                                params.locale))
-    credentials.erase_credentials()
-
-
-def on_connection_tune(connection: Any, method_frame: Any) -> None:
-    """Negotiate limits, answer ``TuneOk``, start heartbeats, send ``Open``.
-
-    :param pika.connection.Connection connection: the connection
-    :param pika.frame.Method method_frame: the Tune frame
-    """
-    connection._set_connection_state(_TUNE)
-    tune = method_frame.method
-    params = connection.params
-    channel_max = negotiate_integer_value(params.channel_max, tune.channel_max)
-    frame_max = negotiate_integer_value(params.frame_max, tune.frame_max)
-    heartbeat = tune_heartbeat_timeout(connection, params.heartbeat,
-                                       tune.heartbeat)
-    params.channel_max = channel_max
-    params.frame_max = frame_max
-    params.heartbeat = heartbeat
-    connection._body_max_length = frame_max - 8
-    connection._frame_max_in = frame_max
-    connection._send_method(
-        0, spec.Connection.TuneOk(channel_max, frame_max, heartbeat))
-    if heartbeat:
-        connection._heartbeat_checker = HeartbeatChecker(connection, heartbeat)
-    connection._send_method(
-        0,
-        spec.Connection.Open(params.virtual_host, capabilities='', insist=True))
 
 
 def opening_error(prev_state: int, error: BaseException) -> BaseException:

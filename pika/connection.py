@@ -14,6 +14,17 @@ States::
     INIT -(stream up)-> PROTOCOL -(Start)-> START -(Tune)-> TUNE
          -(OpenOk)-> OPEN -(close())-> CLOSING -(CloseOk)-> CLOSED
 
+Parts: the states, their transition table and which connection method is
+accepted in which state live in :mod:`pika._state`; the bytes kept between
+reads (partial frames, large-body views) in the ``FrameReader`` of
+:mod:`pika._connection_receive`; the view encoder of large bodies in
+:mod:`pika._connection_send`; what the handshake decides in
+:mod:`pika._connection_handshake`; the typed seams to the adapter, the
+channels and the heartbeat checker in :mod:`pika._interfaces`. This class
+keeps the methods under pika's overridable names (receive:
+``_on_data_available`` -> ``_dispatch_frames`` -> ``_process_frame``; send:
+``_send_frame``, ``_send_method``, ``_send_message``, ``_emit_bytes``).
+
 Rules:
 
 * Every way out ends in :meth:`_terminate_stream` (remember why, ask the
@@ -36,13 +47,16 @@ Rules:
 import abc
 import copy
 import logging
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, cast
 # pika 1.4 has these URL helpers in this module's namespace.
 from urllib.parse import parse_qs as url_parse_qs  # noqa: F401
 from urllib.parse import unquote as url_unquote  # noqa: F401
 from urllib.parse import urlparse  # noqa: F401
 
 from pika import _connection_handshake as _handshake
+from pika import _state
+from pika._interfaces import (AdapterHooks, ChannelConnection,
+                              HeartbeatConnection)
 from pika import _connection_receive as _receive
 from pika import _connection_send as _send
 from pika import exceptions, frame, spec
@@ -62,15 +76,35 @@ LOGGER = logging.getLogger(__name__)
 
 _PROTOCOL_HEADER_BYTES = frame.ProtocolHeader().marshal()
 
-_STATE_NAMES = {
-    0: 'CLOSED',
-    1: 'INIT',
-    2: 'PROTOCOL',
-    3: 'START',
-    4: 'TUNE',
-    5: 'OPEN',
-    6: 'CLOSING',
-}
+_CLOSED = _state.CLOSED
+_OPEN = _state.OPEN
+_CLOSING = _state.CLOSING
+
+_decode_frames = frame.decode_frames
+_marshal_content = frame.marshal_content
+_new_object = object.__new__
+_FRAME_METHOD = spec.FRAME_METHOD
+_FRAME_HEADER = spec.FRAME_HEADER
+_FRAME_BODY = spec.FRAME_BODY
+_FRAME_HEARTBEAT = spec.FRAME_HEARTBEAT
+_DELIVER_INDEX = spec.Basic.Deliver.INDEX
+_GETOK_INDEX = spec.Basic.GetOk.INDEX
+# Content methods whose method, header and whole body, when decoded from one
+# read, go to the channel in one call.
+_WHOLE_CONTENT_INDEXES = frozenset((_DELIVER_INDEX, _GETOK_INDEX))
+_VIEW_BODY_MIN = _send.VIEW_BODY_MIN
+
+
+def _whole_content(header: Any, body: Any, channel_number: int) -> bool:
+    """True if ``header`` and ``body`` carry a complete one-frame content."""
+    return (header.frame_type == _FRAME_HEADER and
+            body.frame_type == _FRAME_BODY and
+            header.channel_number == channel_number and
+            body.channel_number == channel_number and
+            header.body_size == len(body.fragment) and header.body_size > 0)
+
+
+_STATE_NAMES = _state.STATE_NAMES
 
 
 class Connection(AbstractBase):
@@ -99,13 +133,14 @@ class Connection(AbstractBase):
     # joined into one copy. Adapters whose transports do so set it.
     _adapter_emits_views = False
 
-    CONNECTION_CLOSED = 0
-    CONNECTION_INIT = 1
-    CONNECTION_PROTOCOL = 2
-    CONNECTION_START = 3
-    CONNECTION_TUNE = 4
-    CONNECTION_OPEN = 5
-    CONNECTION_CLOSING = 6
+    # pika's public state constants (plain ints), from pika/_state.py
+    CONNECTION_CLOSED = _state.CLOSED
+    CONNECTION_INIT = _state.INIT
+    CONNECTION_PROTOCOL = _state.PROTOCOL
+    CONNECTION_START = _state.START
+    CONNECTION_TUNE = _state.TUNE
+    CONNECTION_OPEN = _state.OPEN
+    CONNECTION_CLOSING = _state.CLOSING
 
     def __init__(self,
                  parameters: Optional[Parameters] = None,
@@ -153,23 +188,9 @@ class Connection(AbstractBase):
         self._opened = False
         self._terminating = False
         self._close_sent = False
-        # Bytes of an incomplete frame, kept as chunks and joined once the
-        # frame is complete (no quadratic copying of large frames read in
-        # small pieces, e.g. 16 KiB TLS records).
-        self._frame_buffer: List[bytes] = []
-        self._buffered_bytes = 0
-        self._bytes_needed = 0
-        # A large body frame arriving over several reads: views of its
-        # payload in the received chunks (None when there is none), its
-        # channel, payload size, and how many payload bytes are still to
-        # come (0: only the frame-end octet is missing).
-        self._body_pieces: Optional[List[memoryview]] = None
-        self._body_channel = 0
-        self._body_size = 0
-        self._body_missing = 0
-        # Before Tune no frame may be larger than the largest frame_max
-        # that can be negotiated (a garbage size must not make us buffer).
-        self._frame_max_in: Optional[int] = spec.FRAME_MAX_SIZE
+        # Partial frames and large-body views between reads; its frame_max
+        # is lowered by the Tune.
+        self._reader = _receive.FrameReader()
 
         self.server_properties: Optional[Dict[str, Any]] = None
         self.server_capabilities: Dict[str, Any] = {}
@@ -468,15 +489,197 @@ class Connection(AbstractBase):
         self._set_connection_state(self.CONNECTION_PROTOCOL)
         self._emit_bytes(_PROTOCOL_HEADER_BYTES, 1)
 
-    # Receiving: pika/_connection_receive.py
-    _on_data_available = _receive.on_data_available
-    _on_malformed_data = _receive.on_malformed_data
-    _dispatch_frames = _receive.dispatch_frames
-    _on_dispatch_error = _receive.on_dispatch_error
-    _keep_partial_frame = _receive.keep_partial_frame
-    _continue_body = _receive.continue_body
-    _dispatch_body = _receive.dispatch_body
-    _discard_buffer = _receive.discard_buffer
+    def _on_data_available(self, data_in: bytes) -> None:
+        """Feed bytes received from the transport.
+
+        An exception raised by a callback while frames are processed is
+        logged with its traceback and aborts the connection with
+        :class:`pika.exceptions.StreamLostError`, as pika's transports do.
+
+        :param bytes data_in: received bytes (any chunking)
+        """
+        self.bytes_received += len(data_in)
+        if self._terminating or self.connection_state == _CLOSED:
+            return
+        reader = self._reader
+        offset = 0
+        if reader.body_pieces is not None:
+            if data_in.__class__ is not bytes:
+                data_in = bytes(data_in)
+            try:
+                offset, pieces = reader.continue_body(data_in)
+            except exceptions.InvalidFrameError as error:
+                self._on_protocol_error(error)
+                return
+            if pieces is None:
+                return
+            self._dispatch_body(reader.body_channel, reader.body_size, pieces)
+            if offset == len(data_in) or self._terminating:
+                return
+            data = data_in
+        elif reader.buffered_bytes:
+            joined = reader.join(data_in)
+            if joined is None:
+                return
+            data = joined
+        else:
+            data = data_in
+        try:
+            frames, offset = _decode_frames(data, offset, reader.frame_max)
+        except exceptions.AMQPError as error:
+            self._on_malformed_data(data, error, offset)
+            return
+        if offset < len(data):
+            reader.keep_partial_frame(data, offset,
+                                      self.connection_state == _OPEN)
+        if not frames:
+            return
+        self._dispatch_frames(frames)
+        if reader.buffered_bytes and not self._terminating:
+            oversize = reader.oversize_partial_frame()
+            if oversize is not None:
+                self._on_protocol_error(
+                    exceptions.InvalidFrameError(
+                        'Frame payload of %d bytes exceeds frame_max %r' %
+                        (oversize, reader.frame_max)))
+
+    def _on_malformed_data(self,
+                           data: bytes,
+                           error: BaseException,
+                           offset: int = 0) -> None:
+        """``decode_frames`` met a malformed frame in ``data``.
+
+        The complete frames before it are dispatched first, as a
+        frame-at-a-time decoder (pika's) would, so how the bytes were chunked
+        never decides whether e.g. a delivery before the bad frame is seen;
+        then the connection is aborted.
+
+        :param bytes data: the buffer that failed to decode
+        :param Exception error: the decoder's error
+        :param int offset: where decoding started in ``data``
+        """
+        self._discard_buffer()
+        while not self._terminating:
+            try:
+                consumed, value = frame.decode_frame(data[offset:],
+                                                     self._reader.frame_max)
+            except exceptions.AMQPError as frame_error:
+                error = frame_error
+                break
+            if value is None:
+                break
+            offset += consumed
+            self._dispatch_frames([value])
+        if not self._terminating:
+            self._on_protocol_error(error)
+
+    def _dispatch_frames(self, frames: List[Any]) -> None:
+        """Hand decoded frames to their channel or the connection.
+
+        :param list frames: the frames, in arrival order
+        """
+        self.frames_received += len(frames)
+        channels = self._channels
+        # A subclass overriding _process_frame sees every frame (pika's hook).
+        fast = self._is_base_process_frame()
+        count = len(frames)
+        index = 0
+        try:
+            while index < count:
+                value = frames[index]
+                index += 1
+                number = getattr(value, 'channel_number', 0)
+                if number and fast:
+                    chan = channels.get(number)
+                    if chan is None:
+                        self._on_frame_for_unknown_channel(value)
+                    elif (value.frame_type == _FRAME_METHOD and
+                          index + 1 < count and
+                          value.method.INDEX in _WHOLE_CONTENT_INDEXES and
+                          chan._content_method is None and _whole_content(
+                              frames[index], frames[index + 1], number)):
+                        # Deliver (or GetOk) + header + whole body in this
+                        # batch: one call to the channel instead of three
+                        # frames (the channel's own assembly ends in the
+                        # same call).
+                        if value.method.INDEX == _DELIVER_INDEX:
+                            chan._on_deliver(value, frames[index],
+                                             frames[index + 1].fragment)
+                        else:
+                            chan._on_getok(value, frames[index],
+                                           frames[index + 1].fragment)
+                        index += 2
+                    else:
+                        chan._handle_frame(value)
+                else:
+                    self._process_frame(value)
+                if self._terminating:
+                    return
+        except Exception as error:  # pylint: disable=broad-except
+            self._on_dispatch_error(error)
+
+    def _on_dispatch_error(self, error: BaseException) -> None:
+        """A callback raised while received frames were dispatched."""
+        LOGGER.exception(
+            'Exception raised while processing received frames on %s; '
+            'aborting the connection', self)
+        self._discard_buffer()
+        if self.connection_state != _CLOSED:
+            self._terminate_stream(
+                exceptions.StreamLostError(
+                    'Stream connection lost: {!r}'.format(error)))
+
+    def _dispatch_body(self, channel_number: int, payload_size: int,
+                       pieces: List[memoryview]) -> None:
+        """Hand on a body frame received as views of several reads.
+
+        Inside a content that spans several body frames the channel joins
+        its parts into one ``bytes`` body anyway, so the views go to it as
+        they are (the body is then copied once, by that join); otherwise
+        the frame is dispatched as a ``Body`` frame with its fragment joined
+        into ``bytes``.
+        """
+        chan = self._channels.get(channel_number)
+        if (chan is not None and chan._content_header is not None and
+                self._is_base_process_frame() and
+                payload_size <= chan._content_remaining and
+            (payload_size < chan._content_remaining or chan._content_parts)):
+            self.frames_received += 1
+            try:
+                for piece in pieces:
+                    value: Any = _new_object(frame.Body)
+                    value.frame_type = _FRAME_BODY
+                    value.channel_number = channel_number
+                    value.fragment = piece
+                    chan._handle_frame(value)
+                    if self._terminating:
+                        return
+            except Exception as error:  # pylint: disable=broad-except
+                self._on_dispatch_error(error)
+            return
+        self._dispatch_frames([frame.Body(channel_number, b''.join(pieces))])
+
+    def _discard_buffer(self) -> None:
+        self._reader.discard()
+
+    # What the frame reader holds, under the names pika's tests read.
+    @property
+    def _body_pieces(self) -> Optional[List[memoryview]]:
+        return self._reader.body_pieces
+
+    @property
+    def _buffered_bytes(self) -> int:
+        return self._reader.buffered_bytes
+
+    def _is_base_process_frame(self) -> bool:
+        """True unless ``_process_frame`` is overridden (on the class or on
+        the instance, where a plain function has no ``__func__``).
+        """
+        try:
+            method: Any = self._process_frame
+            return method.__func__ is _BASE_PROCESS_FRAME
+        except AttributeError:
+            return False
 
     def _on_stream_terminated(self, error: Optional[BaseException]) -> None:
         """The transport is gone.
@@ -537,8 +740,46 @@ class Connection(AbstractBase):
     # ------------------------------------------------------------------
     # Frame dispatch
 
-    _process_frame = _receive.process_frame
-    _on_frame_for_unknown_channel = _receive.on_frame_for_unknown_channel
+    def _process_frame(self, frame_value: Any) -> None:
+        """Handle one decoded frame.
+
+        :param pika.frame.Frame frame_value: the frame
+        """
+        number = getattr(frame_value, 'channel_number', 0)
+        if number:
+            chan = self._channels.get(number)
+            if chan is None:
+                self._on_frame_for_unknown_channel(frame_value)
+            else:
+                chan._handle_frame(frame_value)
+            return
+        frame_type = frame_value.frame_type
+        if frame_type == _FRAME_HEARTBEAT:
+            if self._heartbeat_checker is not None:
+                self._heartbeat_checker.received()
+            return
+        if frame_type == _FRAME_METHOD:
+            handler_name = self._CONNECTION_METHOD_HANDLERS.get(
+                (self.connection_state, frame_value.method.INDEX))
+            if handler_name is not None:
+                getattr(self, handler_name)(frame_value)
+                return
+            if self.connection_state == _CLOSING:
+                LOGGER.debug('Ignoring %r while closing', frame_value)
+                return
+        if isinstance(frame_value, frame.ProtocolHeader):
+            self._terminate_stream(
+                exceptions.IncompatibleProtocolError(
+                    'Server sent protocol header AMQP %s-%s-%s' %
+                    (frame_value.major, frame_value.minor,
+                     frame_value.revision)))
+            return
+        self._on_protocol_error(exceptions.UnexpectedFrameError(frame_value))
+
+    def _on_frame_for_unknown_channel(self, frame_value: Any) -> None:
+        LOGGER.critical('Received %s frame for unregistered channel %i on %s',
+                        getattr(frame_value, 'NAME', frame_value),
+                        frame_value.channel_number, self)
 
     def _on_protocol_error(self, error: BaseException) -> None:
         """The peer broke the protocol: abort the connection.
@@ -589,20 +830,69 @@ class Connection(AbstractBase):
                          error,
                          exc_info=True)
 
-    # Connection-level methods, by (state, method INDEX)
+    # Connection-level methods, by (state, method INDEX): see
+    # pika/_state.py's METHOD_HANDLERS
     def _on_connection_start(self, method_frame: Any) -> None:
         """Answer ``Connection.Start`` with ``StartOk``.
 
         :param pika.frame.Method method_frame: the Start frame
         """
-        _handshake.on_connection_start(self, method_frame)
+        self._set_connection_state(self.CONNECTION_START)
+        start = method_frame.method
+        self.server_properties = start.server_properties or {}
+        self.server_capabilities = self.server_properties.get(
+            'capabilities', {}) or {}
+        if (start.version_major, start.version_minor) != (0, 9):
+            self._terminate_stream(
+                exceptions.IncompatibleProtocolError(
+                    repr(
+                        exceptions.ProtocolVersionMismatch(
+                            frame.ProtocolHeader(), method_frame))))
+            return
+        params = self.params
+        credentials = params.credentials
+        mechanism, response = credentials.response_for(start)
+        if not mechanism:
+            self._terminate_stream(
+                exceptions.AuthenticationError(
+                    getattr(credentials, 'TYPE',
+                            type(credentials).__name__)))
+            return
+        self._send_method(
+            0,
+            spec.Connection.StartOk(_handshake.client_properties(params),
+                                    mechanism, cast(bytes,
+                                                    response), params.locale))
+        credentials.erase_credentials()
 
     def _on_connection_tune(self, method_frame: Any) -> None:
         """Negotiate limits, answer ``TuneOk`` then ``Open``.
 
         :param pika.frame.Method method_frame: the Tune frame
         """
-        _handshake.on_connection_tune(self, method_frame)
+        self._set_connection_state(self.CONNECTION_TUNE)
+        tune = method_frame.method
+        params = self.params
+        channel_max = _handshake.negotiate_integer_value(
+            params.channel_max, tune.channel_max)
+        frame_max = _handshake.negotiate_integer_value(params.frame_max,
+                                                       tune.frame_max)
+        heartbeat = _handshake.tune_heartbeat_timeout(self, params.heartbeat,
+                                                      tune.heartbeat)
+        params.channel_max = channel_max
+        params.frame_max = frame_max
+        params.heartbeat = heartbeat
+        self._body_max_length = frame_max - 8
+        self._reader.frame_max = frame_max
+        self._send_method(
+            0, spec.Connection.TuneOk(channel_max, frame_max, heartbeat))
+        if heartbeat:
+            self._heartbeat_checker = HeartbeatChecker(self, heartbeat)
+        self._send_method(
+            0,
+            spec.Connection.Open(params.virtual_host,
+                                 capabilities='',
+                                 insist=True))
 
     def _on_connection_open_ok(self, method_frame: Any) -> None:
         self.known_hosts = method_frame.method.known_hosts
@@ -688,12 +978,71 @@ class Connection(AbstractBase):
     # ------------------------------------------------------------------
     # Sending
 
-    # pika/_connection_send.py
-    _emit_bytes = _send.emit_bytes
-    _send_frame = _send.send_frame
-    _send_method = _send.send_method
-    _send_message = _send.send_message
-    _send_message_views = _send.send_message_views
+    def _emit_bytes(self, data: bytes, frame_count: int) -> None:
+        """Hand already marshalled frames to the adapter.
+
+        :param bytes data: the frames' bytes
+        :param int frame_count: how many frames ``data`` holds
+        """
+        self.bytes_sent += len(data)
+        self.frames_sent += frame_count
+        self._adapter_emit_data(data)
+
+    def _send_frame(self, frame_value: Any) -> None:
+        """Marshal and send one frame.
+
+        :param pika.frame.Frame frame_value: the frame
+        """
+        if self.is_closed:
+            raise exceptions.ConnectionWrongStateError(
+                'Attempted to send a frame on closed connection.')
+        self._emit_bytes(frame_value.marshal(), 1)
+
+    def _send_method(self, channel_number: int, method: Any) -> None:
+        """Send a method frame.
+
+        :param int channel_number: channel number
+        :param pika.amqp_object.Method method: the method
+        """
+        self._send_frame(frame.Method(channel_number, method))
+
+    def _send_message(self, channel_number: int, method: Any, properties: Any,
+                      body: bytes) -> None:
+        """Send a content-bearing method in one transport write.
+
+        :param int channel_number: channel number
+        :param pika.amqp_object.Method method: e.g. ``Basic.Publish``
+        :param pika.spec.BasicProperties properties: message properties
+        :param bytes body: message body
+        """
+        if self.connection_state == _CLOSED:
+            raise exceptions.ConnectionWrongStateError(
+                'Attempted to send a frame on closed connection.')
+        if (len(body) > _VIEW_BODY_MIN and self._adapter_emits_views and
+                body.__class__ is bytes):
+            self._send_message_views(channel_number, method, properties, body)
+            return
+        data = _marshal_content(channel_number, method, properties, body,
+                                self.params.frame_max)
+        body_max = self._body_max_length
+        self.bytes_sent += len(data)
+        self.frames_sent += 2 + (len(body) + body_max - 1) // body_max
+        self._adapter_emit_data(data)
+
+    def _send_message_views(self, channel_number: int, method: Any,
+                            properties: Any, body: bytes) -> None:
+        """:meth:`_send_message` for a large ``bytes`` body: the same bytes
+        on the wire, handed over as frame heads and views of the body.
+        """
+        pieces, byte_count = _send.content_views(channel_number, method,
+                                                 properties, body,
+                                                 self.params.frame_max)
+        self.bytes_sent += byte_count
+        self.frames_sent += 2 + len(pieces) // 2
+        # (adapters with _adapter_emits_views take memoryviews too)
+        emit: Callable[[Any], None] = self._adapter_emit_data
+        for piece in pieces:
+            emit(piece)
 
     # ------------------------------------------------------------------
     # Closing
@@ -764,7 +1113,8 @@ class Connection(AbstractBase):
     # Helpers
 
     _STATE_NAMES = _STATE_NAMES
-    _CONNECTION_METHOD_HANDLERS: Dict[Any, str] = {}
+    # (state, method INDEX) -> handler name: the transition table's triggers
+    _CONNECTION_METHOD_HANDLERS = _state.METHOD_HANDLERS
 
     def _create_channel(
             self, channel_number: int,
@@ -795,46 +1145,16 @@ class Connection(AbstractBase):
         raise exceptions.NoFreeChannels()
 
 
-# The bodies bound from the receive and send modules report themselves as
-# Connection methods (tracebacks, reprs), as they were written there.
-for _name, _value in list(vars(Connection).items()):
-    if getattr(_value, '__module__',
-               None) in (_receive.__name__, _send.__name__):
-        _value.__qualname__ = 'Connection.' + _name
-del _name, _value
+# The base class's _process_frame: _dispatch_frames takes its fast path
+# (whole deliveries to the channel in one call) only when it is not overridden.
+_BASE_PROCESS_FRAME = Connection._process_frame
 
-# Connection-level methods by (state, method INDEX) -> the name of the
-# handling method, looked up on the instance when the frame arrives, so a
-# subclass's (or an instance's) override of a hook such as
-# _on_connection_start or _on_connection_tune is the one called. These
-# frames arrive a few times per connection, never per message.
-_M = spec.Connection
-Connection._CONNECTION_METHOD_HANDLERS = {
-    (Connection.CONNECTION_PROTOCOL, _M.Start.INDEX):
-        '_on_connection_start',
-    (Connection.CONNECTION_START, _M.Tune.INDEX):
-        '_on_connection_tune',
-    (Connection.CONNECTION_START, _M.Close.INDEX):
-        '_on_connection_close_from_broker',
-    (Connection.CONNECTION_TUNE, _M.OpenOk.INDEX):
-        '_on_connection_open_ok',
-    (Connection.CONNECTION_TUNE, _M.Close.INDEX):
-        '_on_connection_close_from_broker',
-    (Connection.CONNECTION_OPEN, _M.Close.INDEX):
-        '_on_connection_close_from_broker',
-    (Connection.CONNECTION_OPEN, _M.Blocked.INDEX):
-        '_dispatch_blocked',
-    (Connection.CONNECTION_OPEN, _M.Unblocked.INDEX):
-        '_dispatch_unblocked',
-    (Connection.CONNECTION_OPEN, _M.UpdateSecretOk.INDEX):
-        '_on_update_secret_ok',
-    (Connection.CONNECTION_CLOSING, _M.Close.INDEX):
-        '_on_connection_close_from_broker',
-    (Connection.CONNECTION_CLOSING, _M.CloseOk.INDEX):
-        '_on_connection_close_ok',
-    (Connection.CONNECTION_CLOSING, _M.Blocked.INDEX):
-        '_dispatch_blocked',
-    (Connection.CONNECTION_CLOSING, _M.Unblocked.INDEX):
-        '_dispatch_unblocked',
-}
-del _M
+if TYPE_CHECKING:
+
+    def _satisfies_seams(conn: Connection) -> None:
+        """mypy: a Connection is what its adapter, channels and heartbeat
+        checker are typed against."""
+        hooks: AdapterHooks = conn
+        for_channel: ChannelConnection = conn
+        for_heartbeat: HeartbeatConnection = conn
+        del hooks, for_channel, for_heartbeat

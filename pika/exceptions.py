@@ -40,8 +40,47 @@ def _with_hint(error: BaseException, hint: str) -> BaseException:
     return error
 
 
+def _message(error: BaseException) -> str:
+    """``str(error)``: pika's text, or, where that is empty, what happened.
+
+    pika 1.4 builds ``str()`` from ``args`` alone, which leaves it empty for
+    errors raised without arguments (``NoFreeChannels()``) or wrapping an error
+    whose own text is empty.  Then the message is the class's description
+    (the text its ``repr`` gives, else the first docstring line) and what to
+    check (``_WHAT_TO_CHECK``).  ``args`` and ``repr`` stay as pika has them.
+    """
+    text = Exception.__str__(error)
+    if text.strip():
+        return text
+    described = repr(error)
+    prefix = _cls_name(error) + ': '
+    if described.startswith(prefix):
+        described = described[len(prefix):]
+    if not described or described.endswith('()'):
+        described = _first_sentence(type(error))
+    described = described.rstrip('.')
+    # Only the class's own advice: a parent's would often mislead.
+    check = type(error).__dict__.get('_WHAT_TO_CHECK', '')
+    return '%s; %s' % (described, check) if check else described
+
+
+def _first_sentence(cls: type) -> str:
+    """The first sentence of ``cls``'s docstring, on one line."""
+    doc = ' '.join((cls.__doc__ or cls.__name__).split())
+    if doc.startswith('Base class for '):
+        return 'A%s %s' % ('n' if doc[15:16] in 'aeiouAEIOU' else '',
+                           doc[15:].split('.')[0].rstrip('s') + ' occurred')
+    end = doc.find('. ')
+    return doc if end < 0 else doc[:end]
+
+
 class AMQPError(Exception):
     """Base class for AMQP-level errors."""
+
+    _WHAT_TO_CHECK = ''
+
+    def __str__(self) -> str:
+        return _message(self)
 
     def __repr__(self) -> str:
         return '%s: An unspecified AMQP error has occurred; %s' % (
@@ -50,6 +89,10 @@ class AMQPError(Exception):
 
 class AMQPConnectionError(AMQPError):
     """Base class for connection-level errors."""
+
+    _WHAT_TO_CHECK = (
+        'check that RabbitMQ is running and reachable at the host and '
+        'port of the connection parameters')
 
     def __repr__(self) -> str:
         if len(self.args) == 2:
@@ -64,6 +107,8 @@ class ConnectionOpenAborted(AMQPConnectionError):
 
 class StreamLostError(AMQPConnectionError):
     """The transport (TCP or TLS stream) went away unexpectedly."""
+
+    _WHAT_TO_CHECK = ('check the network path to the broker and the broker log')
 
 
 class IncompatibleProtocolError(AMQPConnectionError):
@@ -90,6 +135,8 @@ class AuthenticationError(AMQPConnectionError):
 class ProbableAuthenticationError(AMQPConnectionError):
     """The broker dropped the connection where bad credentials would."""
 
+    _WHAT_TO_CHECK = ('check the username and password')
+
     def __repr__(self) -> str:
         return ('%s: Client was disconnected at a connection stage indicating '
                 'a probable authentication error: %s' %
@@ -98,6 +145,9 @@ class ProbableAuthenticationError(AMQPConnectionError):
 
 class ProbableAccessDeniedError(AMQPConnectionError):
     """The broker dropped the connection where a vhost denial would."""
+
+    _WHAT_TO_CHECK = ('check that the virtual host exists and that the '
+                      'user may access it')
 
     def __repr__(self) -> str:
         return (
@@ -109,6 +159,9 @@ class ProbableAccessDeniedError(AMQPConnectionError):
 class NoFreeChannels(AMQPConnectionError):
     """Every channel number allowed by channel_max is in use."""
 
+    _WHAT_TO_CHECK = ('close channels that are no longer used or negotiate a '
+                      'larger channel_max')
+
     def __repr__(self) -> str:
         return '%s: The connection has run out of free channels' % (
             _cls_name(self))
@@ -117,11 +170,22 @@ class NoFreeChannels(AMQPConnectionError):
 class ConnectionWrongStateError(AMQPConnectionError):
     """The operation is not allowed in the connection's current state."""
 
+    _WHAT_TO_CHECK = ('check the connection is open (is_open) before using it')
+
     def __repr__(self) -> str:
         if self.args:
             return super().__repr__()
         return ('%s: The connection is in wrong state for the requested '
                 'operation.' % _cls_name(self))
+
+
+class WorkQueueFullError(AMQPConnectionError):
+    """A thread-safe connection's consumer work queue stayed full for longer
+    than its ``work_queue_put_timeout``; the connection was closed rather
+    than drop a delivery."""
+
+    _WHAT_TO_CHECK = ('make consumer callbacks faster, lower prefetch_count '
+                      'or raise work_queue_maxsize / work_queue_put_timeout')
 
 
 class ConnectionClosed(AMQPConnectionError):
@@ -168,12 +232,17 @@ class ConnectionClosedByClient(ConnectionClosed):
 
 
 class ConnectionBlockedTimeout(AMQPConnectionError):
-    """RabbitMQ: the connection stayed blocked (Connection.Blocked) longer
-    than ``blocked_connection_timeout``."""
+    """The broker kept the connection blocked (Connection.Blocked) longer
+    than blocked_connection_timeout allows."""
+
+    _WHAT_TO_CHECK = ('check the broker for memory or disk alarms')
 
 
 class AMQPHeartbeatTimeout(AMQPConnectionError):
     """The connection was dropped because the peer's heartbeats stopped."""
+
+    _WHAT_TO_CHECK = ('the broker stopped sending; check the network and the '
+                      'broker, or use a longer heartbeat')
 
 
 class ConnectionRecovering(AMQPConnectionError):
@@ -193,6 +262,8 @@ class AMQPChannelError(AMQPError):
 
 class ChannelWrongStateError(AMQPChannelError):
     """The operation is not allowed in the channel's current state."""
+
+    _WHAT_TO_CHECK = ('check the channel is open (is_open) before using it')
 
 
 class ChannelClosed(AMQPChannelError):
@@ -320,7 +391,7 @@ class ConfirmationLost(AMQPError):
     errors must not treat this as one.
     """
 
-    def __init__(self, messages: Sequence[Any]) -> None:
+    def __init__(self, messages: Sequence[Any] = ()) -> None:
         """
         :param messages: the publishes whose confirmation was lost
         """
@@ -426,16 +497,27 @@ class MethodNotImplemented(AMQPError):
 class ChannelError(Exception):
     """Base class for channel usage errors outside the AMQP hierarchy."""
 
+    _WHAT_TO_CHECK = ''
+
+    def __str__(self) -> str:
+        return _message(self)
+
     def __repr__(self) -> str:
         return '%s: An unspecified error occurred with the Channel' % (
             _cls_name(self))
 
 
 class ReentrancyError(Exception):
-    """The call would re-enter code that does not support it (e.g. a
-    BlockingConnection method called from one of its own callbacks in a
-    way it cannot handle).
+    """The call would re-enter code that does not support it.
+
+    For example a BlockingConnection method called from one of its own
+    callbacks in a way it cannot handle.
     """
+
+    _WHAT_TO_CHECK = ''
+
+    def __str__(self) -> str:
+        return _message(self)
 
 
 class ShortStringTooLong(AMQPError):

@@ -19,6 +19,7 @@ import logging
 from typing import Any, Optional
 
 from pika import exceptions, frame
+from pika._interfaces import HeartbeatConnection
 
 LOGGER = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class HeartbeatChecker:
     :param int timeout: the negotiated heartbeat timeout in seconds
     """
 
-    def __init__(self, connection: Any, timeout: int) -> None:
+    def __init__(self, connection: HeartbeatConnection, timeout: int) -> None:
         """Create the checker and start its timers.
 
         :param pika.connection.Connection connection: connection to watch

@@ -544,23 +544,28 @@ class ConnectionParameters(Parameters):
     class _DEFAULT:
         """Designates default parameter value; internal use"""
 
+    # Typed as what each argument accepts; the default is the sentinel,
+    # which only this signature may pass (``_D`` is deleted below).
+    _D: Any = _DEFAULT
+
     def __init__(self,
-                 host: Any = _DEFAULT,
-                 port: Any = _DEFAULT,
-                 virtual_host: Any = _DEFAULT,
-                 credentials: Any = _DEFAULT,
-                 channel_max: Any = _DEFAULT,
-                 frame_max: Any = _DEFAULT,
-                 heartbeat: Any = _DEFAULT,
-                 ssl_options: Any = _DEFAULT,
-                 connection_attempts: Any = _DEFAULT,
-                 retry_delay: Any = _DEFAULT,
-                 socket_timeout: Any = _DEFAULT,
-                 stack_timeout: Any = _DEFAULT,
-                 locale: Any = _DEFAULT,
-                 blocked_connection_timeout: Any = _DEFAULT,
-                 client_properties: Any = _DEFAULT,
-                 tcp_options: Any = _DEFAULT,
+                 host: str = _D,
+                 port: int = _D,
+                 virtual_host: str = _D,
+                 credentials: Union[pika_credentials.PlainCredentials,
+                                    pika_credentials.ExternalCredentials] = _D,
+                 channel_max: int = _D,
+                 frame_max: int = _D,
+                 heartbeat: Union[int, None, Callable[[Any, int], int]] = _D,
+                 ssl_options: Optional[SSLOptions] = _D,
+                 connection_attempts: int = _D,
+                 retry_delay: float = _D,
+                 socket_timeout: Optional[float] = _D,
+                 stack_timeout: Optional[float] = _D,
+                 locale: str = _D,
+                 blocked_connection_timeout: Optional[float] = _D,
+                 client_properties: Optional[Dict[str, Any]] = _D,
+                 tcp_options: Optional[Dict[str, Any]] = _D,
                  **kwargs: Any) -> None:
         """Create connection parameters; see :class:`Parameters` for
         defaults.
@@ -601,32 +606,26 @@ class ConnectionParameters(Parameters):
         """
         super().__init__()
 
-        if blocked_connection_timeout is not self._DEFAULT:
-            self.blocked_connection_timeout = blocked_connection_timeout
-        if channel_max is not self._DEFAULT:
-            self.channel_max = channel_max
-        if client_properties is not self._DEFAULT:
-            self.client_properties = client_properties
-        if connection_attempts is not self._DEFAULT:
-            self.connection_attempts = connection_attempts
-        if credentials is not self._DEFAULT:
-            self.credentials = credentials
-        if frame_max is not self._DEFAULT:
-            self.frame_max = frame_max
-        if heartbeat is not self._DEFAULT:
-            self.heartbeat = heartbeat
-        if host is not self._DEFAULT:
-            self.host = host
-        if locale is not self._DEFAULT:
-            self.locale = locale
-        if retry_delay is not self._DEFAULT:
-            self.retry_delay = retry_delay
-        if socket_timeout is not self._DEFAULT:
-            self.socket_timeout = socket_timeout
-        if stack_timeout is not self._DEFAULT:
-            self.stack_timeout = stack_timeout
-        if ssl_options is not self._DEFAULT:
-            self.ssl_options = ssl_options
+        # Through the property setters (which validate), in pika's order;
+        # ssl_options before the port, whose default depends on it.
+        given = (
+            ('blocked_connection_timeout', blocked_connection_timeout),
+            ('channel_max', channel_max),
+            ('client_properties', client_properties),
+            ('connection_attempts', connection_attempts),
+            ('credentials', credentials),
+            ('frame_max', frame_max),
+            ('heartbeat', heartbeat),
+            ('host', host),
+            ('locale', locale),
+            ('retry_delay', retry_delay),
+            ('socket_timeout', socket_timeout),
+            ('stack_timeout', stack_timeout),
+            ('ssl_options', ssl_options),
+        )
+        for name, value in given:
+            if value is not self._DEFAULT:
+                setattr(self, name, value)
 
         # The TLS port is the default only if TLS was asked for here.
         if port is not self._DEFAULT:
@@ -641,6 +640,8 @@ class ConnectionParameters(Parameters):
 
         if kwargs:
             raise TypeError('unexpected kwargs: %r' % (sorted(kwargs),))
+
+    del _D
 
 
 # Conversions of URL query values: option name -> str -> value for the

@@ -9,13 +9,17 @@ utils/spec/LICENSE); this module is part of pika.
 # ruff: noqa: E501
 # yapf: disable
 import struct
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Literal, Optional, Union
 
 from pika import amqp_object, data
 from pika.delivery_mode import DeliveryMode
 from pika.exchange_type import ExchangeType
 # Names pika 1.4.4 has in this module, kept for ``from ... import *``.
 from pika.compat import as_bytes, str_or_bytes  # noqa: F401
+
+# The default of method fields that the wire always carries: None,
+# typed Any so that each field is annotated with its value type.
+_NO_VALUE: Any = None
 
 PROTOCOL_VERSION = (0, 9, 1)
 PORT = 5672
@@ -245,7 +249,7 @@ class Connection(amqp_object.Class):
                 self,
                 client_properties: Optional[Dict[str, Any]] = None,
                 mechanism: str = 'PLAIN',
-                response: Optional[Union[str, bytes]] = None,
+                response: Union[str, bytes] = _NO_VALUE,
                 locale: str = 'en_US',
             ) -> None:
             """Create the method with its arguments."""
@@ -332,7 +336,7 @@ class Connection(amqp_object.Class):
 
         def __init__(
                 self,
-                challenge: Optional[Union[str, bytes]] = None,
+                challenge: Union[str, bytes] = _NO_VALUE,
             ) -> None:
             """Create the method with its arguments."""
             self.challenge = challenge
@@ -379,7 +383,7 @@ class Connection(amqp_object.Class):
 
         def __init__(
                 self,
-                response: Optional[Union[str, bytes]] = None,
+                response: Union[str, bytes] = _NO_VALUE,
             ) -> None:
             """Create the method with its arguments."""
             self.response = response
@@ -635,10 +639,10 @@ class Connection(amqp_object.Class):
 
         def __init__(
                 self,
-                reply_code: Optional[int] = None,
+                reply_code: int = _NO_VALUE,
                 reply_text: str = '',
-                class_id: Optional[int] = None,
-                method_id: Optional[int] = None,
+                class_id: int = _NO_VALUE,
+                method_id: int = _NO_VALUE,
             ) -> None:
             """Create the method with its arguments."""
             self.reply_code = reply_code
@@ -1013,7 +1017,7 @@ class Channel(amqp_object.Class):
 
         def __init__(
                 self,
-                active: Optional[bool] = None,
+                active: bool = _NO_VALUE,
             ) -> None:
             """Create the method with its arguments."""
             self.active = active
@@ -1050,7 +1054,7 @@ class Channel(amqp_object.Class):
 
         def __init__(
                 self,
-                active: Optional[bool] = None,
+                active: bool = _NO_VALUE,
             ) -> None:
             """Create the method with its arguments."""
             self.active = active
@@ -1087,10 +1091,10 @@ class Channel(amqp_object.Class):
 
         def __init__(
                 self,
-                reply_code: Optional[int] = None,
+                reply_code: int = _NO_VALUE,
                 reply_text: str = '',
-                class_id: Optional[int] = None,
-                method_id: Optional[int] = None,
+                class_id: int = _NO_VALUE,
+                method_id: int = _NO_VALUE,
             ) -> None:
             """Create the method with its arguments."""
             self.reply_code = reply_code
@@ -1300,7 +1304,7 @@ class Exchange(amqp_object.Class):
         def __init__(
                 self,
                 ticket: int = 0,
-                exchange: Optional[str] = None,
+                exchange: str = _NO_VALUE,
                 type: Union[str, ExchangeType] = ExchangeType.direct,
                 passive: bool = False,
                 durable: bool = False,
@@ -1426,7 +1430,7 @@ class Exchange(amqp_object.Class):
         def __init__(
                 self,
                 ticket: int = 0,
-                exchange: Optional[str] = None,
+                exchange: str = _NO_VALUE,
                 if_unused: bool = False,
                 nowait: bool = False,
             ) -> None:
@@ -1520,8 +1524,8 @@ class Exchange(amqp_object.Class):
         def __init__(
                 self,
                 ticket: int = 0,
-                destination: Optional[str] = None,
-                source: Optional[str] = None,
+                destination: str = _NO_VALUE,
+                source: str = _NO_VALUE,
                 routing_key: str = '',
                 nowait: bool = False,
                 arguments: Optional[Dict[str, Any]] = None,
@@ -1653,8 +1657,8 @@ class Exchange(amqp_object.Class):
         def __init__(
                 self,
                 ticket: int = 0,
-                destination: Optional[str] = None,
-                source: Optional[str] = None,
+                destination: str = _NO_VALUE,
+                source: str = _NO_VALUE,
                 routing_key: str = '',
                 nowait: bool = False,
                 arguments: Optional[Dict[str, Any]] = None,
@@ -1868,9 +1872,9 @@ class Queue(amqp_object.Class):
 
         def __init__(
                 self,
-                queue: Optional[str] = None,
-                message_count: Optional[int] = None,
-                consumer_count: Optional[int] = None,
+                queue: str = _NO_VALUE,
+                message_count: int = _NO_VALUE,
+                consumer_count: int = _NO_VALUE,
             ) -> None:
             """Create the method with its arguments."""
             self.queue = queue
@@ -1929,7 +1933,7 @@ class Queue(amqp_object.Class):
                 self,
                 ticket: int = 0,
                 queue: str = '',
-                exchange: Optional[str] = None,
+                exchange: str = _NO_VALUE,
                 routing_key: str = '',
                 nowait: bool = False,
                 arguments: Optional[Dict[str, Any]] = None,
@@ -2120,7 +2124,7 @@ class Queue(amqp_object.Class):
 
         def __init__(
                 self,
-                message_count: Optional[int] = None,
+                message_count: int = _NO_VALUE,
             ) -> None:
             """Create the method with its arguments."""
             self.message_count = message_count
@@ -2222,7 +2226,7 @@ class Queue(amqp_object.Class):
 
         def __init__(
                 self,
-                message_count: Optional[int] = None,
+                message_count: int = _NO_VALUE,
             ) -> None:
             """Create the method with its arguments."""
             self.message_count = message_count
@@ -2260,7 +2264,7 @@ class Queue(amqp_object.Class):
                 self,
                 ticket: int = 0,
                 queue: str = '',
-                exchange: Optional[str] = None,
+                exchange: str = _NO_VALUE,
                 routing_key: str = '',
                 arguments: Optional[Dict[str, Any]] = None,
             ) -> None:
@@ -2556,7 +2560,7 @@ class Basic(amqp_object.Class):
 
         def __init__(
                 self,
-                consumer_tag: Optional[str] = None,
+                consumer_tag: str = _NO_VALUE,
             ) -> None:
             """Create the method with its arguments."""
             self.consumer_tag = consumer_tag
@@ -2608,7 +2612,7 @@ class Basic(amqp_object.Class):
 
         def __init__(
                 self,
-                consumer_tag: Optional[str] = None,
+                consumer_tag: str = _NO_VALUE,
                 nowait: bool = False,
             ) -> None:
             """Create the method with its arguments."""
@@ -2666,7 +2670,7 @@ class Basic(amqp_object.Class):
 
         def __init__(
                 self,
-                consumer_tag: Optional[str] = None,
+                consumer_tag: str = _NO_VALUE,
             ) -> None:
             """Create the method with its arguments."""
             self.consumer_tag = consumer_tag
@@ -2800,10 +2804,10 @@ class Basic(amqp_object.Class):
 
         def __init__(
                 self,
-                reply_code: Optional[int] = None,
+                reply_code: int = _NO_VALUE,
                 reply_text: str = '',
-                exchange: Optional[str] = None,
-                routing_key: Optional[str] = None,
+                exchange: str = _NO_VALUE,
+                routing_key: str = _NO_VALUE,
             ) -> None:
             """Create the method with its arguments."""
             self.reply_code = reply_code
@@ -2892,11 +2896,11 @@ class Basic(amqp_object.Class):
 
         def __init__(
                 self,
-                consumer_tag: Optional[str] = None,
-                delivery_tag: Optional[int] = None,
+                consumer_tag: str = _NO_VALUE,
+                delivery_tag: int = _NO_VALUE,
                 redelivered: bool = False,
-                exchange: Optional[str] = None,
-                routing_key: Optional[str] = None,
+                exchange: str = _NO_VALUE,
+                routing_key: str = _NO_VALUE,
             ) -> None:
             """Create the method with its arguments."""
             self.consumer_tag = consumer_tag
@@ -3047,11 +3051,11 @@ class Basic(amqp_object.Class):
 
         def __init__(
                 self,
-                delivery_tag: Optional[int] = None,
+                delivery_tag: int = _NO_VALUE,
                 redelivered: bool = False,
-                exchange: Optional[str] = None,
-                routing_key: Optional[str] = None,
-                message_count: Optional[int] = None,
+                exchange: str = _NO_VALUE,
+                routing_key: str = _NO_VALUE,
+                message_count: int = _NO_VALUE,
             ) -> None:
             """Create the method with its arguments."""
             self.delivery_tag = delivery_tag
@@ -3219,7 +3223,7 @@ class Basic(amqp_object.Class):
 
         def __init__(
                 self,
-                delivery_tag: Optional[int] = None,
+                delivery_tag: int = _NO_VALUE,
                 requeue: bool = True,
             ) -> None:
             """Create the method with its arguments."""
@@ -3442,7 +3446,7 @@ class BasicProperties(amqp_object.Properties):
             content_type: Optional[str] = None,
             content_encoding: Optional[str] = None,
             headers: Optional[Dict[str, Any]] = None,
-            delivery_mode: Optional[Union[int, DeliveryMode]] = None,
+            delivery_mode: Optional[Union[Literal[1, 2], DeliveryMode]] = None,
             priority: Optional[int] = None,
             correlation_id: Optional[str] = None,
             reply_to: Optional[str] = None,

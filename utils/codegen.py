@@ -374,8 +374,13 @@ class Generator:
                 params.append('%s: %s' % (name, annotation))
                 continue
             default = argument.get('default-value')
-            if kind == 'table' or default is None:
+            if kind == 'table':
                 params.append('%s: Optional[%s] = None' % (name, annotation))
+            elif default is None:
+                # Decoded frames always carry the field: typed as its value
+                # (``method.delivery_tag`` is an int to mypy), the default
+                # None reached through the Any-typed ``_NO_VALUE``.
+                params.append('%s: %s = _NO_VALUE' % (name, annotation))
             elif cls['name'] == 'exchange' and name == 'type':
                 params.append('%s: Union[str, ExchangeType] = '
                               'ExchangeType.%s' % (name, default))
@@ -472,7 +477,7 @@ class Generator:
         for name, kind in props:
             annotation = PY_TYPES[kind]
             if name == 'delivery_mode':
-                annotation = 'Union[int, DeliveryMode]'
+                annotation = 'Union[Literal[1, 2], DeliveryMode]'
             self.emit('%s: Optional[%s] = None,' % (name, annotation), 3)
         self.emit(') -> None:', 2)
         self.emit('"""Create the properties; every one defaults to None."""', 2)
@@ -625,7 +630,8 @@ class Generator:
         head.append('# ruff: noqa: E501')
         head.append('# yapf: disable')
         head.append('import struct')
-        head.append('from typing import Any, Dict, List, Optional, Union')
+        head.append('from typing import Any, Dict, List, Literal, Optional, '
+                    'Union')
         head.append('')
         head.append('from pika import amqp_object, data')
         head.append('from pika.delivery_mode import DeliveryMode')
@@ -634,6 +640,13 @@ class Generator:
                     '``from ... import *``.')
         head.append('from pika.compat import as_bytes, str_or_bytes  '
                     '# noqa: F401')
+        head.append('')
+        head.append(
+            '# The default of method fields that the wire always carries: None,'
+        )
+        head.append(
+            '# typed Any so that each field is annotated with its value type.')
+        head.append('_NO_VALUE: Any = None')
         head.append('')
         head.append(
             'PROTOCOL_VERSION = (%d, %d, %d)' %

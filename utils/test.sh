@@ -8,7 +8,10 @@
 #   yapf --diff -r pika tests     formatting (any diff fails)
 #   ruff check pika tests         lint
 #   mypy pika                     types
-#   python -m pytest tests ...    unit + integration tests (extra args here)
+#   sphinx-build -W -n docs       the documentation, every reference resolved
+#   python -m pytest tests ...    unit + integration tests (extra args here),
+#                                 with branch coverage of pika/ reported at
+#                                 the end (pytest-cov; subprocesses included)
 # Every step runs even when an earlier one failed; the exit status is
 # non-zero when any step failed, including pytest collecting no test.
 
@@ -33,6 +36,19 @@ ruff check --no-cache pika tests || failed+=("ruff")
 say "mypy pika"
 mypy pika || failed+=("mypy")
 
+# Nitpicky (-n) and warnings as errors (-W): a broken reference or a
+# contributor note on a user page fails the build. Offline, ~10 s.
+say "sphinx-build -W -n -b html docs build/docs"
+if python -c 'import sphinx' 2>/dev/null; then
+    sphinx-build -q -W -n --keep-going -b html docs build/docs ||
+        failed+=("docs")
+elif python -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+    echo "test.sh: sphinx is not installed (it is in the dev extra)" >&2
+    failed+=("docs (no sphinx)")
+else
+    echo "test.sh: the docs build needs Python 3.10+ (Sphinx 8); not built"
+fi
+
 # Test paths given on the command line replace the default "tests".
 targets=(tests)
 for arg in "$@"; do
@@ -41,8 +57,9 @@ for arg in "$@"; do
     *) if [ -e "${arg%%::*}" ]; then targets=(); fi ;;
     esac
 done
-say "python -m pytest ${targets[*]} $*"
-python -m pytest "${targets[@]}" "$@"
+coverage=(--cov=pika --cov-branch --cov-report=term)
+say "python -m pytest ${coverage[*]} ${targets[*]} $*"
+python -m pytest "${coverage[@]}" "${targets[@]}" "$@"
 rc=$?
 case $rc in
 0) ;;

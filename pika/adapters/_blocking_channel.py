@@ -12,29 +12,72 @@ order, by the connection's ``process_data_events``.
 import collections
 import logging
 import time
-from typing import Any, Callable, Deque, Dict, Iterator, List, Optional, Tuple
+from typing import (TYPE_CHECKING, Any, Callable, Deque, Dict, Iterator, List,
+                    Optional, Protocol, Tuple)
 
-from pika import exceptions, spec, validators
+from pika import amqp_object, exceptions, frame, spec, validators
 from pika.adapters._blocking_events import (ReturnedMessage, _CallbackResult,
                                             _ConsumerCancellationEvt,
                                             _ConsumerDeliveryEvt, _ConsumerInfo,
                                             _QueueConsumerGeneratorInfo,
                                             _ReturnedMessageEvt)
-from pika.adapters import _blocking_channel_rpc as _rpc_methods
+from pika.adapters._forwarding import rpc_arguments
+from pika.exchange_type import ExchangeType
+
+if TYPE_CHECKING:
+    from pika.channel import Channel
 
 LOGGER = logging.getLogger('pika.adapters.blocking_connection')
 
-_NO_MESSAGE = (None, None, None)
+#: A message as the blocking API hands it out: ``(method, properties, body)``,
+#: or ``(None, None, None)`` for "no message".
+_Message = Tuple[Optional[amqp_object.Method], Optional[spec.BasicProperties],
+                 Optional[bytes]]
+
+_NO_MESSAGE: _Message = (None, None, None)
 
 _monotonic = time.monotonic
 
 
-def _check_timeout(value: Any, name: str) -> None:
+def _check_timeout(value: object, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError('%s must be a number or None, but got %r' %
                         (name, value))
     if value < 0:
         raise ValueError('%s must be non-negative, but got %r' % (name, value))
+
+
+class _ChannelOwner(Protocol):
+    """What a :class:`BlockingChannel` needs of its
+    :class:`~pika.adapters.blocking_connection.BlockingConnection`: the pump
+    (waits that raise the connection's close reason), dispatch requests and
+    the notice that the channel closed.
+    """
+
+    _event_dispatch_suspend_depth: int
+
+    def _channel_dispatch_requester(
+            self) -> Callable[['BlockingChannel'], None]:
+        ...
+
+    def _wait_until(self, done: Callable[[], Any]) -> None:
+        ...
+
+    def _wait_for_reply(self, done: Callable[[], Any]) -> None:
+        ...
+
+    def _flush_output(self, *waiters: Callable[[], Any]) -> None:
+        ...
+
+    def _flush_published(self) -> None:
+        ...
+
+    def _process_data_events(self, time_limit: Optional[float], *extra_waiters:
+                             Callable[[], Any]) -> None:
+        ...
+
+    def _on_channel_closed(self, channel: 'BlockingChannel') -> None:
+        ...
 
 
 class BlockingChannel:
@@ -53,8 +96,8 @@ class BlockingChannel:
     __module__ = 'pika.adapters.blocking_connection'
 
     def __init__(self, channel_impl: Any, connection: Any) -> None:
-        self._impl = channel_impl
-        self._connection = connection
+        self._impl: Channel = channel_impl
+        self._connection: _ChannelOwner = connection
         # consumer_tag -> _ConsumerInfo, for basic_consume and consume()
         self._consumer_infos: Dict[str, _ConsumerInfo] = {}
         self._queue_consumer_generator: Optional[
@@ -62,21 +105,29 @@ class BlockingChannel:
         self._delivery_confirmation = False
         # Basic.Ack/Nack frame for the message being published in confirm
         # mode, once it has arrived
-        self._confirmation: Any = None
+        self._confirmation: Optional[frame.Method[Any]] = None
+        # One entry per confirmation or closure since the publish began:
+        # its ``__len__`` is the publish's wait predicate (a C call per
+        # check, the round trip's hot path).
+        self._confirm_signals: List[None] = []
+        self._confirmed_or_closed = self._confirm_signals.__len__
         # Delivery tag of the last message published in confirm mode
         self._publish_seq = 0
         # Basic.Return received while publishing in confirm mode
         self._puback_return: Optional[ReturnedMessage] = None
         # _ConsumerDeliveryEvt, _ReturnedMessageEvt, _ConsumerCancellationEvt
         self._pending_events: Deque[Any] = collections.deque()
-        self._return_callbacks: List[Callable[..., Any]] = []
-        self._cancel_callbacks: List[Callable[..., Any]] = []
+        self._return_callbacks: List[Callable[
+            [BlockingChannel, spec.Basic.Return, spec.BasicProperties, bytes],
+            Any]] = []
+        self._cancel_callbacks: List[Callable[[frame.Method[spec.Basic.Cancel]],
+                                              Any]] = []
         # (method, properties, body) of the pending basic_get's Basic.GetOk,
         # or _NO_MESSAGE after Basic.GetEmpty; None while waiting
-        self._get_reply: Optional[Tuple[Any, Any, Any]] = None
+        self._get_reply: Optional[_Message] = None
         # The reason the channel closed, once it has
         self._closing_reason: Optional[BaseException] = None
-        self._request_dispatch = connection._channels_pending_dispatch.add
+        self._request_dispatch = connection._channel_dispatch_requester()
         self._bind_impl(channel_impl)
 
     def _bind_impl(self, channel_impl: Any) -> None:
@@ -140,11 +191,15 @@ class BlockingChannel:
             self._connection._flush_output(self._is_closed_result, *waiters)
         self._raise_if_closed_by_broker()
 
-    def _rpc(self, impl_method: Callable[..., Any], **kwargs: Any) -> Any:
-        """Call an asynchronous RPC method and return the reply frame."""
+    def _rpc(self, method_name: str, method_locals: Dict[str, Any]) -> Any:
+        """Call the asynchronous channel's RPC method ``method_name`` with
+        the parameters of the calling method (its ``locals()``, see
+        :mod:`pika.adapters._forwarding`) and return the reply frame.
+        """
         self._raise_if_closed()
         result = _CallbackResult()
-        impl_method(callback=result.set_value_once, **kwargs)
+        getattr(self._impl, method_name)(callback=result.set_value_once,
+                                         **rpc_arguments(method_locals))
         self._flush_output(result.is_ready)
         assert result.value is not None
         return result.value[0]
@@ -155,7 +210,8 @@ class BlockingChannel:
         exchange, a bad ack...), as pika does.
         """
         self._connection._flush_published()
-        self._raise_if_closed_by_broker()
+        if self._closing_reason is not None:
+            self._raise_if_closed_by_broker()
 
     def _process_data_events(self, time_limit: Optional[float], *waiters:
                              Callable[[], Any]) -> None:
@@ -163,7 +219,7 @@ class BlockingChannel:
                                               self._is_closed_result, *waiters)
         self._raise_if_closed_by_broker()
 
-    def _on_channel_closed(self, _channel: Any, reason: Any) -> None:
+    def _on_channel_closed(self, _channel: 'Channel', reason: object) -> None:
         # recovery hook: a connection loss that automatic recovery takes over
         # keeps the channel, its consumers and callbacks for the new channel.
         recovery = getattr(self._connection, '_recovery', None)
@@ -173,6 +229,7 @@ class BlockingChannel:
         if not isinstance(reason, BaseException):
             reason = exceptions.ChannelClosed(0, repr(reason))
         self._closing_reason = reason
+        self._confirm_signals.append(None)
         self._cleanup()
 
     def _cleanup(self) -> None:
@@ -186,15 +243,19 @@ class BlockingChannel:
         self._pending_events.append(evt)
         self._request_dispatch(self)
 
-    def _on_consumer_message_delivery(self, _channel: Any, method: Any,
-                                      properties: Any, body: Any) -> None:
+    def _on_consumer_message_delivery(self, _channel: 'Channel',
+                                      method: spec.Basic.Deliver,
+                                      properties: spec.BasicProperties,
+                                      body: bytes) -> None:
         # Hot path: queue the delivery for dispatch.
         self._pending_events.append(
             _ConsumerDeliveryEvt(method, properties, body))
         self._request_dispatch(self)
 
-    def _on_consumer_generator_delivery(self, _channel: Any, method: Any,
-                                        properties: Any, body: Any) -> None:
+    def _on_consumer_generator_delivery(self, _channel: 'Channel',
+                                        method: spec.Basic.Deliver,
+                                        properties: spec.BasicProperties,
+                                        body: bytes) -> None:
         generator = self._queue_consumer_generator
         if generator is not None:
             generator.pending_events.append(
@@ -203,9 +264,11 @@ class BlockingChannel:
             LOGGER.debug('Delivery for an inactive consumer generator: %r',
                          method)
 
-    def _on_consumer_cancelled_by_broker(self, method_frame: Any) -> None:
+    def _on_consumer_cancelled_by_broker(
+            self, method_frame: frame.Method[spec.Basic.Cancel]) -> None:
         consumer_tag = method_frame.method.consumer_tag
-        info = self._consumer_infos.get(consumer_tag)
+        info = (None if consumer_tag is None else
+                self._consumer_infos.get(consumer_tag))
         if info is None or info.tearing_down:
             return
         info.state = _ConsumerInfo.CANCELLED_BY_BROKER
@@ -215,30 +278,30 @@ class BlockingChannel:
         else:
             self._add_pending_event(evt)
 
-    def _on_message_returned(self, _channel: Any, method: Any, properties: Any,
-                             body: Any) -> None:
+    def _on_message_returned(self, _channel: 'Channel',
+                             method: spec.Basic.Return,
+                             properties: spec.BasicProperties,
+                             body: bytes) -> None:
         if self._delivery_confirmation:
             self._puback_return = ReturnedMessage(method, properties, body)
         for callback in self._return_callbacks:
             self._add_pending_event(
                 _ReturnedMessageEvt(callback, self, method, properties, body))
 
-    def _on_message_confirmation(self, method_frame: Any) -> None:
+    def _on_message_confirmation(self, method_frame: frame.Method[Any]) -> None:
         # Only a confirmation that covers the message being published
         # counts: a late one for an earlier, interrupted publish does not.
         if (self._confirmation is None and
                 method_frame.method.delivery_tag >= self._publish_seq):
             self._confirmation = method_frame
+            self._confirm_signals.append(None)
 
-    def _is_confirmed_or_closed(self) -> bool:
-        return (self._confirmation is not None or
-                self._closing_reason is not None)
-
-    def _on_get_reply(self, _channel: Any, method: Any, properties: Any,
-                      body: Any) -> None:
+    def _on_get_reply(self, _channel: 'Channel', method: spec.Basic.GetOk,
+                      properties: spec.BasicProperties, body: bytes) -> None:
         self._get_reply = (method, properties, body)
 
-    def _on_get_empty(self, _method_frame: Any) -> None:
+    def _on_get_empty(self,
+                      _method_frame: frame.Method[spec.Basic.GetEmpty]) -> None:
         if self._get_reply is None:
             self._get_reply = _NO_MESSAGE
 
@@ -509,8 +572,7 @@ class BlockingChannel:
         validators.require_string(consumer_tag, 'consumer_tag')
         return self._cancel_consumer(consumer_tag)[0]
 
-    def _cancel_consumer(
-            self, consumer_tag: str) -> Tuple[List[Tuple[Any, Any, Any]], int]:
+    def _cancel_consumer(self, consumer_tag: str) -> Tuple[List[_Message], int]:
         """Cancel a consumer as :meth:`basic_cancel` describes.
 
         :returns: the undispatched ``auto_ack`` messages, and how many
@@ -722,7 +784,10 @@ class BlockingChannel:
         :param bool multiple: acknowledge up to and including the tag
         """
         self._impl.basic_ack(delivery_tag=delivery_tag, multiple=multiple)
-        self._flush_published()
+        # (_flush_published, inline: the hot path)
+        self._connection._flush_published()
+        if self._closing_reason is not None:
+            self._raise_if_closed_by_broker()
 
     def basic_nack(self,
                    delivery_tag: int = 0,
@@ -797,17 +862,21 @@ class BlockingChannel:
         if not self._delivery_confirmation:
             self._impl.basic_publish(exchange, routing_key, body, properties,
                                      mandatory)
-            self._flush_published()
+            # (_flush_published, inline: the hot path)
+            self._connection._flush_published()
+            if self._closing_reason is not None:
+                self._raise_if_closed_by_broker()
             return
         self._confirmation = None
         self._puback_return = None
+        del self._confirm_signals[:]
         self._impl.basic_publish(exchange, routing_key, body, properties,
                                  mandatory)
         self._publish_seq += 1
         # (The publish itself raised if the channel was not open.)
         if self._closing_reason is not None:
             raise exceptions.ChannelWrongStateError('Channel is closed.')
-        self._connection._wait_for_reply(self._is_confirmed_or_closed)
+        self._connection._wait_for_reply(self._confirmed_or_closed)
         if self._closing_reason is not None:
             self._raise_if_closed_by_broker()
         confirmation = self._confirmation
@@ -842,25 +911,204 @@ class BlockingChannel:
         self._flush_output(select_ok.is_ready)
         self._delivery_confirmation = True
 
-    # -- declarations and settings (pika/adapters/_blocking_channel_rpc.py) -
+    # -- declarations and settings: one plain request/reply each ----------
 
-    flow = _rpc_methods.flow
-    basic_qos = _rpc_methods.basic_qos
-    basic_recover = _rpc_methods.basic_recover
-    exchange_declare = _rpc_methods.exchange_declare
-    exchange_delete = _rpc_methods.exchange_delete
-    exchange_bind = _rpc_methods.exchange_bind
-    exchange_unbind = _rpc_methods.exchange_unbind
-    queue_declare = _rpc_methods.queue_declare
-    queue_delete = _rpc_methods.queue_delete
-    queue_purge = _rpc_methods.queue_purge
-    queue_bind = _rpc_methods.queue_bind
-    queue_unbind = _rpc_methods.queue_unbind
-    tx_select = _rpc_methods.tx_select
-    tx_commit = _rpc_methods.tx_commit
-    tx_rollback = _rpc_methods.tx_rollback
+    def flow(self, active: bool) -> bool:
+        """Ask the broker to pause (False) or resume (True) deliveries.
 
+        :param bool active: True to resume, False to pause
+        :returns: the flow state the broker reports
+        :rtype: bool
+        """
+        # The asynchronous channel reports the broker's flow state as a bool.
+        result = self._rpc('flow', locals())
+        if isinstance(result, bool):
+            return result
+        return result.method.active
 
-for _name in _rpc_methods.__all__:
-    getattr(BlockingChannel, _name).__qualname__ = 'BlockingChannel.' + _name
-del _name
+    def basic_qos(self,
+                  prefetch_size: int = 0,
+                  prefetch_count: int = 0,
+                  global_qos: bool = False) -> None:
+        """Set the prefetch window.
+
+        :param int prefetch_size: window in octets (0: no limit)
+        :param int prefetch_count: window in messages (0: no limit)
+        :param bool global_qos: apply to the whole channel (RabbitMQ:
+            shared by its consumers) instead of each new consumer
+        """
+        self._rpc('basic_qos', locals())
+
+    def basic_recover(self, requeue: bool = False) -> None:
+        """Ask the broker to redeliver unacknowledged messages.
+
+        :param bool requeue: True to requeue (possibly to other consumers)
+        """
+        self._rpc('basic_recover', locals())
+
+    def exchange_declare(self,
+                         exchange: str,
+                         exchange_type: Any = ExchangeType.direct,
+                         passive: bool = False,
+                         durable: bool = False,
+                         auto_delete: bool = False,
+                         internal: bool = False,
+                         arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Declare an exchange.
+
+        :param str exchange: the exchange name
+        :param exchange_type: the type (:class:`pika.exchange_type.ExchangeType`
+            or str)
+        :param bool passive: only check that it exists
+        :param bool durable: survive broker restarts
+        :param bool auto_delete: delete when no longer bound
+        :param bool internal: only other exchanges can publish to it
+        :param dict arguments: custom arguments
+        :returns: the ``Exchange.DeclareOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('exchange_declare', locals())
+
+    def exchange_delete(self,
+                        exchange: Optional[str] = None,
+                        if_unused: bool = False) -> Any:
+        """Delete an exchange.
+
+        :param str exchange: the exchange name
+        :param bool if_unused: only if it has no bindings
+        :returns: the ``Exchange.DeleteOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('exchange_delete', locals())
+
+    def exchange_bind(self,
+                      destination: str,
+                      source: str,
+                      routing_key: str = '',
+                      arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Bind an exchange to another (RabbitMQ extension).
+
+        :param str destination: the exchange receiving messages
+        :param str source: the exchange messages come from
+        :param str routing_key: the binding key
+        :param dict arguments: custom arguments
+        :returns: the ``Exchange.BindOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('exchange_bind', locals())
+
+    def exchange_unbind(self,
+                        destination: Optional[str] = None,
+                        source: Optional[str] = None,
+                        routing_key: str = '',
+                        arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Remove an exchange-to-exchange binding.
+
+        :param str destination: the exchange receiving messages
+        :param str source: the exchange messages come from
+        :param str routing_key: the binding key
+        :param dict arguments: custom arguments
+        :returns: the ``Exchange.UnbindOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('exchange_unbind', locals())
+
+    def queue_declare(self,
+                      queue: str,
+                      passive: bool = False,
+                      durable: bool = False,
+                      exclusive: bool = False,
+                      auto_delete: bool = False,
+                      arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Declare a queue ('' lets the broker name it).
+
+        :param str queue: the queue name
+        :param bool passive: only check that it exists
+        :param bool durable: survive broker restarts
+        :param bool exclusive: only this connection; deleted with it
+        :param bool auto_delete: delete after the last consumer goes
+        :param dict arguments: custom arguments (``x-message-ttl`` ...)
+        :returns: the ``Queue.DeclareOk`` method frame (its ``.method`` has
+            ``queue``, ``message_count``, ``consumer_count``)
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('queue_declare', locals())
+
+    def queue_delete(self,
+                     queue: str,
+                     if_unused: bool = False,
+                     if_empty: bool = False) -> Any:
+        """Delete a queue.
+
+        :param str queue: the queue name
+        :param bool if_unused: only if it has no consumers
+        :param bool if_empty: only if it has no messages
+        :returns: the ``Queue.DeleteOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('queue_delete', locals())
+
+    def queue_purge(self, queue: str) -> Any:
+        """Remove all ready messages from a queue.
+
+        :param str queue: the queue name
+        :returns: the ``Queue.PurgeOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('queue_purge', locals())
+
+    def queue_bind(self,
+                   queue: str,
+                   exchange: str,
+                   routing_key: Optional[str] = None,
+                   arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Bind a queue to an exchange.
+
+        :param str queue: the queue name
+        :param str exchange: the exchange name
+        :param str routing_key: the binding key (None: the queue name)
+        :param dict arguments: custom arguments
+        :returns: the ``Queue.BindOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('queue_bind', locals())
+
+    def queue_unbind(self,
+                     queue: str,
+                     exchange: str,
+                     routing_key: Optional[str] = None,
+                     arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Remove a queue binding.
+
+        :param str queue: the queue name
+        :param str exchange: the exchange name
+        :param str routing_key: the binding key (None: the queue name)
+        :param dict arguments: custom arguments
+        :returns: the ``Queue.UnbindOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('queue_unbind', locals())
+
+    def tx_select(self) -> Any:
+        """Put the channel in transaction mode.
+
+        :returns: the ``Tx.SelectOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('tx_select', locals())
+
+    def tx_commit(self) -> Any:
+        """Commit the current transaction.
+
+        :returns: the ``Tx.CommitOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('tx_commit', locals())
+
+    def tx_rollback(self) -> Any:
+        """Roll back the current transaction.
+
+        :returns: the ``Tx.RollbackOk`` method frame
+        :rtype: pika.frame.Method
+        """
+        return self._rpc('tx_rollback', locals())

@@ -13,6 +13,7 @@ from typing import (Any, Callable, Dict, List, NamedTuple, Optional, Set, Type,
 from twisted.internet import defer
 
 from pika import exceptions, spec
+from pika.adapters._forwarding import forwarded_property, rpc_arguments
 from pika.adapters.utils.io_services_utils import check_callback_arg
 from pika.exchange_type import ExchangeType
 
@@ -137,35 +138,23 @@ class TwistedChannel:
 
     # -- state -----------------------------------------------------------------
 
-    @property
-    def channel_number(self) -> int:
-        """The channel number."""
-        return self._channel.channel_number
+    channel_number = forwarded_property('_channel.channel_number',
+                                        'The channel number.', int)
 
     @property
     def connection(self) -> Any:
         """The underlying :class:`pika.connection.Connection`."""
         return self._channel.connection
 
-    @property
-    def is_closed(self) -> bool:
-        """True when the channel is closed."""
-        return self._channel.is_closed
-
-    @property
-    def is_closing(self) -> bool:
-        """True while the channel is closing."""
-        return self._channel.is_closing
-
-    @property
-    def is_open(self) -> bool:
-        """True when the channel is open."""
-        return self._channel.is_open
-
-    @property
-    def flow_active(self) -> bool:
-        """True unless the broker paused the channel with Channel.Flow."""
-        return self._channel.flow_active
+    is_closed = forwarded_property('_channel.is_closed',
+                                   'True when the channel is closed.', bool)
+    is_closing = forwarded_property('_channel.is_closing',
+                                    'True while the channel is closing.', bool)
+    is_open = forwarded_property('_channel.is_open',
+                                 'True when the channel is open.', bool)
+    flow_active = forwarded_property(
+        '_channel.flow_active',
+        'True unless the broker paused the channel with Channel.Flow.', bool)
 
     @property
     def consumer_tags(self) -> List[str]:
@@ -196,11 +185,15 @@ class TwistedChannel:
             return defer.fail()
         return d
 
-    def _rpc(self, name: str, **kwargs: Any) -> defer.Deferred:
-        """Call the channel's ``name`` method; the returned Deferred fires
-        with the reply the method's completion callback receives.
+    def _rpc(self, method_name: str,
+             method_locals: Dict[str, Any]) -> defer.Deferred:
+        """Call the channel's ``method_name`` method with the parameters of
+        the calling method (its ``locals()``, see
+        :mod:`pika.adapters._forwarding`); the returned Deferred fires with
+        the reply the method's completion callback receives.
         """
-        method = getattr(self._channel, name)
+        method = getattr(self._channel, method_name)
+        kwargs = rpc_arguments(method_locals)
         return self._call(
             lambda d: method(callback=_single_argument(d), **kwargs))
 
@@ -327,8 +320,8 @@ class TwistedChannel:
         :param str consumer_tag: the consumer to cancel.
         :returns: Deferred firing with the Basic.CancelOk frame.
         """
-        return self._rpc('basic_cancel', consumer_tag=consumer_tag).addCallback(
-            self._on_consumer_cancelled)
+        return self._rpc('basic_cancel',
+                         locals()).addCallback(self._on_consumer_cancelled)
 
     def basic_consume(
             self,
@@ -466,10 +459,7 @@ class TwistedChannel:
         :param bool global_qos: apply to the whole connection.
         :returns: Deferred firing with the Basic.QosOk frame.
         """
-        return self._rpc('basic_qos',
-                         prefetch_size=prefetch_size,
-                         prefetch_count=prefetch_count,
-                         global_qos=global_qos)
+        return self._rpc('basic_qos', locals())
 
     def basic_reject(self, delivery_tag: int, requeue: bool = True) -> None:
         """Reject one message.
@@ -486,7 +476,7 @@ class TwistedChannel:
         :param bool requeue: requeue them (RabbitMQ only supports True).
         :returns: Deferred firing with the Basic.RecoverOk frame.
         """
-        return self._rpc('basic_recover', requeue=requeue)
+        return self._rpc('basic_recover', locals())
 
     def close(self,
               reply_code: int = 0,
@@ -508,7 +498,7 @@ class TwistedChannel:
         if self._confirm_select_ok:
             return defer.succeed(None)
         d = self._rpc('confirm_delivery',
-                      ack_nack_callback=self._on_delivery_confirmation)
+                      {'ack_nack_callback': self._on_delivery_confirmation})
         if d.called:
             # Failed synchronously (closed channel or wrong state).
             return d
@@ -540,11 +530,7 @@ class TwistedChannel:
         :param dict arguments: binding arguments.
         :returns: Deferred firing with the Exchange.BindOk frame.
         """
-        return self._rpc('exchange_bind',
-                         destination=destination,
-                         source=source,
-                         routing_key=routing_key,
-                         arguments=arguments)
+        return self._rpc('exchange_bind', locals())
 
     def exchange_declare(
             self,
@@ -566,14 +552,7 @@ class TwistedChannel:
         :param dict arguments: extra arguments.
         :returns: Deferred firing with the Exchange.DeclareOk frame.
         """
-        return self._rpc('exchange_declare',
-                         exchange=exchange,
-                         exchange_type=exchange_type,
-                         passive=passive,
-                         durable=durable,
-                         auto_delete=auto_delete,
-                         internal=internal,
-                         arguments=arguments)
+        return self._rpc('exchange_declare', locals())
 
     def exchange_delete(self,
                         exchange: Optional[str] = None,
@@ -584,9 +563,7 @@ class TwistedChannel:
         :param bool if_unused: only if it has no bindings.
         :returns: Deferred firing with the Exchange.DeleteOk frame.
         """
-        return self._rpc('exchange_delete',
-                         exchange=exchange,
-                         if_unused=if_unused)
+        return self._rpc('exchange_delete', locals())
 
     def exchange_unbind(
             self,
@@ -602,11 +579,7 @@ class TwistedChannel:
         :param dict arguments: binding arguments.
         :returns: Deferred firing with the Exchange.UnbindOk frame.
         """
-        return self._rpc('exchange_unbind',
-                         destination=destination,
-                         source=source,
-                         routing_key=routing_key,
-                         arguments=arguments)
+        return self._rpc('exchange_unbind', locals())
 
     def flow(self, active: bool = True) -> defer.Deferred:
         """Ask the broker to pause (False) or resume (True) deliveries.
@@ -614,7 +587,7 @@ class TwistedChannel:
         :param bool active: resume or pause.
         :returns: Deferred firing with the flow state the broker confirmed.
         """
-        return self._rpc('flow', active=active)
+        return self._rpc('flow', locals())
 
     def open(self) -> None:
         """Open the channel (done already by
@@ -636,11 +609,7 @@ class TwistedChannel:
         :param dict arguments: binding arguments.
         :returns: Deferred firing with the Queue.BindOk frame.
         """
-        return self._rpc('queue_bind',
-                         queue=queue,
-                         exchange=exchange,
-                         routing_key=routing_key,
-                         arguments=arguments)
+        return self._rpc('queue_bind', locals())
 
     def queue_declare(
             self,
@@ -660,13 +629,7 @@ class TwistedChannel:
         :param dict arguments: extra arguments (x-message-ttl, ...).
         :returns: Deferred firing with the Queue.DeclareOk frame.
         """
-        return self._rpc('queue_declare',
-                         queue=queue,
-                         passive=passive,
-                         durable=durable,
-                         exclusive=exclusive,
-                         auto_delete=auto_delete,
-                         arguments=arguments)
+        return self._rpc('queue_declare', locals())
 
     def queue_delete(self,
                      queue: str,
@@ -680,10 +643,7 @@ class TwistedChannel:
         :param bool if_empty: only if it has no messages.
         :returns: Deferred firing with the Queue.DeleteOk frame.
         """
-        d = self._rpc('queue_delete',
-                      queue=queue,
-                      if_unused=if_unused,
-                      if_empty=if_empty)
+        d = self._rpc('queue_delete', locals())
 
         def close_consumers(ret: Any) -> Any:
             tags = self._queue_name_to_consumer_tags.get(queue, set())
@@ -704,7 +664,7 @@ class TwistedChannel:
         :param str queue: queue name.
         :returns: Deferred firing with the Queue.PurgeOk frame.
         """
-        return self._rpc('queue_purge', queue=queue)
+        return self._rpc('queue_purge', locals())
 
     def queue_unbind(
             self,
@@ -720,32 +680,28 @@ class TwistedChannel:
         :param dict arguments: binding arguments.
         :returns: Deferred firing with the Queue.UnbindOk frame.
         """
-        return self._rpc('queue_unbind',
-                         queue=queue,
-                         exchange=exchange,
-                         routing_key=routing_key,
-                         arguments=arguments)
+        return self._rpc('queue_unbind', locals())
 
     def tx_commit(self) -> defer.Deferred:
         """Commit the current transaction.
 
         :returns: Deferred firing with the Tx.CommitOk frame.
         """
-        return self._rpc('tx_commit')
+        return self._rpc('tx_commit', locals())
 
     def tx_rollback(self) -> defer.Deferred:
         """Roll back the current transaction.
 
         :returns: Deferred firing with the Tx.RollbackOk frame.
         """
-        return self._rpc('tx_rollback')
+        return self._rpc('tx_rollback', locals())
 
     def tx_select(self) -> defer.Deferred:
         """Put the channel in transaction mode.
 
         :returns: Deferred firing with the Tx.SelectOk frame.
         """
-        return self._rpc('tx_select')
+        return self._rpc('tx_select', locals())
 
 
 for _cls in (ClosableDeferredQueue, ReceivedMessage, TwistedChannel):

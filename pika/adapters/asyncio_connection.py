@@ -44,12 +44,14 @@ class AsyncioConnection(base_connection.BaseConnection):
                  custom_ioloop: Any = None,
                  internal_connection_workflow: bool = True) -> None:
         """
-        :param pika.connection.Parameters parameters: connection parameters.
-        :param callable on_open_callback: ``f(connection)`` once open.
-        :param callable on_open_error_callback: ``f(connection, exception)``
-            if opening fails.
-        :param callable on_close_callback: ``f(connection, exception)`` once
-            closed.
+        :param pika.connection.Parameters parameters: the broker and the
+            session settings.
+        :param callable on_open_callback: called as ``f(connection)`` when
+            the connection is open.
+        :param callable on_open_error_callback: called as
+            ``f(connection, exception)`` when it cannot be opened.
+        :param callable on_close_callback: called as
+            ``f(connection, exception)`` when it has closed.
         :param custom_ioloop: the :class:`asyncio.AbstractEventLoop` to use
             (default: the current loop), or ready-made I/O services.
         :param bool internal_connection_workflow: True to connect using
@@ -57,7 +59,7 @@ class AsyncioConnection(base_connection.BaseConnection):
             stream.
         """
         if isinstance(custom_ioloop, nbio_interface.AbstractIOServices):
-            nbio = custom_ioloop
+            nbio: nbio_interface.AbstractIOServices = custom_ioloop
         else:
             nbio = _AsyncioIOServicesAdapter(custom_ioloop)
         super().__init__(
@@ -74,15 +76,12 @@ class AsyncioConnection(base_connection.BaseConnection):
                           on_done: Callable[[Any], Any],
                           custom_ioloop: Any = None,
                           workflow: Any = None) -> Any:
-        """Connect using a sequence of parameters; see
+        """Connect on the asyncio loop ``custom_ioloop`` (default: the
+        current one), trying ``connection_configs`` in turn; the arguments
+        are those of
         :meth:`pika.adapters.base_connection.BaseConnection.create_connection`.
 
-        :param connection_configs: sequence of
-            :class:`pika.connection.Parameters`.
-        :param callable on_done: ``f(connection_or_exception)``.
-        :param custom_ioloop: the asyncio loop (default: the current one).
-        :param workflow: a connection workflow, or None for the default.
-        :returns: the workflow (its ``abort()`` cancels).
+        :returns: the workflow; ``abort()`` on it cancels the attempt.
         """
         return cls._create_connection_over(
             _AsyncioIOServicesAdapter(custom_ioloop), connection_configs,
@@ -141,30 +140,50 @@ class _AsyncioIOServicesAdapter(io_services_utils.SocketConnectionMixin,
         :param asyncio.AbstractEventLoop loop: the loop; default the current.
         """
         self._loop = loop if loop is not None else _current_loop()
-        # Transports schedule their per-turn write flush through this.
-        self._call_soon = self._loop.call_soon
 
     def get_native_ioloop(self) -> asyncio.AbstractEventLoop:
-        """Return the asyncio loop.
+        """The asyncio loop these services run on.
 
         :rtype: asyncio.AbstractEventLoop
         """
         return self._loop
 
-    def close(self) -> None:
-        """Close the asyncio loop."""
-        self._loop.close()
-
     def run(self) -> None:
-        """Run the loop until :meth:`stop`."""
+        """``loop.run_forever()``: until :meth:`stop`."""
         self._loop.run_forever()
 
+    def run_once(self) -> None:
+        """Run one iteration of the asyncio loop (what is ready now; it does
+        not wait for I/O).
+        """
+        loop = self._loop
+        loop.call_soon(loop.stop)
+        loop.run_forever()
+
     def stop(self) -> None:
-        """Stop the loop."""
+        """``loop.stop()``: :meth:`run` returns after this iteration."""
         self._loop.stop()
 
+    def close(self) -> None:
+        """``loop.close()``; the loop must not be running."""
+        self._loop.close()
+
+    def call_soon(self, callback: Callable[[], Any]) -> None:
+        """``loop.call_soon(callback)``: on the next iteration, from the
+        loop's thread only.
+
+        :param callable callback: called without arguments.
+        """
+        self._loop.call_soon(callback)
+
+    def _transport_call_soon(self) -> Callable[[Callable[[], Any]], Any]:
+        """``loop.call_soon`` itself, for the transports' write flush: no
+        extra call per write.
+        """
+        return self._loop.call_soon
+
     def add_callback_threadsafe(self, callback: Callable[[], Any]) -> None:
-        """Call ``callback`` on the loop's thread, from any thread.
+        """``loop.call_soon_threadsafe(callback)``: from any thread.
 
         :param callable callback: called without arguments.
         """

@@ -12,6 +12,7 @@ Each event-loop adapter only chooses its I/O services.
 
 import functools
 import logging
+import operator
 from typing import Any, Callable, Optional
 
 from pika import connection, exceptions
@@ -19,6 +20,11 @@ from pika.adapters.utils import (connection_workflow, io_services_utils,
                                  nbio_interface)
 
 LOGGER = logging.getLogger(__name__)
+
+
+def _drop_unsent_data(data: bytes) -> None:
+    """Where the engine's writes go while there is no transport."""
+    LOGGER.debug('Dropping %d bytes: no transport', len(data))
 
 
 class BaseConnection(connection.Connection):
@@ -60,6 +66,9 @@ class BaseConnection(connection.Connection):
         self._connection_workflow: Optional[
             connection_workflow.AMQPConnectionWorkflow] = None
         self._transport: Optional[nbio_interface.AbstractStreamTransport] = None
+        # What _adapter_emit_data returns: the transport's write while the
+        # stream is up.
+        self._stream_write: Callable[[bytes], None] = _drop_unsent_data
         self._got_stream = False
         # Set by the stream protocol's EOF notice: the transport's
         # connection_lost(None) that follows means the peer closed it.
@@ -258,13 +267,14 @@ class BaseConnection(connection.Connection):
                 'callback must be a callable, but got {!r}'.format(callback))
         self._nbio.add_callback_threadsafe(callback)
 
-    def _adapter_emit_data(self, data: bytes) -> None:
-        """Queue ``data`` on the transport."""
-        transport = self._transport
-        if transport is not None:
-            transport.write(data)
-        else:
-            LOGGER.debug('Dropping %d bytes: no transport', len(data))
+    # The engine's ``self._adapter_emit_data(data)`` calls the transport's
+    # ``write`` itself (the hot path: no call of ours in between): a read-only
+    # property, read in C, returning ``_stream_write``. A subclass may still
+    # override it with a method and call up with
+    # ``super()._adapter_emit_data(data)``.
+    _adapter_emit_data = property(  # type: ignore[assignment]
+        operator.attrgetter('_stream_write'),
+        doc='Queue ``data`` on the transport: ``_adapter_emit_data(data)``.')
 
     def _adapter_get_write_buffer_size(self) -> int:
         """Bytes buffered in the transport."""
@@ -280,9 +290,8 @@ class BaseConnection(connection.Connection):
         :param transport: the stream transport.
         """
         self._transport = transport
+        self._stream_write = transport.write
         self._got_stream = True
-        # Hot path: the engine's writes go straight to the transport.
-        self._adapter_emit_data = transport.write  # type: ignore[method-assign]
         self._on_stream_connected()
 
     def _proto_connection_lost(self, error: Optional[BaseException]) -> None:
@@ -291,7 +300,7 @@ class BaseConnection(connection.Connection):
         :param BaseException|None error: None if we aborted it, else why.
         """
         self._transport = None
-        self.__dict__.pop('_adapter_emit_data', None)
+        self._stream_write = _drop_unsent_data
         if error is None and self._got_eof:
             error = exceptions.StreamLostError('Transport indicated EOF')
         elif error is not None and not isinstance(error,

@@ -5,7 +5,8 @@ Theory of operation: a :class:`BlockingConnection` owns a
 :class:`~pika.adapters.select_connection.SelectConnection` (``_impl``) with a
 private :class:`~pika.adapters.select_connection.IOLoop`. Every blocking call
 issues the asynchronous request and then pumps that loop on the caller's
-thread (``ioloop.poll()`` + ``ioloop.process_timeouts()``) until its
+thread, one ``run_once()`` at a time through the
+:class:`~pika.adapters.utils.nbio_interface.PumpedLoop` protocol, until its
 completion has arrived or the connection has closed; the error that closed
 the connection (or, for channel calls, the channel) is raised in the caller.
 
@@ -32,12 +33,13 @@ from typing import (Any, Callable, Deque, Dict, Iterator, List, Optional, Set)
 from pika import exceptions, validators
 from pika.adapters import select_connection
 from pika.adapters._blocking_channel import BlockingChannel
+from pika.adapters._forwarding import forwarded_property
 from pika.adapters._blocking_events import ReturnedMessage  # noqa: F401
 from pika.adapters._blocking_events import (
     _CallbackResult, _ConnectionBlockedEvt, _ConnectionUnblockedEvt,
     _ConsumerCancellationEvt, _ConsumerDeliveryEvt, _ConsumerInfo,
     _QueueConsumerGeneratorInfo, _ReturnedMessageEvt, _TimerEvt)
-from pika.adapters.utils import connection_workflow
+from pika.adapters.utils import connection_workflow, nbio_interface
 from pika.parameters import ConnectionParameters, Parameters
 from pika import _recovery_blocking
 from pika.recovery import RecoveryConfig, RecoveryState
@@ -161,17 +163,11 @@ class BlockingConnection:
 
         self._impl = self._create_connection(parameters, _impl_class)
         self._impl.add_on_close_callback(self._closed_result.set_value_once)
-        # The private loop, fetched once: the pump runs on every call.
-        self._ioloop = self._impl.ioloop
-        # Its queue of ready callbacks (the transport's pending flush among
-        # them), run before a wait; an empty stand-in if the loop has none.
-        callbacks = getattr(self._ioloop, '_callbacks', None)
-        self._ioloop_callbacks: Deque[Callable[[], Any]] = (
-            collections.deque() if callbacks is None else callbacks)
-        # One loop iteration (poll + process_timeouts) in one call when the
-        # loop offers it.
-        self._run_once: Callable[[], None] = getattr(self._ioloop, '_run_once',
-                                                     self._pump_once)
+        # The private loop, driven only through nbio_interface.PumpedLoop;
+        # its methods fetched once: the pump runs on every call.
+        self._ioloop: nbio_interface.PumpedLoop = self._impl.ioloop
+        self._run_once = self._ioloop.run_once
+        self._run_ready_callbacks = self._ioloop.run_ready_callbacks
         if recovery is not None:
             self._recovery = _recovery_blocking.BlockingRecovery(
                 self, recovery, self._normalize_parameters(parameters),
@@ -228,8 +224,7 @@ class BlockingConnection:
                 on_done=result.set_value_once,
                 custom_ioloop=ioloop)
             while not result.is_ready():
-                ioloop.poll()
-                ioloop.process_timeouts()
+                ioloop.run_once()
         except BaseException:
             ioloop.close()
             raise
@@ -262,11 +257,6 @@ class BlockingConnection:
 
     # -- the I/O pump ---------------------------------------------------------
 
-    def _pump_once(self) -> None:
-        ioloop = self._ioloop
-        ioloop.poll()
-        ioloop.process_timeouts()
-
     def _wait_until(self, done: Callable[[], Any]) -> None:
         """Pump I/O until ``done()`` is true or the connection closes; then
         raise the close reason if the connection closed and the user did not
@@ -277,7 +267,13 @@ class BlockingConnection:
         """
         closed = self._closed_result
         if not (closed._ready or done()):
-            self._pump_until(done)
+            # The queued callbacks (the transport's flush of the request
+            # just written) first: the request leaves without a zero-timeout
+            # poll before the wait for its reply.
+            self._run_ready_callbacks()
+            run_once = self._run_once
+            while not (closed._ready or done()):
+                run_once()
         if closed._ready:
             self._on_impl_closed()
 
@@ -290,26 +286,15 @@ class BlockingConnection:
         """
         closed = self._closed_result
         if not closed._ready:
-            self._pump_until(done)
+            # The queued callbacks (the transport's flush of the request
+            # just written) first: the request leaves without a zero-timeout
+            # poll before the wait for its reply.
+            self._run_ready_callbacks()
+            run_once = self._run_once
+            while not (closed._ready or done()):
+                run_once()
         if closed._ready:
             self._on_impl_closed()
-
-    def _pump_until(self, done: Callable[[], Any]) -> None:
-        """Run the queued callbacks, then loop iterations until ``done()``
-        or the connection closes.
-
-        :param callable done: returns true when the wait is over
-        """
-        # Queued callbacks (the transport's flush of the request just
-        # written) run first, so the request leaves without a zero-timeout
-        # poll before the wait for its reply.
-        callbacks = self._ioloop_callbacks
-        for _ in range(len(callbacks)):
-            callbacks.popleft()()
-        closed = self._closed_result
-        run_once = self._run_once
-        while not (closed._ready or done()):
-            run_once()
 
     def _flush_output(self, *waiters: Callable[[], Any]) -> None:
         """Pump I/O until a waiter is satisfied (with no waiters: until the
@@ -339,25 +324,13 @@ class BlockingConnection:
 
         self._wait_until(is_done)
 
-    def _run_queued_callbacks(self) -> None:
-        """Run the callbacks queued on the loop now (not its timers: those
-        run after the next poll, once received data has been read).
-        """
-        callbacks = self._ioloop_callbacks
-        for _ in range(len(callbacks)):
-            callbacks.popleft()()
-
     def _flush_published(self) -> None:
         """After a fire-and-forget send (publish, ack): pump I/O once without
         waiting, so that the bytes leave and whatever the broker sent
         meanwhile (a Channel.Close, Connection.Blocked...) is seen now, as
         pika does; wait only if the socket cannot take the bytes yet.
         """
-        # A queued callback makes poll() return at once; usually the
-        # transport's flush of what was just written is one already.
-        if not self._ioloop_callbacks:
-            self._ioloop.add_callback_threadsafe(_noop)
-        self._run_once()
+        self._run_once(0.0)
         if self._closed_result._ready:
             self._on_impl_closed()
         elif self._impl._adapter_get_write_buffer_size():
@@ -418,8 +391,12 @@ class BlockingConnection:
         finally:
             self._event_dispatch_suspend_depth -= 1
 
-    def _request_channel_dispatch(self, channel: BlockingChannel) -> None:
-        self._channels_pending_dispatch.add(channel)
+    def _channel_dispatch_requester(self) -> Callable[[BlockingChannel], None]:
+        """The function a channel calls with itself when it has events to
+        dispatch: the pending set's own ``add``, so a delivery costs no
+        extra call.
+        """
+        return self._channels_pending_dispatch.add
 
     def _dispatch_channel_events(self) -> None:
         pending = self._channels_pending_dispatch
@@ -769,60 +746,34 @@ class BlockingConnection:
 
     # -- state and capabilities ---------------------------------------------
 
-    @property
-    def is_closed(self) -> bool:
-        """True once the connection is closed."""
-        return self._impl.is_closed
-
-    @property
-    def is_open(self) -> bool:
-        """True while the connection is open."""
-        return self._impl.is_open
-
-    @property
-    def basic_nack_supported(self) -> bool:
-        """True if the broker supports ``Basic.Nack``."""
-        return self._impl.basic_nack
-
-    @property
-    def consumer_cancel_notify_supported(self) -> bool:
-        """True if the broker tells consumers when it cancels them."""
-        return self._impl.consumer_cancel_notify
-
-    @property
-    def exchange_exchange_bindings_supported(self) -> bool:
-        """True if the broker supports exchange-to-exchange bindings."""
-        return self._impl.exchange_exchange_bindings
-
-    @property
-    def publisher_confirms_supported(self) -> bool:
-        """True if the broker supports publisher confirms."""
-        return self._impl.publisher_confirms
-
+    is_closed = forwarded_property('_impl.is_closed',
+                                   'True once the connection is closed.', bool)
+    is_open = forwarded_property('_impl.is_open',
+                                 'True while the connection is open.', bool)
+    basic_nack_supported = forwarded_property(
+        '_impl.basic_nack', 'True if the broker supports ``Basic.Nack``.', bool)
+    consumer_cancel_notify_supported = forwarded_property(
+        '_impl.consumer_cancel_notify',
+        'True if the broker tells consumers when it cancels them.', bool)
+    exchange_exchange_bindings_supported = forwarded_property(
+        '_impl.exchange_exchange_bindings',
+        'True if the broker supports exchange-to-exchange bindings.', bool)
+    publisher_confirms_supported = forwarded_property(
+        '_impl.publisher_confirms',
+        'True if the broker supports publisher confirms.', bool)
     # pika 0.x names, kept by pika 1.4.
-    @property
-    def basic_nack(self) -> bool:
-        """Same as :attr:`basic_nack_supported`."""
-        return self._impl.basic_nack
-
-    @property
-    def consumer_cancel_notify(self) -> bool:
-        """Same as :attr:`consumer_cancel_notify_supported`."""
-        return self._impl.consumer_cancel_notify
-
-    @property
-    def exchange_exchange_bindings(self) -> bool:
-        """Same as :attr:`exchange_exchange_bindings_supported`."""
-        return self._impl.exchange_exchange_bindings
-
-    @property
-    def publisher_confirms(self) -> bool:
-        """Same as :attr:`publisher_confirms_supported`."""
-        return self._impl.publisher_confirms
-
-
-def _noop() -> None:
-    pass
+    basic_nack = forwarded_property('_impl.basic_nack',
+                                    'Same as :attr:`basic_nack_supported`.',
+                                    bool)
+    consumer_cancel_notify = forwarded_property(
+        '_impl.consumer_cancel_notify',
+        'Same as :attr:`consumer_cancel_notify_supported`.', bool)
+    exchange_exchange_bindings = forwarded_property(
+        '_impl.exchange_exchange_bindings',
+        'Same as :attr:`exchange_exchange_bindings_supported`.', bool)
+    publisher_confirms = forwarded_property(
+        '_impl.publisher_confirms',
+        'Same as :attr:`publisher_confirms_supported`.', bool)
 
 
 def _channel_number_of(channel: BlockingChannel) -> int:

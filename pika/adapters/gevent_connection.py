@@ -127,6 +127,10 @@ class _GeventSelectorIOLoop(AbstractSelectorIOLoop):
         else:
             self._hub.loop.run_callback_threadsafe(callback)
 
+    def run_once(self) -> None:
+        """Let the hub run one iteration (a zero-length ``gevent.sleep``)."""
+        gevent.sleep(0)
+
     # -- file descriptors ------------------------------------------------------
 
     def add_handler(self, fd: int, handler: Callable[[int, int], Any],
@@ -249,6 +253,22 @@ class GeventConnection(BaseConnection):
     greenlet until ``stop()``.
     """
 
+    @classmethod
+    def create_connection(cls,
+                          connection_configs: Sequence[Any],
+                          on_done: Callable[[Any], Any],
+                          custom_ioloop: Optional[Any] = None,
+                          workflow: Optional[Any] = None) -> Any:
+        """Connect on the gevent hub, as
+        :meth:`BaseConnection.create_connection` does (``custom_ioloop`` as
+        for :class:`GeventConnection`).
+
+        :returns: the workflow, which can be aborted.
+        """
+        return cls._create_connection_over(_make_nbio(custom_ioloop),
+                                           connection_configs, on_done,
+                                           workflow)
+
     def __init__(self,
                  parameters: Optional[Any] = None,
                  on_open_callback: Optional[Callable[[Any], Any]] = None,
@@ -260,12 +280,14 @@ class GeventConnection(BaseConnection):
                      Any, nbio_interface.AbstractIOServices]] = None,
                  internal_connection_workflow: bool = True) -> None:
         """
-        :param pika.connection.Parameters parameters: connection parameters.
-        :param callable on_open_callback: ``(connection)`` when open.
-        :param callable on_open_error_callback: ``(connection, exc)`` when
-            opening fails.
-        :param callable on_close_callback: ``(connection, exc)`` when an open
-            connection closes.
+        :param pika.connection.Parameters parameters: the connection's
+            parameters (None: all defaults).
+        :param callable on_open_callback: gets ``(connection)`` once the
+            connection is open.
+        :param callable on_open_error_callback: gets ``(connection, exc)``
+            if it fails to open.
+        :param callable on_close_callback: gets ``(connection, exc)`` once an
+            open connection has closed.
         :param custom_ioloop: a gevent Hub, a :class:`_GeventSelectorIOLoop`
             or an :class:`AbstractIOServices` (default: the current hub).
         :param bool internal_connection_workflow: True to connect with the
@@ -274,33 +296,10 @@ class GeventConnection(BaseConnection):
         """
         if compat.ON_WINDOWS:
             raise RuntimeError('GeventConnection is not supported on Windows.')
-        nbio = _make_nbio(custom_ioloop)
         super().__init__(
             parameters,
             on_open_callback,
             on_open_error_callback,
             on_close_callback,
-            nbio,
+            _make_nbio(custom_ioloop),
             internal_connection_workflow=internal_connection_workflow)
-
-    @classmethod
-    def create_connection(cls,
-                          connection_configs: Sequence[Any],
-                          on_done: Callable[[Any], Any],
-                          custom_ioloop: Optional[Any] = None,
-                          workflow: Optional[Any] = None) -> Any:
-        """Connect trying each configuration in turn (see
-        :meth:`BaseConnection.create_connection`).
-
-        :param connection_configs: sequence of connection parameters.
-        :param callable on_done: called with the connection, or with an
-            ``AMQPConnectionWorkflowFailed`` or
-            ``AMQPConnectionWorkflowAborted``.
-        :param custom_ioloop: as for :class:`GeventConnection`.
-        :param workflow: an ``AbstractAMQPConnectionWorkflow`` (default: a new
-            ``AMQPConnectionWorkflow``).
-        :returns: the workflow, which can be aborted.
-        """
-        return cls._create_connection_over(_make_nbio(custom_ioloop),
-                                           connection_configs, on_done,
-                                           workflow)

@@ -69,7 +69,8 @@ class SelectConnection(BaseConnection):
                  custom_ioloop: Any = None,
                  internal_connection_workflow: bool = True) -> None:
         """
-        :param pika.connection.Parameters parameters: connection parameters.
+        :param pika.connection.Parameters parameters: where and how to
+            connect (None: the defaults).
         :param callable on_open_callback: ``f(connection)`` once open.
         :param callable on_open_error_callback: ``f(connection, exception)``
             if opening fails.
@@ -83,16 +84,12 @@ class SelectConnection(BaseConnection):
             ``parameters``; False when an external workflow supplies the
             stream.
         """
-        if isinstance(custom_ioloop, nbio_interface.AbstractIOServices):
-            nbio = custom_ioloop
-        else:
-            nbio = SelectorIOServicesAdapter(custom_ioloop or IOLoop())
         super().__init__(
             parameters,
             on_open_callback,
             on_open_error_callback,
             on_close_callback,
-            nbio,
+            _io_services_for(custom_ioloop),
             internal_connection_workflow=internal_connection_workflow)
 
     @classmethod
@@ -101,21 +98,25 @@ class SelectConnection(BaseConnection):
                           on_done: Callable[[Any], Any],
                           custom_ioloop: Any = None,
                           workflow: Any = None) -> Any:
-        """Connect using a sequence of parameters; see
-        :meth:`pika.adapters.base_connection.BaseConnection.create_connection`.
+        """Connect on an :class:`IOLoop` (``custom_ioloop``, else a new
+        one) using the first of ``connection_configs`` that works, as
+        :meth:`pika.adapters.base_connection.BaseConnection.create_connection`
+        describes.
 
-        :param connection_configs: sequence of
-            :class:`pika.connection.Parameters`.
-        :param callable on_done: ``f(connection_or_exception)``.
-        :param custom_ioloop: the :class:`IOLoop` to use.
-        :param workflow: an
-            :class:`~pika.adapters.utils.connection_workflow.AbstractAMQPConnectionWorkflow`
-            or None for the default.
         :returns: the workflow (its ``abort()`` cancels).
         """
         return cls._create_connection_over(
             SelectorIOServicesAdapter(custom_ioloop or IOLoop()),
             connection_configs, on_done, workflow)
+
+
+def _io_services_for(custom_ioloop: Any) -> nbio_interface.AbstractIOServices:
+    """The I/O services of a :class:`SelectConnection` (see its
+    ``custom_ioloop``).
+    """
+    if isinstance(custom_ioloop, nbio_interface.AbstractIOServices):
+        return custom_ioloop
+    return SelectorIOServicesAdapter(custom_ioloop or IOLoop())
 
 
 class _Timeout:
@@ -274,6 +275,10 @@ class IOLoop(AbstractSelectorIOLoop):
             self._wake()
 
     add_callback = add_callback_threadsafe
+    # The transports' per-turn flush: meant for the loop's thread, but code
+    # written for pika publishes from other threads too, and then the loop
+    # must wake up for it, so it is the same method.
+    call_soon = add_callback_threadsafe
 
     def process_timeouts(self) -> None:
         """Run the queued callbacks, then the timers that are due."""
@@ -353,11 +358,10 @@ class IOLoop(AbstractSelectorIOLoop):
         self._loop_thread = _get_ident()
         self._poller.activate_poller()
         try:
-            poll = self._poller.poll
-            process_timeouts = self.process_timeouts
+            # One iteration is poll() then process_timeouts(), in one call.
+            run_once = self.run_once
             while not self._stopping:
-                poll()
-                process_timeouts()
+                run_once()
         finally:
             self._stopping = False
             self._running = False
@@ -379,44 +383,36 @@ class IOLoop(AbstractSelectorIOLoop):
         self._loop_thread = _get_ident()
         self._poller.poll()
 
-    def _run_once(self) -> None:
+    def run_once(self, timeout: Optional[float] = None) -> None:
         """One iteration, :meth:`poll` then :meth:`process_timeouts`, in a
         single call: what
         :class:`~pika.adapters.blocking_connection.BlockingConnection` pumps
-        on every round trip. With an active poll/epoll object the wait, the
-        fd dispatch and the queued callbacks run inline; otherwise it is
-        exactly ``poll(); process_timeouts()``.
+        on every round trip.
+
+        :param float timeout: the longest wait for I/O in seconds; None
+            waits until the next timer is due (no wait when callbacks are
+            queued).
         """
         self._loop_thread = _get_ident()
-        poller = self._poller
-        wait = poller._wait
-        if wait is None:
-            poller.poll()
-            self.process_timeouts()
-            return
         callbacks = self._callbacks
-        heap = self._timer_heap
         if callbacks:
-            timeout = 0.0
-        elif heap and heap[0][2].callback is not None:
-            timeout = heap[0][0] - _monotonic()
-            if timeout < 0.0:
-                timeout = 0.0
-            elif timeout > _MAX_POLL_WAIT:
-                timeout = _MAX_POLL_WAIT
+            wait = 0.0
         else:
-            wait_seconds = self._get_wait_seconds()  # drops cancelled timers
-            timeout = _MAX_POLL_WAIT if wait_seconds is None else wait_seconds
-        try:
-            events = wait(timeout * poller.POLL_TIMEOUT_MULT)
-        except InterruptedError:
-            events = None
-        if events:
-            handlers = poller._handlers
-            for fd, event_mask in events:
-                handler = handlers.get(fd)
-                if handler is not None:
-                    handler(fd, event_mask)
+            heap = self._timer_heap
+            if heap and heap[0][2].callback is not None:
+                wait = heap[0][0] - _monotonic()
+                if wait < 0.0:
+                    wait = 0.0
+                elif wait > _MAX_POLL_WAIT:
+                    wait = _MAX_POLL_WAIT
+            else:
+                # (drops the cancelled timers at the top of the heap)
+                wait_seconds = self._get_wait_seconds()
+                wait = (_MAX_POLL_WAIT
+                        if wait_seconds is None else wait_seconds)
+            if timeout is not None and timeout < wait:
+                wait = timeout
+        self._poller.poll_for(wait)
         if callbacks:
             popleft = callbacks.popleft
             for _ in range(len(callbacks)):
@@ -424,6 +420,18 @@ class IOLoop(AbstractSelectorIOLoop):
         heap = self._timer_heap
         if heap and heap[0][0] <= _monotonic():
             self._run_due_timers()
+
+    # The name the round-trip tests and pika-era code know it by.
+    _run_once = run_once
+
+    def run_ready_callbacks(self) -> None:
+        """Run the callbacks queued now (not the ones they queue, and no
+        timers): lets a blocking caller send what it just wrote before it
+        waits for the reply.
+        """
+        callbacks = self._callbacks
+        for _ in range(len(callbacks)):
+            callbacks.popleft()()
 
     def activate_poller(self) -> None:
         """Create the poller's kernel object (done on demand as well)."""
@@ -456,8 +464,8 @@ class _PollerBase:
 
     #: The active primitive's wait method (``poll`` of a poll/epoll object,
     #: taking the timeout in ``POLL_TIMEOUT_MULT`` units, returning
-    #: ``[(fd, events)]``), for :meth:`IOLoop._run_once`; None otherwise.
-    _wait: Optional[Callable[[float], List[Tuple[int, int]]]] = None
+    #: ``[(fd, events)]``), for :meth:`poll_for`; None otherwise.
+    _wait: Optional[Callable[[Optional[float]], List[Tuple[int, int]]]] = None
 
     def __init__(self, get_wait_seconds: Callable[[], Optional[float]],
                  process_timeouts: Callable[[], None]) -> None:
@@ -618,7 +626,17 @@ class _PollerBase:
         self._fd_events.clear()
 
     def poll(self) -> None:
-        """Wait and dispatch one batch of events."""
+        """Wait (as long as ``get_wait_seconds()`` allows) and dispatch one
+        batch of events.
+        """
+        self.poll_for(self._get_wait_seconds())
+
+    def poll_for(self, timeout: Optional[float]) -> None:
+        """Wait at most ``timeout`` seconds (None: without limit) and
+        dispatch one batch of events.
+
+        :param float timeout: seconds.
+        """
         raise NotImplementedError
 
     def _dispatch(self, events: List[Tuple[int, int]]) -> None:
@@ -651,10 +669,18 @@ class SelectPoller(_PollerBase):
     POLL_TIMEOUT_MULT = 1
 
     def poll(self) -> None:
-        """Wait with ``select()`` and dispatch one batch of events."""
+        """Wait with ``select()`` as long as ``get_wait_seconds()`` allows and
+        dispatch one batch of events.
+        """
+        self.poll_for(self._get_wait_seconds())
+
+    def poll_for(self, timeout: Optional[float]) -> None:
+        """Wait with ``select()`` and dispatch one batch of events.
+
+        :param float timeout: the longest wait in seconds (None: no limit).
+        """
         if not self._active:
             self.activate_poller()
-        timeout = self._get_wait_seconds()
         fd_events = self._fd_events
         readers = [fd for fd, ev in fd_events.items() if ev & PollEvents.READ]
         writers = [fd for fd, ev in fd_events.items() if ev & PollEvents.WRITE]
@@ -740,17 +766,33 @@ class PollPoller(_PollerBase):
             pass  # already closed: the kernel dropped it
 
     def poll(self) -> None:
-        """Wait with the primitive and dispatch one batch of events."""
-        if not self._active:
+        """Wait with the primitive as long as ``get_wait_seconds()`` allows and
+        dispatch one batch of events.
+        """
+        self.poll_for(self._get_wait_seconds())
+
+    def poll_for(self, timeout: Optional[float]) -> None:
+        """Wait with the primitive and dispatch one batch of events.
+
+        :param float timeout: the longest wait in seconds (None: no limit).
+        """
+        wait = self._wait
+        if wait is None:
             self.activate_poller()
-        timeout = self._get_wait_seconds()
+            wait = self._wait
+            assert wait is not None
         try:
-            events = self._poll.poll(None if timeout is None else timeout *
-                                     self.POLL_TIMEOUT_MULT)
+            events = wait(None if timeout is None else timeout *
+                          self.POLL_TIMEOUT_MULT)
         except InterruptedError:
             return
         if events:
-            self._dispatch(events)
+            # (the loop of _dispatch, inline: this is every round trip)
+            handlers = self._handlers
+            for fd, event_mask in events:
+                handler = handlers.get(fd)
+                if handler is not None:
+                    handler(fd, event_mask)
 
 
 class EPollPoller(PollPoller):
@@ -815,10 +857,18 @@ class KQueuePoller(_PollerBase):
         self._modify(fd, old_events, 0)
 
     def poll(self) -> None:
-        """Wait with ``kqueue.control`` and dispatch one batch of events."""
+        """Wait with ``kqueue.control`` as long as ``get_wait_seconds()``
+        allows and dispatch one batch of events.
+        """
+        self.poll_for(self._get_wait_seconds())
+
+    def poll_for(self, timeout: Optional[float]) -> None:
+        """Wait with ``kqueue.control`` and dispatch one batch of events.
+
+        :param float timeout: the longest wait in seconds (None: no limit).
+        """
         if not self._active:
             self.activate_poller()
-        timeout = self._get_wait_seconds()
         try:
             kevents = self._kqueue.control(None, 1000, timeout)
         except InterruptedError:

@@ -60,13 +60,12 @@ class TornadoConnection(base_connection.BaseConnection):
             built-in workflow; False when ``create_connection`` (or an
             ``AMQPConnector``) supplies the transport.
         """
-        nbio = _make_nbio(custom_ioloop)
         super().__init__(
             parameters,
             on_open_callback,
             on_open_error_callback,
             on_close_callback,
-            nbio,
+            _make_nbio(custom_ioloop),
             internal_connection_workflow=internal_connection_workflow)
 
     @classmethod
@@ -75,16 +74,10 @@ class TornadoConnection(base_connection.BaseConnection):
                           on_done: Callable[[Any], Any],
                           custom_ioloop: Optional[Any] = None,
                           workflow: Optional[Any] = None) -> Any:
-        """Connect trying each configuration in turn (see
-        :meth:`BaseConnection.create_connection`).
+        """Connect on a Tornado loop, trying each configuration in turn (the
+        arguments of :meth:`BaseConnection.create_connection`;
+        ``custom_ioloop`` as for :class:`TornadoConnection`).
 
-        :param connection_configs: sequence of connection parameters.
-        :param callable on_done: called with the connection, or with an
-            ``AMQPConnectionWorkflowFailed`` or
-            ``AMQPConnectionWorkflowAborted``.
-        :param custom_ioloop: as for :class:`TornadoConnection`.
-        :param workflow: an ``AbstractAMQPConnectionWorkflow`` (default: a new
-            ``AMQPConnectionWorkflow``).
         :returns: the workflow, which can be aborted.
         """
         return cls._create_connection_over(_make_nbio(custom_ioloop),

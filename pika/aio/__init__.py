@@ -16,12 +16,15 @@
                     await message.ack()
                     break
 
-See :doc:`/asyncio` for the full description.
+See :doc:`/aio` for the full description.
 """
 
 from pika.aio.channel import Channel
 from pika.aio.connection import Connection, connect
 from pika.aio.consumer import Consumer
-from pika.aio.message import DONE, Message
+from pika.aio.message import DONE, Message, MessageMethod
 
-__all__ = ['connect', 'Connection', 'Channel', 'Consumer', 'Message', 'DONE']
+__all__ = [
+    'connect', 'Connection', 'Channel', 'Consumer', 'Message', 'MessageMethod',
+    'DONE'
+]

@@ -17,9 +17,10 @@ before anything is sent) and serialises the RPCs, so:
   failed with :class:`pika.exceptions.NackError` /
   :class:`pika.exceptions.UnroutableError`, while later publishes go out
   without waiting. When the connection's write buffer is past
-  :attr:`Channel.WRITE_BUFFER_HIGH` bytes the awaitable first waits until it
-  drains below :attr:`Channel.WRITE_BUFFER_LOW`, so a publisher that awaits
-  its publishes cannot grow memory without bound.
+  :attr:`Channel.WRITE_BUFFER_HIGH` bytes (looked at once per
+  :attr:`Channel.WRITE_CHECK_EVERY` bytes published) the awaitable first
+  waits until it drains below :attr:`Channel.WRITE_BUFFER_LOW`, so a
+  publisher that awaits its publishes cannot grow memory without bound.
 * When the channel closes, every pending await fails with the close reason
   (:class:`pika.exceptions.ChannelClosedByBroker`, ``...ByClient`` or the
   connection's reason); nothing is left waiting.
@@ -28,13 +29,17 @@ before anything is sent) and serialises the RPCs, so:
 import asyncio
 import logging
 from types import TracebackType
-from typing import (Any, Awaitable, Callable, Dict, List, Optional, Set, Type,
-                    Union)
+from typing import (TYPE_CHECKING, Any, Awaitable, Callable, Dict, List,
+                    Optional, Set, Type, Union)
 
+from pika import channel as engine_channel
 from pika import exceptions, frame, spec
 from pika.aio.consumer import Consumer
 from pika.aio.message import DONE, Message
 from pika.exchange_type import ExchangeType
+
+if TYPE_CHECKING:  # the connection module imports this one
+    from pika.aio.connection import Connection
 
 __all__ = ['Channel']
 
@@ -58,16 +63,18 @@ class Channel:
     WRITE_BUFFER_HIGH = 1 << 20
     #: Write-buffer size (bytes) a waiting publish lets it drain to.
     WRITE_BUFFER_LOW = 1 << 18
+    #: Published body bytes between two looks at the write buffer.
+    WRITE_CHECK_EVERY = 1 << 15
 
-    def __init__(self, connection: Any, impl: Any) -> None:
+    def __init__(self, connection: 'Connection',
+                 impl: engine_channel.Channel) -> None:
         """
         :param connection: the :class:`pika.aio.Connection`
         :param impl: the engine's :class:`pika.channel.Channel`
         """
         self.connection = connection
-        self._impl = impl
         self._loop: asyncio.AbstractEventLoop = connection._loop
-        self._buffered = connection._impl._adapter_get_write_buffer_size
+        self._unchecked = 0
         self._calls: Set[asyncio.Future[Any]] = set()
         self._opened: asyncio.Future[None] = self._loop.create_future()
         self._closed: asyncio.Future[BaseException] = (
@@ -85,6 +92,21 @@ class Channel:
         self._cancelling: Dict[str, asyncio.Future[Any]] = {}
         self._tasks: Set[asyncio.Future[Any]] = set()
         self._get_pending: Optional[asyncio.Future[Optional[Message]]] = None
+        self._attach(impl)
+
+    def _attach(self, impl: engine_channel.Channel) -> None:
+        """Take ``impl`` (an open or opening engine channel) as the one this
+        channel drives.
+
+        The seam for automatic recovery: after a connection loss it attaches
+        the channel the application holds to a new engine channel, then
+        re-binds each :class:`~pika.aio.consumer.Consumer` (``_bind``) so
+        the iterators in use resume.
+        """
+        self._impl = impl
+        # Hot path: bound once, not looked up per publish.
+        self._publish = impl.basic_publish
+        self._buffered = impl.connection._adapter_get_write_buffer_size
         impl.add_on_close_callback(self._on_closed)
         impl.add_on_cancel_callback(self._on_cancelled_by_broker)
         impl.add_on_return_callback(self._on_return)
@@ -411,18 +433,22 @@ class Channel:
         :raises pika.exceptions.ChannelWrongStateError: if the channel is not
             open
         """
-        self._impl.basic_publish(exchange, routing_key, body, properties,
-                                 mandatory)
+        self._publish(exchange, routing_key, body, properties, mandatory)
+        # The transport's buffer is looked at once per WRITE_CHECK_EVERY
+        # bytes published, not on every publish (hot path).
+        unchecked = self._unchecked + len(body)
+        if unchecked >= self.WRITE_CHECK_EVERY:
+            unchecked = 0
+            congested = self._buffered() > self.WRITE_BUFFER_HIGH
+        else:
+            congested = False
+        self._unchecked = unchecked
         if self._confirming:
-            self._publish_seq += 1
+            seq = self._publish_seq = self._publish_seq + 1
             future = self._loop.create_future()
-            self._confirms[self._publish_seq] = future
-            if self._buffered() > self.WRITE_BUFFER_HIGH:
-                return self._drain(future)
-            return future
-        if self._buffered() > self.WRITE_BUFFER_HIGH:
-            return self._drain(None)
-        return DONE
+            self._confirms[seq] = future
+            return self._drain(future) if congested else future
+        return self._drain(None) if congested else DONE
 
     async def confirm_delivery(
             self) -> Optional[frame.Method[spec.Confirm.SelectOk]]:
@@ -441,7 +467,8 @@ class Channel:
         # publishes made before its SelectOk arrives are confirmed too.
         self._confirming = True
         self._publish_seq = 0
-        return await waiting
+        reply: frame.Method[spec.Confirm.SelectOk] = await waiting
+        return reply
 
     # -- consuming ---------------------------------------------------------
 
@@ -645,8 +672,9 @@ class Channel:
             consumer
         :returns: the ``Basic.QosOk`` frame
         """
-        return await self._call(self._impl.basic_qos, prefetch_size,
-                                prefetch_count, global_qos)
+        reply: frame.Method[spec.Basic.QosOk] = await self._call(
+            self._impl.basic_qos, prefetch_size, prefetch_count, global_qos)
+        return reply
 
     async def basic_recover(self,
                             requeue: bool = False
@@ -656,7 +684,9 @@ class Channel:
         :param bool requeue: requeue them rather than redeliver here
         :returns: the ``Basic.RecoverOk`` frame
         """
-        return await self._call(self._impl.basic_recover, requeue)
+        reply: frame.Method[spec.Basic.RecoverOk] = await self._call(
+            self._impl.basic_recover, requeue)
+        return reply
 
     async def exchange_declare(
         self,
@@ -679,9 +709,10 @@ class Channel:
         :param dict arguments: custom arguments
         :returns: the ``Exchange.DeclareOk`` frame
         """
-        return await self._call(self._impl.exchange_declare, exchange,
-                                exchange_type, passive, durable, auto_delete,
-                                internal, arguments)
+        reply: frame.Method[spec.Exchange.DeclareOk] = await self._call(
+            self._impl.exchange_declare, exchange, exchange_type, passive,
+            durable, auto_delete, internal, arguments)
+        return reply
 
     async def exchange_delete(
             self,
@@ -693,7 +724,9 @@ class Channel:
         :param bool if_unused: only when nothing is bound to it
         :returns: the ``Exchange.DeleteOk`` frame
         """
-        return await self._call(self._impl.exchange_delete, exchange, if_unused)
+        reply: frame.Method[spec.Exchange.DeleteOk] = await self._call(
+            self._impl.exchange_delete, exchange, if_unused)
+        return reply
 
     async def exchange_bind(
         self,
@@ -710,8 +743,10 @@ class Channel:
         :param dict arguments: custom arguments
         :returns: the ``Exchange.BindOk`` frame
         """
-        return await self._call(self._impl.exchange_bind, destination, source,
-                                routing_key, arguments)
+        reply: frame.Method[spec.Exchange.BindOk] = await self._call(
+            self._impl.exchange_bind, destination, source, routing_key,
+            arguments)
+        return reply
 
     async def exchange_unbind(
         self,
@@ -728,8 +763,10 @@ class Channel:
         :param dict arguments: custom arguments
         :returns: the ``Exchange.UnbindOk`` frame
         """
-        return await self._call(self._impl.exchange_unbind, destination, source,
-                                routing_key, arguments)
+        reply: frame.Method[spec.Exchange.UnbindOk] = await self._call(
+            self._impl.exchange_unbind, destination, source, routing_key,
+            arguments)
+        return reply
 
     async def queue_declare(
         self,
@@ -751,8 +788,10 @@ class Channel:
         :param dict arguments: custom arguments (``x-message-ttl``, ...)
         :returns: the ``Queue.DeclareOk`` frame
         """
-        return await self._call(self._impl.queue_declare, queue, passive,
-                                durable, exclusive, auto_delete, arguments)
+        reply: frame.Method[spec.Queue.DeclareOk] = await self._call(
+            self._impl.queue_declare, queue, passive, durable, exclusive,
+            auto_delete, arguments)
+        return reply
 
     async def queue_bind(
         self,
@@ -769,8 +808,9 @@ class Channel:
         :param dict arguments: custom arguments
         :returns: the ``Queue.BindOk`` frame
         """
-        return await self._call(self._impl.queue_bind, queue, exchange,
-                                routing_key, arguments)
+        reply: frame.Method[spec.Queue.BindOk] = await self._call(
+            self._impl.queue_bind, queue, exchange, routing_key, arguments)
+        return reply
 
     async def queue_unbind(
         self,
@@ -787,8 +827,9 @@ class Channel:
         :param dict arguments: custom arguments
         :returns: the ``Queue.UnbindOk`` frame
         """
-        return await self._call(self._impl.queue_unbind, queue, exchange,
-                                routing_key, arguments)
+        reply: frame.Method[spec.Queue.UnbindOk] = await self._call(
+            self._impl.queue_unbind, queue, exchange, routing_key, arguments)
+        return reply
 
     async def queue_purge(self, queue: str) -> frame.Method[spec.Queue.PurgeOk]:
         """Drop a queue's ready messages (``Queue.Purge``).
@@ -796,7 +837,9 @@ class Channel:
         :param str queue: the queue
         :returns: the ``Queue.PurgeOk`` frame (``.method.message_count``)
         """
-        return await self._call(self._impl.queue_purge, queue)
+        reply: frame.Method[spec.Queue.PurgeOk] = await self._call(
+            self._impl.queue_purge, queue)
+        return reply
 
     async def queue_delete(
             self,
@@ -810,8 +853,9 @@ class Channel:
         :param bool if_empty: only when it holds no messages
         :returns: the ``Queue.DeleteOk`` frame
         """
-        return await self._call(self._impl.queue_delete, queue, if_unused,
-                                if_empty)
+        reply: frame.Method[spec.Queue.DeleteOk] = await self._call(
+            self._impl.queue_delete, queue, if_unused, if_empty)
+        return reply
 
     async def flow(self, active: bool) -> bool:
         """Ask the broker to pause or resume deliveries (``Channel.Flow``).
@@ -820,28 +864,35 @@ class Channel:
         :returns: the state the broker confirmed
         :rtype: bool
         """
-        return await self._call(self._impl.flow, active)
+        reply: bool = await self._call(self._impl.flow, active)
+        return reply
 
     async def tx_select(self) -> frame.Method[spec.Tx.SelectOk]:
         """Use transactions on this channel (``Tx.Select``).
 
         :returns: the ``Tx.SelectOk`` frame
         """
-        return await self._call(self._impl.tx_select)
+        reply: frame.Method[spec.Tx.SelectOk] = await self._call(
+            self._impl.tx_select)
+        return reply
 
     async def tx_commit(self) -> frame.Method[spec.Tx.CommitOk]:
         """Commit the transaction (``Tx.Commit``).
 
         :returns: the ``Tx.CommitOk`` frame
         """
-        return await self._call(self._impl.tx_commit)
+        reply: frame.Method[spec.Tx.CommitOk] = await self._call(
+            self._impl.tx_commit)
+        return reply
 
     async def tx_rollback(self) -> frame.Method[spec.Tx.RollbackOk]:
         """Abandon the transaction (``Tx.Rollback``).
 
         :returns: the ``Tx.RollbackOk`` frame
         """
-        return await self._call(self._impl.tx_rollback)
+        reply: frame.Method[spec.Tx.RollbackOk] = await self._call(
+            self._impl.tx_rollback)
+        return reply
 
 
 def _requeue_abandoned(pending: 'asyncio.Future[Optional[Message]]') -> None:

@@ -86,7 +86,8 @@ class Connection:
         :param loop: the running loop
         """
         self._loop = loop
-        self._impl: Any = None
+        # Set by _open before connect() hands the connection out.
+        self._impl: AsyncioConnection = None  # type: ignore[assignment]
         self._closed: asyncio.Future[BaseException] = loop.create_future()
         self._unblocked = asyncio.Event()
         self._unblocked.set()
@@ -143,7 +144,7 @@ class Connection:
         self._impl = impl
         self._watch(impl)
 
-    def _watch(self, impl: Any) -> None:
+    def _watch(self, impl: AsyncioConnection) -> None:
         impl.add_on_close_callback(self._on_closed)
         impl.add_on_connection_blocked_callback(self._on_blocked)
         impl.add_on_connection_unblocked_callback(self._on_unblocked)

@@ -28,10 +28,14 @@ import asyncio
 import collections
 import logging
 from types import TracebackType
-from typing import (Any, AsyncIterator, Deque, Dict, Optional, Type)
+from typing import (TYPE_CHECKING, Any, AsyncIterator, Deque, Dict, Optional,
+                    Type)
 
 from pika import exceptions, validators
 from pika.aio.message import Message
+
+if TYPE_CHECKING:  # the channel module imports this one
+    from pika.aio.channel import Channel
 
 __all__ = ['Consumer']
 
@@ -51,7 +55,7 @@ class Consumer(AsyncIterator[Message]):
     """
 
     def __init__(self,
-                 channel: Any,
+                 channel: 'Channel',
                  queue: str,
                  auto_ack: bool = False,
                  exclusive: bool = False,
@@ -113,6 +117,7 @@ class Consumer(AsyncIterator[Message]):
             await self.start()
             if buffer:
                 return buffer.popleft()
+        waiter: asyncio.Future[Optional[Message]]
         waiter = self._waiter = self._channel._loop.create_future()
         try:
             message = await waiter
@@ -173,7 +178,7 @@ class Consumer(AsyncIterator[Message]):
 
     # -- the channel's side ------------------------------------------------
 
-    async def _bind(self, channel: Any) -> None:
+    async def _bind(self, channel: 'Channel') -> None:
         """Start the subscription on ``channel`` (a :class:`pika.aio.Channel`)
         and feed this iterator from it.
         """

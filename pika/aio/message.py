@@ -9,29 +9,46 @@ messages from before it then fail to settle instead of settling the wrong
 message).
 """
 
-from typing import Any, Dict, Generator, Optional
+from typing import TYPE_CHECKING, Any, Dict, Generator, Optional, Union
 
+from pika import channel as engine_channel
 from pika import spec
 
-__all__ = ['Message', 'DONE']
+if TYPE_CHECKING:  # the channel module imports this one
+    from pika.aio.channel import Channel
+
+__all__ = ['Message', 'DONE', 'MessageMethod']
+
+#: The method a :class:`Message` arrived with.
+MessageMethod = Union[spec.Basic.Deliver, spec.Basic.GetOk, spec.Basic.Return]
 
 
 class _Done:
     """An awaitable that is already complete (its result is None).
 
     Returned by calls that have nothing to wait for (acks, publishes without
-    confirms), so ``await`` on them costs no future and no loop turn.
+    confirms), so ``await`` on them costs no future, no loop turn and no
+    allocation: every await gets the same exhausted iterator.
     """
 
     __slots__ = ()
 
     def __await__(self) -> Generator[Any, None, None]:
-        return
-        yield  # pragma: no cover - makes this a generator
+        return _EXHAUSTED
 
     def __repr__(self) -> str:
         return '<pika.aio.DONE>'
 
+
+def _over() -> Generator[Any, None, None]:
+    return
+    yield  # pragma: no cover - makes this a generator
+
+
+# A generator that is over: resuming it raises StopIteration (value None) at
+# once, every time, so every ``await DONE`` can share it.
+_EXHAUSTED = _over()
+next(_EXHAUSTED, None)
 
 #: The shared completed awaitable.
 DONE = _Done()
@@ -50,9 +67,10 @@ class Message:
     __slots__ = ('channel', 'method', 'properties', 'body', '_impl',
                  '_unsettled', '_settled')
 
-    def __init__(self, channel: Any, impl: Any, method: Any,
-                 properties: spec.BasicProperties, body: bytes,
-                 unsettled: Optional[Dict[int, 'Message']]) -> None:
+    def __init__(self, channel: 'Channel', impl: engine_channel.Channel,
+                 method: MessageMethod, properties: spec.BasicProperties,
+                 body: bytes, unsettled: Optional[Dict[int,
+                                                       'Message']]) -> None:
         """
         :param channel: the :class:`pika.aio.Channel` it arrived on
         :param impl: the :class:`pika.channel.Channel` it arrived on
@@ -82,7 +100,8 @@ class Message:
 
         :rtype: int
         """
-        return getattr(self.method, 'delivery_tag', 0)
+        tag: int = getattr(self.method, 'delivery_tag', 0)
+        return tag
 
     @property
     def consumer_tag(self) -> Optional[str]:
@@ -90,7 +109,8 @@ class Message:
 
         :rtype: str
         """
-        return getattr(self.method, 'consumer_tag', None)
+        tag: Optional[str] = getattr(self.method, 'consumer_tag', None)
+        return tag
 
     @property
     def exchange(self) -> str:
@@ -98,7 +118,7 @@ class Message:
 
         :rtype: str
         """
-        return self.method.exchange
+        return self.method.exchange or ''
 
     @property
     def routing_key(self) -> str:
@@ -106,7 +126,7 @@ class Message:
 
         :rtype: str
         """
-        return self.method.routing_key
+        return self.method.routing_key or ''
 
     @property
     def redelivered(self) -> bool:
@@ -137,9 +157,19 @@ class Message:
         :raises pika.exceptions.ChannelWrongStateError: if its channel is
             closed
         """
-        self._require_unsettled()
-        self._impl.basic_ack(self.method.delivery_tag, multiple)
-        self._mark_settled(multiple)
+        if self._settled:
+            self._require_unsettled()
+        # Hot path. Only deliveries and Basic.GetOk are unsettled, and both
+        # carry their tag.
+        tag: int = self.method.delivery_tag  # type: ignore[union-attr,assignment]
+        self._impl.basic_ack(tag, multiple)
+        if multiple:
+            self._mark_settled(True)
+            return DONE
+        self._settled = True
+        unsettled = self._unsettled
+        if unsettled is not None:
+            unsettled.pop(tag, None)
         return DONE
 
     def nack(self, multiple: bool = False, requeue: bool = True) -> _Done:
@@ -150,7 +180,7 @@ class Message:
         :raises ValueError: if the message is already settled
         """
         self._require_unsettled()
-        self._impl.basic_nack(self.method.delivery_tag, multiple, requeue)
+        self._impl.basic_nack(self.delivery_tag, multiple, requeue)
         self._mark_settled(multiple)
         return DONE
 
@@ -161,7 +191,7 @@ class Message:
         :raises ValueError: if the message is already settled
         """
         self._require_unsettled()
-        self._impl.basic_reject(self.method.delivery_tag, requeue)
+        self._impl.basic_reject(self.delivery_tag, requeue)
         self._mark_settled(False)
         return DONE
 
@@ -176,7 +206,7 @@ class Message:
         unsettled = self._unsettled
         if unsettled is None:
             return
-        tag = self.method.delivery_tag
+        tag = self.delivery_tag
         if not multiple:
             unsettled.pop(tag, None)
             return

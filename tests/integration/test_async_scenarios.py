@@ -7,7 +7,6 @@ import pytest
 
 from pika import exceptions, frame, spec
 from pika.adapters.utils import connection_workflow
-from pika.credentials import PlainCredentials
 
 from async_harness import broker_params, closed_port, unique_name
 
@@ -47,31 +46,6 @@ def close_and_finish(flow, conn, result=None):
 
     conn.add_on_close_callback(flow.cb(on_closed))
     conn.close()
-
-
-def test_open_and_close(flow):
-    outcome = {}
-
-    def on_open(conn):
-        outcome['open_state'] = conn.is_open
-        conn.close()
-
-    def on_close(conn, error):
-        outcome['error'] = error
-        outcome['conn'] = conn
-        flow.finish()
-
-    conn = flow.runner.connect(broker_params(), flow.cb(on_open), None,
-                               flow.cb(on_close))
-    assert conn.ioloop is flow.runner.loop
-    flow.run()
-    assert outcome['open_state'] is True
-    assert outcome['conn'] is conn
-    assert isinstance(outcome['error'], exceptions.ConnectionClosedByClient)
-    assert outcome['error'].reply_code == 200
-    assert outcome['error'].reply_text == 'Normal shutdown'
-    assert conn.is_closed
-    assert conn._transport is None
 
 
 def test_declare_bind_publish_consume_ack(flow):
@@ -213,60 +187,6 @@ def test_confirms_ack_and_mandatory_return(flow):
     assert returns == [(312, 'NO_ROUTE', 'm-2', b'unroutable')]
 
 
-def test_consumer_cancelled_by_broker(flow):
-    queue = unique_name()
-    cancelled = []
-
-    def on_channel(conn, ch):
-        ch.add_on_cancel_callback(
-            flow.cb(lambda frame: on_cancelled(conn, ch, frame)))
-        ch.queue_declare(queue,
-                         auto_delete=False,
-                         callback=flow.cb(lambda f: on_declared(conn, ch)))
-
-    def on_declared(conn, ch):
-        ch.basic_consume(queue,
-                         lambda *args: None,
-                         consumer_tag='doomed',
-                         callback=flow.cb(lambda f: delete_queue(conn)))
-
-    def delete_queue(conn):
-        conn.channel(
-            on_open_callback=flow.cb(lambda other: other.queue_delete(queue)))
-
-    def on_cancelled(conn, ch, frame):
-        cancelled.append(
-            (type(frame.method).__name__, frame.method.consumer_tag))
-        assert 'doomed' not in ch.consumer_tags
-        close_and_finish(flow, conn)
-
-    with_channel(flow, on_channel)
-    flow.run()
-    assert cancelled == [('Cancel', 'doomed')]
-
-
-def test_channel_closed_by_broker_passive_declare(flow):
-    queue = unique_name('missing')
-    closed = []
-
-    def on_channel(conn, ch):
-        ch.add_on_close_callback(
-            flow.cb(lambda c, reason: on_closed(conn, c, reason)))
-        ch.queue_declare(queue, passive=True)
-
-    def on_closed(conn, ch, reason):
-        closed.append(reason)
-        assert ch.is_closed
-        assert conn.is_open
-        close_and_finish(flow, conn)
-
-    with_channel(flow, on_channel)
-    flow.run()
-    assert isinstance(closed[0], exceptions.ChannelClosedByBroker)
-    assert closed[0].reply_code == 404
-    assert queue in closed[0].reply_text
-
-
 def test_client_closes_connection_with_open_channels(flow):
     channel_reasons = []
 
@@ -326,30 +246,6 @@ def _expect_open_error(flow, params):
     assert conn.is_closed
     assert outcome[0][0] == 'error'
     return outcome[0][1]
-
-
-def test_auth_failure(flow):
-    error = _expect_open_error(
-        flow, broker_params(credentials=PlainCredentials('guest', 'wrong')))
-    assert isinstance(error, exceptions.ProbableAuthenticationError)
-    assert 'ACCESS_REFUSED' in repr(error)
-    assert 'wrong' not in repr(error)
-
-
-def test_vhost_refused(flow):
-    error = _expect_open_error(flow,
-                               broker_params(virtual_host=unique_name('vh')))
-    assert isinstance(error, exceptions.ProbableAccessDeniedError)
-    assert 'NOT_ALLOWED' in repr(error)
-
-
-def test_refused_port(flow):
-    error = _expect_open_error(flow, broker_params(port=closed_port()))
-    assert type(error) is exceptions.AMQPConnectionError
-    failed = error.args[0]
-    assert isinstance(failed, connection_workflow.AMQPConnectionWorkflowFailed)
-    assert isinstance(failed.exceptions[-1],
-                      connection_workflow.AMQPConnectorSocketConnectError)
 
 
 def test_multi_host_workflow_first_host_refused(flow):

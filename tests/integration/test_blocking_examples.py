@@ -22,6 +22,7 @@ CASES = {
     'blocking_consume_recover_multiple_hosts.py': [
         '--count', '3', '--queue', 'recover-example-' + uuid.uuid4().hex
     ],
+    'demo_roundtrip.py': ['--count', '50'],
 }
 
 EXPECTED = {
@@ -33,6 +34,7 @@ EXPECTED = {
     'blocking_rpc_direct_reply_to.py': 'fib(4) = 3',
     'blocking_threaded_consumer.py': '4 jobs of 0.1 s',
     'blocking_consume_recover_multiple_hosts.py': 'consumed 3 messages',
+    'demo_roundtrip.py': 'Demo OK.',
 }
 
 

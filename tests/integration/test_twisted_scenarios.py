@@ -1,141 +1,31 @@
 """Twisted adapter against the broker.
 
-The global reactor runs in a daemon thread for the whole session (a reactor
-cannot be restarted); each scenario is an ``inlineCallbacks`` generator that
-:func:`scenario_test` makes a test, run on the reactor through
-:func:`run_scenario`, which bounds it with a timeout on both sides (the
-Deferred is cancelled on the reactor, and the test thread stops waiting), so
-a broken scenario fails instead of hanging. One test also runs the Twisted
+Each scenario runs on the shared reactor thread of ``twisted_harness``
+(:func:`twisted_harness.scenario_test`). One test also runs the Twisted
 example in a subprocess under ``task.react``, the usual way of running a
 Twisted program.
 """
 
-import functools
 import os
-import pathlib
-import queue
 import subprocess
 import sys
 import threading
-from typing import Any, Callable, Dict
+from typing import Any, Dict
 
 import pytest
 from twisted.internet import defer, endpoints, error as twisted_error
-from twisted.internet import protocol, reactor, ssl, task
+from twisted.internet import protocol, reactor, ssl
 
+import pika
 from pika import credentials, exceptions, spec
-from pika.adapters.twisted_connection import (ClosableDeferredQueue,
-                                              ReceivedMessage, TwistedChannel,
+from pika.adapters.twisted_connection import (ReceivedMessage, TwistedChannel,
                                               TwistedProtocolConnection)
 
 from async_harness import (BROKER_HOST, BROKER_PORT, BROKER_TLS_PORT,
                            broker_params, unique_name)
-
-SCENARIO_TIMEOUT = 15
-PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-@functools.lru_cache(maxsize=None)
-def _start_reactor() -> threading.Thread:
-    thread = threading.Thread(target=reactor.run,
-                              kwargs={'installSignalHandlers': False},
-                              name='twisted-reactor',
-                              daemon=True)
-    thread.start()
-    return thread
-
-
-def run_scenario(func: Callable[..., Any],
-                 *args: Any,
-                 timeout: float = SCENARIO_TIMEOUT) -> Any:
-    """Run ``func(*args)`` (returning a Deferred or a value) on the reactor
-    thread and return its result; re-raise its failure.
-    """
-    _start_reactor()
-    results: queue.Queue[Any] = queue.Queue()
-
-    def start() -> None:
-        d = defer.maybeDeferred(func, *args)
-        d.addTimeout(timeout, reactor)
-        d.addCallbacks(lambda value: results.put((True, value)),
-                       lambda failure: results.put((False, failure)))
-
-    reactor.callFromThread(start)
-    try:
-        ok, value = results.get(timeout=timeout + 5)
-    except queue.Empty:
-        pytest.fail('scenario hung beyond %ss' % (timeout + 5))
-    if not ok:
-        value.raiseException()
-    return value
-
-
-def scenario_test(func: Callable[..., Any]) -> Callable[..., None]:
-    """Make the generator ``func`` a test: it runs as ``inlineCallbacks`` on
-    the reactor through :func:`run_scenario` (fixtures are passed through).
-    """
-    scenario = defer.inlineCallbacks(func)
-
-    @functools.wraps(func)
-    def test(*args: Any, **kwargs: Any) -> None:
-        run_scenario(functools.partial(scenario, *args, **kwargs))
-
-    return test
-
-
-@defer.inlineCallbacks
-def connect(parameters: Any = None) -> Any:
-    """Connect with ClientCreator and wait for ``ready``."""
-    creator = protocol.ClientCreator(reactor, TwistedProtocolConnection,
-                                     parameters or broker_params())
-    conn = yield creator.connectTCP(BROKER_HOST, BROKER_PORT)
-    ready = yield conn.ready
-    assert ready is conn
-    return conn
-
-
-@defer.inlineCallbacks
-def open_channel() -> Any:
-    """Connect, then open a channel; fires with ``(conn, channel)``."""
-    conn = yield connect()
-    channel = yield conn.channel()
-    return conn, channel
-
-
-@defer.inlineCallbacks
-def declare_queue(channel: TwistedChannel, prefix: str) -> Any:
-    """Declare an exclusive queue with a unique name; fires with the name."""
-    name = unique_name(prefix)
-    yield channel.queue_declare(name, exclusive=True)
-    return name
-
-
-@defer.inlineCallbacks
-def close(conn: TwistedProtocolConnection) -> Any:
-    if conn.is_open:
-        reason = yield conn.close()
-        return reason
-    return None
-
-
-@defer.inlineCallbacks
-def expect_failure(d: defer.Deferred, error_class: type) -> Any:
-    """Fire with the ``error_class`` failure of ``d``; fail if it succeeds."""
-    try:
-        result = yield d
-    except error_class as error:
-        return error
-    raise AssertionError('expected %s, got %r' % (error_class.__name__, result))
-
-
-def sleep(seconds: float) -> defer.Deferred:
-    return task.deferLater(reactor, seconds, lambda: None)
-
-
-def get_with_timeout(queue_obj: ClosableDeferredQueue,
-                     seconds: float = 5) -> defer.Deferred:
-    return queue_obj.get().addTimeout(seconds, reactor)
-
+from twisted_harness import (PROJECT_ROOT, close, connect, declare_queue,
+                             expect_failure, get_with_timeout, open_channel,
+                             scenario_test, sleep)
 
 # -- scenarios --------------------------------------------------------------
 
@@ -351,19 +241,6 @@ def test_exchange_and_binding_rpcs_and_tx():
 
 
 @scenario_test
-def test_auth_failure_errbacks_ready():
-    bad = broker_params(
-        credentials=credentials.PlainCredentials('guest', 'bad'))
-    creator = protocol.ClientCreator(reactor, TwistedProtocolConnection, bad)
-    conn = yield creator.connectTCP(BROKER_HOST, BROKER_PORT)
-    error = yield expect_failure(conn.ready, exceptions.AMQPConnectionError)
-    assert type(error) is exceptions.AMQPConnectionError
-    assert error.args == (1,)
-    assert conn.ready is None and conn.closed is None
-    assert conn.is_closed
-
-
-@scenario_test
 def test_broker_closes_connection():
     conn, channel = yield open_channel()
     # RabbitMQ answers basic.recover(requeue=False) by closing the
@@ -469,3 +346,131 @@ def test_example_service_under_task_react():
         check=False)
     assert proc.returncode == 0, proc.stderr
     assert 'received 5 messages' in proc.stdout, proc.stdout + proc.stderr
+
+
+@scenario_test
+def test_adapter_flow_results_and_errors_as_pika_1_4():
+    """One flow over the Twisted API; every value was first recorded on
+    pika 1.4.4 against the same broker."""
+    seen: Dict[str, Any] = {}
+    params = pika.ConnectionParameters(BROKER_HOST, BROKER_PORT)
+    creator = protocol.ClientCreator(reactor, TwistedProtocolConnection, params)
+    proto = yield creator.connectTCP(BROKER_HOST, BROKER_PORT)
+    ready = yield proto.ready
+    seen['ready_is_proto'] = ready is proto
+    ch = yield proto.channel()
+    seen['channel'] = [type(ch).__name__, ch.channel_number, ch.is_open]
+    queue = unique_name('tw-flow')
+    frame = yield ch.queue_declare(queue, arguments={'x-expires': 30000})
+    seen['declare'] = [
+        type(frame).__name__,
+        type(frame.method).__name__, frame.method.queue == queue
+    ]
+    frame = yield ch.basic_qos(prefetch_count=2)
+    seen['qos'] = type(frame.method).__name__
+    deferred = ch.basic_publish('', queue, b'hello',
+                                pika.BasicProperties(content_type='t'))
+    seen['publish_type'] = type(deferred).__name__
+    seen['publish_result'] = repr((yield deferred))
+    result = yield ch.basic_get(queue, auto_ack=False)
+    seen['get'] = [
+        result[0] is ch,
+        type(result[1]).__name__, result[1].delivery_tag,
+        result[2].content_type, result[3].decode()
+    ]
+    seen['get_empty'] = repr((yield ch.basic_get(queue)))
+    queue_object, tag = yield ch.basic_consume(queue, auto_ack=False)
+    seen['consume'] = [type(queue_object).__name__, tag.startswith('ctag1.')]
+    ch.basic_publish('', queue, b'c1')
+    item = yield queue_object.get()
+    seen['item'] = [
+        item[0] is ch,
+        type(item[1]).__name__, item[1].consumer_tag == tag, item[3].decode()
+    ]
+    seen['ack'] = repr(ch.basic_ack(item[1].delivery_tag))
+    frame = yield ch.basic_cancel(tag)
+    seen['cancel'] = type(frame.method).__name__
+    try:
+        yield queue_object.get()
+    except Exception as error:
+        seen['get_after_cancel'] = type(error).__name__
+    frame = yield ch.confirm_delivery()
+    seen['confirm'] = type(frame.method).__name__
+    result = yield ch.basic_publish('', queue, b'confirmed')
+    seen['confirmed'] = [type(result).__name__, result.delivery_tag]
+    try:
+        yield ch.basic_publish('', 'nonexistent-' + queue, b'x', mandatory=True)
+    except exceptions.UnroutableError as error:
+        seen['unroutable'] = [
+            list(error.args), [type(m).__name__ for m in error.messages]
+        ]
+    try:
+        yield ch.queue_declare('nonexistent-' + queue, passive=True)
+    except Exception as error:
+        seen['passive_404'] = [type(error).__name__, list(error.args)]
+    seen['closed_state'] = [ch.is_open, ch.is_closed]
+    try:
+        yield ch.queue_declare('x')
+    except Exception as error:
+        seen['after_close'] = [type(error).__name__, error.args[0]]
+    ch2 = yield proto.channel()
+    returned = []
+    ch2.add_on_return_callback(lambda *args: returned.append(args))
+    yield ch2.basic_publish('', 'nonexistent-' + queue, b'r', mandatory=True)
+    yield sleep(0.3)
+    (message,) = returned[0]
+    seen['returned'] = [
+        len(returned),
+        type(message).__name__, message[0] is ch2,
+        type(message[1]).__name__, message[1].reply_code, message[3].decode()
+    ]
+    seen['ch2_close'] = repr((yield ch2.close()))
+    ch3 = yield proto.channel()
+    queue3, _ = yield ch3.basic_consume(queue, auto_ack=True)
+    pending = queue3.get()
+    ch3.close()
+    try:
+        yield pending
+    except Exception as error:
+        seen['pending_get'] = [type(error).__name__, list(error.args)]
+    ch4 = yield proto.channel()
+    seen['ch4_number'] = ch4.channel_number
+    frame = yield ch4.tx_select()
+    seen['tx'] = type(frame.method).__name__
+    seen['flow'] = repr((yield ch4.flow(True)))
+    yield ch4.queue_delete(queue)
+    proto.close()
+    reason = yield proto.closed
+    seen['closed'] = type(reason).__name__
+    seen['ch4_closed'] = ch4.is_closed
+    assert seen['ready_is_proto'] is True
+    assert seen['channel'] == ['TwistedChannel', 1, True]
+    assert seen['declare'] == ['Method', 'DeclareOk', True]
+    assert seen['qos'] == 'QosOk'
+    assert seen['publish_type'] == 'Deferred'
+    assert seen['publish_result'] == 'None'
+    assert seen['get'] == [True, 'GetOk', 1, 't', 'hello']
+    assert seen['get_empty'] == 'None'
+    assert seen['consume'] == ['ClosableDeferredQueue', True]
+    assert seen['item'] == [True, 'Deliver', True, 'c1']
+    assert seen['ack'] == 'None'
+    assert seen['cancel'] == 'CancelOk'
+    assert seen['get_after_cancel'] == 'ConsumerCancelled'
+    assert seen['confirm'] == 'SelectOk'
+    assert seen['confirmed'] == ['Ack', 1]
+    assert seen['unroutable'] == [['1 unroutable message(s) returned'],
+                                  ['ReceivedMessage']]
+    assert seen['passive_404'][0] == 'ChannelClosedByBroker'
+    assert seen['passive_404'][1][0] == 404
+    assert seen['closed_state'] == [False, True]
+    assert seen['after_close'] == ['ChannelClosedByBroker', 404]
+    assert seen['returned'] == [1, 'ReceivedMessage', True, 'Return', 312, 'r']
+    assert seen['ch2_close'] == 'None'
+    assert seen['pending_get'] == [
+        'ChannelClosedByClient', [0, 'Normal shutdown']
+    ]
+    assert seen['ch4_number'] == 2
+    assert seen['tx'] == 'SelectOk'
+    assert seen['flow'] == 'True'
+    assert seen['closed'] == 'ConnectionDone'
+    assert seen['ch4_closed'] is True

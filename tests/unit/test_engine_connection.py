@@ -4,6 +4,7 @@ import platform
 
 import pytest
 
+import pika
 from pika import connection, credentials, exceptions, frame, spec
 from engine_fake import (OPEN_OK, FakeConnection, Recorder, content_bytes,
                          make_connection, method_bytes, open_channel,
@@ -67,10 +68,12 @@ def test_full_handshake_bytes_and_callbacks():
     assert start_ok.response == b'\x00guest\x00guest'
     assert start_ok.locale == 'en_US'
     props = start_ok.client_properties
-    assert props['product'] == 'Pika Python Client Library'
+    # pika 1.4.4's keys; the values name this library, not pika
+    assert props['product'] == ('pika drop-in: pure-Python AMQP 0-9-1 client '
+                                '(pika 1.4 compatible)')
     assert props['platform'] == 'Python %s' % platform.python_version()
-    assert props['version'] == '1.4.4'
-    assert props['information'] == 'See https://pika.rtfd.org'
+    assert props['version'] == pika.__version__ == '2.0.0b1'
+    assert props['information'].startswith('A drop-in replacement for pika')
     assert props['connection_name'] == 'x'
     assert props['capabilities'] == {
         'authentication_failure_close': True,

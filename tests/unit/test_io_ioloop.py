@@ -3,6 +3,7 @@
 import socket
 import threading
 import time
+from typing import List
 
 import pytest
 
@@ -256,3 +257,40 @@ def test_timeouts_order_by_deadline():
     assert early <= same and early >= same and not early < same
     assert sorted([late, early]) == [early, late]
     assert len({early, same}) == 2  # still hashable
+
+
+@pytest.mark.parametrize('poller', ['select', 'poll', 'epoll'])
+def test_ioloop_fd_handler_registration_semantics(poller: str) -> None:
+    import socket
+    saved = select_connection.SELECT_TYPE
+    select_connection.SELECT_TYPE = poller
+    try:
+        loop = select_connection.IOLoop()
+    finally:
+        select_connection.SELECT_TYPE = saved
+    reader, writer = socket.socketpair()
+    calls: List[str] = []
+
+    def first(fd: int, events: int) -> None:
+        calls.append('first')
+
+    def second(fd: int, events: int) -> None:
+        calls.append('second')
+        reader.recv(10)
+        loop.stop()
+
+    try:
+        loop.add_handler(reader.fileno(), first, loop.READ)
+        # registering the fd again replaces its handler
+        loop.add_handler(reader.fileno(), second, loop.READ)
+        writer.send(b'x')
+        loop.call_later(2, loop.stop)
+        loop.start()
+        assert calls == ['second']
+        loop.remove_handler(reader.fileno())
+        with pytest.raises(KeyError):
+            loop.remove_handler(reader.fileno())
+    finally:
+        loop.close()
+        reader.close()
+        writer.close()

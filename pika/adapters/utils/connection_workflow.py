@@ -60,20 +60,46 @@ class AMQPConnectorPhaseErrorBase(AMQPConnectorException):
         super().__init__(*args)
         self.exception = exception
 
+    #: What went wrong, in words; the subclasses name their phase.
+    _WHAT_FAILED = 'A phase of the connection stack failed'
+    #: What the user should check.
+    _WHAT_TO_CHECK = 'check the connection parameters and the broker log'
+
     def __repr__(self) -> str:
         return '{}: {!r}'.format(self.__class__.__name__, self.exception)
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if text:
+            return text
+        return '{} ({!r}); {}'.format(self._WHAT_FAILED, self.exception,
+                                      self._WHAT_TO_CHECK)
 
 
 class AMQPConnectorSocketConnectError(AMQPConnectorPhaseErrorBase):
     """The TCP connection could not be made."""
 
+    _WHAT_FAILED = 'Could not open a TCP connection to the broker'
+    _WHAT_TO_CHECK = (
+        'check that RabbitMQ is running and listening on the host and '
+        'port of the connection parameters')
+
 
 class AMQPConnectorTransportSetupError(AMQPConnectorPhaseErrorBase):
     """The transport (e.g. TLS) could not be set up."""
 
+    _WHAT_FAILED = 'Could not set up the transport (TLS) to the broker'
+    _WHAT_TO_CHECK = (
+        'check ssl_options (certificates, server_hostname) and that the '
+        'port speaks TLS')
+
 
 class AMQPConnectorAMQPHandshakeError(AMQPConnectorPhaseErrorBase):
     """The AMQP handshake failed."""
+
+    _WHAT_FAILED = 'The AMQP handshake with the broker failed'
+    _WHAT_TO_CHECK = (
+        'check the credentials, the virtual host and the broker log')
 
 
 class AMQPConnectionWorkflowAborted(AMQPConnectorException):
@@ -96,6 +122,13 @@ class AMQPConnectionWorkflowFailed(AMQPConnectorException):
         """
         super().__init__(*args)
         self.exceptions = tuple(exceptions)
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if text or not self.exceptions:
+            return text or 'No connection attempt was made'
+        return 'All {} connection attempt(s) failed; the last: {}'.format(
+            len(self.exceptions), self.exceptions[-1])
 
     def __repr__(self) -> str:
         count = len(self.exceptions)

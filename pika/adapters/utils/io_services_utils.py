@@ -10,10 +10,10 @@ that also implements
 Transports read in large chunks (looping over ``recv`` until the socket is
 drained or a per-event budget is spent) and coalesce writes: ``write()`` only
 appends to a buffer list, and the buffer is sent once per loop turn from a
-"soon" callback (the I/O services' ``_call_soon`` when it has one, else
-``call_later(0, ...)``); what the kernel does not take is sent when the socket
-becomes writable. Plain sockets send several buffers with one ``sendmsg``;
-TLS sockets send them joined.
+"soon" callback (the I/O services' ``call_soon``; ``call_later(0, ...)``
+for services that lack it); what the kernel does not take is sent when the
+socket becomes writable. Plain sockets send several buffers with one
+``sendmsg``; TLS sockets send them joined.
 """
 
 import errno
@@ -76,8 +76,11 @@ def check_fd_arg(fd: Any) -> None:
 
 
 def _call_soon_fn(nbio: Any) -> Callable[[Callable[[], Any]], Any]:
-    """Return a function scheduling a callback on the next loop turn."""
-    call_soon = getattr(nbio, '_call_soon', None)
+    """Return a function scheduling a callback on the next loop turn: the
+    services' :meth:`~nbio_interface.AbstractIOServices.call_soon`, or a
+    zero-delay timer for duck-typed services that have no ``call_soon``.
+    """
+    call_soon = getattr(nbio, 'call_soon', None)
     if call_soon is not None:
         return call_soon
     return lambda callback: nbio.call_later(0, callback)
@@ -174,7 +177,15 @@ class StreamingConnectionMixin:
             sock.close()
             raise ValueError(message) from error
         return _AsyncStreamConnector(self, protocol_factory, sock, ssl_context,
-                                     server_hostname, on_done).start()
+                                     server_hostname, on_done,
+                                     self._transport_call_soon()).start()
+
+    def _transport_call_soon(self) -> Callable[[Callable[[], Any]], Any]:
+        """What this mixin's transports schedule their once-per-turn write
+        flush with: the services' ``call_soon``. Services whose loop has a
+        ``call_soon`` of its own return that, so a write costs no extra call.
+        """
+        return self.call_soon  # type: ignore[attr-defined]
 
 
 class _AsyncConnectorBase:
@@ -285,15 +296,23 @@ class _AsyncStreamConnector(_AsyncConnectorBase):
     protocol; failure or ``cancel()`` closes the socket.
     """
 
-    def __init__(self, nbio: Any, protocol_factory: Callable[[], Any],
-                 sock: socket.socket, ssl_context: Optional[ssl.SSLContext],
-                 server_hostname: Optional[str],
-                 on_done: Callable[[Any], Any]) -> None:
+    def __init__(
+            self,
+            nbio: Any,
+            protocol_factory: Callable[[], Any],
+            sock: socket.socket,
+            ssl_context: Optional[ssl.SSLContext],
+            server_hostname: Optional[str],
+            on_done: Callable[[Any], Any],
+            call_soon: Optional[Callable[[Callable[[], Any]],
+                                         Any]] = None) -> None:
         super().__init__(nbio, on_done)
         self._protocol_factory = protocol_factory
         self._sock: Any = sock
         self._ssl_context = ssl_context
         self._server_hostname = server_hostname
+        # Handed to the transport (None: it asks nbio itself).
+        self._flush_scheduler = call_soon
         self._fd = sock.fileno()
         self._reading = False
         self._writing = False
@@ -371,9 +390,11 @@ class _AsyncStreamConnector(_AsyncConnectorBase):
             protocol = self._protocol_factory()
             if self._ssl_context is None:
                 transport = _AsyncPlaintextTransport(self._sock, protocol,
-                                                     self._nbio)
+                                                     self._nbio,
+                                                     self._flush_scheduler)
             else:
-                transport = _AsyncSSLTransport(self._sock, protocol, self._nbio)
+                transport = _AsyncSSLTransport(self._sock, protocol, self._nbio,
+                                               self._flush_scheduler)
             protocol.connection_made(transport)
         except Exception as error:  # noqa: BLE001 - reported to on_done
             LOGGER.exception('Stream protocol linkup failed: %r', error)
@@ -389,12 +410,19 @@ class _AsyncStreamConnector(_AsyncConnectorBase):
 class _TransportBase(nbio_interface.AbstractStreamTransport):
     """Stream transport over a non-blocking socket and fd services."""
 
-    def __init__(self, sock: Any, protocol: Any, nbio: Any) -> None:
+    def __init__(
+            self,
+            sock: Any,
+            protocol: Any,
+            nbio: Any,
+            call_soon: Optional[Callable[[Callable[[], Any]],
+                                         Any]] = None) -> None:
         self._sock = sock
         self._fd = sock.fileno()
         self._protocol = protocol
         self._nbio = nbio
-        self._call_soon = _call_soon_fn(nbio)
+        self._call_soon = (_call_soon_fn(nbio)
+                           if call_soon is None else call_soon)
         self._tx_buffers: List[Any] = []
         self._tx_size = 0
         # True while a flush is scheduled or the writer callback is set:
@@ -625,8 +653,14 @@ class _AsyncPlaintextTransport(_TransportBase):
 class _AsyncSSLTransport(_TransportBase):
     """Transport over an :class:`ssl.SSLSocket` (handshake done)."""
 
-    def __init__(self, sock: Any, protocol: Any, nbio: Any) -> None:
-        super().__init__(sock, protocol, nbio)
+    def __init__(
+            self,
+            sock: Any,
+            protocol: Any,
+            nbio: Any,
+            call_soon: Optional[Callable[[Callable[[], Any]],
+                                         Any]] = None) -> None:
+        super().__init__(sock, protocol, nbio, call_soon)
         # A TLS write may need the socket readable (renegotiation / key
         # update) and a read may need it writable.
         self._write_wants_read = False

@@ -19,7 +19,7 @@ A stream is a transport (:class:`AbstractStreamTransport`) linked to a protocol
 """
 
 import abc
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Protocol
 
 from pika.compat import AbstractBase
 
@@ -63,6 +63,31 @@ class AbstractIOServices(AbstractBase):
             thread.
         """
         raise NotImplementedError
+
+    def call_soon(self, callback: Callable[[], Any]) -> None:
+        """Schedule ``callback`` on the next loop iteration, from the loop's
+        own thread only (the transports' once-per-turn write flush). The
+        services of each of pika's loops implement it without the
+        cross-thread wake-up; this default (for I/O services written against
+        pika 1.4's interface) uses :meth:`add_callback_threadsafe`.
+
+        :param callable callback: called without arguments.
+        """
+        self.add_callback_threadsafe(callback)
+
+    def run_once(self) -> None:
+        """Run one iteration of the I/O loop on the calling thread: dispatch
+        the I/O events, callbacks and timers that are ready, waiting for
+        them at most until the next timer is due (a loop that cannot wait
+        for one iteration only returns at once). Must not be called while
+        :meth:`run` runs.
+
+        :raises NotImplementedError: if the services cannot do it (this
+            default, for I/O services written against pika 1.4's
+            interface).
+        """
+        raise NotImplementedError('{} does not implement run_once()'.format(
+            type(self).__name__))
 
     @abc.abstractmethod
     def call_later(self, delay: float,
@@ -279,3 +304,34 @@ class AbstractStreamTransport(AbstractBase):
         :rtype: int
         """
         raise NotImplementedError
+
+
+class PumpedLoop(Protocol):
+    """What :class:`~pika.adapters.blocking_connection.BlockingConnection`
+    needs of the event loop it drives on the caller's thread
+    (:class:`pika.adapters.select_connection.IOLoop` provides it): one
+    iteration at a time, with the queued callbacks (among them the
+    transport's write flush) runnable on their own, so that a request leaves
+    before the wait for its reply without an extra zero-timeout poll.
+    """
+
+    def call_soon(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` on the next iteration (loop thread only)."""
+
+    def add_callback_threadsafe(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` on the next iteration, from any thread."""
+
+    def run_once(self, timeout: Optional[float] = None) -> None:
+        """One iteration: wait for I/O readiness (at most ``timeout``
+        seconds, None: until the next timer; no wait when callbacks are
+        queued), dispatch it, then run the queued callbacks and due timers.
+        """
+
+    def run_ready_callbacks(self) -> None:
+        """Run the callbacks queued now (not those they queue, not timers)."""
+
+    def activate_poller(self) -> None:
+        """Make the loop ready to wait for I/O."""
+
+    def close(self) -> None:
+        """Release the loop's resources."""

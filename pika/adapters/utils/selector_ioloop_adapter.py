@@ -119,6 +119,31 @@ class AbstractSelectorIOLoop:
         """
         raise NotImplementedError
 
+    # Optional: loops written for pika 1.4 (and Tornado's) lack these; the
+    # defaults build them from the methods above.
+
+    def call_soon(self, callback: Callable[[], Any]) -> None:
+        """Call ``callback`` on the loop's next iteration, from the loop's
+        thread (default: :meth:`add_callback`).
+
+        :param callable callback: called without arguments.
+        """
+        self.add_callback(callback)
+
+    def run_once(self) -> None:
+        """Run one iteration of the loop on the calling thread (default: a
+        :meth:`start` that a queued :meth:`stop` ends).
+        """
+        _run_one_iteration(self)
+
+
+def _run_one_iteration(loop: Any) -> None:
+    """One iteration of a selector-style ``loop`` that has no ``run_once``:
+    ``start()``, ended by a ``stop()`` queued first.
+    """
+    loop.add_callback(loop.stop)
+    loop.start()
+
 
 class _FileDescriptorCallbacks:
     """Reader and writer callbacks of one fd."""
@@ -227,8 +252,11 @@ class SelectorIOServicesAdapter(io_services_utils.SocketConnectionMixin,
         self._read = native_loop.READ
         self._write = native_loop.WRITE
         self._error = native_loop.ERROR
-        # Transports schedule their per-turn write flush through this.
-        self._call_soon = native_loop.add_callback
+        # (Tornado's loop, and loops written for pika 1.4, have no
+        # call_soon: add_callback is what they offer.)
+        self._loop_call_soon: Callable[[Callable[[], Any]],
+                                       Any] = getattr(native_loop, 'call_soon',
+                                                      native_loop.add_callback)
 
     def get_native_ioloop(self) -> Any:
         """Return the native loop.
@@ -256,6 +284,29 @@ class SelectorIOServicesAdapter(io_services_utils.SocketConnectionMixin,
         """
         check_callback_arg(callback, 'callback')
         self._loop.add_callback(callback)
+
+    def call_soon(self, callback: Callable[[], Any]) -> None:
+        """Call ``callback`` on the loop's next iteration (loop thread only).
+
+        :param callable callback: called without arguments.
+        """
+        self._loop_call_soon(callback)
+
+    def _transport_call_soon(self) -> Callable[[Callable[[], Any]], Any]:
+        """The native loop's own ``call_soon`` (else ``add_callback``), for
+        the transports' write flush: no extra call per write.
+        """
+        return self._loop_call_soon
+
+    def run_once(self) -> None:
+        """Run one iteration of the native loop (its ``run_once``, else a
+        ``start()`` that a queued ``stop()`` ends).
+        """
+        run_once = getattr(self._loop, 'run_once', None)
+        if run_once is not None:
+            run_once()
+        else:
+            _run_one_iteration(self._loop)
 
     def call_later(self, delay: float, callback: Callable[[],
                                                           Any]) -> _TimerHandle:

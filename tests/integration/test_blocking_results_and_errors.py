@@ -1,4 +1,4 @@
-"""Acceptance checks: BlockingConnection behaves as pika 1.4.4 does.
+"""BlockingConnection behaves as pika 1.4.4 does.
 
 Every expectation here was first observed on pika 1.4.4 against the same
 broker (black-box differential runs), then asserted as plain values.

@@ -1,15 +1,14 @@
-"""Acceptance checks: asynchronous adapters behave as pika 1.4.4 does.
+"""Asynchronous adapters behave as pika 1.4.4 does.
 
 Every expectation here was first observed on pika 1.4.4 against the same
 broker (black-box differential runs), then asserted as plain values. Each
 scenario is a generator driven by a small runner: it ``yield``s to wait for
 the next callback it registered with :meth:`_Run.resume`, and receives
 ``(name, args)``; callbacks registered with :meth:`_Run.record` only log.
-Scenarios run on SelectConnection with every poller, AsyncioConnection,
-TornadoConnection and GeventConnection.
+Scenarios run on every adapter of ``async_harness.ADAPTER_RUNNERS`` (the
+``adapter`` fixture of conftest.py).
 """
 
-import asyncio
 import os
 import uuid
 from typing import Any, Callable, Generator, List, Optional, Tuple
@@ -22,10 +21,10 @@ from pika.adapters import select_connection
 from pika.adapters.asyncio_connection import AsyncioConnection
 from pika.adapters.utils import connection_workflow
 
+from async_harness import AdapterRunner
+
 HOST = os.environ.get('PIKA_TEST_HOST', '127.0.0.1')
 PORT = int(os.environ.get('PIKA_TEST_PORT', '5672'))
-
-ADAPTERS = ['select', 'poll', 'epoll', 'asyncio', 'tornado', 'gevent']
 
 Event = Tuple[str, tuple]
 
@@ -42,49 +41,35 @@ class _Run:
     """Drive one connection through a generator scenario."""
 
     def __init__(self,
-                 adapter: str,
+                 adapter: AdapterRunner,
                  scenario: Callable[['_Run'], Generator],
                  params: Optional[pika.ConnectionParameters] = None,
                  timeout: float = 10.0) -> None:
         self.log: List[Event] = []
         self.failure: Optional[BaseException] = None
         self.finished = False
+        self.completed = False
         self.timed_out = False
         self.adapter = adapter
-        params = params or _params()
-        callbacks = dict(on_open_callback=self.resume('on_open'),
-                         on_open_error_callback=self.resume('on_open_error'),
-                         on_close_callback=self.resume('on_close'))
-        if adapter == 'asyncio':
-            self._aloop = asyncio.new_event_loop()
-            self.conn = AsyncioConnection(params,
-                                          custom_ioloop=self._aloop,
-                                          **callbacks)
-        elif adapter == 'tornado':
-            from pika.adapters.tornado_connection import TornadoConnection
-            self.conn = TornadoConnection(params, **callbacks)
-        elif adapter == 'gevent':
-            from pika.adapters.gevent_connection import GeventConnection
-            self.conn = GeventConnection(params, **callbacks)
-        else:
-            saved = select_connection.SELECT_TYPE
-            select_connection.SELECT_TYPE = adapter
-            try:
-                self.conn = pika.SelectConnection(params, **callbacks)
-            finally:
-                select_connection.SELECT_TYPE = saved
+        self.conn = adapter.connect(params or _params(),
+                                    on_open=self.resume('on_open'),
+                                    on_open_error=self.resume('on_open_error'),
+                                    on_close=self.resume('on_close'))
         self.loop = self.conn.ioloop
-        self.loop.call_later(timeout, self._on_timeout)
+        assert self.loop is adapter.loop
+        guard = adapter.call_later(timeout, self._on_timeout)
         self.gen = scenario(self)
         self._step(None, first=True)
-        if adapter == 'asyncio':
-            self.loop.run_forever()
-            self._aloop.close()
-        else:
-            self.loop.start()
+        try:
+            if not self.finished:
+                adapter._run_loop()
+        finally:
+            guard.cancel()
         if self.failure is not None:
             raise self.failure
         assert not self.timed_out, 'scenario timed out; log=%r' % (self.log,)
+        assert self.completed, 'loop stopped before the scenario ended; ' \
+            'log=%r' % (self.log,)
 
     def _on_timeout(self) -> None:
         if not self.finished:
@@ -93,7 +78,7 @@ class _Run:
 
     def _stop(self) -> None:
         self.finished = True
-        self.loop.stop()
+        self.adapter.stop()
 
     def _step(self, value: Any, first: bool = False) -> None:
         if self.finished:
@@ -104,6 +89,7 @@ class _Run:
             else:
                 self.gen.send(value)
         except StopIteration:
+            self.completed = True
             self._stop()
         except BaseException as error:  # pylint: disable=broad-except
             self.failure = error
@@ -128,7 +114,7 @@ class _Run:
 
     def wake_in(self, delay: float) -> None:
         """Resume the scenario with ('timer', ()) after ``delay``."""
-        self.loop.call_later(delay, lambda: self._step(('timer', ())))
+        self.adapter.call_later(delay, lambda: self._step(('timer', ())))
 
     def names(self) -> List[str]:
         return [name for name, _ in self.log]
@@ -155,8 +141,8 @@ def _close_connection(run: _Run) -> Generator:
     return args
 
 
-@pytest.mark.parametrize('adapter', ADAPTERS)
-def test_open_and_close_callbacks_states_and_errors(adapter: str) -> None:
+def test_open_and_close_callbacks_states_and_errors(
+        adapter: AdapterRunner) -> None:
 
     def scenario(run: _Run) -> Generator:
         conn = run.conn
@@ -185,6 +171,7 @@ def test_open_and_close_callbacks_states_and_errors(adapter: str) -> None:
                                                           'Normal shutdown')
         assert (conn.is_open, conn.is_closed, conn.is_closing) == (False, True,
                                                                    False)
+        assert conn._transport is None
         with pytest.raises(exceptions.ConnectionWrongStateError) as info:
             conn.close()
         assert str(info.value).startswith(
@@ -199,8 +186,7 @@ def test_open_and_close_callbacks_states_and_errors(adapter: str) -> None:
     _Run(adapter, scenario)
 
 
-@pytest.mark.parametrize('adapter', ADAPTERS)
-def test_channel_rpc_reply_frames(adapter: str) -> None:
+def test_channel_rpc_reply_frames(adapter: AdapterRunner) -> None:
     queue, exchange, exchange2 = _name('q'), _name('ex'), _name('ex')
 
     def scenario(run: _Run) -> Generator:
@@ -269,8 +255,8 @@ def test_channel_rpc_reply_frames(adapter: str) -> None:
     _Run(adapter, scenario)
 
 
-@pytest.mark.parametrize('adapter', ADAPTERS)
-def test_get_consume_cancel_and_delivery_arguments(adapter: str) -> None:
+def test_get_consume_cancel_and_delivery_arguments(
+        adapter: AdapterRunner) -> None:
     queue = _name('q')
     props = pika.BasicProperties(content_type='text/plain',
                                  headers={
@@ -365,8 +351,8 @@ def test_get_consume_cancel_and_delivery_arguments(adapter: str) -> None:
     _Run(adapter, scenario)
 
 
-@pytest.mark.parametrize('adapter', ADAPTERS)
-def test_channel_close_twice_and_calls_while_closing(adapter: str) -> None:
+def test_channel_close_twice_and_calls_while_closing(
+        adapter: AdapterRunner) -> None:
 
     def scenario(run: _Run) -> Generator:
         yield from _until(run, 'on_open')
@@ -401,8 +387,7 @@ def test_channel_close_twice_and_calls_while_closing(adapter: str) -> None:
     _Run(adapter, scenario)
 
 
-@pytest.mark.parametrize('adapter', ADAPTERS)
-def test_broker_channel_errors(adapter: str) -> None:
+def test_broker_channel_errors(adapter: AdapterRunner) -> None:
     queue = _name('q')
 
     def scenario(run: _Run) -> Generator:
@@ -415,6 +400,8 @@ def test_broker_channel_errors(adapter: str) -> None:
         assert args[1].args == (404, "NOT_FOUND - no queue '%s' in vhost '/'" %
                                 (queue,))
         assert 'no' not in run.names()
+        # (inside the close callback) the channel is closed, not the connection
+        assert args[0] is channel and channel.is_closed and run.conn.is_open
         channel = yield from _open_channel(run)
         channel.add_on_close_callback(run.resume('channel_closed'))
         channel.queue_declare(queue,
@@ -440,8 +427,7 @@ def test_broker_channel_errors(adapter: str) -> None:
     _Run(adapter, scenario)
 
 
-@pytest.mark.parametrize('adapter', ADAPTERS)
-def test_confirms_and_returns(adapter: str) -> None:
+def test_confirms_and_returns(adapter: AdapterRunner) -> None:
     queue = _name('q')
 
     def scenario(run: _Run) -> Generator:
@@ -488,8 +474,7 @@ def test_confirms_and_returns(adapter: str) -> None:
     _Run(adapter, scenario)
 
 
-@pytest.mark.parametrize('adapter', ADAPTERS)
-def test_consumer_cancelled_by_broker(adapter: str) -> None:
+def test_consumer_cancelled_by_broker(adapter: AdapterRunner) -> None:
     queue = _name('q')
 
     def scenario(run: _Run) -> Generator:
@@ -521,8 +506,8 @@ def test_consumer_cancelled_by_broker(adapter: str) -> None:
     _Run(adapter, scenario)
 
 
-@pytest.mark.parametrize('adapter', ADAPTERS)
-def test_connection_close_reason_reaches_channels(adapter: str) -> None:
+def test_connection_close_reason_reaches_channels(
+        adapter: AdapterRunner) -> None:
 
     def scenario(run: _Run) -> Generator:
         yield from _until(run, 'on_open')
@@ -549,8 +534,7 @@ def test_connection_close_reason_reaches_channels(adapter: str) -> None:
     _Run(adapter, scenario)
 
 
-@pytest.mark.parametrize('adapter', ADAPTERS)
-def test_connection_closed_by_broker(adapter: str) -> None:
+def test_connection_closed_by_broker(adapter: AdapterRunner) -> None:
 
     def scenario(run: _Run) -> Generator:
         yield from _until(run, 'on_open')
@@ -577,7 +561,7 @@ def test_connection_closed_by_broker(adapter: str) -> None:
     _Run(adapter, scenario)
 
 
-def _open_error(adapter: str,
+def _open_error(adapter: AdapterRunner,
                 params: pika.ConnectionParameters,
                 close_at_once: bool = False) -> Any:
     result = []
@@ -589,14 +573,15 @@ def _open_error(adapter: str,
         args = yield from _until(run, 'on_open_error')
         assert args[0] is run.conn
         assert (run.conn.is_open, run.conn.is_closed) == (False, True)
+        # the open error is the only connection callback made
+        assert run.names() == ['on_open_error']
         result.append(args[1])
 
     _Run(adapter, scenario, params=params, timeout=20)
     return result[0]
 
 
-@pytest.mark.parametrize('adapter', ADAPTERS)
-def test_open_errors(adapter: str) -> None:
+def test_open_errors(adapter: AdapterRunner) -> None:
     error = _open_error(
         adapter, _params(credentials=pika.PlainCredentials('guest', 'nope')))
     assert type(error) is exceptions.ProbableAuthenticationError
@@ -623,6 +608,8 @@ def test_open_errors(adapter: str) -> None:
     (inner,) = error.args
     assert isinstance(inner, connection_workflow.AMQPConnectionWorkflowFailed)
     assert len(inner.exceptions) == 2
+    assert isinstance(inner.exceptions[-1],
+                      connection_workflow.AMQPConnectorSocketConnectError)
     assert repr(inner).startswith('AMQPConnectionWorkflowFailed: 2 exceptions '
                                   'in all; last exception - '
                                   'AMQPConnectorSocketConnectError: '
@@ -632,8 +619,7 @@ def test_open_errors(adapter: str) -> None:
     assert type(error) is connection_workflow.AMQPConnectionWorkflowFailed
 
 
-@pytest.mark.parametrize('adapter', ADAPTERS)
-def test_heartbeat_callback_and_channel_max(adapter: str) -> None:
+def test_heartbeat_callback_and_channel_max(adapter: AdapterRunner) -> None:
     seen = []
 
     def choose(conn: Any, value: int) -> int:
@@ -656,8 +642,7 @@ def test_heartbeat_callback_and_channel_max(adapter: str) -> None:
     _Run(adapter, scenario, params=_params(heartbeat=choose, channel_max=3))
 
 
-@pytest.mark.parametrize('adapter', ADAPTERS)
-def test_blocked_connection_timeout(adapter: str) -> None:
+def test_blocked_connection_timeout(adapter: AdapterRunner) -> None:
 
     def scenario(run: _Run) -> Generator:
         yield from _until(run, 'on_open')
@@ -685,8 +670,7 @@ def test_blocked_connection_timeout(adapter: str) -> None:
     _Run(adapter, scenario, params=_params(blocked_connection_timeout=0.5))
 
 
-@pytest.mark.parametrize('adapter', ['select', 'asyncio'])
-def test_unencodable_rpc_leaves_channel_usable(adapter: str) -> None:
+def test_unencodable_rpc_leaves_channel_usable(adapter: AdapterRunner) -> None:
     queue = _name('q')
 
     def scenario(run: _Run) -> Generator:
@@ -750,8 +734,8 @@ def test_asyncio_connection_without_loop_gets_a_loop_of_its_own() -> None:
     assert loops[0] is not loops[1]
 
 
-@pytest.mark.parametrize('adapter', ['select', 'asyncio'])
-def test_name_resolution_failure_ends_the_workflow(adapter: str) -> None:
+def test_name_resolution_failure_ends_the_workflow(
+        adapter: AdapterRunner) -> None:
     """pika 1.4: a host that does not resolve ends the whole multi-host
     workflow at once; the later hosts are not tried.
     """
@@ -761,30 +745,13 @@ def test_name_resolution_failure_ends_the_workflow(adapter: str) -> None:
         pika.ConnectionParameters('no-such-host.invalid', PORT),
         _params(),
     ]
-    if adapter == 'asyncio':
-        loop = asyncio.new_event_loop()
 
-        def done(result: Any) -> None:
-            outcome.append(result)
-            loop.stop()
+    def done(result: Any) -> None:
+        outcome.append(result)
+        adapter.stop()
 
-        AsyncioConnection.create_connection(configs, done, custom_ioloop=loop)
-        loop.call_later(10, loop.stop)
-        loop.run_forever()
-        loop.close()
-    else:
-        ioloop = select_connection.IOLoop()
-
-        def done(result: Any) -> None:
-            outcome.append(result)
-            ioloop.stop()
-
-        pika.SelectConnection.create_connection(configs,
-                                                done,
-                                                custom_ioloop=ioloop)
-        ioloop.call_later(10, ioloop.stop)
-        ioloop.start()
-        ioloop.close()
+    adapter.create_connection(configs, done)
+    adapter.run(10)
     (result,) = outcome
     assert isinstance(result, connection_workflow.AMQPConnectionWorkflowFailed)
     assert len(result.exceptions) == 1
@@ -825,9 +792,8 @@ def test_ioloop_call_later_argument_checks() -> None:
         conn.close()
 
 
-@pytest.mark.parametrize('adapter', ['select', 'asyncio'])
 def test_blocked_hooks_called_directly_only_drive_the_timer(
-        adapter: str) -> None:
+        adapter: AdapterRunner) -> None:
 
     def scenario(run: _Run) -> Generator:
         yield from _until(run, 'on_open')
@@ -853,8 +819,8 @@ def test_blocked_hooks_called_directly_only_drive_the_timer(
     _Run(adapter, scenario, params=_params(blocked_connection_timeout=0.4))
 
 
-@pytest.mark.parametrize('adapter', ['select', 'asyncio'])
-def test_add_callback_runs_in_registration_order(adapter: str) -> None:
+def test_add_callback_runs_in_registration_order(
+        adapter: AdapterRunner) -> None:
 
     def scenario(run: _Run) -> Generator:
         yield from _until(run, 'on_open')
@@ -872,40 +838,3 @@ def test_add_callback_runs_in_registration_order(adapter: str) -> None:
         yield from _close_connection(run)
 
     _Run(adapter, scenario)
-
-
-@pytest.mark.parametrize('poller', ['select', 'poll', 'epoll'])
-def test_ioloop_fd_handler_registration_semantics(poller: str) -> None:
-    import socket
-    saved = select_connection.SELECT_TYPE
-    select_connection.SELECT_TYPE = poller
-    try:
-        loop = select_connection.IOLoop()
-    finally:
-        select_connection.SELECT_TYPE = saved
-    reader, writer = socket.socketpair()
-    calls: List[str] = []
-
-    def first(fd: int, events: int) -> None:
-        calls.append('first')
-
-    def second(fd: int, events: int) -> None:
-        calls.append('second')
-        reader.recv(10)
-        loop.stop()
-
-    try:
-        loop.add_handler(reader.fileno(), first, loop.READ)
-        # registering the fd again replaces its handler
-        loop.add_handler(reader.fileno(), second, loop.READ)
-        writer.send(b'x')
-        loop.call_later(2, loop.stop)
-        loop.start()
-        assert calls == ['second']
-        loop.remove_handler(reader.fileno())
-        with pytest.raises(KeyError):
-            loop.remove_handler(reader.fileno())
-    finally:
-        loop.close()
-        reader.close()
-        writer.close()

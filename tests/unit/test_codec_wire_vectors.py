@@ -1,8 +1,9 @@
-"""Acceptance checks: codec bytes and decoded values are pika 1.4.4's.
+"""Codec bytes and decoded values are pika 1.4.4's.
 
 Every vector below was produced by pika 1.4.4 (black-box) and is asserted
-here as plain bytes/values. No broker is needed, but the file lives with the
-acceptance checks that pin pika 1.4.4 behaviour.
+here as plain bytes/values (field tables, field types, basic properties,
+frames, reprs of codec errors, the abstract adapter methods of Connection).
+No broker is needed.
 """
 
 import datetime

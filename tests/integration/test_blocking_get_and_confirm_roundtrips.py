@@ -18,7 +18,7 @@ HOST = os.environ.get('PIKA_TEST_HOST', '127.0.0.1')
 PORT = int(os.environ.get('PIKA_TEST_PORT', '5672'))
 
 
-def _name(prefix: str = 'perfrt') -> str:
+def _name(prefix: str = 'roundtrip') -> str:
     return '%s-%s' % (prefix, uuid.uuid4().hex)
 
 

@@ -1,4 +1,4 @@
-"""Acceptance checks: transport faults are reported as pika 1.4.4 reports them.
+"""Transport faults are reported as pika 1.4.4 reports them.
 
 A small threaded TCP proxy in front of the broker cuts the stream at chosen
 points; every expectation was first observed on pika 1.4.4 through the same

@@ -19,7 +19,7 @@ from engine_fake import (content_bytes, method_bytes, open_channel,
                          open_connection, tune_bytes)
 
 FRAME_MAX = 4096
-TAG = 'ctag-perf1m'
+TAG = 'ctag-large'
 
 
 @pytest.fixture(autouse=True)

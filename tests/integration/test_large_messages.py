@@ -68,7 +68,7 @@ def test_get_and_return_large_bodies() -> None:
             lambda _ch, method, _props, body: returned.append(
                 (method.reply_code, body)))
         channel.basic_publish('',
-                              unique('perf1m-no-such-queue'),
+                              unique('large-no-such-queue'),
                               body,
                               mandatory=True)
         conn.process_data_events(time_limit=0)

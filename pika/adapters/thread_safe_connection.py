@@ -1,0 +1,1096 @@
+"""A connection and channels that any number of threads may use at once.
+
+Theory of operation:
+
+- One daemon thread (``pika-ioloop-N``) owns a
+  :class:`~pika.adapters.select_connection.SelectConnection` and its
+  :class:`~pika.adapters.select_connection.IOLoop`; every socket read and
+  write, every timer (heartbeats among them) runs there, and nothing else
+  touches the asynchronous connection or its channels.
+- A caller hands its request to that thread with the loop's
+  ``add_callback_threadsafe`` and then waits on its own :class:`_Waiter`
+  (a :class:`threading.Event` plus the outcome). No lock is held while the
+  request travels or while the caller waits, so one thread's round trip
+  never holds up another's: requests from many threads are pipelined.
+- Every waiter not yet answered is registered with its channel (or with the
+  connection); a channel or connection that closes wakes all of them at
+  once with its closing error. A waiter leaves the registry as soon as it is
+  answered, so nothing accumulates per call.
+- Consumer and return callbacks run on one worker thread per channel
+  (``pika-consumer-...``), in delivery order, fed through a queue of at most
+  ``work_queue_maxsize`` entries. While a queue is full the loop thread
+  stops reading the socket (TCP back-pressure reaches the broker) and keeps
+  the deliveries already read in order; when the queue stays full for
+  ``work_queue_put_timeout`` seconds the connection is torn down with
+  :class:`pika.exceptions.WorkQueueFullError`.
+"""
+
+import collections
+import itertools
+import logging
+import queue
+import threading
+import time
+from typing import Any, Callable, Deque, Dict, List, Optional, Set, Tuple
+
+from pika import exceptions, spec
+from pika.adapters import select_connection
+from pika.adapters.blocking_connection import BlockingConnection
+from pika.exchange_type import ExchangeType
+
+__all__ = ['Connection', 'Channel']
+
+LOGGER = logging.getLogger(__name__)
+
+#: Seconds a synchronous call waits for the broker's reply by default.
+DEFAULT_RPC_TIMEOUT = 10
+#: Deliveries a channel's worker queue holds before back-pressure starts.
+DEFAULT_WORK_QUEUE_MAXSIZE = 1000
+#: Seconds a worker queue may stay full before the connection is torn down.
+DEFAULT_WORK_QUEUE_PUT_TIMEOUT = 30.0
+
+# How often the loop thread re-checks full worker queues.
+_BACKPRESSURE_POLL_INTERVAL = 0.005
+
+_thread_numbers = itertools.count(1)
+
+# Tells a worker thread to stop.
+_STOP = object()
+
+
+class _Waiter:
+    """One caller's wait for one outcome: set once, from the loop thread."""
+
+    __slots__ = ('_event', 'value', 'error')
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.value: Any = None
+        self.error: Optional[BaseException] = None
+
+    def set(self, value: Any = None) -> None:
+        if not self._event.is_set():
+            self.value = value
+            self._event.set()
+
+    def fail(self, error: BaseException) -> None:
+        if not self._event.is_set():
+            self.error = error
+            self._event.set()
+
+    def done(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, timeout: Optional[float]) -> Any:
+        if not self._event.wait(timeout):
+            raise exceptions.AMQPError('no reply within %r seconds' %
+                                       (timeout,))
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+
+def _check_timeout(timeout: Any, name: str = 'timeout') -> Optional[float]:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError('%s must be a number or None, got %r' % (name, timeout))
+    if timeout < 0:
+        raise ValueError('%s must not be negative, got %r' % (name, timeout))
+    return float(timeout)
+
+
+class Connection:
+    """A connection to RabbitMQ whose methods and channels any thread may
+    call at the same time; the I/O runs on one background thread.
+
+    :param parameters: a :class:`pika.connection.Parameters` instance or a
+        sequence of them (tried in turn, as
+        :class:`~pika.adapters.blocking_connection.BlockingConnection`
+        accepts them); None for the defaults
+    :param int work_queue_maxsize: deliveries each channel's consumer
+        worker queue holds (0: unbounded)
+    :param float work_queue_put_timeout: seconds a full worker queue may
+        stay full before the connection is closed with
+        :class:`pika.exceptions.WorkQueueFullError`
+    :param float rpc_timeout: seconds a synchronous call waits for its
+        reply (None: no limit beyond the connection's own health checks)
+    """
+
+    def __init__(self,
+                 parameters: Any = None,
+                 work_queue_maxsize: int = DEFAULT_WORK_QUEUE_MAXSIZE,
+                 work_queue_put_timeout: float = DEFAULT_WORK_QUEUE_PUT_TIMEOUT,
+                 *,
+                 rpc_timeout: Optional[float] = DEFAULT_RPC_TIMEOUT) -> None:
+        if isinstance(work_queue_maxsize,
+                      bool) or not isinstance(work_queue_maxsize, int):
+            raise TypeError('work_queue_maxsize must be an int, got %r' %
+                            (work_queue_maxsize,))
+        if work_queue_maxsize < 0:
+            raise ValueError('work_queue_maxsize must not be negative, got %r' %
+                             (work_queue_maxsize,))
+        if work_queue_put_timeout is None:
+            raise ValueError('work_queue_put_timeout must be a positive '
+                             'number, got None')
+        if isinstance(work_queue_put_timeout,
+                      bool) or not isinstance(work_queue_put_timeout,
+                                              (int, float)):
+            raise TypeError('work_queue_put_timeout must be a positive '
+                            'number, got %r' % (work_queue_put_timeout,))
+        if work_queue_put_timeout <= 0:
+            raise ValueError('work_queue_put_timeout must be a positive '
+                             'number, got %r' % (work_queue_put_timeout,))
+        self._rpc_timeout = _check_timeout(rpc_timeout, 'rpc_timeout')
+        self._work_queue_maxsize = work_queue_maxsize
+        self._work_queue_put_timeout = float(work_queue_put_timeout)
+        configs = BlockingConnection._normalize_parameters(parameters)
+
+        self._closed_error: Optional[BaseException] = None
+        self._closed_event = threading.Event()
+        self._close_lock = threading.Lock()
+        self._close_requested = False
+        # Waiters of connection-level requests (channel opening, close).
+        self._waiters: Set[_Waiter] = set()
+        self._channels: Dict[int, Channel] = {}
+        self._blocked_callbacks: List[Callable[..., Any]] = []
+        self._unblocked_callbacks: List[Callable[..., Any]] = []
+        # Back-pressure state, touched on the loop thread only.
+        self._reading_suspended = False
+        self._full_since = 0.0
+        self._backpressure_timer: Any = None
+
+        self._ioloop = select_connection.IOLoop()
+        self._impl: Any = None
+        opened = _Waiter()
+        self._thread = threading.Thread(target=self._run,
+                                        args=(configs, opened),
+                                        name='pika-ioloop-%d' %
+                                        next(_thread_numbers),
+                                        daemon=True)
+        self._thread.start()
+        try:
+            opened.wait(None)
+        except BaseException:
+            self._thread.join()
+            raise
+
+    # -- the loop thread ----------------------------------------------------
+
+    def _run(self, configs: list, opened: _Waiter) -> None:
+        ioloop = self._ioloop
+
+        def on_done(result: Any) -> None:
+            if isinstance(result, BaseException):
+                opened.fail(BlockingConnection._translate_open_error(result))
+                ioloop.stop()
+                return
+            self._impl = result
+            result.add_on_close_callback(self._on_impl_closed)
+            result.add_on_connection_blocked_callback(self._on_blocked)
+            result.add_on_connection_unblocked_callback(self._on_unblocked)
+            opened.set()
+
+        try:
+            select_connection.SelectConnection.create_connection(
+                configs, on_done=on_done, custom_ioloop=ioloop)
+            ioloop.start()
+        except BaseException as error:  # noqa: BLE001 - reported to callers
+            LOGGER.exception('I/O loop thread failed')
+            opened.fail(error)
+            self._finish(error if isinstance(error, exceptions.AMQPError) else
+                         exceptions.StreamLostError('I/O loop failed: %r' %
+                                                    (error,)))
+        finally:
+            try:
+                ioloop.close()
+            except Exception:  # noqa: BLE001 - best effort
+                pass
+        if not self._closed_event.is_set():
+            self._finish(exceptions.StreamLostError('I/O loop stopped'))
+
+    def _on_impl_closed(self, _impl: Any, error: BaseException) -> None:
+        self._finish(error)
+        self._ioloop.stop()
+
+    def _finish(self, error: BaseException) -> None:
+        """Record why the connection closed and wake everyone."""
+        if self._closed_event.is_set():
+            return
+        self._closed_error = error
+        self._closed_event.set()
+        for waiter in list(self._waiters):
+            waiter.fail(error)
+        self._waiters.clear()
+        for chan in list(self._channels.values()):
+            chan._on_closed(error)
+        self._channels.clear()
+
+    def _on_blocked(self, _impl: Any, method_frame: Any) -> None:
+        for callback in list(self._blocked_callbacks):
+            self._call_user(callback, self, method_frame)
+
+    def _on_unblocked(self, _impl: Any, method_frame: Any) -> None:
+        for callback in list(self._unblocked_callbacks):
+            self._call_user(callback, self, method_frame)
+
+    @staticmethod
+    def _call_user(callback: Callable[..., Any], *args: Any) -> None:
+        try:
+            callback(*args)
+        except Exception:  # noqa: BLE001 - a user callback never wedges us
+            LOGGER.exception('user callback %r failed', callback)
+
+    def _submit(self, function: Callable[[], Any]) -> None:
+        """Run ``function`` on the loop thread."""
+        if self._closed_event.is_set():
+            raise self._closed_error or exceptions.ConnectionWrongStateError(
+                'connection is closed')
+        try:
+            self._ioloop.add_callback_threadsafe(function)
+        except Exception as error:  # noqa: BLE001 - loop already closed
+            raise exceptions.ConnectionWrongStateError(
+                'connection is closed') from error
+
+    def _call(self, request: Callable[[_Waiter], Any], registry: Set[_Waiter],
+              timeout: Optional[float],
+              closed_error: Callable[[], Optional[BaseException]]) -> Any:
+        """Run ``request(waiter)`` on the loop thread; wait for the waiter.
+
+        ``registry`` holds the waiter until it is answered, so a close of
+        its owner can wake it.
+        """
+        waiter = _Waiter()
+
+        def run() -> None:
+            error = closed_error()
+            if error is not None:
+                waiter.fail(error)
+                return
+            registry.add(waiter)
+            try:
+                request(waiter)
+            except Exception as exc:  # noqa: BLE001 - raised in the caller
+                waiter.fail(exc)
+            if waiter.done():
+                registry.discard(waiter)
+
+        self._submit(run)
+        try:
+            return waiter.wait(timeout)
+        finally:
+            if not waiter.done():
+                # Timed out: forget it on the loop thread.
+                try:
+                    self._submit(lambda: registry.discard(waiter))
+                except exceptions.AMQPError:
+                    pass
+
+    def _answer(self,
+                registry: Set[_Waiter],
+                waiter: _Waiter,
+                value: Any = None) -> None:
+        registry.discard(waiter)
+        waiter.set(value)
+
+    def _connection_error(self) -> Optional[BaseException]:
+        if self._closed_event.is_set():
+            return self._closed_error
+        return None
+
+    # -- back-pressure (loop thread) ----------------------------------------
+
+    def _suspend_reading(self) -> None:
+        if self._reading_suspended:
+            return
+        self._reading_suspended = True
+        self._full_since = time.monotonic()
+        transport = getattr(self._impl, '_transport', None)
+        if transport is not None and getattr(transport, '_reader_set', False):
+            transport._reader_set = False
+            transport._nbio.remove_reader(transport._fd)
+        self._backpressure_timer = self._ioloop.call_later(
+            _BACKPRESSURE_POLL_INTERVAL, self._on_backpressure_timer)
+
+    def _on_backpressure_timer(self) -> None:
+        self._backpressure_timer = None
+        if self._closed_event.is_set():
+            return
+        still_full = False
+        for chan in list(self._channels.values()):
+            if not chan._drain_overflow():
+                still_full = True
+        if not still_full:
+            self._reading_suspended = False
+            transport = getattr(self._impl, '_transport', None)
+            if transport is not None:
+                transport._start_reading()
+            return
+        if (time.monotonic() - self._full_since > self._work_queue_put_timeout):
+            error = exceptions.WorkQueueFullError(
+                'a consumer work queue stayed full for %r seconds' %
+                (self._work_queue_put_timeout,))
+            self._impl._terminate_stream(error)
+            return
+        self._backpressure_timer = self._ioloop.call_later(
+            _BACKPRESSURE_POLL_INTERVAL, self._on_backpressure_timer)
+
+    # -- public API ---------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return '<%s open=%s>' % (type(self).__name__, self.is_open)
+
+    def __enter__(self) -> 'Connection':
+        return self
+
+    def __exit__(self, exc_type: Any, value: Any, traceback: Any) -> None:
+        if self.is_open:
+            self.close()
+
+    @property
+    def is_open(self) -> bool:
+        """True while the connection is open and not closing."""
+        return not self._closed_event.is_set() and not self._close_requested
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the connection has closed."""
+        return self._closed_event.is_set()
+
+    def add_callback_threadsafe(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback()`` on the connection's I/O thread soon; callable
+        from any thread.
+
+        :param callable callback: the function to call, without arguments
+        :raises pika.exceptions.ConnectionWrongStateError: if the connection
+            is closed
+        """
+        if not callable(callback):
+            raise TypeError('callback must be callable, got %r' % (callback,))
+        if self._closed_event.is_set():
+            raise exceptions.ConnectionWrongStateError(
+                'add_callback_threadsafe() on a closed connection')
+        self._submit(lambda: self._call_user(callback))
+
+    def add_on_connection_blocked_callback(
+            self, callback: Callable[[Any, Any], Any]) -> None:
+        """Call ``callback(connection, method_frame)`` (on the I/O thread)
+        when the broker blocks the connection (``Connection.Blocked``).
+
+        :param callable callback: the function to call
+        """
+        if not callable(callback):
+            raise TypeError('callback must be callable, got %r' % (callback,))
+        self._blocked_callbacks.append(callback)
+
+    def add_on_connection_unblocked_callback(
+            self, callback: Callable[[Any, Any], Any]) -> None:
+        """Call ``callback(connection, method_frame)`` (on the I/O thread)
+        when the broker unblocks the connection (``Connection.Unblocked``).
+
+        :param callable callback: the function to call
+        """
+        if not callable(callback):
+            raise TypeError('callback must be callable, got %r' % (callback,))
+        self._unblocked_callbacks.append(callback)
+
+    def channel(self,
+                channel_number: Optional[int] = None,
+                timeout: Optional[float] = DEFAULT_RPC_TIMEOUT) -> 'Channel':
+        """Open a channel.
+
+        :param int channel_number: the channel number (None: the next free)
+        :param float timeout: seconds to wait for ``Channel.OpenOk``
+        :rtype: Channel
+        """
+        timeout = _check_timeout(timeout)
+
+        def request(waiter: _Waiter) -> None:
+
+            def on_open(impl_channel: Any) -> None:
+                chan = Channel(self, impl_channel)
+                self._channels[impl_channel.channel_number] = chan
+                self._answer(self._waiters, waiter, chan)
+
+            self._impl.channel(channel_number=channel_number,
+                               on_open_callback=on_open)
+
+        return self._call(request, self._waiters, timeout,
+                          self._connection_error)
+
+    def close(self,
+              reply_code: int = 200,
+              reply_text: str = 'Normal shutdown',
+              timeout: Optional[float] = DEFAULT_RPC_TIMEOUT) -> None:
+        """Close the connection and wait until it is closed; any thread may
+        call it, several at once.
+
+        :param int reply_code: the code sent to the broker
+        :param str reply_text: the text sent to the broker
+        :param float timeout: seconds to wait before the socket is dropped
+        :raises pika.exceptions.ConnectionWrongStateError: if the connection
+            was already closed
+        """
+        timeout = _check_timeout(timeout)
+        with self._close_lock:
+            if self._closed_event.is_set():
+                raise exceptions.ConnectionWrongStateError(
+                    'close() on a closed connection')
+            first = not self._close_requested
+            self._close_requested = True
+        if first:
+
+            def request() -> None:
+                if self._impl.is_open:
+                    self._impl.close(reply_code, reply_text)
+
+            try:
+                self._submit(request)
+            except exceptions.AMQPError:
+                pass
+        if not self._closed_event.wait(timeout):
+            self._force_close()
+        self._thread.join(timeout)
+
+    def abort(self, timeout: Optional[float] = DEFAULT_RPC_TIMEOUT) -> None:
+        """Drop the connection's socket without the closing handshake and
+        wait until it is closed.
+
+        :param float timeout: seconds to wait for the I/O thread
+        """
+        timeout = _check_timeout(timeout)
+        with self._close_lock:
+            self._close_requested = True
+        self._force_close()
+        self._closed_event.wait(timeout)
+        self._thread.join(timeout)
+
+    def _force_close(self) -> None:
+
+        def request() -> None:
+            if not self._closed_event.is_set():
+                self._impl._terminate_stream(
+                    exceptions.ConnectionClosedByClient(200,
+                                                        'Connection aborted'))
+
+        try:
+            self._submit(request)
+        except exceptions.AMQPError:
+            pass
+
+
+class _Worker:
+    """A channel's consumer thread and its queue."""
+
+    def __init__(self, name: str) -> None:
+        # Unbounded, so _STOP always fits; the loop thread enforces the
+        # bound as the only producer.
+        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        # Each counter has one writer (loop thread / worker thread), so
+        # their difference is the queue's length without a lock.
+        self.put_count = 0
+        self.taken_count = 0
+        self.stopped = False
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        get = self.queue.get
+        while True:
+            item = get()
+            if item is _STOP or self.stopped:
+                return
+            self.taken_count += 1
+            callback, args = item
+            try:
+                callback(*args)
+            except Exception:  # noqa: BLE001 - a user callback never wedges
+                LOGGER.exception('consumer callback %r failed', callback)
+
+
+class Channel:
+    """A channel of a :class:`Connection`; every method may be called from
+    any thread at the same time, including inside consumer callbacks.
+    Obtain one with :meth:`Connection.channel`.
+    """
+
+    def __init__(self, connection: Connection, impl: Any) -> None:
+        self._connection = connection
+        self._impl = impl
+        self._channel_number: int = impl.channel_number
+        self._waiters: Set[_Waiter] = set()
+        self._closed_error: Optional[BaseException] = None
+        self._closed = False
+        # Publisher confirms: delivery tag -> waiter, loop thread only.
+        self._confirming = False
+        self._publish_seq = 0
+        self._confirm_waiters: Dict[int, _Waiter] = {}
+        self._returned: Optional[Tuple[Any, Any, bytes]] = None
+        self._get_waiters: Deque[Tuple[_Waiter, str,
+                                       bool]] = (collections.deque())
+        self._get_empty_hooked = False
+        self._worker: Optional[_Worker] = None
+        self._overflow: Deque[Tuple[Callable[..., Any],
+                                    tuple]] = (collections.deque())
+        self._return_callbacks: List[Callable[..., Any]] = []
+        self._cancel_callbacks: List[Callable[..., Any]] = []
+        impl.add_on_close_callback(self._on_impl_closed)
+        impl.add_on_return_callback(self._on_return)
+        impl.add_on_cancel_callback(self._on_cancel)
+
+    def __repr__(self) -> str:
+        return '<%s number=%s open=%s>' % (type(self).__name__,
+                                           self._channel_number, self.is_open)
+
+    def __enter__(self) -> 'Channel':
+        return self
+
+    def __exit__(self, exc_type: Any, value: Any, traceback: Any) -> None:
+        if self.is_open:
+            self.close()
+
+    # -- loop-thread internals ---------------------------------------------
+
+    def _on_impl_closed(self, _impl: Any, error: BaseException) -> None:
+        self._connection._channels.pop(self._channel_number, None)
+        self._on_closed(error)
+
+    def _on_closed(self, error: BaseException) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._closed_error = error
+        for waiter in list(self._waiters):
+            waiter.fail(error)
+        self._waiters.clear()
+        for waiter in self._confirm_waiters.values():
+            waiter.fail(error)
+        self._confirm_waiters.clear()
+        for waiter, _queue, _auto_ack in self._get_waiters:
+            waiter.fail(error)
+        self._get_waiters.clear()
+        self._overflow.clear()
+        self._stop_worker()
+
+    def _stop_worker(self) -> None:
+        worker = self._worker
+        if worker is not None and not worker.stopped:
+            worker.stopped = True
+            worker.queue.put(_STOP)
+
+    def _error(self) -> Optional[BaseException]:
+        if self._connection._closed_event.is_set():
+            return self._connection._closed_error
+        if self._closed:
+            return self._closed_error
+        return None
+
+    def _dispatch(self, callback: Callable[..., Any], *args: Any) -> None:
+        """Queue a user callback for the channel's worker (loop thread)."""
+        worker = self._worker
+        if worker is None:
+            worker = self._worker = _Worker(
+                'pika-consumer-%d-%d' %
+                (id(self._connection) % 10000, self._channel_number))
+        maxsize = self._connection._work_queue_maxsize
+        if self._overflow or (maxsize and
+                              worker.put_count - worker.taken_count >= maxsize):
+            self._overflow.append((callback, args))
+            self._connection._suspend_reading()
+            return
+        worker.put_count += 1
+        worker.queue.put((callback, args))
+
+    def _drain_overflow(self) -> bool:
+        """Move what fits from the overflow to the worker; True if empty."""
+        overflow = self._overflow
+        worker = self._worker
+        if not overflow or worker is None:
+            overflow.clear()
+            return True
+        maxsize = self._connection._work_queue_maxsize
+        while overflow and (not maxsize or
+                            worker.put_count - worker.taken_count < maxsize):
+            worker.put_count += 1
+            worker.queue.put(overflow.popleft())
+        return not overflow
+
+    def _on_return(self, _impl: Any, method: Any, properties: Any,
+                   body: bytes) -> None:
+        if self._confirming:
+            # RabbitMQ sends a mandatory message's Basic.Return right
+            # before its Basic.Ack.
+            self._returned = (method, properties, body)
+        for callback in self._return_callbacks:
+            self._dispatch(callback, self, method, properties, body)
+
+    def _on_cancel(self, method_frame: Any) -> None:
+        for callback in self._cancel_callbacks:
+            self._dispatch(callback, method_frame)
+
+    def _on_confirm(self, method_frame: Any) -> None:
+        method = method_frame.method
+        tag = method.delivery_tag
+        nack = isinstance(method, spec.Basic.Nack)
+        returned = self._returned
+        self._returned = None
+        waiters = self._confirm_waiters
+        if method.multiple:
+            tags = [t for t in waiters if t <= tag]
+        else:
+            tags = [tag]
+        for one_tag in tags:
+            waiter = waiters.pop(one_tag, None)
+            if waiter is None:
+                continue
+            if nack:
+                waiter.fail(
+                    exceptions.NackError(
+                        [_returned_message(returned)] if returned else []))
+            elif returned is not None and one_tag == tag:
+                waiter.fail(
+                    exceptions.UnroutableError([_returned_message(returned)]))
+            else:
+                waiter.set()
+
+    def _rpc(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Call ``impl.name(*args, callback=..., **kwargs)`` and wait for
+        the reply's method frame."""
+        registry = self._waiters
+
+        def request(waiter: _Waiter) -> None:
+
+            def on_reply(method_frame: Any) -> None:
+                registry.discard(waiter)
+                waiter.set(method_frame)
+
+            getattr(self._impl, name)(*args, callback=on_reply, **kwargs)
+
+        return self._connection._call(request, registry,
+                                      self._connection._rpc_timeout,
+                                      self._error)
+
+    def _send(self, function: Callable[[], Any]) -> None:
+        """Run ``function`` on the loop thread without waiting for a reply
+        (a method the broker does not answer)."""
+        error = self._error()
+        if error is not None:
+            raise error
+        self._connection._submit(function)
+
+    # -- properties ---------------------------------------------------------
+
+    @property
+    def channel_number(self) -> int:
+        """The channel's number."""
+        return self._channel_number
+
+    @property
+    def connection(self) -> Connection:
+        """The :class:`Connection` the channel belongs to."""
+        return self._connection
+
+    @property
+    def is_open(self) -> bool:
+        """True while the channel is open."""
+        return self._error() is None
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the channel is closed."""
+        return self._error() is not None
+
+    @property
+    def next_publish_seq_no(self) -> int:
+        """The delivery tag the next publish will get (with confirms on)."""
+        return self._publish_seq + 1
+
+    # -- methods ------------------------------------------------------------
+
+    def close(self,
+              reply_code: int = 0,
+              reply_text: str = 'Normal shutdown') -> None:
+        """Close the channel and wait until the broker confirms it.
+
+        :param int reply_code: the code sent to the broker
+        :param str reply_text: the text sent to the broker
+        """
+        registry = self._waiters
+
+        def request(waiter: _Waiter) -> None:
+            self._impl.add_on_close_callback(
+                lambda _ch, _err: self._answer_close(waiter))
+            self._impl.close(reply_code, reply_text)
+
+        try:
+            self._connection._call(request, registry,
+                                   self._connection._rpc_timeout, self._error)
+        except exceptions.ChannelClosedByClient:
+            pass
+
+    def _answer_close(self, waiter: _Waiter) -> None:
+        self._waiters.discard(waiter)
+        waiter.set()
+
+    def add_on_return_callback(self, callback: Callable[..., Any]) -> None:
+        """Call ``callback(channel, method, properties, body)`` on the
+        channel's worker thread for each message the broker returns.
+
+        :param callable callback: the function to call
+        """
+        if not callable(callback):
+            raise TypeError('callback must be callable, got %r' % (callback,))
+        self._connection._submit(
+            lambda: self._return_callbacks.append(callback))
+
+    def add_on_cancel_callback(self, callback: Callable[[Any], Any]) -> None:
+        """Call ``callback(method_frame)`` on the channel's worker thread when
+        the broker cancels a consumer (``Basic.Cancel``).
+
+        :param callable callback: the function to call
+        """
+        if not callable(callback):
+            raise TypeError('callback must be callable, got %r' % (callback,))
+        self._connection._submit(
+            lambda: self._cancel_callbacks.append(callback))
+
+    def confirm_delivery(self) -> None:
+        """Turn on publisher confirms: each :meth:`basic_publish` then
+        returns once the broker confirmed its message."""
+        registry = self._waiters
+
+        def request(waiter: _Waiter) -> None:
+
+            def on_ok(_frame: Any) -> None:
+                self._confirming = True
+                registry.discard(waiter)
+                waiter.set()
+
+            self._impl.confirm_delivery(self._on_confirm, callback=on_ok)
+
+        self._connection._call(request, registry, self._connection._rpc_timeout,
+                               self._error)
+
+    def basic_publish(self,
+                      exchange: str,
+                      routing_key: str,
+                      body: Any,
+                      properties: Optional[spec.BasicProperties] = None,
+                      mandatory: bool = False) -> None:
+        """Publish a message; with confirms on, wait for its confirm.
+
+        :param str exchange: the exchange
+        :param str routing_key: the routing key
+        :param body: the message body (bytes or str)
+        :param pika.spec.BasicProperties properties: message properties
+        :param bool mandatory: ask the broker to return it if unroutable
+        :raises pika.exceptions.UnroutableError: returned (confirms on)
+        :raises pika.exceptions.NackError: nacked by the broker
+        """
+        impl = self._impl
+        waiter = _Waiter()
+
+        def request() -> None:
+            error = self._error()
+            if error is not None:
+                waiter.fail(error)
+                return
+            try:
+                impl.basic_publish(exchange, routing_key, body, properties,
+                                   mandatory)
+            except Exception as exc:  # noqa: BLE001 - raised in the caller
+                waiter.fail(exc)
+                return
+            if self._confirming:
+                self._publish_seq += 1
+                self._confirm_waiters[self._publish_seq] = waiter
+            else:
+                waiter.set()
+
+        self._connection._submit(request)
+        waiter.wait(None)
+
+    def basic_ack(self, delivery_tag: int = 0, multiple: bool = False) -> None:
+        """Acknowledge one message or, with ``multiple``, all up to it.
+
+        :param int delivery_tag: the delivery tag
+        :param bool multiple: include all earlier unacknowledged messages
+        """
+        self._send(lambda: self._impl.basic_ack(delivery_tag, multiple))
+
+    def basic_nack(self,
+                   delivery_tag: int = 0,
+                   multiple: bool = False,
+                   requeue: bool = True) -> None:
+        """Reject one or (``multiple``) several messages.
+
+        :param int delivery_tag: the delivery tag
+        :param bool multiple: include all earlier unacknowledged messages
+        :param bool requeue: requeue rather than drop or dead-letter
+        """
+        self._send(
+            lambda: self._impl.basic_nack(delivery_tag, multiple, requeue))
+
+    def basic_reject(self, delivery_tag: int = 0, requeue: bool = True) -> None:
+        """Reject one message.
+
+        :param int delivery_tag: the delivery tag
+        :param bool requeue: requeue rather than drop or dead-letter
+        """
+        self._send(lambda: self._impl.basic_reject(delivery_tag, requeue))
+
+    def basic_qos(self,
+                  prefetch_size: int = 0,
+                  prefetch_count: int = 0,
+                  global_qos: bool = False) -> None:
+        """Set the prefetch window.
+
+        :param int prefetch_size: window in octets (0: no limit)
+        :param int prefetch_count: window in messages (0: no limit)
+        :param bool global_qos: apply to the whole channel
+        """
+        self._rpc('basic_qos', prefetch_size, prefetch_count, global_qos)
+
+    def basic_recover(self, requeue: bool = False) -> None:
+        """Ask the broker to redeliver unacknowledged messages.
+
+        :param bool requeue: requeue them (RabbitMQ needs True)
+        """
+        self._rpc('basic_recover', requeue)
+
+    def basic_get(self,
+                  queue: str,
+                  auto_ack: bool = False) -> Tuple[Any, Any, Any]:
+        """Get one message.
+
+        :param str queue: the queue
+        :param bool auto_ack: no acknowledgement needed
+        :returns: ``(method, properties, body)``, or three Nones when the
+            queue is empty
+        """
+        return self._connection._call(
+            lambda waiter: self._queue_get(waiter, queue, auto_ack),
+            self._waiters, self._connection._rpc_timeout, self._error)
+
+    # One Basic.Get in flight per channel (the channel allows no more); the
+    # rest wait in _get_waiters, issued in turn as each reply arrives.
+
+    def _queue_get(self, waiter: _Waiter, queue: str, auto_ack: bool) -> None:
+        if not self._get_empty_hooked:
+            self._get_empty_hooked = True
+            self._impl.add_callback(self._on_get_empty, [spec.Basic.GetEmpty],
+                                    one_shot=False)
+        self._get_waiters.append((waiter, queue, auto_ack))
+        if len(self._get_waiters) == 1:
+            self._impl.basic_get(queue, self._on_get_ok, auto_ack)
+
+    def _finish_get(self, value: Tuple[Any, Any, Any]) -> None:
+        gets = self._get_waiters
+        if not gets:
+            return
+        waiter = gets.popleft()[0]
+        self._waiters.discard(waiter)
+        waiter.set(value)
+        if gets and not self._closed:
+            _waiter, queue, auto_ack = gets[0]
+            self._impl.basic_get(queue, self._on_get_ok, auto_ack)
+
+    def _on_get_ok(self, _ch: Any, method: Any, properties: Any,
+                   body: bytes) -> None:
+        self._finish_get((method, properties, body))
+
+    def _on_get_empty(self, _frame: Any) -> None:
+        self._finish_get((None, None, None))
+
+    def basic_consume(self,
+                      queue: str,
+                      on_message_callback: Callable[..., Any],
+                      auto_ack: bool = False,
+                      exclusive: bool = False,
+                      consumer_tag: Optional[str] = None,
+                      arguments: Optional[Dict[str, Any]] = None) -> str:
+        """Start a consumer; ``on_message_callback(channel, method,
+        properties, body)`` runs on the channel's worker thread, in order.
+
+        :param str queue: the queue
+        :param callable on_message_callback: the message handler
+        :param bool auto_ack: no acknowledgements needed
+        :param bool exclusive: no other consumer on the queue
+        :param str consumer_tag: the tag (None: generated)
+        :param dict arguments: extra consume arguments
+        :returns: the consumer tag
+        """
+        if not callable(on_message_callback):
+            raise TypeError('on_message_callback must be callable, got %r' %
+                            (on_message_callback,))
+
+        def on_message(_ch: Any, method: Any, properties: Any,
+                       body: bytes) -> None:
+            self._dispatch(on_message_callback, self, method, properties, body)
+
+        registry = self._waiters
+
+        def request(waiter: _Waiter) -> None:
+            tag_box: List[str] = []
+
+            def on_ok(_frame: Any) -> None:
+                registry.discard(waiter)
+                waiter.set(
+                    tag_box[0] if tag_box else _frame.method.consumer_tag)
+
+            tag_box.append(
+                self._impl.basic_consume(queue,
+                                         on_message,
+                                         auto_ack=auto_ack,
+                                         exclusive=exclusive,
+                                         consumer_tag=consumer_tag,
+                                         arguments=arguments,
+                                         callback=on_ok))
+
+        return self._connection._call(request, registry,
+                                      self._connection._rpc_timeout,
+                                      self._error)
+
+    def basic_cancel(self, consumer_tag: str) -> List[Tuple[Any, Any, Any]]:
+        """Cancel a consumer and wait for ``Basic.CancelOk``.
+
+        :param str consumer_tag: the consumer
+        :returns: an empty list (deliveries already read still reach the
+            callback in order)
+        """
+        self._rpc('basic_cancel', consumer_tag)
+        return []
+
+    def queue_declare(self,
+                      queue: str,
+                      passive: bool = False,
+                      durable: bool = False,
+                      exclusive: bool = False,
+                      auto_delete: bool = False,
+                      arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Declare a queue; returns the ``Queue.DeclareOk`` method frame.
+
+        :param str queue: the name ('' lets the broker name it)
+        :param bool passive: only check that it exists
+        :param bool durable: survive broker restarts
+        :param bool exclusive: only this connection may use it
+        :param bool auto_delete: delete it when its last consumer leaves
+        :param dict arguments: extra arguments
+        """
+        return self._rpc('queue_declare', queue, passive, durable, exclusive,
+                         auto_delete, arguments)
+
+    def queue_bind(self,
+                   queue: str,
+                   exchange: str,
+                   routing_key: Optional[str] = None,
+                   arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Bind a queue to an exchange; returns ``Queue.BindOk``.
+
+        :param str queue: the queue
+        :param str exchange: the exchange
+        :param str routing_key: the binding key (None: the queue name)
+        :param dict arguments: binding arguments
+        """
+        return self._rpc('queue_bind', queue, exchange, routing_key, arguments)
+
+    def queue_unbind(self,
+                     queue: str,
+                     exchange: Optional[str] = None,
+                     routing_key: Optional[str] = None,
+                     arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Remove a binding; returns ``Queue.UnbindOk``.
+
+        :param str queue: the queue
+        :param str exchange: the exchange
+        :param str routing_key: the binding key
+        :param dict arguments: binding arguments
+        """
+        return self._rpc('queue_unbind', queue, exchange, routing_key,
+                         arguments)
+
+    def queue_purge(self, queue: str) -> Any:
+        """Drop a queue's messages; returns ``Queue.PurgeOk``.
+
+        :param str queue: the queue
+        """
+        return self._rpc('queue_purge', queue)
+
+    def queue_delete(self,
+                     queue: str,
+                     if_unused: bool = False,
+                     if_empty: bool = False) -> Any:
+        """Delete a queue; returns ``Queue.DeleteOk``.
+
+        :param str queue: the queue
+        :param bool if_unused: only if it has no consumers
+        :param bool if_empty: only if it holds no messages
+        """
+        return self._rpc('queue_delete', queue, if_unused, if_empty)
+
+    def exchange_declare(self,
+                         exchange: str,
+                         exchange_type: Any = ExchangeType.direct,
+                         passive: bool = False,
+                         durable: bool = False,
+                         auto_delete: bool = False,
+                         internal: bool = False,
+                         arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Declare an exchange; returns ``Exchange.DeclareOk``.
+
+        :param str exchange: the name
+        :param exchange_type: the type (str or
+            :class:`pika.exchange_type.ExchangeType`)
+        :param bool passive: only check that it exists
+        :param bool durable: survive broker restarts
+        :param bool auto_delete: delete when its last binding goes
+        :param bool internal: only other exchanges may publish to it
+        :param dict arguments: extra arguments
+        """
+        return self._rpc('exchange_declare', exchange, exchange_type, passive,
+                         durable, auto_delete, internal, arguments)
+
+    def exchange_delete(self,
+                        exchange: Optional[str] = None,
+                        if_unused: bool = False) -> Any:
+        """Delete an exchange; returns ``Exchange.DeleteOk``.
+
+        :param str exchange: the name
+        :param bool if_unused: only if it has no bindings
+        """
+        return self._rpc('exchange_delete', exchange, if_unused)
+
+    def exchange_bind(self,
+                      destination: str,
+                      source: str,
+                      routing_key: str = '',
+                      arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Bind an exchange to another; returns ``Exchange.BindOk``.
+
+        :param str destination: the receiving exchange
+        :param str source: the exchange messages come from
+        :param str routing_key: the binding key
+        :param dict arguments: binding arguments
+        """
+        return self._rpc('exchange_bind', destination, source, routing_key,
+                         arguments)
+
+    def exchange_unbind(self,
+                        destination: Optional[str] = None,
+                        source: Optional[str] = None,
+                        routing_key: str = '',
+                        arguments: Optional[Dict[str, Any]] = None) -> Any:
+        """Remove an exchange binding; returns ``Exchange.UnbindOk``.
+
+        :param str destination: the receiving exchange
+        :param str source: the exchange messages come from
+        :param str routing_key: the binding key
+        :param dict arguments: binding arguments
+        """
+        return self._rpc('exchange_unbind', destination, source, routing_key,
+                         arguments)
+
+
+def _returned_message(returned: Tuple[Any, Any, bytes]) -> Any:
+    from pika.adapters._blocking_events import ReturnedMessage
+    return ReturnedMessage(*returned)

@@ -1,0 +1,129 @@
+"""``pika consume``: receive messages from a queue and print them.
+
+Each message's body is written to stdout on a line of its own (``--json``:
+one JSON object per message with routing key, properties and body) and then
+acknowledged (``--no-ack``: the broker forgets it on delivery). Stops after
+``--count`` messages, after ``--timeout`` seconds without a message, or on
+Ctrl-C. With ``--discard`` nothing is printed per message; on a terminal a
+live count and rate is shown on stderr instead.
+"""
+
+import argparse
+from typing import Any
+
+from pika.cli._runtime import (add_command, whole_number, EXIT_EMPTY, EXIT_OK,
+                               Output, connect, isatty, message_record)
+
+NAME = 'consume'
+
+
+def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    """Add the ``consume`` command.
+
+    :param subparsers: the main parser's subparsers
+    :param common: the parent parser with the common options
+    """
+    parser = add_command(subparsers,
+                         NAME,
+                         'consume messages from a queue',
+                         __doc__,
+                         parents=[common])
+    parser.add_argument('queue', help='queue to consume from')
+    parser.add_argument('-n',
+                        '--count',
+                        type=whole_number(0),
+                        default=0,
+                        help='stop after N messages (default 0: no limit); '
+                        'exit 6 if --idle-timeout ends the run first')
+    parser.add_argument('-t',
+                        '--idle-timeout',
+                        type=float,
+                        default=None,
+                        metavar='SECONDS',
+                        help='stop after SECONDS without a message')
+    parser.add_argument('--no-ack',
+                        action='store_true',
+                        help='automatic acknowledgement (auto_ack)')
+    parser.add_argument('--prefetch',
+                        type=whole_number(0),
+                        default=100,
+                        help='prefetch count (default 100; 0: no limit)')
+    parser.add_argument('--discard',
+                        action='store_true',
+                        help='do not print the messages, only count them')
+    parser.set_defaults(handler=run)
+
+
+def run(args: Any, output: Output) -> int:
+    """Consume as the command line says.
+
+    :param args: the parsed ``consume`` command line
+    :param Output output: where results go
+    :returns: the exit code
+    """
+    connection = connect(args, NAME)
+    try:
+        channel = connection.channel()
+        if not args.no_ack and args.prefetch:
+            channel.basic_qos(prefetch_count=args.prefetch)
+        progress = output.progress('consumed', args.count or None)
+        if not args.discard and not output.as_json:
+            # bodies on the terminal would be overdrawn by the progress line
+            progress.enabled = progress.enabled and not isatty(output.stdout)
+        timed_out = False
+        # One ack (multiple=True) per half prefetch window: the broker keeps
+        # sending while the earlier half is being acknowledged.
+        ack_every = max(args.prefetch // 2, 1) if args.prefetch else 1
+        unacked = 0
+        last_tag = 0
+        try:
+            for method, properties, body in channel.consume(
+                    args.queue,
+                    auto_ack=args.no_ack,
+                    inactivity_timeout=args.idle_timeout):
+                if method is None:
+                    timed_out = True
+                    break
+                if not args.discard:
+                    record, text = message_record(method, properties, body,
+                                                  args.queue)
+                    output.data(record, text)
+                progress.add()
+                if not args.no_ack:
+                    unacked += 1
+                    last_tag = method.delivery_tag
+                    if unacked >= ack_every:
+                        channel.basic_ack(last_tag, multiple=True)
+                        unacked = 0
+                if args.count and progress.count >= args.count:
+                    break
+            if unacked:
+                channel.basic_ack(last_tag, multiple=True)
+        finally:
+            progress.finish()
+        if channel.is_open:
+            channel.cancel()
+        count = progress.count
+        record = {
+            'consumed': count,
+            'queue': args.queue,
+            'seconds': round(progress.elapsed(), 6),
+            'rate': round(progress.rate(), 1),
+        }
+        text = 'consumed %d message%s from %r in %.3f s (%.0f msg/s)' % (
+            count, '' if count == 1 else 's', args.queue, progress.elapsed(),
+            progress.rate())
+        if args.discard:
+            output.result(record, text)
+        elif not output.as_json and not output.quiet and isatty(output.stderr):
+            # stdout holds the bodies: the summary goes beside the progress
+            output.stderr.write(text + '\n')
+    finally:
+        if connection.is_open:
+            connection.close()
+    if timed_out and args.count and count < args.count:
+        output.stderr.write('pika: %d of %d messages before the %g s idle '
+                            'timeout\n' %
+                            (count, args.count, args.idle_timeout))
+        return EXIT_EMPTY
+    return EXIT_OK

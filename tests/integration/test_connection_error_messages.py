@@ -1,0 +1,57 @@
+"""Connection failures reach users with a message that says what to check.
+
+Against the real broker (and a closed port on 127.0.0.1), for the blocking
+and the callback adapters: the class, ``args`` and ``repr`` are pika 1.4's;
+``str()`` is never empty.
+"""
+
+import pika
+import pytest
+from pika import exceptions
+
+from async_harness import BROKER_HOST, BROKER_PORT, closed_port
+
+
+def _params(**kwargs):
+    kwargs.setdefault('host', BROKER_HOST)
+    kwargs.setdefault('port', BROKER_PORT)
+    kwargs.setdefault('connection_attempts', 1)
+    return pika.ConnectionParameters(**kwargs)
+
+
+def test_refused_blocking_connection_names_tcp_and_what_to_check():
+    with pytest.raises(exceptions.AMQPConnectionError) as info:
+        pika.BlockingConnection(_params(port=closed_port()))
+    assert type(info.value) is exceptions.AMQPConnectionError
+    assert repr(info.value).startswith(
+        'AMQPConnectionError: (AMQPConnectorSocketConnectError: '
+        'ConnectionRefusedError(')
+    text = str(info.value)
+    assert 'Could not open a TCP connection' in text
+    assert 'host and port' in text
+
+
+def test_refused_select_connection_reports_a_message_to_the_callback():
+    errors = []
+
+    def on_error(connection, error):
+        errors.append(error)
+        connection.ioloop.stop()
+
+    conn = pika.SelectConnection(_params(port=closed_port()),
+                                 on_open_error_callback=on_error)
+    conn.ioloop.call_later(10, conn.ioloop.stop)
+    conn.ioloop.start()
+    assert len(errors) == 1
+    assert isinstance(errors[0], exceptions.AMQPConnectionError)
+    assert 'TCP connection' in str(errors[0])
+
+
+def test_bad_password_and_bad_vhost_keep_the_brokers_words():
+    credentials = pika.PlainCredentials('guest', 'not-the-password')
+    with pytest.raises(exceptions.ProbableAuthenticationError) as info:
+        pika.BlockingConnection(_params(credentials=credentials))
+    assert 'ACCESS_REFUSED' in str(info.value)
+    with pytest.raises(exceptions.ProbableAccessDeniedError) as info:
+        pika.BlockingConnection(_params(virtual_host='no-such-vhost-here'))
+    assert 'NOT_ALLOWED' in str(info.value)

@@ -1,0 +1,91 @@
+"""Every exception users can see says what happened, with pika's args/repr.
+
+pika 1.4 leaves ``str()`` empty for errors raised without arguments and for
+a refused connection (an error wrapping a connector error whose own text is
+empty).  Ours fills the gap with a description and what to check, without
+touching ``args`` or ``repr``.
+"""
+
+import inspect
+
+import pytest
+
+from pika import exceptions
+from pika.adapters.utils import connection_workflow as workflow
+
+_NEEDS_ARGS = {
+    'ConnectionClosed': (320, 'CONNECTION_FORCED'),
+    'ConnectionClosedByBroker': (320, 'CONNECTION_FORCED'),
+    'ConnectionClosedByClient': (200, 'Normal shutdown'),
+    'ChannelClosed': (406, 'PRECONDITION_FAILED'),
+    'ChannelClosedByBroker': (404, 'NOT_FOUND'),
+    'ChannelClosedByClient': (200, 'Normal shutdown'),
+    'UnroutableError': ([],),
+    'NackError': ([],),
+}
+
+
+def _public_exception_classes():
+    for name, value in vars(exceptions).items():
+        if (inspect.isclass(value) and issubclass(value, BaseException) and
+                not name.startswith('_') and
+                value.__module__ == exceptions.__name__):
+            yield name, value
+
+
+@pytest.mark.parametrize('name,cls', sorted(_public_exception_classes()))
+def test_every_exception_has_a_message_even_without_arguments(name, cls):
+    error = cls(*_NEEDS_ARGS.get(name, ()))
+    text = str(error)
+    assert text.strip(), name
+    assert not text.startswith('Base class'), text
+
+
+def test_args_and_repr_stay_as_pika_has_them():
+    error = exceptions.NoFreeChannels()
+    assert error.args == ()
+    assert repr(error) == ('NoFreeChannels: The connection has run out of '
+                           'free channels')
+    assert 'channel_max' in str(error)
+    wrong = exceptions.ConnectionWrongStateError()
+    assert repr(wrong) == ('ConnectionWrongStateError: The connection is in '
+                           'wrong state for the requested operation.')
+    assert 'is_open' in str(wrong)
+
+
+def test_a_message_given_by_the_raiser_is_kept_verbatim():
+    assert str(exceptions.ChannelWrongStateError('Channel is closed.')) == (
+        'Channel is closed.')
+    closed = exceptions.ChannelClosedByBroker(404, 'NOT_FOUND - no queue')
+    assert str(closed) == "(404, 'NOT_FOUND - no queue')"
+    assert closed.args == (404, 'NOT_FOUND - no queue')
+
+
+def test_refused_connection_says_what_failed_and_what_to_check():
+    refused = ConnectionRefusedError(111, 'Connection refused')
+    inner = workflow.AMQPConnectorSocketConnectError(refused)
+    error = exceptions.AMQPConnectionError(inner)
+    assert error.args == (inner,)
+    assert repr(error) == ("AMQPConnectionError: (AMQPConnectorSocketConnect"
+                           "Error: ConnectionRefusedError(111, 'Connection "
+                           "refused'),)")
+    text = str(error)
+    assert 'TCP connection' in text and 'Connection refused' in text
+    assert 'host and port' in text
+
+
+@pytest.mark.parametrize('cls,words', [
+    (workflow.AMQPConnectorTransportSetupError, 'TLS'),
+    (workflow.AMQPConnectorAMQPHandshakeError, 'handshake'),
+])
+def test_each_connector_phase_names_itself(cls, words):
+    error = cls(OSError('boom'))
+    assert words in str(error) and 'boom' in str(error)
+    assert repr(error) == "%s: OSError('boom')" % cls.__name__
+
+
+def test_workflow_failure_names_the_attempts_and_the_last_error():
+    last = workflow.AMQPConnectorSocketConnectError(ConnectionRefusedError())
+    error = workflow.AMQPConnectionWorkflowFailed([OSError('first'), last])
+    assert str(error).startswith('All 2 connection attempt(s) failed')
+    assert 'TCP connection' in str(error)
