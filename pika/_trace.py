@@ -190,10 +190,11 @@ class _SentBytes:
         except Exception as error:  # noqa: BLE001 - a trace never raises
             return '%d bytes that do not decode as frames (%r)' % (len(
                 self._data), error)
-        text = '; '.join(describe_frame(value) for value in frames)
+        parts = [describe_frame(value) for value in frames]
         if offset < len(data):
-            text += '; %d bytes of an incomplete frame' % (len(data) - offset)
-        return text
+            parts.append('%d bytes of an incomplete frame' %
+                         (len(data) - offset))
+        return '; '.join(parts)
 
 
 class _SentContent:
