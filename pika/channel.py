@@ -28,6 +28,7 @@ import struct
 from typing import (Any, Callable, Deque, Dict, List, Optional, Set, Tuple,
                     cast)
 
+from pika import _trace
 from pika import exceptions, frame, spec
 from pika._interfaces import ChannelConnection
 from pika._channel_rpc import (_arguments, _Callback, _replies,
@@ -187,6 +188,7 @@ class Channel:
         return list(self._consumers)
 
     def _set_state(self, state: int) -> None:
+        _trace.channel_state_changed(self, self._state, state)
         self._state = state
 
     def _raise_if_not_open(self) -> None:

@@ -55,6 +55,7 @@ from urllib.parse import urlparse  # noqa: F401
 
 from pika import _connection_handshake as _handshake
 from pika import _state
+from pika import _trace
 from pika._interfaces import (AdapterHooks, ChannelConnection,
                               HeartbeatConnection)
 from pika import _connection_receive as _receive
@@ -202,6 +203,7 @@ class Connection(AbstractBase):
         self._body_max_length = self.params.frame_max - 8
 
         self.connection_state = self.CONNECTION_INIT
+        _trace.connection_created(self)
 
         if on_open_callback is not None:
             self.add_on_open_callback(on_open_callback)
@@ -1130,6 +1132,7 @@ class Connection(AbstractBase):
         return Channel(self, channel_number, on_open_callback)
 
     def _set_connection_state(self, state: int) -> None:
+        _trace.connection_state_changed(self, self.connection_state, state)
         self.connection_state = state
 
     def _has_capability(self, name: str) -> bool:

@@ -58,6 +58,10 @@ class HeartbeatChecker:
         self._send_timer: Optional[Any] = None
         self._check_timer: Optional[Any] = None
         self._stopped = False
+        LOGGER.debug(
+            'Heartbeat timeout %s s: sending every %s s, checking for '
+            'frames from the broker every %s s', timeout, self._send_interval,
+            self._check_interval)
         self._start_send_timer()
         self._start_check_timer()
 
@@ -80,9 +84,12 @@ class HeartbeatChecker:
     def received(self) -> None:
         """Note that a heartbeat frame arrived from the broker."""
         self._heartbeat_frames_received += 1
+        LOGGER.debug('Heartbeat frame received from the broker')
 
     def stop(self) -> None:
         """Cancel both timers; the checker does nothing afterwards."""
+        if not self._stopped:
+            LOGGER.debug('Heartbeat timers stopped')
         self._stopped = True
         if self._send_timer is not None:
             self._connection._adapter_remove_timeout(self._send_timer)
@@ -117,6 +124,8 @@ class HeartbeatChecker:
             self._idle_byte_intervals += 1
         else:
             self._idle_byte_intervals = 0
+        LOGGER.debug('Heartbeat check: %d frame(s) received since the last one',
+                     frames - self._frames_received)
         self._frames_received = frames
         self._bytes_received = self.bytes_received_on_connection
         if self.connection_is_idle:

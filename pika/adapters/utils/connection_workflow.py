@@ -360,9 +360,13 @@ class AMQPConnector:
             self._report_completion_and_cleanup(
                 AMQPConnectorSocketConnectError(exc))
             return
-        LOGGER.debug('TCP connection to %s established', self._where())
+        LOGGER.debug('TCP connection to %s established (local address %s)',
+                     self._where(), _local_address(self._sock))
         self._state = self._STATE_TRANSPORT
         ssl_options = self._conn_params.ssl_options
+        LOGGER.debug('Setting up the %s transport to %s',
+                     'TLS' if ssl_options is not None else 'plaintext',
+                     self._where())
         ssl_context = server_hostname = None
         if ssl_options is not None:
             ssl_context = ssl_options.context
@@ -422,6 +426,8 @@ class AMQPConnector:
             return
         self._transport = result[0]
         self._state = self._STATE_AMQP
+        LOGGER.debug('Transport to %s ready; starting the AMQP handshake',
+                     self._where())
         conn = self._amqp_conn
         conn.add_on_open_callback(self._on_amqp_handshake_done)
         conn.add_on_open_error_callback(self._on_amqp_handshake_done,
@@ -433,12 +439,21 @@ class AMQPConnector:
         if self._state != self._STATE_AMQP:
             return
         if error is None:
+            LOGGER.debug('AMQP handshake with %s done', self._where())
             self._report_completion_and_cleanup(connection)
         else:
             LOGGER.error('AMQP handshake with %s failed: %r', self._where(),
                          error)
             self._report_completion_and_cleanup(
                 AMQPConnectorAMQPHandshakeError(error))
+
+
+def _local_address(sock: Any) -> Any:
+    """The socket's local address, for the log ('?' when unknown)."""
+    try:
+        return sock.getsockname()
+    except Exception:  # noqa: BLE001 - only for a log line
+        return '?'
 
 
 def _version() -> str:
@@ -616,10 +631,15 @@ class AMQPConnectionWorkflow(AbstractAMQPConnectionWorkflow):
             return
         self._attempts_left -= 1
         self._config_index = 0
+        LOGGER.debug(
+            'Connection workflow: new cycle over %d host(s); %d attempt(s) '
+            'left after this one', len(self._connection_configs),
+            self._attempts_left)
         self._try_next_config_async()
 
     def _try_next_config_async(self) -> None:
         params = self._connection_configs[self._config_index]
+        LOGGER.debug('Resolving %r port %s', params.host, params.port)
         self._task_ref = self._nbio.getaddrinfo(
             host=params.host,
             port=params.port,
@@ -640,6 +660,9 @@ class AMQPConnectionWorkflow(AbstractAMQPConnectionWorkflow):
             return
         self._addr_records = list(result)
         self._addr_index = 0
+        LOGGER.debug(
+            'Resolved to %d address(es): %s', len(self._addr_records),
+            ', '.join(repr(record[4]) for record in self._addr_records))
         self._try_next_resolved_address()
 
     def _try_next_resolved_address(self) -> None:
@@ -675,6 +698,8 @@ class AMQPConnectionWorkflow(AbstractAMQPConnectionWorkflow):
             self._try_next_config_async()
             return
         if self._attempts_left > 0:
+            LOGGER.debug('Every host failed; next cycle in %s s',
+                         self._retry_delay)
             self._task_ref = self._nbio.call_later(self._retry_delay,
                                                    self._start_new_cycle_async)
             return

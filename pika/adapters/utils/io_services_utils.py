@@ -382,6 +382,10 @@ class _AsyncStreamConnector(_AsyncConnectorBase):
             self._finish(error)
         else:
             self._watch(False, False)
+            if LOGGER.isEnabledFor(logging.DEBUG):
+                LOGGER.debug('TLS handshake with %r done: %s, cipher %s',
+                             self._server_hostname, self._sock.version(),
+                             (self._sock.cipher() or ('?',))[0])
             self._linkup()
 
     def _linkup(self) -> None:
