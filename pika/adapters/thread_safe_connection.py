@@ -49,42 +49,60 @@ DEFAULT_WORK_QUEUE_MAXSIZE = 1000
 #: Seconds a worker queue may stay full before the connection is torn down.
 DEFAULT_WORK_QUEUE_PUT_TIMEOUT = 30.0
 
+# Requests queued for the loop thread beyond which an unconfirmed publish
+# waits until the loop thread has taken it (bounds memory and latency when
+# publishers outrun the socket).
+_PUBLISH_QUEUE_HIGH_WATER = 1000
+
 # How often the loop thread re-checks full worker queues.
 _BACKPRESSURE_POLL_INTERVAL = 0.005
 
 _thread_numbers = itertools.count(1)
+
+_allocate_lock = threading.Lock
 
 # Tells a worker thread to stop.
 _STOP = object()
 
 
 class _Waiter:
-    """One caller's wait for one outcome: set once, from the loop thread."""
+    """One caller's wait for one outcome: set once, from the loop thread.
 
-    __slots__ = ('_event', 'value', 'error')
+    A bare lock, acquired at birth and released by the answer, is the
+    cheapest one-shot signal the standard library offers (an
+    :class:`threading.Event` builds a condition and a second lock).
+    """
+
+    __slots__ = ('_lock', '_done', 'value', 'error')
 
     def __init__(self) -> None:
-        self._event = threading.Event()
+        lock = _allocate_lock()
+        lock.acquire()
+        self._lock = lock
+        self._done = False
         self.value: Any = None
         self.error: Optional[BaseException] = None
 
     def set(self, value: Any = None) -> None:
-        if not self._event.is_set():
+        if not self._done:
+            self._done = True
             self.value = value
-            self._event.set()
+            self._lock.release()
 
     def fail(self, error: BaseException) -> None:
-        if not self._event.is_set():
+        if not self._done:
+            self._done = True
             self.error = error
-            self._event.set()
+            self._lock.release()
 
     def done(self) -> bool:
-        return self._event.is_set()
+        return self._done
 
     def wait(self, timeout: Optional[float]) -> Any:
-        if not self._event.wait(timeout):
+        if not self._lock.acquire(True, -1 if timeout is None else timeout):
             raise exceptions.AMQPError('no reply within %r seconds' %
                                        (timeout,))
+        self._lock.release()  # later waits return at once
         if self.error is not None:
             raise self.error
         return self.value
@@ -150,6 +168,11 @@ class Connection:
         self._closed_event = threading.Event()
         self._close_lock = threading.Lock()
         self._close_requested = False
+        # Requests for the loop thread, run in order by _run_requests; one
+        # wake-up of the loop serves every request queued before it runs.
+        self._requests: Deque[Callable[[], Any]] = collections.deque()
+        self._requests_scheduled = False
+        self._loop_finished = False
         # Waiters of connection-level requests (channel opening, close).
         self._waiters: Set[_Waiter] = set()
         self._channels: Dict[int, Channel] = {}
@@ -208,6 +231,8 @@ class Connection:
                 pass
         if not self._closed_event.is_set():
             self._finish(exceptions.StreamLostError('I/O loop stopped'))
+        self._loop_finished = True
+        self._run_leftover_requests()
 
     def _on_impl_closed(self, _impl: Any, error: BaseException) -> None:
         self._finish(error)
@@ -242,15 +267,56 @@ class Connection:
             LOGGER.exception('user callback %r failed', callback)
 
     def _submit(self, function: Callable[[], Any]) -> None:
-        """Run ``function`` on the loop thread."""
+        """Run ``function`` on the loop thread, after every request queued
+        before it (from any thread)."""
         if self._closed_event.is_set():
             raise self._closed_error or exceptions.ConnectionWrongStateError(
                 'connection is closed')
-        try:
-            self._ioloop.add_callback_threadsafe(function)
-        except Exception as error:  # noqa: BLE001 - loop already closed
-            raise exceptions.ConnectionWrongStateError(
-                'connection is closed') from error
+        self._requests.append(function)
+        # The loop clears the flag before it takes the queued requests, so
+        # a request appended after that point finds it clear and schedules
+        # another run (under the GIL, deque appends and flag reads are
+        # atomic; a spare run finds nothing to do).
+        if not self._requests_scheduled:
+            self._requests_scheduled = True
+            try:
+                self._ioloop.add_callback_threadsafe(self._run_requests)
+            except Exception:  # noqa: BLE001 - loop already closed
+                pass
+        if self._loop_finished:
+            # The loop thread is gone: whatever it did not run fails here.
+            self._run_leftover_requests()
+
+    def _run_requests(self) -> None:
+        """Run the queued requests (loop thread)."""
+        self._requests_scheduled = False
+        requests = self._requests
+        popleft = requests.popleft
+        # Only what is queued now: callers that keep queueing cannot hold
+        # the loop away from the socket and its timers.
+        for _ in range(len(requests)):
+            function = popleft()
+            try:
+                function()
+            except Exception:  # noqa: BLE001 - a request never wedges us
+                LOGGER.exception('request %r failed on the I/O thread',
+                                 function)
+
+    def _run_leftover_requests(self) -> None:
+        """Once the loop has stopped: run what it left, so that every
+        waiter behind it hears the closing error."""
+        requests = self._requests
+        while True:
+            try:
+                function = requests.popleft()
+            except IndexError:
+                return
+            try:
+                function()
+            except Exception:  # noqa: BLE001 - the connection is gone
+                LOGGER.debug('request %r after close failed',
+                             function,
+                             exc_info=True)
 
     def _call(self, request: Callable[[_Waiter], Any], registry: Set[_Waiter],
               timeout: Optional[float],
@@ -787,6 +853,41 @@ class Channel:
         :raises pika.exceptions.UnroutableError: returned (confirms on)
         :raises pika.exceptions.NackError: nacked by the broker
         """
+        if body.__class__ is not bytes:
+            if isinstance(body, str):
+                body = body.encode('utf-8')
+            elif isinstance(body, (bytearray, memoryview)):
+                body = bytes(body)
+            else:
+                raise TypeError('body must be a str or bytes, but got %r' %
+                                (type(body).__name__,))
+        if exchange.__class__ is not str and not isinstance(
+                exchange, (str, bytes)):
+            raise exceptions._ArgumentTypeError(
+                'exchange must be a str or bytes, but got %r' % (exchange,))
+        if routing_key.__class__ is not str and not isinstance(
+                routing_key, (str, bytes)):
+            raise exceptions._ArgumentTypeError(
+                'routing_key must be a str or bytes, but got %r' %
+                (routing_key,))
+        if properties is not None and not isinstance(properties,
+                                                     spec.BasicProperties):
+            raise TypeError('properties must be a pika.spec.BasicProperties '
+                            'or None, but got %r' % (properties,))
+        if self._closed or self._connection._closed_event.is_set():
+            raise self._error() or exceptions.ChannelWrongStateError(
+                'channel is closed')
+        connection = self._connection
+        if not self._confirming and (len(connection._requests)
+                                     < _PUBLISH_QUEUE_HIGH_WATER):
+            # Nothing to wait for: the loop thread sends it in its turn,
+            # after every request queued before it.
+            connection._submit(lambda: self._publish_unconfirmed(
+                exchange, routing_key, body, properties, mandatory))
+            return
+        # Confirms on (wait for this message's confirm) or many publishes
+        # not sent yet (wait until the loop thread has taken this one, so
+        # that fast publishers cannot outrun the socket without limit).
         impl = self._impl
         waiter = _Waiter()
 
@@ -807,8 +908,25 @@ class Channel:
             else:
                 waiter.set()
 
-        self._connection._submit(request)
+        connection._submit(request)
         waiter.wait(None)
+
+    def _publish_unconfirmed(self, exchange: str, routing_key: str, body: bytes,
+                             properties: Any, mandatory: bool) -> None:
+        """Send a publish nobody waits for (loop thread)."""
+        if self._closed:
+            LOGGER.debug('publish dropped: channel %d closed',
+                         self._channel_number)
+            return
+        try:
+            self._impl.basic_publish(exchange, routing_key, body, properties,
+                                     mandatory)
+        except exceptions.AMQPError as error:  # closing meanwhile
+            LOGGER.debug('publish dropped: %r', error)
+            return
+        if self._confirming:
+            # confirm_delivery() ran after this publish was queued
+            self._publish_seq += 1
 
     def basic_ack(self, delivery_tag: int = 0, multiple: bool = False) -> None:
         """Acknowledge one message or, with ``multiple``, all up to it.

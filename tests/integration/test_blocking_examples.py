@@ -23,6 +23,7 @@ CASES = {
         '--count', '3', '--queue', 'recover-example-' + uuid.uuid4().hex
     ],
     'demo_roundtrip.py': ['--count', '50'],
+    'thread_safe_workers.py': ['--workers', '4', '--count', '250'],
 }
 
 EXPECTED = {
@@ -35,6 +36,7 @@ EXPECTED = {
     'blocking_threaded_consumer.py': '4 jobs of 0.1 s',
     'blocking_consume_recover_multiple_hosts.py': 'consumed 3 messages',
     'demo_roundtrip.py': 'Demo OK.',
+    'thread_safe_workers.py': 'consumed and acked 1000 messages',
 }
 
 
