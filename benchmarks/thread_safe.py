@@ -147,7 +147,8 @@ class Runner:
             if result.get('pika_version') != _pika_venv.PIKA_VERSION:
                 return 'reference is pika %s, not %s' % (
                     result.get('pika_version'), _pika_venv.PIKA_VERSION)
-            if path.startswith(os.path.realpath(REPO) + os.sep):
+            ours = os.path.join(os.path.realpath(REPO), 'pika') + os.sep
+            if path.startswith(ours):
                 return 'the reference run imported this repository'
             return ''
         expected = os.path.join(os.path.realpath(self.opts.ours_path), 'pika')
