@@ -56,9 +56,8 @@ def main() -> None:
 
         def work(number: int) -> None:
             for index in range(args.count):
-                publisher.basic_publish('', queue,
-                                        b'worker %d message %d' %
-                                        (number, index))
+                publisher.basic_publish(
+                    '', queue, b'worker %d message %d' % (number, index))
 
         threads = [
             threading.Thread(target=work, args=(number,))

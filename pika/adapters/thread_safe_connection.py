@@ -29,9 +29,11 @@ import collections
 import itertools
 import logging
 import queue
+import select
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, List, Optional, Set, Tuple
+from typing import (Any, Callable, Deque, Dict, Iterator, List, Optional, Set,
+                    Tuple)
 
 from pika import exceptions, spec
 from pika.adapters import select_connection
@@ -53,6 +55,10 @@ DEFAULT_WORK_QUEUE_PUT_TIMEOUT = 30.0
 # waits until the loop thread has taken it (bounds memory and latency when
 # publishers outrun the socket).
 _PUBLISH_QUEUE_HIGH_WATER = 1000
+
+# While reading is suspended: how often (seconds) unread bytes on the
+# socket are counted as the broker's heartbeat.
+_LIVENESS_CHECK_INTERVAL = 0.5
 
 # How often the loop thread re-checks full worker queues.
 _BACKPRESSURE_POLL_INTERVAL = 0.005
@@ -181,6 +187,7 @@ class Connection:
         # Back-pressure state, touched on the loop thread only.
         self._reading_suspended = False
         self._full_since = 0.0
+        self._liveness_checked = 0.0
         self._backpressure_timer: Any = None
 
         self._ioloop = select_connection.IOLoop()
@@ -270,8 +277,8 @@ class Connection:
         """Run ``function`` on the loop thread, after every request queued
         before it (from any thread)."""
         if self._closed_event.is_set():
-            raise self._closed_error or exceptions.ConnectionWrongStateError(
-                'connection is closed')
+            raise exceptions.ConnectionWrongStateError(
+                'connection is closed') from self._closed_error
         self._requests.append(function)
         # The loop clears the flag before it takes the queued requests, so
         # a request appended after that point finds it clear and schedules
@@ -326,6 +333,9 @@ class Connection:
         ``registry`` holds the waiter until it is answered, so a close of
         its owner can wake it.
         """
+        error = closed_error()
+        if error is not None:
+            raise error
         waiter = _Waiter()
 
         def run() -> None:
@@ -360,8 +370,13 @@ class Connection:
         waiter.set(value)
 
     def _connection_error(self) -> Optional[BaseException]:
+        """The error of a call made once the connection is closed (as
+        ``BlockingConnection``: ``ConnectionWrongStateError``; callers
+        blocked when it closed get the closing error itself)."""
         if self._closed_event.is_set():
-            return self._closed_error
+            error = exceptions.ConnectionWrongStateError('connection is closed')
+            error.__cause__ = self._closed_error
+            return error
         return None
 
     # -- back-pressure (loop thread) ----------------------------------------
@@ -370,13 +385,29 @@ class Connection:
         if self._reading_suspended:
             return
         self._reading_suspended = True
-        self._full_since = time.monotonic()
+        self._full_since = self._liveness_checked = time.monotonic()
         transport = getattr(self._impl, '_transport', None)
         if transport is not None and getattr(transport, '_reader_set', False):
             transport._reader_set = False
             transport._nbio.remove_reader(transport._fd)
         self._backpressure_timer = self._ioloop.call_later(
             _BACKPRESSURE_POLL_INTERVAL, self._on_backpressure_timer)
+
+    def _note_unread_bytes(self) -> None:
+        """While reading is suspended, bytes waiting unread on the socket
+        show that the broker is alive: count them as activity, so that the
+        heartbeat checker does not take the silence we chose for a dead
+        peer (its timers keep sending our heartbeats meanwhile)."""
+        transport = getattr(self._impl, '_transport', None)
+        sock = getattr(transport, '_sock', None)
+        if sock is None:
+            return
+        try:
+            readable, _w, _x = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return
+        if readable:
+            self._impl.frames_received += 1
 
     def _on_backpressure_timer(self) -> None:
         self._backpressure_timer = None
@@ -392,7 +423,11 @@ class Connection:
             if transport is not None:
                 transport._start_reading()
             return
-        if (time.monotonic() - self._full_since > self._work_queue_put_timeout):
+        now = time.monotonic()
+        if now - self._liveness_checked >= _LIVENESS_CHECK_INTERVAL:
+            self._liveness_checked = now
+            self._note_unread_bytes()
+        if (now - self._full_since > self._work_queue_put_timeout):
             error = exceptions.WorkQueueFullError(
                 'a consumer work queue stayed full for %r seconds' %
                 (self._work_queue_put_timeout,))
@@ -447,6 +482,9 @@ class Connection:
         """
         if not callable(callback):
             raise TypeError('callback must be callable, got %r' % (callback,))
+        if self._closed_event.is_set():
+            raise exceptions.ConnectionWrongStateError(
+                'add_on_connection_blocked_callback() on a closed connection')
         self._blocked_callbacks.append(callback)
 
     def add_on_connection_unblocked_callback(
@@ -458,6 +496,9 @@ class Connection:
         """
         if not callable(callback):
             raise TypeError('callback must be callable, got %r' % (callback,))
+        if self._closed_event.is_set():
+            raise exceptions.ConnectionWrongStateError(
+                'add_on_connection_unblocked_callback() on a closed connection')
         self._unblocked_callbacks.append(callback)
 
     def channel(self,
@@ -574,6 +615,46 @@ class _Worker:
                 LOGGER.exception('consumer callback %r failed', callback)
 
 
+class _ConsumeEnd:
+    """Put in a consume() generator's queue when its consumer ends."""
+
+    __slots__ = ('error',)
+
+    def __init__(self, error: Optional[BaseException]) -> None:
+        self.error = error
+
+
+class _ConsumeGenerator:
+    """The consumer behind :meth:`Channel.consume`: its arguments, tag and
+    the deliveries not yet yielded (filled on the loop thread)."""
+
+    def __init__(self, params: Tuple[Any, ...], auto_ack: bool) -> None:
+        self.params = params
+        self.auto_ack = auto_ack
+        self.consumer_tag = ''
+        self.items: queue.Queue[Any] = queue.Queue()
+
+    def waiting(self) -> int:
+        with self.items.mutex:
+            return sum(1 for item in self.items.queue
+                       if not isinstance(item, _ConsumeEnd))
+
+    def drain(self) -> List[Tuple[Any, Any, Any]]:
+        """Take the deliveries not yielded yet."""
+        with self.items.mutex:
+            pending = [
+                item for item in self.items.queue
+                if not isinstance(item, _ConsumeEnd)
+            ]
+            ends = [
+                item for item in self.items.queue
+                if isinstance(item, _ConsumeEnd)
+            ]
+            self.items.queue.clear()
+            self.items.queue.extend(ends)
+        return pending
+
+
 class Channel:
     """A channel of a :class:`Connection`; every method may be called from
     any thread at the same time, including inside consumer callbacks.
@@ -600,6 +681,11 @@ class Channel:
                                     tuple]] = (collections.deque())
         self._return_callbacks: List[Callable[..., Any]] = []
         self._cancel_callbacks: List[Callable[..., Any]] = []
+        # Active consumer tags (basic_consume and consume()), loop thread.
+        self._consumer_tags: Set[str] = set()
+        # The consume() generator's consumer, or None.
+        self._generator: Optional[_ConsumeGenerator] = None
+        self._consuming_stopped = threading.Event()
         impl.add_on_close_callback(self._on_impl_closed)
         impl.add_on_return_callback(self._on_return)
         impl.add_on_cancel_callback(self._on_cancel)
@@ -636,6 +722,11 @@ class Channel:
             waiter.fail(error)
         self._get_waiters.clear()
         self._overflow.clear()
+        self._consumer_tags.clear()
+        generator = self._generator
+        if generator is not None:
+            generator.items.put(_ConsumeEnd(error))
+        self._consuming_stopped.set()
         self._stop_worker()
 
     def _stop_worker(self) -> None:
@@ -645,10 +736,14 @@ class Channel:
             worker.queue.put(_STOP)
 
     def _error(self) -> Optional[BaseException]:
-        if self._connection._closed_event.is_set():
-            return self._connection._closed_error
-        if self._closed:
-            return self._closed_error
+        """The error of a call made once the channel is closed (as
+        ``BlockingChannel``: ``ChannelWrongStateError``; callers blocked
+        when it closed get the closing error itself)."""
+        if self._closed or self._connection._closed_event.is_set():
+            error = exceptions.ChannelWrongStateError('Channel is closed.')
+            error.__cause__ = (self._closed_error or
+                               self._connection._closed_error)
+            return error
         return None
 
     def _dispatch(self, callback: Callable[..., Any], *args: Any) -> None:
@@ -691,6 +786,13 @@ class Channel:
             self._dispatch(callback, self, method, properties, body)
 
     def _on_cancel(self, method_frame: Any) -> None:
+        tag = method_frame.method.consumer_tag
+        self._consumer_tags.discard(tag)
+        generator = self._generator
+        if generator is not None and generator.consumer_tag == tag:
+            generator.items.put(_ConsumeEnd(None))
+        if not self._consumer_tags:
+            self._consuming_stopped.set()
         for callback in self._cancel_callbacks:
             self._dispatch(callback, method_frame)
 
@@ -1046,6 +1148,18 @@ class Channel:
                        body: bytes) -> None:
             self._dispatch(on_message_callback, self, method, properties, body)
 
+        return self._start_consumer(queue, on_message, auto_ack, exclusive,
+                                    arguments, consumer_tag)
+
+    def _start_consumer(self,
+                        queue: str,
+                        on_message: Callable[..., Any],
+                        auto_ack: bool,
+                        exclusive: bool,
+                        arguments: Optional[Dict[str, Any]],
+                        consumer_tag: Optional[str] = None) -> str:
+        """Send ``Basic.Consume`` with ``on_message`` run on the loop
+        thread; wait for ``Basic.ConsumeOk``; return the tag."""
         registry = self._waiters
 
         def request(waiter: _Waiter) -> None:
@@ -1053,8 +1167,10 @@ class Channel:
 
             def on_ok(_frame: Any) -> None:
                 registry.discard(waiter)
-                waiter.set(
-                    tag_box[0] if tag_box else _frame.method.consumer_tag)
+                tag = tag_box[0] if tag_box else _frame.method.consumer_tag
+                self._consumer_tags.add(tag)
+                self._consuming_stopped.clear()
+                waiter.set(tag)
 
             tag_box.append(
                 self._impl.basic_consume(queue,
@@ -1077,7 +1193,167 @@ class Channel:
             callback in order)
         """
         self._rpc('basic_cancel', consumer_tag)
-        return []
+        self._forget_consumer(consumer_tag)
+        generator = self._generator
+        if generator is None or generator.consumer_tag != consumer_tag:
+            return []
+        self._generator = None
+        generator.items.put(_ConsumeEnd(None))
+        return generator.drain()
+
+    def _forget_consumer(self, consumer_tag: str) -> None:
+        self._consumer_tags.discard(consumer_tag)
+        if not self._consumer_tags:
+            self._consuming_stopped.set()
+
+    @property
+    def consumer_tags(self) -> List[str]:
+        """The tags of this channel's active consumers."""
+        return list(self._consumer_tags)
+
+    def start_consuming(self) -> None:
+        """Block the calling thread until every consumer of this channel
+        is cancelled (:meth:`stop_consuming`, :meth:`basic_cancel`, the
+        broker) or the channel closes; the consumer callbacks themselves run
+        on the channel's worker thread meanwhile.
+
+        :raises pika.exceptions.ChannelWrongStateError: the channel is closed
+        :raises pika.exceptions.AMQPChannelError: it closed while waiting
+        """
+        error = self._error()
+        if error is not None:
+            raise error
+        self._consuming_stopped.wait()
+        if self._closed and self._closed_error is not None:
+            raise self._closed_error
+
+    def stop_consuming(self, consumer_tag: Optional[str] = None) -> None:
+        """Cancel ``consumer_tag`` (None: every consumer of this channel,
+        the :meth:`consume` generator's too), which ends
+        :meth:`start_consuming`.
+
+        :param str consumer_tag: the consumer to cancel, or None for all
+        """
+        tags = [consumer_tag] if consumer_tag else self.consumer_tags
+        generator = self._generator
+        for tag in tags:
+            if generator is not None and tag == generator.consumer_tag:
+                self.cancel()
+            else:
+                self.basic_cancel(tag)
+
+    def consume(self,
+                queue: str,
+                auto_ack: bool = False,
+                exclusive: bool = False,
+                arguments: Optional[Dict[str, Any]] = None,
+                inactivity_timeout: Optional[float] = None,
+                consumer_tag: Optional[str] = None) -> Iterator[Any]:
+        """A generator of ``(method, properties, body)`` deliveries from
+        ``queue``, as :meth:`BlockingChannel.consume
+        <pika.adapters.blocking_connection.BlockingChannel.consume>`: with
+        ``inactivity_timeout`` it yields ``(None, None, None)`` after that
+        many seconds without a delivery; it ends once :meth:`cancel` is
+        called and raises the channel's closing error if the channel closes.
+        One such consumer per channel; calling again with the same arguments
+        continues it.
+
+        :param str queue: the queue
+        :param bool auto_ack: no acknowledgements needed
+        :param bool exclusive: no other consumer on the queue
+        :param dict arguments: extra consume arguments
+        :param float inactivity_timeout: seconds, or None to wait forever
+        :param str consumer_tag: the tag (None: generated)
+        :raises ValueError: a consumer with other arguments is active
+        """
+        if inactivity_timeout is not None and (
+                isinstance(inactivity_timeout, bool) or
+                not isinstance(inactivity_timeout,
+                               (int, float)) or inactivity_timeout < 0):
+            raise ValueError('inactivity_timeout must be a non-negative '
+                             'number or None, got %r' % (inactivity_timeout,))
+        params = (queue, auto_ack, exclusive, arguments, consumer_tag)
+        generator = self._generator
+        if generator is not None and generator.params != params:
+            raise ValueError('consume() with other arguments while a consume() '
+                             'consumer of this channel is active: %r vs %r' %
+                             (params, generator.params))
+        if generator is None:
+            generator = _ConsumeGenerator(params, auto_ack)
+
+            def on_message(_ch: Any, method: Any, properties: Any,
+                           body: bytes) -> None:
+                generator.items.put((method, properties, body))
+
+            self._generator = generator
+            try:
+                generator.consumer_tag = self._start_consumer(
+                    queue, on_message, auto_ack, exclusive, arguments,
+                    consumer_tag)
+            except BaseException:
+                self._generator = None
+                raise
+        return self._iterate(generator, inactivity_timeout)
+
+    def _iterate(self, generator: '_ConsumeGenerator',
+                 inactivity_timeout: Optional[float]) -> Iterator[Any]:
+        items = generator.items
+        while True:
+            try:
+                item = items.get(timeout=inactivity_timeout)
+            except queue.Empty:
+                yield (None, None, None)
+                continue
+            if isinstance(item, _ConsumeEnd):
+                items.put(item)  # later iterators end too
+                if item.error is not None:
+                    raise item.error
+                return
+            yield item
+
+    def get_waiting_message_count(self) -> int:
+        """How many deliveries the :meth:`consume` generator holds that it
+        has not yielded yet."""
+        generator = self._generator
+        return 0 if generator is None else generator.waiting()
+
+    def cancel(self) -> int:
+        """Cancel the :meth:`consume` generator's consumer; deliveries it
+        holds and has not yielded are returned to the broker
+        (``Basic.Nack`` with requeue) unless ``auto_ack``.
+
+        :returns: how many messages were requeued
+        """
+        generator = self._generator
+        if generator is None:
+            return 0
+        pending = self.basic_cancel(generator.consumer_tag)
+        if generator.auto_ack or not pending or not self.is_open:
+            return 0
+        self.basic_nack(pending[-1][0].delivery_tag,
+                        multiple=True,
+                        requeue=True)
+        return len(pending)
+
+    def flow(self, active: bool) -> bool:
+        """Ask the broker to stop (False) or resume (True) deliveries.
+
+        :param bool active: resume (True) or stop (False)
+        :returns: whether the broker will send deliveries
+        """
+        return bool(self._rpc('flow', active))
+
+    def tx_select(self) -> Any:
+        """Enter transaction mode; returns ``Tx.SelectOk``."""
+        return self._rpc('tx_select')
+
+    def tx_commit(self) -> Any:
+        """Commit the current transaction; returns ``Tx.CommitOk``."""
+        return self._rpc('tx_commit')
+
+    def tx_rollback(self) -> Any:
+        """Roll back the current transaction; returns ``Tx.RollbackOk``."""
+        return self._rpc('tx_rollback')
 
     def queue_declare(self,
                       queue: str,
@@ -1114,7 +1390,7 @@ class Channel:
 
     def queue_unbind(self,
                      queue: str,
-                     exchange: Optional[str] = None,
+                     exchange: str,
                      routing_key: Optional[str] = None,
                      arguments: Optional[Dict[str, Any]] = None) -> Any:
         """Remove a binding; returns ``Queue.UnbindOk``.

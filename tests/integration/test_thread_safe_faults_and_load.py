@@ -102,8 +102,9 @@ def test_full_work_queue_closes_with_work_queue_full_error():
     release.set()
     assert conn.is_closed
     assert isinstance(conn._closed_error, exceptions.WorkQueueFullError)
-    with pytest.raises(exceptions.WorkQueueFullError):
+    with pytest.raises(exceptions.ChannelWrongStateError) as info:
         chan.queue_declare(queue, passive=True)
+    assert isinstance(info.value.__cause__, exceptions.WorkQueueFullError)
 
 
 def test_tcp_reset_wakes_every_blocked_caller():

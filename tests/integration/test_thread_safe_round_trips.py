@@ -77,7 +77,8 @@ def test_channel_error_is_raised_in_the_caller_and_closes_the_channel():
             chan.queue_declare(unique('missing'), passive=True)
         assert info.value.reply_code == 404
         assert chan.is_closed
-        with pytest.raises(exceptions.ChannelClosedByBroker):
+        # later calls: as BlockingChannel
+        with pytest.raises(exceptions.ChannelWrongStateError):
             chan.queue_declare(unique('after'))
         assert conn.channel().is_open
 
