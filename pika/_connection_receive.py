@@ -24,10 +24,10 @@ Rules:
 import struct
 from typing import List, Optional, Tuple
 
-from pika import exceptions, spec
+from pika import exceptions, frame, spec
 
 # Frame head: type (1), channel (2), payload size (4); then payload, frame-end.
-FRAME_HEAD_SIZE = 7
+FRAME_HEAD_SIZE = frame.FRAME_HEAD_SIZE
 _unpack_frame_size = struct.Struct('>I').unpack_from
 _unpack_body_head = struct.Struct('>HI').unpack_from
 _AMQP_FIRST_BYTE = ord('A')

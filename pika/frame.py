@@ -25,10 +25,26 @@ from pika.compat import byte  # noqa: F401
 
 LOGGER = logging.getLogger(__name__)
 
+# A frame: type (octet) | channel (short) | payload size (long) | payload |
+# frame end (octet 0xCE).
+FRAME_HEAD_SIZE = spec.FRAME_HEADER_SIZE  # 7
+_PAYLOAD_SIZE_AT = 3  # in the frame head
+# Frame head (7) + frame end (1).
+FRAME_OVERHEAD = spec.FRAME_HEADER_SIZE + spec.FRAME_END_SIZE
+# Where a method frame's arguments start (after the frame head and the
+# method INDEX) and a content header's properties (after the frame head,
+# class id, weight, body size and the first property-flags word).
+_ARGUMENTS_AT = FRAME_HEAD_SIZE + 4
+_PROPERTIES_AT = FRAME_HEAD_SIZE + 14
+# The broker's protocol-header reply: b'AMQP', 0, major, minor, revision.
+_PROTOCOL_PREFIX = b'AMQP'
+_PROTOCOL_HEADER_SIZE = 8
+_PROTOCOL_VERSION_AT = 5
+_AMQP_FIRST = _PROTOCOL_PREFIX[0]  # 'A', never a valid frame type
+
 _FRAME_HEAD = struct.Struct('>BHI')
 _METHOD_HEAD = struct.Struct('>BHII')  # frame head + method INDEX
 _CONTENT_HEAD = struct.Struct('>BHIHHQ')  # frame head + class, weight, size
-_HEADER_FIELDS = struct.Struct('>HHQ')
 _UINT32 = struct.Struct('>I')
 _PROTOCOL_VERSION = struct.Struct('>BBB')
 # Basic.Publish fast path: frame head + INDEX + ticket (then the exchange and
@@ -48,11 +64,9 @@ _BYTE = data.BYTE
 
 _pack_frame_head = _FRAME_HEAD.pack
 _unpack_frame_head = _FRAME_HEAD.unpack_from
-_unpack_header_fields = _HEADER_FIELDS.unpack_from
-# class id, weight, body size and the first property-flags word
-_unpack_content_head = struct.Struct('>HHQH').unpack_from
-# After the frame type octet: channel, size (body frame); + method INDEX;
-# + class id, weight, body size and first property-flags word.
+# The decoder's fast branches unpack, after the frame type octet: channel and
+# payload size (body frame); + method INDEX (method frame); + class id,
+# weight, body size and the first property-flags word (content header).
 _unpack_body_head = struct.Struct('>HI').unpack_from
 _unpack_method_head = struct.Struct('>HII').unpack_from
 _unpack_header_head = struct.Struct('>HIHHQH').unpack_from
@@ -67,11 +81,7 @@ _FRAME_METHOD = spec.FRAME_METHOD
 _FRAME_HEADER = spec.FRAME_HEADER
 _FRAME_BODY = spec.FRAME_BODY
 _FRAME_HEARTBEAT = spec.FRAME_HEARTBEAT
-# Frame head (7) + frame end (1).
-FRAME_OVERHEAD = spec.FRAME_HEADER_SIZE + spec.FRAME_END_SIZE
 _HEARTBEAT_BYTES = b'\x08\x00\x00\x00\x00\x00\x00\xce'
-_PROTOCOL_PREFIX = b'AMQP'
-_AMQP_FIRST = 0x41  # 'A', never a valid frame type
 
 _METHODS: Dict[int, Any] = spec.methods
 _PROPS: Dict[int, Any] = spec.props
@@ -80,6 +90,8 @@ _compile_decoder = spec._compile_decoder
 # Everything a malformed payload can make the decoders raise; turned into
 # InvalidFrameError so only pika.exceptions classes leave this module.
 _DECODE_ERRORS = data.DECODE_ERRORS
+# ... and unknown method or class ids (KeyError).
+_UNPARSED = (KeyError,) + _DECODE_ERRORS
 
 _MethodT = TypeVar('_MethodT', bound=amqp_object.Method)
 
@@ -286,62 +298,14 @@ def _decode_protocol_header(
         data: Any, offset: int) -> Tuple[int, Optional[ProtocolHeader]]:
     """Decode ``AMQP`` + 4 octets at ``offset``; (0, None) while incomplete."""
     available = len(data) - offset
-    head = bytes(data[offset:offset + 4])
+    head = bytes(data[offset:offset + len(_PROTOCOL_PREFIX)])
     if head != _PROTOCOL_PREFIX[:len(head)]:
         raise _invalid('Unknown frame type: %d' % data[offset])
-    if available < 8:
+    if available < _PROTOCOL_HEADER_SIZE:
         return 0, None
-    major, minor, revision = _PROTOCOL_VERSION.unpack_from(data, offset + 5)
-    return 8, ProtocolHeader(major, minor, revision)
-
-
-def _decode_payload(data: Any, frame_type: int, channel_number: int, start: int,
-                    end: int) -> Frame:
-    """Build the frame whose payload is ``data[start:end]``.
-
-    Frame objects are filled in directly rather than through ``__init__``
-    (same attributes, same order), as in :func:`decode_frames`.
-    """
-    frame: Any
-    if frame_type == _FRAME_METHOD:
-        index = _unpack_uint32(data, start)[0]
-        method_class = _METHODS.get(index)
-        if method_class is None:
-            raise _invalid('Unknown method: 0x%08X' % index)
-        method = _new_object(method_class)
-        if method._decode_from(data, start + 4) > end:
-            raise _invalid('Method %s overruns its frame' % method_class.NAME)
-        frame = _new_object(Method)
-        frame.frame_type = _FRAME_METHOD
-        frame.channel_number = channel_number
-        frame.method = method
-        return frame
-    if frame_type == _FRAME_HEADER:
-        class_id, _weight, body_size = _unpack_header_fields(data, start)
-        props_class = _PROPS.get(class_id)
-        if props_class is None:
-            raise _invalid('Content header for unknown class %d' % class_id)
-        properties = _new_object(props_class)
-        if properties._decode_from(data, start + 12) > end:
-            raise _invalid('Content header overruns its frame')
-        frame = _new_object(Header)
-        frame.frame_type = _FRAME_HEADER
-        frame.channel_number = channel_number
-        frame.body_size = body_size
-        frame.properties = properties
-        return frame
-    if frame_type == _FRAME_BODY:
-        frame = _new_object(Body)
-        frame.frame_type = _FRAME_BODY
-        frame.channel_number = channel_number
-        fragment = data[start:end]
-        if fragment.__class__ is not bytes:
-            fragment = bytes(fragment)
-        frame.fragment = fragment
-        return frame
-    if frame_type == _FRAME_HEARTBEAT:
-        return Heartbeat()
-    raise _invalid('Unknown frame type: %d' % frame_type)
+    major, minor, revision = _PROTOCOL_VERSION.unpack_from(
+        data, offset + _PROTOCOL_VERSION_AT)
+    return _PROTOCOL_HEADER_SIZE, ProtocolHeader(major, minor, revision)
 
 
 def decode_frame(data_in: Any,
@@ -349,34 +313,38 @@ def decode_frame(data_in: Any,
     """Receives raw socket data and attempts to turn it into a frame.
     Returns bytes used to make the frame and the frame
 
+    The batch decoder (:func:`decode_frames`) decodes the first frame of
+    ``data_in`` (or the protocol header); the bytes after it are not looked
+    at.
+
     :param bytes data_in: The raw data stream
     :param int frame_max: Largest frame size allowed (None: no limit)
     :rtype: tuple(bytes consumed, frame)
     :raises: pika.exceptions.InvalidFrameError
 
     """
-    if data_in.__class__ is memoryview:
-        data_in = data_in.tobytes()
+    if data_in.__class__ is not bytes:
+        data_in = bytes(data_in)
+    size = len(data_in)
+    if size and data_in[0] == _AMQP_FIRST:
+        end = _PROTOCOL_HEADER_SIZE
+    elif size >= FRAME_HEAD_SIZE:
+        end = _unpack_uint32(data_in, _PAYLOAD_SIZE_AT)[0] + FRAME_OVERHEAD
+    else:
+        return 0, None
+    if frame_max is None or frame_max < FRAME_OVERHEAD:
+        payload_max = _NO_LIMIT
+    else:
+        payload_max = frame_max - FRAME_OVERHEAD
+    frames: List[Any] = []
     try:
-        if len(data_in) and data_in[0] == _AMQP_FIRST:
-            return _decode_protocol_header(data_in, 0)
-        if len(data_in) < 7:
-            return 0, None
-        frame_type, channel_number, size = _unpack_frame_head(data_in, 0)
-        if frame_max is not None and size > frame_max - FRAME_OVERHEAD:
-            raise _invalid('Frame payload of %d bytes exceeds frame_max %d' %
-                           (size, frame_max))
-        end = 7 + size
-        if len(data_in) <= end:
-            return 0, None
-        if data_in[end] != _FRAME_END:
-            raise _invalid('Invalid FRAME_END marker')
-        return end + 1, _decode_payload(data_in, frame_type, channel_number, 7,
-                                        end)
-    except exceptions.AMQPError:
-        raise
-    except _DECODE_ERRORS as error:
-        raise _invalid('Malformed frame: %r' % (error,)) from error
+        consumed = _decode_into(frames, data_in, 0, end if end < size else size,
+                                payload_max)
+    except _UNPARSED as error:
+        raise _unparsed(error) from error
+    if not frames:
+        return 0, None
+    return consumed, frames[0]
 
 
 def decode_frames(data: Any,
@@ -390,8 +358,9 @@ def decode_frames(data: Any,
 
     :param data: The received bytes
     :param int offset: Where the first frame starts
-    :param int frame_max: Largest frame size allowed (None: no limit); a frame
-        announcing a larger payload is rejected as soon as its head arrives
+    :param int frame_max: Largest frame size allowed (None, or less than a
+        frame's overhead: no limit); a frame announcing a larger payload is
+        rejected as soon as its head arrives
     :returns: (frames, offset of the first byte not consumed)
     :raises: pika.exceptions.InvalidFrameError
 
@@ -399,98 +368,133 @@ def decode_frames(data: Any,
     if data.__class__ is not bytes:
         # One copy per call (not per frame) so every slice below is bytes.
         data = bytes(data)
-    frames: List[Any] = []
-    size = len(data)
     if frame_max is None or frame_max < FRAME_OVERHEAD:
         payload_max = _NO_LIMIT
     else:
         payload_max = frame_max - FRAME_OVERHEAD
+    frames: List[Any] = []
     try:
-        while offset + 7 <= size:
-            # Complete, well-delimited method, header and body frames (the
-            # common case) are decoded first, their head unpacked together
-            # with the fields that follow it. Frame objects are filled in
-            # here rather than through __init__ (same attributes, same order).
-            frame_type = data[offset]
-            if frame_type == 3:
-                channel_number, length = _unpack_body_head(data, offset + 1)
-                end = offset + 7 + length
-                if end < size and length <= payload_max and data[end] == 206:
-                    frame: Any = _new_object(Body)
-                    frame.frame_type = 3
-                    frame.channel_number = channel_number
-                    frame.fragment = data[offset + 7:end]
-                    frames.append(frame)
-                    offset = end + 1
-                    continue
-            elif frame_type == 1 and offset + 11 <= size:
-                channel_number, length, index = _unpack_method_head(
-                    data, offset + 1)
-                end = offset + 7 + length
-                if end < size and length <= payload_max and data[end] == 206:
-                    method = _new_object(_METHODS[index])
-                    if method._decode_from(data, offset + 11) > end:
-                        raise _invalid('Method %s overruns its frame' %
-                                       method.NAME)
-                    frame = _new_object(Method)
-                    frame.frame_type = 1
-                    frame.channel_number = channel_number
-                    frame.method = method
-                    frames.append(frame)
-                    offset = end + 1
-                    continue
-            elif frame_type == 2 and offset + 21 <= size:
-                (channel_number, length, class_id, _weight, body_size,
-                 flags) = _unpack_header_head(data, offset + 1)
-                end = offset + 7 + length
-                if end < size and length <= payload_max and data[end] == 206:
-                    props_class = _PROPS[class_id]
-                    try:
-                        decoder = props_class._DECODERS[flags]
-                    except KeyError:
-                        decoder = _compile_decoder(props_class, flags)
-                    properties = _new_object(props_class)
-                    if decoder(properties, data, offset + 21) > end:
-                        raise _invalid('Content header overruns its frame')
-                    frame = _new_object(Header)
-                    frame.frame_type = 2
-                    frame.channel_number = channel_number
-                    frame.body_size = body_size
-                    frame.properties = properties
-                    frames.append(frame)
-                    offset = end + 1
-                    continue
-            frame_type, channel_number, length = _unpack_frame_head(
-                data, offset)
-            end = offset + 7 + length
-            if end < size and length <= payload_max and data[end] == 206:
-                if frame_type == 8:
-                    frames.append(Heartbeat())
-                    offset = end + 1
-                    continue
-                if frame_type in (1, 2):
-                    raise _invalid('Frame of type %d too short' % frame_type)
-                raise _invalid('Unknown frame type: %d' % frame_type)
-            if frame_type == _AMQP_FIRST:
-                consumed, header = _decode_protocol_header(data, offset)
-                if header is None:
-                    break
-                frames.append(header)
-                offset += consumed
-                continue
-            if length > payload_max:
-                raise _invalid(
-                    'Frame payload of %d bytes exceeds frame_max %r' %
-                    (length, frame_max))
-            if end >= size:
-                break
-            raise _invalid('Invalid FRAME_END marker')
-    except KeyError as error:
-        raise _invalid('Unknown method or content class: %r' %
-                       (error.args[0],)) from error
-    except _DECODE_ERRORS as error:
-        raise _invalid('Malformed frame: %r' % (error,)) from error
+        offset = _decode_into(frames, data, offset, len(data), payload_max)
+    except _UNPARSED as error:
+        raise _unparsed(error) from error
     return frames, offset
+
+
+def _unparsed(error: BaseException) -> exceptions.InvalidFrameError:
+    """The InvalidFrameError for what :func:`_decode_into` raised."""
+    if isinstance(error, KeyError):
+        return _invalid('Unknown method or content class: %r' %
+                        (error.args[0],))
+    return _invalid('Malformed frame: %r' % (error,))
+
+
+def _decode_into(frames: List[Any], data: bytes, offset: int, size: int,
+                 payload_max: int) -> int:
+    """Append the frames of ``data[offset:size]`` to ``frames``; return the
+    offset of the first byte not consumed.
+
+    Complete, well-delimited method, header and body frames (the common
+    case) are decoded here, each head unpacked together with the fields that
+    follow it; everything else (heartbeats, the protocol header, a frame not
+    yet complete, a malformed one) by :func:`_decode_other`. Frame objects
+    are filled in directly rather than through ``__init__`` (same
+    attributes, same order).
+
+    Unknown method or class ids raise KeyError, payloads that do not parse
+    one of ``_DECODE_ERRORS`` (:func:`decode_frames` turns both into
+    InvalidFrameError).
+    """
+    frame: Any
+    # The constants as locals: read once per frame, a local is the cheapest.
+    head_size = FRAME_HEAD_SIZE
+    arguments_at = _ARGUMENTS_AT
+    properties_at = _PROPERTIES_AT
+    frame_end = _FRAME_END
+    body_type = _FRAME_BODY
+    method_type = _FRAME_METHOD
+    header_type = _FRAME_HEADER
+    while offset + head_size <= size:
+        frame_type = data[offset]
+        if frame_type == body_type:
+            channel_number, length = _unpack_body_head(data, offset + 1)
+            end = offset + head_size + length
+            if end < size and length <= payload_max and data[end] == frame_end:
+                frame = _new_object(Body)
+                frame.frame_type = body_type
+                frame.channel_number = channel_number
+                frame.fragment = data[offset + head_size:end]
+                frames.append(frame)
+                offset = end + 1
+                continue
+        elif frame_type == method_type and offset + arguments_at <= size:
+            channel_number, length, index = _unpack_method_head(
+                data, offset + 1)
+            end = offset + head_size + length
+            if end < size and length <= payload_max and data[end] == frame_end:
+                method = _new_object(_METHODS[index])
+                if method._decode_from(data, offset + arguments_at) > end:
+                    raise _invalid('Method %s overruns its frame' % method.NAME)
+                frame = _new_object(Method)
+                frame.frame_type = method_type
+                frame.channel_number = channel_number
+                frame.method = method
+                frames.append(frame)
+                offset = end + 1
+                continue
+        elif frame_type == header_type and offset + properties_at <= size:
+            (channel_number, length, class_id, _weight, body_size,
+             flags) = _unpack_header_head(data, offset + 1)
+            end = offset + head_size + length
+            if end < size and length <= payload_max and data[end] == frame_end:
+                props_class = _PROPS[class_id]
+                try:
+                    decoder = props_class._DECODERS[flags]
+                except KeyError:
+                    decoder = _compile_decoder(props_class, flags)
+                properties = _new_object(props_class)
+                if decoder(properties, data, offset + properties_at) > end:
+                    raise _invalid('Content header overruns its frame')
+                frame = _new_object(Header)
+                frame.frame_type = header_type
+                frame.channel_number = channel_number
+                frame.body_size = body_size
+                frame.properties = properties
+                frames.append(frame)
+                offset = end + 1
+                continue
+        frame, consumed = _decode_other(data, offset, size, payload_max)
+        if frame is None:
+            return offset
+        frames.append(frame)
+        offset += consumed
+    if offset < size and data[offset] == _AMQP_FIRST:
+        # A protocol header shorter than a frame head: vet what there is.
+        _decode_protocol_header(data, offset)
+    return offset
+
+
+def _decode_other(data: bytes, offset: int, size: int,
+                  payload_max: int) -> Tuple[Optional[Any], int]:
+    """The frame at ``offset`` that :func:`_decode_into` does not decode
+    itself: ``(frame, bytes consumed)``, or ``(None, 0)`` while incomplete.
+    """
+    if data[offset] == _AMQP_FIRST:
+        consumed, header = _decode_protocol_header(data, offset)
+        return header, consumed
+    frame_type, _channel_number, length = _unpack_frame_head(data, offset)
+    if length > payload_max:
+        raise _invalid('Frame payload of %d bytes exceeds frame_max %r' %
+                       (length, payload_max + FRAME_OVERHEAD))
+    end = offset + FRAME_HEAD_SIZE + length
+    if end >= size:
+        return None, 0
+    if data[end] != _FRAME_END:
+        raise _invalid('Invalid FRAME_END marker')
+    if frame_type == _FRAME_HEARTBEAT:
+        return Heartbeat(), end + 1 - offset
+    if frame_type in (_FRAME_METHOD, _FRAME_HEADER):
+        raise _invalid('Frame of type %d too short' % frame_type)
+    raise _invalid('Unknown frame type: %d' % frame_type)
 
 
 def marshal_content(channel_number: int, method: amqp_object.Method,
