@@ -205,7 +205,8 @@ def test_memory_stays_flat_over_many_publishes_and_round_trips():
     with pika.Connection(params()) as conn:
         chan = conn.channel()
         queue = unique('ts-flat')
-        chan.queue_declare(queue, auto_delete=True,
+        chan.queue_declare(queue,
+                           auto_delete=True,
                            arguments={'x-max-length': 1000})
 
         def publish(count):

@@ -16,10 +16,9 @@ NOT_OFFERED = {
     'add_on_recovery_failed_callback'
 }
 
-PUBLIC_METHODS = sorted(
-    name for name, value in vars(BlockingChannel).items()
-    if not name.startswith('_') and inspect.isfunction(value) and
-    name not in NOT_OFFERED)
+PUBLIC_METHODS = sorted(name for name, value in vars(BlockingChannel).items()
+                        if not name.startswith('_') and
+                        inspect.isfunction(value) and name not in NOT_OFFERED)
 
 PUBLIC_PROPERTIES = sorted(
     name for name, value in vars(BlockingChannel).items()
@@ -32,8 +31,8 @@ def _parameters(function):
 
 
 def test_the_method_list_is_not_empty():
-    assert {'basic_publish', 'consume', 'cancel', 'tx_select'} <= set(
-        PUBLIC_METHODS)
+    assert {'basic_publish', 'consume', 'cancel',
+            'tx_select'} <= set(PUBLIC_METHODS)
 
 
 @pytest.mark.parametrize('name', PUBLIC_METHODS)
