@@ -82,7 +82,7 @@ def _octet(value: Any, name: str) -> int:
 
 
 def _delivery_mode(value: Any) -> int:
-    """Validate a delivery_mode property value (1, 2 or a DeliveryMode)."""
+    """Validate a delivery_mode value (1, 2 or a DeliveryMode)."""
     number = getattr(value, 'value', value)
     if not isinstance(number, int) or number not in (1, 2):
         raise ValueError('delivery_mode must be 1 (transient) or 2 '
