@@ -268,6 +268,33 @@ def wait_for_broker(host: str, port: int, patience: float) -> bool:
     return False
 
 
+def render_cells(cells: List[List[str]], left: Any, rst: bool = False) -> str:
+    """Rows of strings (the header first) as aligned text, the columns in
+    ``left`` left-aligned and the others right-aligned, or as a
+    reStructuredText simple table."""
+    count = len(cells[0])
+    widths = [max(len(row[i]) for row in cells) or 2 for i in range(count)]
+    out = []
+    if rst:
+        rule = '  '.join('=' * width for width in widths)
+        out.append(rule)
+        for number, row in enumerate(cells):
+            out.append('  '.join(
+                (row[i] or '..' if i == 0 else row[i]).ljust(widths[i])
+                for i in range(count)).rstrip())
+            if number == 0:
+                out.append(rule)
+        out.append(rule)
+        return '\n'.join(out)
+    for number, row in enumerate(cells):
+        out.append('  '.join(
+            row[i].ljust(widths[i]) if i in left else row[i].rjust(widths[i])
+            for i in range(count)).rstrip())
+        if number == 0:
+            out.append('  '.join('-' * width for width in widths))
+    return '\n'.join(out)
+
+
 def run_workload_process(cmd: List[str], cwd: str, env: Dict[str, str],
                          timeout: float) -> Dict[str, Any]:
     """Run one workload in its own process (group) and read its result.

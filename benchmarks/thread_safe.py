@@ -45,7 +45,8 @@ sys.path.insert(0, HERE)
 
 import _pika_venv  # noqa: E402
 import _rawamqp  # noqa: E402
-from run import ensure_ours_venv, run_workload_process, wait_for_broker  # noqa: E402
+from run import (  # noqa: E402
+    ensure_ours_venv, render_cells, run_workload_process, wait_for_broker)
 
 TS, BLOCKING, PIKA, HANDOFF = 'ts', 'blocking', 'pika', 'handoff'
 CLIENTS = (TS, BLOCKING, PIKA, HANDOFF)
@@ -268,28 +269,7 @@ def _cells(line: Dict[str, Any]) -> List[str]:
 
 def render(table: List[Dict[str, Any]], rst: bool = False) -> str:
     """The table as aligned text, or as a reStructuredText simple table."""
-    cells = [HEADER] + [_cells(line) for line in table]
-    count = len(HEADER)
-    widths = [max(len(row[i]) for row in cells) or 2 for i in range(count)]
-    out = []
-    if rst:
-        rule = '  '.join('=' * width for width in widths)
-        out.append(rule)
-        for number, row in enumerate(cells):
-            out.append('  '.join(
-                (row[i] or '..' if i == 0 else row[i]).ljust(widths[i])
-                for i in range(count)).rstrip())
-            if number == 0:
-                out.append(rule)
-        out.append(rule)
-        return '\n'.join(out)
-    for number, row in enumerate(cells):
-        out.append('  '.join(
-            row[i].ljust(widths[i]) if i in _LEFT else row[i].rjust(widths[i])
-            for i in range(count)).rstrip())
-        if number == 0:
-            out.append('  '.join('-' * width for width in widths))
-    return '\n'.join(out)
+    return render_cells([HEADER] + [_cells(line) for line in table], _LEFT, rst)
 
 
 def main() -> int:
