@@ -607,23 +607,18 @@ class _Restore:
         for entity in bindings:
             details = entity.details
             if entity.kind == 'queue_binding':
-                ok, scratch = self._declare(scratch,
-                                            entity,
-                                            'queue_bind',
-                                            queue=entity.name,
-                                            exchange=details['source'],
-                                            routing_key=details['routing_key'],
-                                            arguments=details['arguments'] or
-                                            None)
+                method, ends = 'queue_bind', ('queue', 'exchange')
             else:
-                ok, scratch = self._declare(scratch,
-                                            entity,
-                                            'exchange_bind',
-                                            destination=entity.name,
-                                            source=details['source'],
-                                            routing_key=details['routing_key'],
-                                            arguments=details['arguments'] or
-                                            None)
+                method, ends = 'exchange_bind', ('destination', 'source')
+            ok, scratch = self._declare(scratch,
+                                        entity,
+                                        method,
+                                        routing_key=details['routing_key'],
+                                        arguments=details['arguments'] or None,
+                                        **{
+                                            ends[0]: entity.name,
+                                            ends[1]: details['source']
+                                        })
         if scratch.is_open:
             closed = _CallbackResult()
             scratch.add_on_close_callback(closed.signal_once)

@@ -120,6 +120,35 @@ def test_reset_restores_channels_qos_topology_and_consumers(proxy):
     assert conn.recovery_state is RecoveryState.IDLE
 
 
+def test_reset_restores_an_exchange_to_exchange_binding(proxy):
+    conn = _connect(proxy)
+    channel = conn.channel()
+    source = _name('e2e-source')
+    destination = _name('e2e-destination')
+    channel.exchange_declare(source, 'fanout', auto_delete=True)
+    channel.exchange_declare(destination, 'fanout', auto_delete=True)
+    channel.exchange_bind(destination, source)
+    queue = channel.queue_declare('', exclusive=True).method.queue
+    channel.queue_bind(queue, destination)
+    got = []
+    channel.basic_consume(queue,
+                          lambda ch, method, _p, body: got.append(body),
+                          auto_ack=True)
+    channel.basic_publish(source, '', b'before')
+    _wait_for(lambda: got == [b'before'], conn)
+
+    proxy.reset()
+    _wait_for(
+        lambda: conn.recovery_state is RecoveryState.IDLE and channel.is_open
+        and conn.current_queue_name(queue) != queue, conn)
+    # The exchanges were auto-delete (gone with the connection): the message
+    # reaches the new queue only if both exchanges and the binding between
+    # them were declared again.
+    channel.basic_publish(source, '', b'after')
+    _wait_for(lambda: got == [b'before', b'after'], conn)
+    conn.close()
+
+
 def test_stale_delivery_tag_ack_is_not_sent(proxy, caplog):
     conn = _connect(proxy)
     channel = conn.channel()
