@@ -44,7 +44,8 @@ from pika.adapters._blocking_events import (_CallbackResult,
                                             _ConsumerDeliveryEvt, _ConsumerInfo)
 from pika.recovery import (DeadPeerWatch, RecoveryConfig, RecoveryCoordinator,
                            RecoveryState, TopologyRecoveryEntity,
-                           TopologyRecoveryMode, is_recoverable_loss)
+                           TopologyRecoveryMode, forget_refused,
+                           is_recoverable_loss, redeclaration)
 
 LOGGER = logging.getLogger('pika.recovery')
 
@@ -456,28 +457,11 @@ class BlockingRecovery:
 
     def add_channel_listener(self, kind: str, channel: Any,
                              callback: Callable[..., Any]) -> None:
-        """A channel's recovery listener: ``callback(channel, error)`` when
-        recovery starts or fails, ``callback(channel, skipped)`` (the
-        channel's own skipped entities) when it succeeded."""
-        if not callable(callback):
-            raise TypeError('callback must be callable, but got %r' %
-                            (callback,))
-
-        def started_or_failed(_connection: Any, error: Any) -> None:
-            if channel in self._conn._channels.values():
-                callback(channel, error)
-
-        def succeeded(_connection: Any,
-                      skipped: List[TopologyRecoveryEntity]) -> None:
-            if channel in self._conn._channels.values():
-                number = channel.channel_number
-                callback(channel, [
-                    entity for entity in skipped
-                    if entity.channel_number == number
-                ])
-
-        listeners = getattr(self.coordinator, kind + '_listeners')
-        listeners.add(succeeded if kind == 'succeeded' else started_or_failed)
+        """A channel's recovery listener (see
+        :meth:`RecoveryCoordinator.add_channel_listener`)."""
+        self.coordinator.add_channel_listener(
+            kind, channel, callback,
+            lambda: channel in self._conn._channels.values())
 
 
 class _Restore:
@@ -565,78 +549,31 @@ class _Restore:
         if not (exchanges or queues or bindings):
             return
         scratch = self._open(None)
-        for entity in exchanges:
-            details = entity.details
-            ok, scratch = self._declare(scratch,
-                                        entity,
-                                        'exchange_declare',
-                                        exchange=entity.name,
-                                        exchange_type=details['exchange_type'],
-                                        durable=details['durable'],
-                                        auto_delete=details['auto_delete'],
-                                        internal=details['internal'],
-                                        arguments=details['arguments'] or None)
-            if not ok:
-                self._ledger.forget_exchange(entity.name)
-        for entity in queues:
-            details = entity.details
+        for entity in exchanges + queues + bindings:
+            method, kwargs = redeclaration(entity)
             result = _CallbackResult()
-            scratch.queue_declare(
-                queue='' if details['server_named'] else entity.name,
-                durable=details['durable'],
-                exclusive=details['exclusive'],
-                auto_delete=details['auto_delete'],
-                arguments=details['arguments'] or None,
-                callback=result.set_value_once)
-            channel_impl = scratch
-            self._wait(functools.partial(_reply_or_closed, result,
-                                         channel_impl))
+            getattr(scratch, method)(callback=result.set_value_once, **kwargs)
+            self._wait(functools.partial(_reply_or_closed, result, scratch))
             if scratch.is_closed or not result.is_ready():
                 self.skipped.append(
-                    entity.skipped('queue_declare refused: %r' %
-                                   (getattr(scratch, '_closing_reason', ''),)))
-                self._ledger.forget_queue(entity.name)
+                    entity.skipped('%s refused: %r' %
+                                   (method,
+                                    (getattr(scratch, '_closing_reason', '')))))
+                forget_refused(self._ledger, entity)
                 scratch = self._open(None)
                 continue
-            assert result.value is not None
-            new_name = result.value[0].method.queue
-            if new_name != entity.name:
-                LOGGER.info('Server-named queue %s is now %s', entity.name,
-                            new_name)
-                self._ledger.rename_queue(entity.name, new_name)
-        for entity in bindings:
-            details = entity.details
-            if entity.kind == 'queue_binding':
-                method, ends = 'queue_bind', ('queue', 'exchange')
-            else:
-                method, ends = 'exchange_bind', ('destination', 'source')
-            ok, scratch = self._declare(scratch,
-                                        entity,
-                                        method,
-                                        routing_key=details['routing_key'],
-                                        arguments=details['arguments'] or None,
-                                        **{
-                                            ends[0]: entity.name,
-                                            ends[1]: details['source']
-                                        })
+            if entity.kind == 'queue':
+                assert result.value is not None
+                new_name = result.value[0].method.queue
+                if new_name != entity.name:
+                    LOGGER.info('Server-named queue %s is now %s', entity.name,
+                                new_name)
+                    self._ledger.rename_queue(entity.name, new_name)
         if scratch.is_open:
             closed = _CallbackResult()
             scratch.add_on_close_callback(closed.signal_once)
             scratch.close()
             self._wait(closed.is_ready)
-
-    def _declare(self, scratch: Any, entity: TopologyRecoveryEntity,
-                 method: str, **kwargs: Any) -> Any:
-        if self._call(scratch, method, **kwargs):
-            return True, scratch
-        self.skipped.append(
-            entity.skipped('%s refused by the broker' % (method,)))
-        if entity.kind != 'exchange':
-            self._ledger.bindings = [
-                binding for binding in self._ledger.bindings
-                if binding is not entity
-            ]
-        return False, self._open(None)
 
     def _restore_consumers(self, channel: Any) -> None:
         number = channel.channel_number

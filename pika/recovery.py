@@ -66,7 +66,8 @@ _monotonic = time.monotonic
 __all__ = [
     'RecoveryConfig', 'RecoveryState', 'TopologyRecoveryMode',
     'TopologyRecoveryEntity', 'TopologyLedger', 'RecoveryCoordinator',
-    'UnconfirmedMessage', 'is_recoverable_loss', 'DeadPeerWatch'
+    'UnconfirmedMessage', 'is_recoverable_loss', 'DeadPeerWatch',
+    'redeclaration', 'forget_refused'
 ]
 
 
@@ -470,6 +471,63 @@ class TopologyLedger:
         return None
 
 
+def redeclaration(entity: TopologyRecoveryEntity) -> Tuple[str, Dict[str, Any]]:
+    """The channel method and keyword arguments that declare ``entity`` (an
+    exchange, queue or binding from :meth:`TopologyLedger.plan`) again; a
+    server-named queue is declared with ``''`` so that the broker names it
+    anew.
+
+    :rtype: tuple(str, dict)
+    """
+    details = entity.details
+    arguments = details['arguments'] or None
+    if entity.kind == 'exchange':
+        return 'exchange_declare', dict(exchange=entity.name,
+                                        exchange_type=details['exchange_type'],
+                                        durable=details['durable'],
+                                        auto_delete=details['auto_delete'],
+                                        internal=details['internal'],
+                                        arguments=arguments)
+    if entity.kind == 'queue':
+        return 'queue_declare', dict(
+            queue='' if details['server_named'] else entity.name,
+            durable=details['durable'],
+            exclusive=details['exclusive'],
+            auto_delete=details['auto_delete'],
+            arguments=arguments)
+    if entity.kind == 'queue_binding':
+        return 'queue_bind', dict(queue=entity.name,
+                                  exchange=details['source'],
+                                  routing_key=details['routing_key'],
+                                  arguments=arguments)
+    if entity.kind == 'exchange_binding':
+        return 'exchange_bind', dict(destination=entity.name,
+                                     source=details['source'],
+                                     routing_key=details['routing_key'],
+                                     arguments=arguments)
+    raise ValueError('entity must be an exchange, queue or binding, but got '
+                     '%r' % (entity,))
+
+
+def forget_refused(ledger: TopologyLedger,
+                   entity: TopologyRecoveryEntity) -> None:
+    """The broker refused to declare ``entity`` again during recovery: drop
+    it from ``ledger`` (an exchange or queue with its bindings and
+    consumers), so that it is reported once and not tried again.
+
+    :param TopologyLedger ledger: the connection's ledger
+    :param TopologyRecoveryEntity entity: what was refused
+    """
+    if entity.kind == 'exchange':
+        ledger.forget_exchange(entity.name)
+    elif entity.kind == 'queue':
+        ledger.forget_queue(entity.name)
+    else:
+        ledger.bindings = [
+            binding for binding in ledger.bindings if binding is not entity
+        ]
+
+
 def is_recoverable_loss(error: Optional[BaseException]) -> bool:
     """True if a connection that closed with ``error`` should be recovered:
     any connection-level loss except a close the client asked for.
@@ -612,6 +670,44 @@ class RecoveryCoordinator:
         LOGGER.warning('Recovered after %d attempt(s) in %.2fs; skipped: %r',
                        self.attempt, self.durations[-1], list(skipped))
         self.succeeded_listeners.fire(self._connection, list(skipped))
+
+    def add_channel_listener(self, kind: str, channel: Any,
+                             callback: Callable[..., Any],
+                             is_live: Callable[[], bool]) -> None:
+        """A channel's recovery listener: ``callback(channel, error)`` when
+        recovery starts or fails, ``callback(channel, skipped)`` (only the
+        entities of that channel) when it succeeded; called only while
+        ``is_live()`` (the channel was not closed meanwhile).
+
+        :param str kind: ``'started'``, ``'succeeded'`` or ``'failed'``
+        :param channel: the channel passed to ``callback``
+        :param callable callback: the listener
+        :param is_live: tells whether the channel still belongs to the
+            connection
+        """
+        if not callable(callback):
+            raise TypeError('callback must be callable, but got %r' %
+                            (callback,))
+
+        def started_or_failed(_connection: Any, error: Any) -> None:
+            if is_live():
+                callback(channel, error)
+
+        def succeeded(_connection: Any,
+                      skipped: List[TopologyRecoveryEntity]) -> None:
+            if is_live():
+                number = channel.channel_number
+                callback(channel, [
+                    entity for entity in skipped
+                    if entity.channel_number == number
+                ])
+
+        listeners = {
+            'started': self.started_listeners,
+            'succeeded': self.succeeded_listeners,
+            'failed': self.failed_listeners
+        }[kind]
+        listeners.add(succeeded if kind == 'succeeded' else started_or_failed)
 
     def recovering_error(self) -> exceptions.ConnectionRecovering:
         """The exception a call made while recovering raises."""

@@ -92,6 +92,9 @@ class Channel:
         self._cancelling: Dict[str, asyncio.Future[Any]] = {}
         self._tasks: Set[asyncio.Future[Any]] = set()
         self._get_pending: Optional[asyncio.Future[Optional[Message]]] = None
+        #: per-channel recovery hooks (pika.aio._recovery_channel), set only
+        #: on channels of a connection created with ``recovery=``
+        self._recovery: Optional[Any] = None
         self._attach(impl)
 
     def _attach(self, impl: engine_channel.Channel) -> None:
@@ -189,8 +192,12 @@ class Channel:
 
         :param callable callback: ``callback(channel, reason)``
         """
-        self._impl.add_on_close_callback(
-            lambda _impl, reason: callback(self, reason))
+        if not callable(callback):
+            raise TypeError('callback must be callable, but got %r' %
+                            (callback,))
+        # Kept here rather than on the engine channel: with recovery, the
+        # engine channel is replaced and a loss is not this channel's end.
+        self._close_callbacks.append(callback)
 
     def add_on_return_callback(self, callback: Callable[[Message],
                                                         Any]) -> None:
@@ -203,6 +210,43 @@ class Channel:
             raise TypeError('callback must be callable, but got %r' %
                             (callback,))
         self._return_callbacks.append(callback)
+
+    def _listen(self, kind: str, callback: Callable[..., Any]) -> None:
+        recovery = self._recovery
+        if recovery is None:
+            raise ValueError('this channel\'s connection was created without '
+                             'recovery=')
+        recovery.driver.add_channel_listener(kind, self, callback)
+
+    def add_on_recovery_started_callback(
+            self, callback: Callable[['Channel', BaseException], Any]) -> None:
+        """Call ``callback(channel, error)`` when a connection loss starts a
+        recovery (connections created with ``recovery=`` only).
+
+        :param callable callback: ``callback(channel, error)``
+        :raises ValueError: without ``recovery=``
+        """
+        self._listen('started', callback)
+
+    def add_on_recovery_succeeded_callback(
+            self, callback: Callable[['Channel', List[Any]], Any]) -> None:
+        """Call ``callback(channel, skipped)`` once the channel is restored;
+        ``skipped`` lists this channel's
+        :class:`pika.recovery.TopologyRecoveryEntity` that were not.
+
+        :param callable callback: ``callback(channel, skipped)``
+        :raises ValueError: without ``recovery=``
+        """
+        self._listen('succeeded', callback)
+
+    def add_on_recovery_failed_callback(
+            self, callback: Callable[['Channel', BaseException], Any]) -> None:
+        """Call ``callback(channel, error)`` when recovery gives up.
+
+        :param callable callback: ``callback(channel, error)``
+        :raises ValueError: without ``recovery=``
+        """
+        self._listen('failed', callback)
 
     async def wait_closed(self) -> BaseException:
         """Wait until the channel has closed.
@@ -231,7 +275,15 @@ class Channel:
         if not self._opened.done():
             self._opened.set_result(None)
 
-    def _on_closed(self, _impl: Any, reason: BaseException) -> None:
+    def _on_closed(self, impl: Any, reason: BaseException) -> None:
+        recovery = self._recovery
+        if recovery is not None and recovery.on_engine_closed(impl, reason):
+            return  # a loss being recovered: this channel lives on
+        self._finish(reason)
+
+    def _finish(self, reason: BaseException) -> None:
+        """The channel is closed for good: fail every pending await with
+        ``reason``, end the consumers, call the close callbacks."""
         calls, self._calls = self._calls, set()
         confirms, self._confirms = self._confirms, {}
         self._cancelling = {}
@@ -250,8 +302,14 @@ class Channel:
         for message in self._unsettled.values():
             message._settled = True
         self._unsettled = {}
-        if not self._closed.done():
-            self._closed.set_result(reason)
+        if self._closed.done():
+            return
+        self._closed.set_result(reason)
+        for callback in list(self._close_callbacks):
+            try:
+                callback(self, reason)
+            except Exception:  # noqa: BLE001 - user code must not break us
+                LOGGER.exception('Close callback %r failed', callback)
 
     def _on_cancelled_by_broker(self, method_frame: Any) -> None:
         consumer = self._consumers.pop(method_frame.method.consumer_tag, None)
@@ -341,6 +399,22 @@ class Channel:
 
     async def _subscribe(self, consumer: Consumer) -> str:
         """Start an engine consumer feeding ``consumer``; return its tag."""
+        return await self._start_consumer(consumer, consumer.queue,
+                                          self._iterator_handler(consumer),
+                                          consumer.auto_ack, consumer.exclusive,
+                                          consumer._requested_tag,
+                                          consumer.arguments)
+
+    def _delivery_handler(self, consumer: Any,
+                          auto_ack: bool) -> Callable[..., None]:
+        """The engine's ``on_message`` for ``consumer`` (a
+        :class:`Consumer`, or the callback given to :meth:`basic_consume`),
+        bound to the current engine channel."""
+        if isinstance(consumer, Consumer):
+            return self._iterator_handler(consumer)
+        return self._callback_handler(consumer, auto_ack)
+
+    def _iterator_handler(self, consumer: Consumer) -> Callable[..., None]:
         impl = self._impl
         unsettled = self._unsettled
         deliver = consumer._on_message
@@ -355,10 +429,7 @@ class Channel:
             unsettled[method.delivery_tag] = message
             deliver(message)
 
-        return await self._start_consumer(consumer, consumer.queue, on_message,
-                                          consumer.auto_ack, consumer.exclusive,
-                                          consumer._requested_tag,
-                                          consumer.arguments)
+        return on_message
 
     async def _start_consumer(self, consumer: Any, queue: str,
                               on_message: Callable[..., Any], auto_ack: bool,
@@ -523,9 +594,16 @@ class Channel:
         if not callable(on_message_callback):
             raise TypeError('on_message_callback must be callable, but got %r' %
                             (on_message_callback,))
+        auto = bool(auto_ack)
+        return await self._start_consumer(
+            on_message_callback, queue,
+            self._callback_handler(on_message_callback, auto), auto, exclusive,
+            consumer_tag, arguments)
+
+    def _callback_handler(self, on_message_callback: MessageCallback,
+                          auto: bool) -> Callable[..., None]:
         make = self._message
         tasks = self._tasks
-        auto = bool(auto_ack)
 
         def on_message(_impl: Any, method: Any, properties: Any,
                        body: bytes) -> None:
@@ -541,9 +619,7 @@ class Channel:
                 tasks.add(task)
                 task.add_done_callback(self._on_task_done)
 
-        return await self._start_consumer(on_message_callback, queue,
-                                          on_message, auto, exclusive,
-                                          consumer_tag, arguments)
+        return on_message
 
     def _on_task_done(self, task: 'asyncio.Future[Any]') -> None:
         self._tasks.discard(task)

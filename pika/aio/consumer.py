@@ -200,6 +200,13 @@ class Consumer(AsyncIterator[Message]):
         self.consumer_tag = None
         self._end(exceptions.ConsumerCancelled())
 
+    def _on_connection_lost(self) -> None:
+        # Automatic recovery will restart the subscription on this same
+        # iterator. Manual-ack deliveries not handed out yet are requeued by
+        # the broker (they come again); auto-acked ones are kept.
+        if not self.auto_ack:
+            self._buffer.clear()
+
     def _on_channel_closed(self, reason: BaseException) -> None:
         # The broker requeues what this channel had not settled.
         self.consumer_tag = None

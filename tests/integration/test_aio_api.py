@@ -55,10 +55,10 @@ async def test_rpc_returns_method_frame_with_reply() -> None:
 
 
 @pytest.mark.asyncio
-async def test_recovery_keyword_other_than_none_is_refused() -> None:
-    with pytest.raises(NotImplementedError, match='recovery is not available'):
+async def test_recovery_keyword_must_be_a_recovery_config() -> None:
+    with pytest.raises(TypeError, match='recovery must be'):
         await pika.aio.connect(pika.ConnectionParameters(HOST, PORT),
-                               recovery=object())
+                               recovery=object())  # type: ignore[arg-type]
 
 
 @pytest.mark.asyncio
