@@ -358,6 +358,8 @@ class _Restore:
         number = channel.channel_number
         engine = await self._open(number)
         channel._attach(engine.impl)
+        assert channel._recovery is not None
+        engine.impl = channel._recovery.shift_tags(engine.impl)
         for global_qos, (size, count) in sorted(
                 self._ledger.qos.get(number, {}).items()):
             if await self._call(engine,

@@ -32,7 +32,8 @@ import asyncio
 import functools
 import inspect
 import logging
-from typing import (TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Tuple)
+from typing import (TYPE_CHECKING, Any, Awaitable, Callable, Dict, List,
+                    Optional, Tuple)
 
 from pika import exceptions
 from pika.aio.consumer import Consumer
@@ -137,6 +138,88 @@ class _SuspendedImpl(_StaleDeliveries):
         if name.startswith('__'):
             raise AttributeError(name)
         raise self._hooks.driver.coordinator.recovering_error()
+
+
+# After the n-th recovery a channel's delivery tags, as the application sees
+# them, are the broker's plus n << _TAG_GENERATION_SHIFT: a tag from before a
+# loss can never be taken for one of the new channel.
+_TAG_GENERATION_SHIFT = 40
+
+
+class _TagShift:
+    """The engine channel of a restored channel, as the
+    :class:`pika.aio.Channel` uses it: deliveries get the generation's base
+    added to their tag, and acks by tag take it off again, dropping tags of
+    an earlier generation (logged once).
+
+    :param impl: the engine channel
+    :param int generation: recoveries so far, this one included
+    :param stale: where acks of older tags go
+    """
+
+    def __init__(self, impl: Any, generation: int,
+                 stale: _StaleDeliveries) -> None:
+        self.wrapped = impl
+        self._base = generation << _TAG_GENERATION_SHIFT
+        self._stale = stale
+
+    def __repr__(self) -> str:
+        return repr(self.wrapped)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
+
+    def _shifting(self, callback: Callable[..., Any]) -> Callable[..., None]:
+        base = self._base
+
+        def shifted(channel: Any, method: Any, properties: Any,
+                    body: bytes) -> None:
+            method.delivery_tag += base
+            callback(channel, method, properties, body)
+
+        return shifted
+
+    def basic_consume(self, queue: str, on_message_callback: Callable[..., Any],
+                      *args: Any, **kwargs: Any) -> Any:
+        """The engine's, with the tags of deliveries shifted."""
+        return self.wrapped.basic_consume(queue,
+                                          self._shifting(on_message_callback),
+                                          *args, **kwargs)
+
+    def basic_get(self, queue: str, callback: Callable[..., Any], *args: Any,
+                  **kwargs: Any) -> Any:
+        """The engine's, with the tag of the message shifted."""
+        return self.wrapped.basic_get(queue, self._shifting(callback), *args,
+                                      **kwargs)
+
+    def _live(self, delivery_tag: int) -> Optional[int]:
+        if not delivery_tag:
+            return 0  # with multiple: everything unacknowledged
+        if delivery_tag <= self._base:
+            self._stale.basic_ack(delivery_tag)
+            return None
+        return delivery_tag - self._base
+
+    def basic_ack(self, delivery_tag: int = 0, multiple: bool = False) -> None:
+        """The engine's, for a tag of this generation."""
+        tag = self._live(delivery_tag)
+        if tag is not None:
+            self.wrapped.basic_ack(tag, multiple)
+
+    def basic_nack(self,
+                   delivery_tag: int = 0,
+                   multiple: bool = False,
+                   requeue: bool = True) -> None:
+        """The engine's, for a tag of this generation."""
+        tag = self._live(delivery_tag)
+        if tag is not None:
+            self.wrapped.basic_nack(tag, multiple, requeue)
+
+    def basic_reject(self, delivery_tag: int = 0, requeue: bool = True) -> None:
+        """The engine's, for a tag of this generation."""
+        tag = self._live(delivery_tag)
+        if tag is not None:
+            self.wrapped.basic_reject(tag, requeue)
 
 
 def _retrieved(future: 'asyncio.Future[Any]', error: BaseException) -> None:
@@ -370,7 +453,10 @@ class ChannelRecovery:
         loss over (the channel must not finish)."""
         channel = self.channel
         driver = self.driver
-        if impl is not channel._impl:
+        current: Any = channel._impl
+        if isinstance(current, _TagShift):
+            current = current.wrapped
+        if impl is not current:
             return True  # an engine channel this one no longer drives
         if driver.restoring:
             # A restore step the broker refused, or the new connection
@@ -442,6 +528,15 @@ class ChannelRecovery:
             if not future.done():
                 _retrieved(future, exceptions.ConfirmationLost([message]))
         channel._finish(reason)
+
+    def shift_tags(self, impl: Any) -> Any:
+        """The channel was reopened on engine channel ``impl`` (attached):
+        from now on its delivery tags belong to the next generation. Returns
+        what the channel drives now."""
+        shifted = _TagShift(impl, self.driver.coordinator.recoveries + 1,
+                            self._stale)
+        self.channel._impl = shifted  # type: ignore[assignment]
+        return shifted
 
     # -- after a restore ------------------------------------------------------
 
