@@ -43,3 +43,12 @@ def test_confirms_example_reports_confirmed_and_unroutable():
         'unroutable: returned with 312 NO_ROUTE',
         'queue holds 301 messages',
     ]
+
+
+def test_recovery_example_goes_on_after_a_connection_loss():
+    out = _run_example('aio_recovery.py', '--count', '30')
+    assert out.splitlines() == [
+        'connection lost: StreamLostError; recovering',
+        '30 messages confirmed, 30 consumed after 1 recovery(ies), '
+        'skipped: [[]]',
+    ]

@@ -491,3 +491,86 @@ async def test_recovery_listeners_need_recovery() -> None:
     with pytest.raises(ValueError, match='recovery'):
         channel.add_on_recovery_succeeded_callback(lambda *a: None)
     await plain.close()
+
+
+@pytest.mark.asyncio
+async def test_recovers_on_the_next_host_of_the_sequence() -> None:
+    first = ScriptedFaultProxy((HOST, PORT))
+    second = ScriptedFaultProxy((HOST, PORT))
+    try:
+        hosts = [
+            pika.ConnectionParameters(host='127.0.0.1',
+                                      port=proxy.port,
+                                      connection_attempts=1,
+                                      socket_timeout=2)
+            for proxy in (first, second)
+        ]
+        conn = await pika.aio.connect(hosts, recovery=RecoveryConfig(**FAST))
+        channel = await conn.channel()
+        queue = (await channel.queue_declare('', exclusive=True)).method.queue
+        assert (first.active, second.active) == (1, 0)
+        first.refuse(True)  # the node is down
+        await _reset_and_recover(first, conn)
+        assert (first.active, second.active) == (0, 1)
+        new_queue = conn.current_queue_name(queue)
+        await channel.basic_publish('', new_queue, b'moved')
+        message = await channel.basic_get(new_queue)
+        assert message is not None and message.body == b'moved'
+        await message.ack()
+        await conn.close()
+    finally:
+        first.close()
+        second.close()
+
+
+@pytest.mark.asyncio
+async def test_two_recoveries_keep_tags_growing_and_acks_working(
+        proxy: ScriptedFaultProxy, direct: pika.aio.Channel) -> None:
+    conn = await _connect(proxy)
+    channel = await conn.channel()
+    queue = _name('twice')
+    await direct.queue_declare(queue, auto_delete=False)
+    tags: List[int] = []
+    async with channel.consume(queue) as messages:
+        for round_number in range(3):
+            await direct.basic_publish('', queue, b'%d' % round_number)
+            message = await asyncio.wait_for(messages.__anext__(), 5)
+            assert message.body == b'%d' % round_number
+            tags.append(message.delivery_tag)
+            await message.ack()
+            # A round trip: the broker has the ack before the link dies.
+            await channel.queue_declare(queue, passive=True)
+            if round_number < 2:
+                await _reset_and_recover(proxy, conn)
+    await direct.basic_publish('', queue, b'got')
+    await channel.queue_declare(queue, passive=True)
+    got = await channel.basic_get(queue)
+    assert got is not None and got.delivery_tag > tags[-1]
+    await got.nack(requeue=False)
+    assert tags == sorted(tags) and len(set(tags)) == 3
+    await asyncio.sleep(0.2)
+    assert channel.is_open
+    declared = await direct.queue_declare(queue, passive=True)
+    assert declared.method.message_count == 0  # every ack/nack went through
+    await direct.queue_delete(queue)
+    await conn.close()
+
+
+@pytest.mark.asyncio
+async def test_channel_closed_while_recovering_is_not_restored(
+        proxy: ScriptedFaultProxy) -> None:
+    conn = await _connect(proxy)
+    kept = await conn.channel()
+    dropped = await conn.channel()
+    closes: List[Any] = []
+    dropped.add_on_close_callback(lambda ch, reason: closes.append(reason))
+    proxy.refuse(True)
+    proxy.reset()
+    await _eventually(lambda: conn.recovery_state is RecoveryState.RECONNECTING)
+    await dropped.close()
+    assert dropped.is_closed and len(closes) == 1
+    assert isinstance(closes[0], exceptions.ChannelClosedByClient)
+    proxy.refuse(False)
+    assert await conn.wait_for_recovery(10)
+    assert kept.is_open and dropped.is_closed
+    await conn.close()
