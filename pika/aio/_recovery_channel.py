@@ -464,9 +464,13 @@ class ChannelRecovery:
             if is_recoverable_loss(reason):
                 self.suspend()
             return True
-        if (self.live and is_recoverable_loss(reason) and
+        if (not self.user_closed and is_recoverable_loss(reason) and
                 driver.on_loss(reason)):
-            self.suspend()
+            if self.live:
+                self.suspend()
+                return True
+            # Still opening: nobody holds it yet, its opener is told.
+            self.finish(driver.coordinator.recovering_error())
             return True
         self._ledger.forget_channel(channel.channel_number)
         self.driver.forget(channel)
