@@ -372,8 +372,12 @@ class ChannelRecovery:
             if driver.is_recovering:
                 if not driver.config.wait_timeout:
                     raise driver.coordinator.recovering_error()
-                return self._publish_when_recovered(exchange, routing_key, body,
-                                                    properties, mandatory)
+                # A task, so that it goes out (in call order) even if the
+                # application does not await it; cancelling it before the
+                # recovery is over means it is never sent.
+                return asyncio.ensure_future(
+                    self._publish_when_recovered(exchange, routing_key, body,
+                                                 properties, mandatory))
             result = original(exchange, routing_key, body, properties,
                               mandatory)
             if channel._confirming:
@@ -400,11 +404,11 @@ class ChannelRecovery:
                                          properties, mandatory)
 
     def _settling(self, original: Callable[..., None]) -> Any:
-        driver = self.driver
 
         def settle(delivery_tag: int = 0, *args: Any, **kwargs: Any) -> None:
-            if driver.is_recovering:
-                # Every tag is from before the loss until recovery is over.
+            if self.suspended:
+                # Every tag is from before the loss until the channel is
+                # reopened; after that its tag shift tells them apart.
                 self._stale.basic_ack(delivery_tag)
                 return
             original(delivery_tag, *args, **kwargs)
@@ -506,7 +510,9 @@ class ChannelRecovery:
         channel = self.channel
         confirms, channel._confirms = channel._confirms, {}
         channel._returned = None
-        unconfirmed, self._unconfirmed = self._unconfirmed, {}
+        # The publish wrapper holds this very dict: empty it in place.
+        unconfirmed = dict(self._unconfirmed)
+        self._unconfirmed.clear()
         republish = self.driver.config.republish_unconfirmed
         for seq, future in confirms.items():
             message = unconfirmed.get(seq)

@@ -574,3 +574,27 @@ async def test_channel_closed_while_recovering_is_not_restored(
     assert await conn.wait_for_recovery(10)
     assert kept.is_open and dropped.is_closed
     await conn.close()
+
+
+@pytest.mark.asyncio
+async def test_broker_close_320_is_recovered_and_consumer_resumes() -> None:
+    # Direct to the broker: rabbitmqctl finds the connection by our port.
+    from test_blocking_faults import _close_from_broker
+    conn = await pika.aio.connect(pika.ConnectionParameters(HOST, PORT),
+                                  recovery=RecoveryConfig(**FAST))
+    losses: List[Any] = []
+    conn.add_on_recovery_started_callback(lambda c, e: losses.append(e))
+    channel = await conn.channel()
+    queue = (await channel.queue_declare('', exclusive=True)).method.queue
+    async with channel.consume(queue, auto_ack=True) as messages:
+        local_port = conn._impl._transport._sock.getsockname()[1]
+        await asyncio.to_thread(_close_from_broker, local_port, 'node going')
+        await _eventually(lambda: losses, timeout=30)
+        assert await conn.wait_for_recovery(10)
+        assert isinstance(losses[0], exceptions.ConnectionClosedByBroker)
+        assert losses[0].reply_code == 320
+        await channel.basic_publish('', conn.current_queue_name(queue),
+                                    b'after close')
+        message = await asyncio.wait_for(messages.__anext__(), 5)
+        assert message.body == b'after close'
+    await conn.close()

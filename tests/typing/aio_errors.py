@@ -17,3 +17,4 @@ async def main(channel: pika.aio.Channel) -> None:
     purged = await channel.queue_purge('q')
     _count: str = purged.method.message_count  # E: assignment
     _tag: int = await channel.basic_consume('q', print)  # E: assignment
+    await pika.aio.connect(recovery={'max_attempts': 3})  # E: arg-type

@@ -13,6 +13,7 @@ from typing import List, reveal_type
 import pika
 import pika.aio
 from pika import exceptions, spec
+from pika.recovery import RecoveryConfig
 
 
 async def on_message(message: pika.aio.Message) -> None:
@@ -67,6 +68,26 @@ async def main() -> None:
         reason = await channel.wait_closed() if channel.is_closed else None
         reveal_type(reason)  # T: BaseException | None
         await channel.close()
+
+
+async def recovering() -> None:
+    connection = await pika.aio.connect(
+        'amqp://127.0.0.1/', recovery=RecoveryConfig(wait_timeout=5.0))
+    state = connection.recovery_state
+    reveal_type(state)  # T: pika.recovery.RecoveryState | None
+    reveal_type(await connection.wait_for_recovery(10))  # T: bool
+    reveal_type(connection.current_queue_name('q'))  # T: str
+    connection.add_on_recovery_succeeded_callback(
+        lambda conn, skipped: print(len(skipped)))
+    channel = await connection.channel()
+    channel.add_on_recovery_started_callback(lambda ch, error: None)
+    try:
+        await channel.basic_publish('', 'q', b'x')
+    except exceptions.ConfirmationLost as lost:
+        reveal_type(lost.messages)  # T: typing.Sequence[Any]
+    except exceptions.ConnectionRecovering:
+        pass
+    await connection.close()
 
 
 if __name__ == '__main__':
