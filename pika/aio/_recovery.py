@@ -246,12 +246,12 @@ class AioRecovery:
         task = self._task
         if task is not None:
             task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
         self.coordinator.state = RecoveryState.IDLE
         self._finish_all(reason)
+        if task is not None:
+            # Let it close the connection of an attempt under way; a
+            # cancelled close() stops only this wait.
+            await asyncio.wait([task])
 
     # -- listeners ---------------------------------------------------------
 
