@@ -21,6 +21,9 @@ before anything is sent) and serialises the RPCs, so:
   :attr:`Channel.WRITE_CHECK_EVERY` bytes published) the awaitable first
   waits until it drains below :attr:`Channel.WRITE_BUFFER_LOW`, so a
   publisher that awaits its publishes cannot grow memory without bound.
+* With ``recovery=`` on the connection, a connection loss does not close
+  the channel: :mod:`pika.aio._recovery_channel` suspends it and restores
+  it on a new connection (see there).
 * When the channel closes, every pending await fails with the close reason
   (:class:`pika.exceptions.ChannelClosedByBroker`, ``...ByClient`` or the
   connection's reason); nothing is left waiting.
@@ -103,8 +106,8 @@ class Channel:
 
         The seam for automatic recovery: after a connection loss it attaches
         the channel the application holds to a new engine channel, then
-        re-binds each :class:`~pika.aio.consumer.Consumer` (``_bind``) so
-        the iterators in use resume.
+        restarts each consumer with :meth:`_delivery_handler`, so the
+        iterators and callbacks in use go on.
         """
         self._impl = impl
         # Hot path: bound once, not looked up per publish.

@@ -5,10 +5,11 @@ Theory of operation
 A :class:`Consumer` is what a subscription looks like to its user: an async
 iterator of :class:`~pika.aio.message.Message`. It holds what is needed to
 start the subscription (queue, flags, prefetch) apart from the engine
-consumer that currently feeds it, so the same iterator can be bound to
-another engine channel later (``_bind``): that is the hook the automatic
-recovery will use to resume consumers on the iterator the application is
-already looping over.
+consumer that currently feeds it, so that automatic recovery
+(:mod:`pika.aio._recovery`) can restart the subscription on a new engine
+channel and feed the iterator the application is already looping over; a
+subscription recovery cannot restore ends the iteration with
+:class:`pika.exceptions.ConsumerCancelled` saying why.
 
 * Flow control is the broker's: with ``prefetch_count`` the channel's
   ``Basic.Qos`` bounds the deliveries not yet settled, so the buffer between
