@@ -312,6 +312,13 @@ class _Restore:
                 engine = await self._reopen(channel)
         return self.skipped
 
+    @staticmethod
+    def _closed_by_application(channel: 'Channel') -> bool:
+        # The application may close a channel while it is being restored:
+        # it is then left alone.
+        assert channel._recovery is not None
+        return not channel._recovery.live
+
     # -- engine calls ------------------------------------------------------
 
     async def _call(self, engine: _EngineChannel, method: str,
@@ -357,6 +364,9 @@ class _Restore:
     async def _reopen(self, channel: 'Channel') -> _EngineChannel:
         number = channel.channel_number
         engine = await self._open(number)
+        if self._closed_by_application(channel):
+            engine.impl.close()
+            return engine
         channel._attach(engine.impl)
         assert channel._recovery is not None
         engine.impl = channel._recovery.shift_tags(engine.impl)
@@ -367,12 +377,16 @@ class _Restore:
                                 prefetch_size=size,
                                 prefetch_count=count,
                                 global_qos=global_qos) is None:
+                if self._closed_by_application(channel):
+                    return engine
                 raise _AttemptFailed('basic_qos refused on channel %d' %
                                      (number,))
         if channel._confirming:
             if await self._call(engine,
                                 'confirm_delivery',
                                 ack_nack_callback=channel._on_confirm) is None:
+                if self._closed_by_application(channel):
+                    return engine
                 raise _AttemptFailed('confirm_delivery refused on channel %d' %
                                      (number,))
             # The broker counts the new channel's confirms from 1.
@@ -408,6 +422,8 @@ class _Restore:
         """Restart the channel's consumers; False if the broker refused
         one (it is skipped, and the channel must be opened again)."""
         number = channel.channel_number
+        if self._closed_by_application(channel):
+            return True
         for tag, consumer in list(channel._consumers.items()):
             entity = self._ledger.consumers.get((number, tag))
             if entity is None or (isinstance(consumer, Consumer) and
@@ -432,6 +448,8 @@ class _Restore:
                 consumer_tag=tag,
                 arguments=details['arguments'] or None)
             if reply is None:
+                if self._closed_by_application(channel):
+                    return True
                 self._drop(
                     channel, tag, consumer,
                     entity.skipped('basic_consume refused: %r' %

@@ -462,6 +462,11 @@ class ChannelRecovery:
             current = current.wrapped
         if impl is not current:
             return True  # an engine channel this one no longer drives
+        if self.user_closed:
+            # Closed by the application (maybe while being restored).
+            self._ledger.forget_channel(channel.channel_number)
+            driver.forget(channel)
+            return False
         if driver.restoring:
             # A restore step the broker refused, or the new connection
             # lost: the attempt sees it and acts.
