@@ -22,7 +22,7 @@ import math
 import numbers
 import ssl
 import urllib.parse
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Union
 
 from pika import credentials as pika_credentials
 from pika import spec
@@ -566,7 +566,7 @@ class ConnectionParameters(Parameters):
                  blocked_connection_timeout: Optional[float] = _D,
                  client_properties: Optional[Dict[str, Any]] = _D,
                  tcp_options: Optional[Dict[str, Any]] = _D,
-                 **kwargs: Any) -> None:
+                 **kwargs: NoReturn) -> None:
         """Create connection parameters; see :class:`Parameters` for
         defaults.
 

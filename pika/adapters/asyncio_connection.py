@@ -10,7 +10,9 @@ asyncio's own socket transports, which issue one ``send`` per ``write()``.
 
 import asyncio
 import logging
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
+
+from pika.parameters import Parameters
 
 from pika.adapters import base_connection
 from pika.adapters.utils import io_services_utils, nbio_interface
@@ -37,11 +39,16 @@ class AsyncioConnection(base_connection.BaseConnection):
     """Asynchronous connection running on an :mod:`asyncio` event loop."""
 
     def __init__(self,
-                 parameters: Any = None,
-                 on_open_callback: Optional[Callable[..., Any]] = None,
-                 on_open_error_callback: Optional[Callable[..., Any]] = None,
-                 on_close_callback: Optional[Callable[..., Any]] = None,
-                 custom_ioloop: Any = None,
+                 parameters: Optional[Parameters] = None,
+                 on_open_callback: Optional[Callable[['AsyncioConnection'],
+                                                     object]] = None,
+                 on_open_error_callback: Optional[Callable[
+                     ['AsyncioConnection', BaseException], object]] = None,
+                 on_close_callback: Optional[Callable[
+                     ['AsyncioConnection', BaseException], object]] = None,
+                 custom_ioloop: Optional[
+                     Union[asyncio.AbstractEventLoop,
+                           nbio_interface.AbstractIOServices]] = None,
                  internal_connection_workflow: bool = True) -> None:
         """
         :param pika.connection.Parameters parameters: the broker and the

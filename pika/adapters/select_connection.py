@@ -20,7 +20,9 @@ import select
 import socket
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+from typing import (Any, Callable, Deque, Dict, List, Optional, Tuple, Union)
+
+from pika.parameters import Parameters
 
 from pika.adapters.base_connection import BaseConnection
 from pika.adapters.utils import nbio_interface
@@ -62,11 +64,15 @@ class SelectConnection(BaseConnection):
     """
 
     def __init__(self,
-                 parameters: Any = None,
-                 on_open_callback: Optional[Callable[..., Any]] = None,
-                 on_open_error_callback: Optional[Callable[..., Any]] = None,
-                 on_close_callback: Optional[Callable[..., Any]] = None,
-                 custom_ioloop: Any = None,
+                 parameters: Optional[Parameters] = None,
+                 on_open_callback: Optional[Callable[['SelectConnection'],
+                                                     object]] = None,
+                 on_open_error_callback: Optional[Callable[
+                     ['SelectConnection', BaseException], object]] = None,
+                 on_close_callback: Optional[Callable[
+                     ['SelectConnection', BaseException], object]] = None,
+                 custom_ioloop: Optional[Union[
+                     'IOLoop', nbio_interface.AbstractIOServices]] = None,
                  internal_connection_workflow: bool = True) -> None:
         """
         :param pika.connection.Parameters parameters: where and how to
