@@ -25,8 +25,8 @@ per-message ones; their argument checks are plain functions in
 import collections
 import logging
 import struct
-from typing import (Any, Callable, Deque, Dict, List, Optional, Set, Tuple,
-                    Union, cast)
+from typing import (Any, Callable, Deque, Dict, FrozenSet, List, Optional, Set,
+                    Tuple, Union, cast)
 
 from pika import _trace
 from pika import exceptions, frame, spec
@@ -122,7 +122,7 @@ class Channel:
         # RPC serialisation
         self._blocking: Optional[str] = None
         self._blocked: Deque[Tuple[Any, ...]] = collections.deque()
-        self._rpc_replies: Optional[frozenset] = None
+        self._rpc_replies: Optional[FrozenSet[Any]] = None
         self._rpc_internal: Optional[Callable[..., Any]] = None
         self._rpc_callback: Optional[Callable[..., Any]] = None
 

@@ -974,10 +974,11 @@ class BlockingChannel:
         :rtype: bool
         """
         # The asynchronous channel reports the broker's flow state as a bool.
-        result = self._rpc('flow', locals())
+        result: Any = self._rpc('flow', locals())
         if isinstance(result, bool):
             return result
-        return result.method.active
+        state: bool = result.method.active
+        return state
 
     def basic_qos(self,
                   prefetch_size: int = 0,

@@ -272,7 +272,7 @@ class BaseConnection(connection.Connection):
     # property, read in C, returning ``_stream_write``. A subclass may still
     # override it with a method and call up with
     # ``super()._adapter_emit_data(data)``.
-    _adapter_emit_data = property(  # type: ignore[assignment]
+    _adapter_emit_data = property(
         operator.attrgetter('_stream_write'),
         doc='Queue ``data`` on the transport: ``_adapter_emit_data(data)``.')
 

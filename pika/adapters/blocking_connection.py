@@ -197,7 +197,7 @@ class BlockingConnection:
     # -- opening ------------------------------------------------------------
 
     @staticmethod
-    def _normalize_parameters(parameters: Any) -> list:
+    def _normalize_parameters(parameters: Any) -> List[Parameters]:
         if parameters is None:
             return [ConnectionParameters()]
         if isinstance(parameters, Parameters):
