@@ -14,8 +14,8 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple,
 
 from twisted.internet import defer
 
+import pika.channel
 from pika import exceptions, spec
-from pika.channel import Channel
 from pika.adapters._forwarding import forwarded_property, rpc_arguments
 from pika.adapters.utils.io_services_utils import check_callback_arg
 from pika.exchange_type import ExchangeType
@@ -119,7 +119,7 @@ class TwistedChannel:
     :meth:`TwistedProtocolConnection.channel`.
     """
 
-    def __init__(self, channel: Channel) -> None:
+    def __init__(self, channel: pika.channel.Channel) -> None:
         """
         :param pika.channel.Channel channel: the underlying channel.
         """

@@ -10,7 +10,7 @@ asyncio's own socket transports, which issue one ``send`` per ``write()``.
 
 import asyncio
 import logging
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Optional, Sequence, Union
 
 from pika.parameters import Parameters
 
@@ -78,11 +78,17 @@ class AsyncioConnection(base_connection.BaseConnection):
             internal_connection_workflow=internal_connection_workflow)
 
     @classmethod
-    def create_connection(cls,
-                          connection_configs: Any,
-                          on_done: Callable[[Any], Any],
-                          custom_ioloop: Any = None,
-                          workflow: Any = None) -> Any:
+    def create_connection(
+        cls,
+        connection_configs: Sequence[Parameters],
+        on_done: Callable[[
+            Union['AsyncioConnection',
+                  connection_workflow.AMQPConnectorException]
+        ], object],
+        custom_ioloop: Optional[asyncio.AbstractEventLoop] = None,
+        workflow: Optional[
+            connection_workflow.AbstractAMQPConnectionWorkflow] = None
+    ) -> connection_workflow.AbstractAMQPConnectionWorkflow:
         """Connect on the asyncio loop ``custom_ioloop`` (default: the
         current one), trying ``connection_configs`` in turn; the arguments
         are those of

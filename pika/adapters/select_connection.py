@@ -20,12 +20,13 @@ import select
 import socket
 import threading
 import time
-from typing import (Any, Callable, Deque, Dict, List, Optional, Tuple, Union)
+from typing import (Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple,
+                    Union)
 
 from pika.parameters import Parameters
 
 from pika.adapters.base_connection import BaseConnection
-from pika.adapters.utils import nbio_interface
+from pika.adapters.utils import connection_workflow, nbio_interface
 from pika.adapters.utils.io_services_utils import (check_callback_arg,
                                                    check_fd_arg)
 from pika.adapters.utils.selector_ioloop_adapter import (
@@ -99,11 +100,17 @@ class SelectConnection(BaseConnection):
             internal_connection_workflow=internal_connection_workflow)
 
     @classmethod
-    def create_connection(cls,
-                          connection_configs: Any,
-                          on_done: Callable[[Any], Any],
-                          custom_ioloop: Any = None,
-                          workflow: Any = None) -> Any:
+    def create_connection(
+        cls,
+        connection_configs: Sequence[Parameters],
+        on_done: Callable[[
+            Union['SelectConnection',
+                  connection_workflow.AMQPConnectorException]
+        ], object],
+        custom_ioloop: Optional['IOLoop'] = None,
+        workflow: Optional[
+            connection_workflow.AbstractAMQPConnectionWorkflow] = None
+    ) -> connection_workflow.AbstractAMQPConnectionWorkflow:
         """Connect on an :class:`IOLoop` (``custom_ioloop``, else a new
         one) using the first of ``connection_configs`` that works, as
         :meth:`pika.adapters.base_connection.BaseConnection.create_connection`

@@ -6,6 +6,7 @@ code named there, and no error anywhere else.
 """
 
 import asyncio
+from typing import Union
 
 import pika
 import pika.channel
@@ -47,6 +48,14 @@ def on_get(channel: pika.channel.Channel, method: spec.Basic.GetOk,
 
 def on_declared(frame: pika.frame.Method[spec.Exchange.DeclareOk]) -> None:
     print(frame)
+
+
+def print_connection(connection: pika.BlockingConnection) -> None:
+    print(connection)
+
+
+def on_done(result: Union[SelectConnection, BaseException]) -> None:
+    print(result)
 
 
 def on_open(connection: SelectConnection, extra: int) -> None:
@@ -94,6 +103,8 @@ def blocking_mistakes() -> None:
         data.encode()  # E: attr-defined
         print(delivered.message_count)  # E: attr-defined
     connection.process_data_events(time_limit='1')  # E: arg-type
+    connection.add_on_connection_blocked_callback(
+        print_connection)  # E: arg-type
     connection.call_later(1, on_message)  # E: arg-type
     print(tag, name)
 
@@ -112,6 +123,11 @@ def async_mistakes(loop: asyncio.AbstractEventLoop) -> None:
     channel.basic_consume('q', on_message_three)  # E: arg-type
     channel.basic_get('q', on_message_async)  # E: arg-type
     channel.basic_get('q', on_get, auto_ack=1)  # E: arg-type
+    SelectConnection.create_connection(
+        pika.ConnectionParameters(),  # E: arg-type
+        on_done)
+    SelectConnection.create_connection([pika.ConnectionParameters()],
+                                       on_open)  # E: arg-type
     AsyncioConnection(pika.ConnectionParameters(),
                       custom_ioloop='loop')  # E: arg-type
     print(loop)

@@ -7,7 +7,7 @@ it (with ``user_mistakes.py``) and expects no error in this file.
 import asyncio
 import json
 import uuid
-from typing import Dict, List, Optional, reveal_type
+from typing import Dict, List, Optional, Union, reveal_type
 
 import pika
 import pika.channel
@@ -16,6 +16,7 @@ from pika import spec
 from pika.adapters.asyncio_connection import AsyncioConnection
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.adapters.select_connection import SelectConnection
+from pika.adapters.utils.connection_workflow import AMQPConnectorException
 from pika.delivery_mode import DeliveryMode
 from pika.exchange_type import ExchangeType
 
@@ -201,6 +202,27 @@ def asyncio_publisher(loop: asyncio.AbstractEventLoop) -> AsyncioConnection:
                              on_open_callback=on_open,
                              on_close_callback=on_closed,
                              custom_ioloop=loop)
+
+
+def connect_with_fallback() -> None:
+
+    def on_done(
+            result: Union[SelectConnection, AMQPConnectorException]) -> None:
+        if isinstance(result, SelectConnection):
+            result.add_on_connection_blocked_callback(on_blocked)
+            result.close()
+
+    def on_blocked(connection: SelectConnection,
+                   frame: pika.frame.Method[spec.Connection.Blocked]) -> None:
+        print(connection, frame.method.reason)
+
+    workflow = SelectConnection.create_connection(
+        [parameters(),
+         pika.URLParameters('amqp://127.0.0.1:5673/')], on_done)
+    # yapf: disable
+    reveal_type(workflow)  # T: pika.adapters.utils.connection_workflow.AbstractAMQPConnectionWorkflow  # noqa: E501
+    # yapf: enable
+    workflow.abort()
 
 
 def main() -> None:

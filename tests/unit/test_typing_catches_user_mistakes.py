@@ -31,7 +31,8 @@ def _marked(name: str, marker: str) -> Dict[int, str]:
     with open(os.path.join(TYPING, name)) as source:
         for number, line in enumerate(source, 1):
             if '# %s: ' % marker in line:
-                marks[number] = line.split('# %s: ' % marker, 1)[1].strip()
+                mark = line.split('# %s: ' % marker, 1)[1]
+                marks[number] = mark.split('  # noqa', 1)[0].strip()
     return marks
 
 
