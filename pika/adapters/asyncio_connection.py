@@ -10,7 +10,7 @@ asyncio's own socket transports, which issue one ``send`` per ``write()``.
 
 import asyncio
 import logging
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 from pika.parameters import Parameters
 
@@ -37,6 +37,12 @@ def _current_loop() -> asyncio.AbstractEventLoop:
 
 class AsyncioConnection(base_connection.BaseConnection):
     """Asynchronous connection running on an :mod:`asyncio` event loop."""
+
+    if TYPE_CHECKING:  # the inherited property, as type checkers see it here
+
+        @property
+        def ioloop(self) -> asyncio.AbstractEventLoop:
+            """The asyncio loop this connection runs on."""
 
     def __init__(self,
                  parameters: Optional[Parameters] = None,

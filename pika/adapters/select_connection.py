@@ -20,8 +20,8 @@ import select
 import socket
 import threading
 import time
-from typing import (Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple,
-                    Union)
+from typing import (TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional,
+                    Sequence, Tuple, Union)
 
 from pika.parameters import Parameters
 
@@ -63,6 +63,12 @@ class SelectConnection(BaseConnection):
     """Asynchronous connection driven by :class:`IOLoop` (or any
     :class:`AbstractSelectorIOLoop`, or ready-made I/O services).
     """
+
+    if TYPE_CHECKING:  # the inherited property, as type checkers see it here
+
+        @property
+        def ioloop(self) -> 'IOLoop':
+            """The :class:`IOLoop` this connection runs on."""
 
     def __init__(self,
                  parameters: Optional[Parameters] = None,

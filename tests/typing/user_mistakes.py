@@ -6,10 +6,13 @@ code named there, and no error anywhere else.
 """
 
 import asyncio
+import ssl
 from typing import Union
 
 import pika
 import pika.channel
+import pika.credentials
+import pika.exceptions
 import pika.frame
 from pika import spec
 from pika.adapters.asyncio_connection import AsyncioConnection
@@ -106,6 +109,23 @@ def blocking_mistakes() -> None:
     connection.add_on_connection_blocked_callback(
         print_connection)  # E: arg-type
     connection.call_later(1, on_message)  # E: arg-type
+    pika.URLParameters(42)  # E: arg-type
+    pika.ConnectionParameters(
+        ssl_options=ssl.create_default_context())  # E: arg-type
+    pika.SSLOptions('/etc/ssl/ca.pem')  # E: arg-type
+    pika.credentials.ExternalCredentials('user')  # E: call-arg
+    channel.queue_declare('q', arguments={1: 'x'})  # E: dict-item
+    channel.exchange_declare('x', arguments=['x-delayed'])  # E: arg-type
+    pika.BasicProperties(priority='high')  # E: arg-type
+    properties.headers = 'x-retry'  # E: assignment
+    channel.basic_cancel(consumer_tag=1)  # E: arg-type
+    channel.basic_ack(delivery_tag='1')  # E: arg-type
+    connection.add_callback_threadsafe(on_message)  # E: arg-type
+    connection.sleep('1')  # E: arg-type
+    try:
+        channel.basic_get('q')
+    except pika.exceptions.ChannelClosedByBroker as error:
+        error.reply_code.upper()  # E: attr-defined
     print(tag, name)
 
 
@@ -123,6 +143,10 @@ def async_mistakes(loop: asyncio.AbstractEventLoop) -> None:
     channel.basic_consume('q', on_message_three)  # E: arg-type
     channel.basic_get('q', on_message_async)  # E: arg-type
     channel.basic_get('q', on_get, auto_ack=1)  # E: arg-type
+    channel.confirm_delivery()  # E: call-arg
+    connection.ioloop.call_later('5', connection.close)  # E: arg-type
+    AsyncioConnection(pika.ConnectionParameters(),
+                      on_open_callback=on_open)  # E: arg-type
     SelectConnection.create_connection(
         pika.ConnectionParameters(),  # E: arg-type
         on_done)
