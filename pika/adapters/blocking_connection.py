@@ -35,7 +35,7 @@ from pika import exceptions, frame, spec, validators
 from pika.adapters import select_connection
 from pika.adapters import _blocking_channel
 from pika.adapters._forwarding import forwarded_property
-from pika.adapters._blocking_events import ReturnedMessage  # noqa: F401
+from pika.adapters._blocking_events import ReturnedMessage as ReturnedMessage
 from pika.adapters._blocking_events import (
     _CallbackResult, _ConnectionBlockedEvt, _ConnectionUnblockedEvt,
     _ConsumerCancellationEvt, _ConsumerDeliveryEvt, _ConsumerInfo,

@@ -44,8 +44,10 @@ import pika.connection
 from pika import exceptions
 # ClosableDeferredQueue and ReceivedMessage are re-exported: pika defines them
 # here.
-from pika.adapters._twisted_channel import (  # noqa: F401
-    ClosableDeferredQueue, ReceivedMessage, TwistedChannel)
+from pika.adapters._twisted_channel import \
+    ClosableDeferredQueue as ClosableDeferredQueue
+from pika.adapters._twisted_channel import ReceivedMessage as ReceivedMessage
+from pika.adapters._twisted_channel import TwistedChannel as TwistedChannel
 from pika.adapters.utils import nbio_interface
 from pika.adapters.utils.io_services_utils import check_callback_arg
 # Names pika 1.4.4 has in this module, kept for ``from ... import *``.
