@@ -11,10 +11,11 @@ from typing import Dict, List, Optional, Union, reveal_type
 
 import pika
 import pika.channel
+import pika.exceptions
 import pika.frame
 from pika import spec
 from pika.adapters.asyncio_connection import AsyncioConnection
-from pika.adapters.blocking_connection import BlockingChannel
+from pika.adapters.blocking_connection import BlockingChannel, ReturnedMessage
 from pika.adapters.select_connection import SelectConnection
 from pika.adapters.utils.connection_workflow import AMQPConnectorException
 from pika.delivery_mode import DeliveryMode
@@ -85,6 +86,14 @@ def consume(connection: pika.BlockingConnection, queue: str) -> None:
         reveal_type(delivered)  # T: pika.spec.Basic.Deliver
         print(props.app_id, len(data))
         break
+
+
+def publish_mandatory(channel: BlockingChannel) -> None:
+    try:
+        channel.basic_publish('', 'nowhere', b'x', mandatory=True)
+    except pika.exceptions.UnroutableError as error:
+        returned: List[ReturnedMessage] = list(error.messages)
+        print(len(returned))
 
 
 def get(channel: BlockingChannel, queue: str) -> Optional[bytes]:
