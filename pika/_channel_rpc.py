@@ -10,7 +10,7 @@ a reply); when a callback is given they wait for the reply and call
 ``callback(method_frame)`` (:func:`rpc_callback_arg` decides).
 """
 
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from pika import exceptions
 from pika.validators import rpc_completion_callback
@@ -67,5 +67,5 @@ def _arguments(arguments: Any) -> Dict[str, Any]:
     return arguments
 
 
-def _replies(nowait: bool, reply: Any) -> tuple:
+def _replies(nowait: bool, reply: Any) -> Tuple[Any, ...]:
     return () if nowait else (reply,)

@@ -78,10 +78,12 @@ def tune_heartbeat_timeout(connection: Any, client_value: Any,
             raise TypeError('heartbeat callback must not return None or '
                             'callable, but got %r' % (value,))
         # type and range are checked by the parameters' heartbeat setter
-        return value
+        timeout: int = value
+        return timeout
     if client_value is None:
         return server_value
-    return client_value
+    timeout = client_value
+    return timeout
 
 
 def opening_error(prev_state: int, error: BaseException) -> BaseException:

@@ -54,7 +54,8 @@ class ChannelHooks:
 
     @property
     def _number(self) -> int:
-        return self._channel.channel_number
+        number: int = self._channel.channel_number
+        return number
 
     # -- ledger recording ----------------------------------------------------
 
@@ -165,8 +166,8 @@ class ChannelHooks:
                             exclusive: bool, consumer_tag: Optional[str], *args:
                             Any, **kwargs: Any) -> str:
         arguments = kwargs.get('arguments', args[0] if args else None)
-        tag = original(queue, auto_ack, exclusive, consumer_tag, *args,
-                       **kwargs)
+        tag: str = original(queue, auto_ack, exclusive, consumer_tag, *args,
+                            **kwargs)
         self._ledger.record_consumer(self._number, tag, queue, auto_ack,
                                      exclusive, arguments)
         return tag

@@ -362,7 +362,8 @@ def _method_name(index: int) -> str:
     method_class: Any = spec.methods.get(index)
     if method_class is None:
         return 'method %#x' % index
-    return method_class.NAME
+    name: str = method_class.NAME
+    return name
 
 
 def connection_created(connection: Any) -> None:

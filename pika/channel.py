@@ -25,12 +25,15 @@ per-message ones; their argument checks are plain functions in
 import collections
 import logging
 import struct
-from typing import (Any, Callable, Deque, Dict, List, Optional, Set, Tuple,
-                    cast)
+from typing import (Any, Callable, Deque, Dict, FrozenSet, List, Optional, Set,
+                    Tuple, Union, cast)
 
 from pika import _trace
 from pika import exceptions, frame, spec
 from pika._interfaces import ChannelConnection
+from pika._channel_callbacks import (OnChannelClose, OnChannelOpen, OnConfirm,
+                                     OnGetOk, OnMessage, OnReply, OnReturn,
+                                     OptionalOnReply)
 from pika._channel_rpc import (_arguments, _Callback, _replies,
                                _require_at_most, _require_routing_key,
                                _require_string, rpc_callback_arg)
@@ -79,7 +82,7 @@ class Channel:
     }
 
     def __init__(self, connection: ChannelConnection, channel_number: int,
-                 on_open_callback: Optional[Callable[..., Any]]) -> None:
+                 on_open_callback: Optional[OnChannelOpen]) -> None:
         """Create the channel; see the class docstring for the arguments."""
         if (isinstance(channel_number, bool) or
                 not isinstance(channel_number, int)):
@@ -119,7 +122,7 @@ class Channel:
         # RPC serialisation
         self._blocking: Optional[str] = None
         self._blocked: Deque[Tuple[Any, ...]] = collections.deque()
-        self._rpc_replies: Optional[frozenset] = None
+        self._rpc_replies: Optional[FrozenSet[Any]] = None
         self._rpc_internal: Optional[Callable[..., Any]] = None
         self._rpc_callback: Optional[Callable[..., Any]] = None
 
@@ -232,7 +235,8 @@ class Channel:
                 [callback, one_shot, self._callback_seq + 1])
         self._callback_seq += 1
 
-    def add_on_cancel_callback(self, callback: Callable[..., Any]) -> None:
+    def add_on_cancel_callback(self,
+                               callback: OnReply[spec.Basic.Cancel]) -> None:
         """Call ``callback(method_frame)`` when the broker cancels a consumer
         (``Basic.Cancel``).
 
@@ -241,7 +245,7 @@ class Channel:
         require_callback(callback)
         self._on_cancel_callbacks.append(callback)
 
-    def add_on_close_callback(self, callback: Callable[..., Any]) -> None:
+    def add_on_close_callback(self, callback: OnChannelClose) -> None:
         """Call ``callback(channel, exception)`` when the channel closes.
 
         The exception is :class:`pika.exceptions.ChannelClosedByClient`,
@@ -253,7 +257,8 @@ class Channel:
         require_callback(callback)
         self._on_close_callbacks.append(callback)
 
-    def add_on_flow_callback(self, callback: Callable[..., Any]) -> None:
+    def add_on_flow_callback(self,
+                             callback: OnReply[spec.Channel.Flow]) -> None:
         """Call ``callback(method_frame)`` on ``Channel.Flow`` from the broker.
 
         :param callable callback: ``callback(method_frame)``
@@ -261,7 +266,7 @@ class Channel:
         require_callback(callback)
         self._on_flow_callbacks.append(callback)
 
-    def add_on_return_callback(self, callback: Callable[..., Any]) -> None:
+    def add_on_return_callback(self, callback: OnReturn) -> None:
         """Call ``callback(channel, method, properties, body)`` for each
         message the broker returns (``Basic.Return``).
 
@@ -648,7 +653,7 @@ class Channel:
     def basic_publish(self,
                       exchange: str,
                       routing_key: str,
-                      body: Any,
+                      body: Union[bytes, str],
                       properties: Optional[spec.BasicProperties] = None,
                       mandatory: bool = False) -> None:
         """Publish a message.
@@ -750,15 +755,16 @@ class Channel:
     # ------------------------------------------------------------------
     # RPC-style methods (argument checks: pika/_channel_rpc.py)
 
-    def exchange_declare(self,
-                         exchange: str,
-                         exchange_type: Any = ExchangeType.direct,
-                         passive: bool = False,
-                         durable: bool = False,
-                         auto_delete: bool = False,
-                         internal: bool = False,
-                         arguments: Optional[Dict[str, Any]] = None,
-                         callback: _Callback = None) -> None:
+    def exchange_declare(
+            self,
+            exchange: str,
+            exchange_type: Union[ExchangeType, str] = ExchangeType.direct,
+            passive: bool = False,
+            durable: bool = False,
+            auto_delete: bool = False,
+            internal: bool = False,
+            arguments: Optional[Dict[str, Any]] = None,
+            callback: OptionalOnReply[spec.Exchange.DeclareOk] = None) -> None:
         """Declare an exchange (``Exchange.Declare``).
 
         :param str exchange: the exchange name
@@ -793,10 +799,11 @@ class Channel:
                                   arguments=arguments), None,
             _replies(nowait, spec.Exchange.DeclareOk), callback)
 
-    def exchange_delete(self,
-                        exchange: Optional[str] = None,
-                        if_unused: bool = False,
-                        callback: _Callback = None) -> None:
+    def exchange_delete(
+            self,
+            exchange: Optional[str] = None,
+            if_unused: bool = False,
+            callback: OptionalOnReply[spec.Exchange.DeleteOk] = None) -> None:
         """Delete an exchange (``Exchange.Delete``).
 
         :param str exchange: the exchange name
@@ -813,12 +820,13 @@ class Channel:
                                  nowait=nowait), None,
             _replies(nowait, spec.Exchange.DeleteOk), callback)
 
-    def exchange_bind(self,
-                      destination: str,
-                      source: str,
-                      routing_key: str = '',
-                      arguments: Optional[Dict[str, Any]] = None,
-                      callback: _Callback = None) -> None:
+    def exchange_bind(
+            self,
+            destination: str,
+            source: str,
+            routing_key: str = '',
+            arguments: Optional[Dict[str, Any]] = None,
+            callback: OptionalOnReply[spec.Exchange.BindOk] = None) -> None:
         """Bind an exchange to another (``Exchange.Bind``).
 
         :param str destination: the destination exchange
@@ -832,12 +840,13 @@ class Channel:
                                destination, source, routing_key, arguments,
                                callback)
 
-    def exchange_unbind(self,
-                        destination: Optional[str] = None,
-                        source: Optional[str] = None,
-                        routing_key: str = '',
-                        arguments: Optional[Dict[str, Any]] = None,
-                        callback: _Callback = None) -> None:
+    def exchange_unbind(
+            self,
+            destination: Optional[str] = None,
+            source: Optional[str] = None,
+            routing_key: str = '',
+            arguments: Optional[Dict[str, Any]] = None,
+            callback: OptionalOnReply[spec.Exchange.UnbindOk] = None) -> None:
         """Remove an exchange-to-exchange binding (``Exchange.Unbind``).
 
         :param str destination: the destination exchange
@@ -869,14 +878,15 @@ class Channel:
                          arguments=arguments), None, _replies(nowait, ok_class),
             callback)
 
-    def queue_declare(self,
-                      queue: str,
-                      passive: bool = False,
-                      durable: bool = False,
-                      exclusive: bool = False,
-                      auto_delete: bool = False,
-                      arguments: Optional[Dict[str, Any]] = None,
-                      callback: _Callback = None) -> None:
+    def queue_declare(
+            self,
+            queue: str,
+            passive: bool = False,
+            durable: bool = False,
+            exclusive: bool = False,
+            auto_delete: bool = False,
+            arguments: Optional[Dict[str, Any]] = None,
+            callback: OptionalOnReply[spec.Queue.DeclareOk] = None) -> None:
         """Declare a queue (``Queue.Declare``); '' lets the broker name it.
 
         :param str queue: the queue name
@@ -907,7 +917,7 @@ class Channel:
                    exchange: str,
                    routing_key: Optional[str] = None,
                    arguments: Optional[Dict[str, Any]] = None,
-                   callback: _Callback = None) -> None:
+                   callback: OptionalOnReply[spec.Queue.BindOk] = None) -> None:
         """Bind a queue to an exchange (``Queue.Bind``).
 
         :param str queue: the queue
@@ -933,12 +943,13 @@ class Channel:
                             arguments=arguments), None,
             _replies(nowait, spec.Queue.BindOk), callback)
 
-    def queue_unbind(self,
-                     queue: str,
-                     exchange: Optional[str] = None,
-                     routing_key: Optional[str] = None,
-                     arguments: Optional[Dict[str, Any]] = None,
-                     callback: _Callback = None) -> None:
+    def queue_unbind(
+            self,
+            queue: str,
+            exchange: Optional[str] = None,
+            routing_key: Optional[str] = None,
+            arguments: Optional[Dict[str, Any]] = None,
+            callback: OptionalOnReply[spec.Queue.UnbindOk] = None) -> None:
         """Remove a queue binding (``Queue.Unbind``; always waits for UnbindOk).
 
         :param str queue: the queue
@@ -963,7 +974,10 @@ class Channel:
                               arguments=arguments), None,
             (spec.Queue.UnbindOk,), callback)
 
-    def queue_purge(self, queue: str, callback: _Callback = None) -> None:
+    def queue_purge(
+            self,
+            queue: str,
+            callback: OptionalOnReply[spec.Queue.PurgeOk] = None) -> None:
         """Remove all ready messages from a queue (``Queue.Purge``).
 
         :param str queue: the queue
@@ -976,11 +990,12 @@ class Channel:
         self._rpc(spec.Queue.Purge(queue=queue, nowait=nowait), None,
                   _replies(nowait, spec.Queue.PurgeOk), callback)
 
-    def queue_delete(self,
-                     queue: str,
-                     if_unused: bool = False,
-                     if_empty: bool = False,
-                     callback: _Callback = None) -> None:
+    def queue_delete(
+            self,
+            queue: str,
+            if_unused: bool = False,
+            if_empty: bool = False,
+            callback: OptionalOnReply[spec.Queue.DeleteOk] = None) -> None:
         """Delete a queue (``Queue.Delete``).
 
         :param str queue: the queue
@@ -1003,7 +1018,7 @@ class Channel:
                   prefetch_size: int = 0,
                   prefetch_count: int = 0,
                   global_qos: bool = False,
-                  callback: _Callback = None) -> None:
+                  callback: OptionalOnReply[spec.Basic.QosOk] = None) -> None:
         """Set the prefetch window (``Basic.Qos``).
 
         :param int prefetch_size: window in octets (0: no limit)
@@ -1023,9 +1038,10 @@ class Channel:
                            bool(global_qos)), None, (spec.Basic.QosOk,),
             callback)
 
-    def basic_recover(self,
-                      requeue: bool = False,
-                      callback: _Callback = None) -> None:
+    def basic_recover(
+            self,
+            requeue: bool = False,
+            callback: OptionalOnReply[spec.Basic.RecoverOk] = None) -> None:
         """Redeliver unacknowledged messages (``Basic.Recover``).
 
         :param bool requeue: requeue instead of redelivering to this consumer
@@ -1037,7 +1053,8 @@ class Channel:
         self._rpc(spec.Basic.Recover(bool(requeue)), None,
                   (spec.Basic.RecoverOk,), callback)
 
-    def tx_select(self, callback: _Callback = None) -> None:
+    def tx_select(self,
+                  callback: OptionalOnReply[spec.Tx.SelectOk] = None) -> None:
         """Enter transaction mode (``Tx.Select``).
 
         :param callable callback: ``callback(method_frame)`` on ``Tx.SelectOk``
@@ -1046,7 +1063,8 @@ class Channel:
         self._raise_if_not_open()
         self._rpc(spec.Tx.Select(), None, (spec.Tx.SelectOk,), callback)
 
-    def tx_commit(self, callback: _Callback = None) -> None:
+    def tx_commit(self,
+                  callback: OptionalOnReply[spec.Tx.CommitOk] = None) -> None:
         """Commit the current transaction (``Tx.Commit``).
 
         :param callable callback: ``callback(method_frame)`` on ``Tx.CommitOk``
@@ -1055,7 +1073,9 @@ class Channel:
         self._raise_if_not_open()
         self._rpc(spec.Tx.Commit(), None, (spec.Tx.CommitOk,), callback)
 
-    def tx_rollback(self, callback: _Callback = None) -> None:
+    def tx_rollback(self,
+                    callback: OptionalOnReply[spec.Tx.RollbackOk] = None
+                   ) -> None:
         """Abandon the current transaction (``Tx.Rollback``).
 
         :param callable callback: ``callback(method_frame)`` on
@@ -1065,14 +1085,15 @@ class Channel:
         self._raise_if_not_open()
         self._rpc(spec.Tx.Rollback(), None, (spec.Tx.RollbackOk,), callback)
 
-    def basic_consume(self,
-                      queue: str,
-                      on_message_callback: Callable[..., Any],
-                      auto_ack: bool = False,
-                      exclusive: bool = False,
-                      consumer_tag: Optional[str] = None,
-                      arguments: Optional[Dict[str, Any]] = None,
-                      callback: Optional[Callable[..., Any]] = None) -> str:
+    def basic_consume(
+            self,
+            queue: str,
+            on_message_callback: OnMessage,
+            auto_ack: bool = False,
+            exclusive: bool = False,
+            consumer_tag: Optional[str] = None,
+            arguments: Optional[Dict[str, Any]] = None,
+            callback: OptionalOnReply[spec.Basic.ConsumeOk] = None) -> str:
         """Start a consumer; messages go to ``on_message_callback``.
 
         :param str queue: the queue to consume from
@@ -1118,9 +1139,10 @@ class Channel:
             (spec.Basic.ConsumeOk,), callback)
         return consumer_tag
 
-    def basic_cancel(self,
-                     consumer_tag: str = '',
-                     callback: Optional[Callable[..., Any]] = None) -> None:
+    def basic_cancel(
+            self,
+            consumer_tag: str = '',
+            callback: OptionalOnReply[spec.Basic.CancelOk] = None) -> None:
         """Cancel a consumer.
 
         :param str consumer_tag: the consumer to cancel
@@ -1163,7 +1185,7 @@ class Channel:
 
     def basic_get(self,
                   queue: str,
-                  callback: Callable[..., Any],
+                  callback: OnGetOk,
                   auto_ack: bool = False) -> None:
         """Get one message (``Basic.Get``).
 
@@ -1203,9 +1225,10 @@ class Channel:
             cached = self._get_frame_cache = (queue, no_ack, data)
         self.connection._emit_bytes(cached[2], 1)
 
-    def confirm_delivery(self,
-                         ack_nack_callback: Callable[..., Any],
-                         callback: Optional[Callable[..., Any]] = None) -> None:
+    def confirm_delivery(
+            self,
+            ack_nack_callback: OnConfirm,
+            callback: OptionalOnReply[spec.Confirm.SelectOk] = None) -> None:
         """Turn on publisher confirms (``Confirm.Select``).
 
         :param callable ack_nack_callback: ``ack_nack_callback(method_frame)``
@@ -1230,7 +1253,7 @@ class Channel:
 
     def flow(self,
              active: bool,
-             callback: Optional[Callable[..., Any]] = None) -> None:
+             callback: Optional[Callable[[bool], object]] = None) -> None:
         """Ask the broker to pause or resume deliveries (``Channel.Flow``).
 
         :param bool active: True to resume, False to pause

@@ -47,7 +47,8 @@ Rules:
 import abc
 import copy
 import logging
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, cast
+from typing import (TYPE_CHECKING, Any, Callable, Dict, List, Optional, TypeVar,
+                    cast)
 # pika 1.4 has these URL helpers in this module's namespace.
 from urllib.parse import parse_qs as url_parse_qs  # noqa: F401
 from urllib.parse import unquote as url_unquote  # noqa: F401
@@ -61,12 +62,15 @@ from pika._interfaces import (AdapterHooks, ChannelConnection,
 from pika import _connection_receive as _receive
 from pika import _connection_send as _send
 from pika import exceptions, frame, spec
+from pika._channel_callbacks import OnChannelOpen
 from pika.channel import Channel, MAX_CHANNELS
 from pika.compat import AbstractBase
 from pika.heartbeat import HeartbeatChecker
 # Re-exported: pika defines its parameter classes in this module.
-from pika.parameters import (  # noqa: F401
-    ConnectionParameters, Parameters, SSLOptions, URLParameters)
+from pika.parameters import ConnectionParameters as ConnectionParameters
+from pika.parameters import Parameters as Parameters
+from pika.parameters import SSLOptions as SSLOptions
+from pika.parameters import URLParameters as URLParameters
 from pika.validators import require_callback
 # Names pika 1.4.4 has in this module, kept for ``from ... import *``.
 from pika import validators  # noqa: F401
@@ -74,6 +78,8 @@ from pika import validators  # noqa: F401
 PRODUCT = _handshake.PRODUCT
 
 LOGGER = logging.getLogger(__name__)
+
+_ConnectionT = TypeVar('_ConnectionT', bound='Connection')
 
 _PROTOCOL_HEADER_BYTES = frame.ProtocolHeader().marshal()
 
@@ -98,11 +104,13 @@ _VIEW_BODY_MIN = _send.VIEW_BODY_MIN
 
 def _whole_content(header: Any, body: Any, channel_number: int) -> bool:
     """True if ``header`` and ``body`` carry a complete one-frame content."""
-    return (header.frame_type == _FRAME_HEADER and
-            body.frame_type == _FRAME_BODY and
-            header.channel_number == channel_number and
-            body.channel_number == channel_number and
-            header.body_size == len(body.fragment) and header.body_size > 0)
+    # Any frames are tested: the attributes are read once the types match.
+    return (  # type: ignore[no-any-return]
+        header.frame_type == _FRAME_HEADER and
+        body.frame_type == _FRAME_BODY and
+        header.channel_number == channel_number and
+        body.channel_number == channel_number and
+        header.body_size == len(body.fragment) and header.body_size > 0)
 
 
 _STATE_NAMES = _state.STATE_NAMES
@@ -218,7 +226,9 @@ class Connection(AbstractBase):
     # ------------------------------------------------------------------
     # Public API
 
-    def add_on_close_callback(self, callback: Callable[..., Any]) -> None:
+    def add_on_close_callback(
+            self: _ConnectionT,
+            callback: Callable[[_ConnectionT, BaseException], object]) -> None:
         """Add a callback notified when the connection has closed.
 
         :param callable callback: ``callback(connection, exception)``; the
@@ -229,7 +239,9 @@ class Connection(AbstractBase):
         self._on_close_callbacks.append(callback)
 
     def add_on_connection_blocked_callback(
-            self, callback: Callable[..., Any]) -> None:
+        self: _ConnectionT, callback: Callable[
+            [_ConnectionT, 'frame.Method[spec.Connection.Blocked]'], object]
+    ) -> None:
         """Add a callback for ``Connection.Blocked`` from the broker.
 
         :param callable callback: ``callback(connection, method_frame)`` where
@@ -239,7 +251,9 @@ class Connection(AbstractBase):
         self._on_blocked_callbacks.append(callback)
 
     def add_on_connection_unblocked_callback(
-            self, callback: Callable[..., Any]) -> None:
+        self: _ConnectionT, callback: Callable[
+            [_ConnectionT, 'frame.Method[spec.Connection.Unblocked]'], object]
+    ) -> None:
         """Add a callback for ``Connection.Unblocked`` from the broker.
 
         :param callable callback: ``callback(connection, method_frame)`` where
@@ -248,7 +262,9 @@ class Connection(AbstractBase):
         require_callback(callback)
         self._on_unblocked_callbacks.append(callback)
 
-    def add_on_open_callback(self, callback: Callable[..., Any]) -> None:
+    def add_on_open_callback(
+            self: _ConnectionT, callback: Callable[[_ConnectionT],
+                                                   object]) -> None:
         """Add a callback notified when the connection has opened.
 
         :param callable callback: ``callback(connection)``
@@ -256,8 +272,9 @@ class Connection(AbstractBase):
         require_callback(callback)
         self._on_open_callbacks.append(callback)
 
-    def add_on_open_error_callback(self,
-                                   callback: Callable[..., Any],
+    def add_on_open_error_callback(self: _ConnectionT,
+                                   callback: Callable[
+                                       [_ConnectionT, BaseException], object],
                                    remove_default: bool = True) -> None:
         """Add a callback notified when the connection could not be opened.
 
@@ -274,10 +291,9 @@ class Connection(AbstractBase):
                 pass
         self._on_open_error_callbacks.append(callback)
 
-    def channel(
-            self,
-            channel_number: Optional[int] = None,
-            on_open_callback: Optional[Callable[..., Any]] = None) -> Channel:
+    def channel(self,
+                channel_number: Optional[int] = None,
+                on_open_callback: Optional[OnChannelOpen] = None) -> Channel:
         """Create and open a new channel.
 
         :param int channel_number: the channel number to use; allocated when

@@ -13,7 +13,7 @@ contains the username or password.
 """
 
 import logging
-from typing import Any, Optional, Tuple, Union
+from typing import Any, List, Optional, Tuple, Union
 
 # Names pika 1.4.4 has in this module, kept for ``from ... import *``.
 from pika.compat import as_bytes  # noqa: F401
@@ -32,7 +32,7 @@ def _secret_bytes(value: _Secret) -> bytes:
     return value.encode('utf-8')
 
 
-def _offered_mechanisms(start: Any) -> list:
+def _offered_mechanisms(start: Any) -> List[bytes]:
     """The mechanism names a Connection.Start method offers, as bytes."""
     mechanisms = getattr(start, 'mechanisms', None)
     if mechanisms is None:
@@ -82,7 +82,7 @@ class PlainCredentials:
     def __ne__(self, other: object) -> bool:
         result = self.__eq__(other)
         if result is NotImplemented:
-            return result
+            return NotImplemented
         return not result
 
     __hash__ = None  # type: ignore[assignment]
@@ -133,7 +133,7 @@ class ExternalCredentials:
     def __ne__(self, other: object) -> bool:
         result = self.__eq__(other)
         if result is NotImplemented:
-            return result
+            return NotImplemented
         return not result
 
     __hash__ = None  # type: ignore[assignment]

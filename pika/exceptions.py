@@ -212,7 +212,8 @@ class ConnectionClosed(AMQPConnectionError):
 
         :rtype: int
         """
-        return self.args[0]
+        code: int = self.args[0]
+        return code
 
     @property
     def reply_text(self) -> str:
@@ -220,7 +221,8 @@ class ConnectionClosed(AMQPConnectionError):
 
         :rtype: str
         """
-        return self.args[1]
+        text: str = self.args[1]
+        return text
 
 
 class ConnectionClosedByBroker(ConnectionClosed):
@@ -290,7 +292,8 @@ class ChannelClosed(AMQPChannelError):
 
         :rtype: int
         """
-        return self.args[0]
+        code: int = self.args[0]
+        return code
 
     @property
     def reply_text(self) -> str:
@@ -298,7 +301,8 @@ class ChannelClosed(AMQPChannelError):
 
         :rtype: str
         """
-        return self.args[1]
+        text: str = self.args[1]
+        return text
 
 
 class ChannelClosedByBroker(ChannelClosed):

@@ -523,38 +523,29 @@ def marshal_content(channel_number: int, method: amqp_object.Method,
         # frame and the whole content header head are packed in two calls.
         # Exchange and routing key as length-prefixed short strings; names
         # repeat, so their encodings come from spec's bounded cache.
-        exchange: Any = method.exchange  # type: ignore[attr-defined]
+        exchange: Any = method.exchange
         if exchange.__class__ is str:
             exchange = _short_cache_get(exchange) or _short_cache_add(exchange)
         else:
             exchange = _short_prefixed(exchange, 'exchange')
-        routing_key: Any = method.routing_key  # type: ignore[attr-defined]
+        routing_key: Any = method.routing_key
         if routing_key.__class__ is str:
             routing_key = (_short_cache_get(routing_key) or
                            _short_cache_add(routing_key))
         else:
             routing_key = _short_prefixed(routing_key, 'routing_key')
-        return b''.join((
-            _PUBLISH_HEAD.pack(_FRAME_METHOD, channel_number,
-                               7 + len(exchange) + len(routing_key),
-                               _PUBLISH_INDEX,
-                               method.ticket),  # type: ignore[attr-defined]
-            exchange,
-            routing_key,
-            _PUBLISH_TAIL.pack(
-                (1 if method.mandatory else 0)  # type: ignore[attr-defined]
-                | (2 if method.immediate else 0),  # type: ignore
-                _FRAME_END,
-                _FRAME_HEADER,
-                channel_number,
-                len(encoded_props) + 12,
-                properties.INDEX,
-                0,
-                body_size),
-            encoded_props,
-            _BODY_HEAD.pack(_FRAME_END, _FRAME_BODY, channel_number, body_size),
-            body,
-            FRAME_END_BYTE))
+        return b''.join(
+            (_PUBLISH_HEAD.pack(_FRAME_METHOD, channel_number,
+                                7 + len(exchange) + len(routing_key),
+                                _PUBLISH_INDEX,
+                                method.ticket), exchange, routing_key,
+             _PUBLISH_TAIL.pack((1 if method.mandatory else 0) |
+                                (2 if method.immediate else 0), _FRAME_END,
+                                _FRAME_HEADER, channel_number,
+                                len(encoded_props) + 12, properties.INDEX, 0,
+                                body_size), encoded_props,
+             _BODY_HEAD.pack(_FRAME_END, _FRAME_BODY, channel_number,
+                             body_size), body, FRAME_END_BYTE))
     payload = b''.join(method.encode())
     pieces = [
         _METHOD_HEAD.pack(_FRAME_METHOD, channel_number,

@@ -22,7 +22,7 @@ import math
 import numbers
 import ssl
 import urllib.parse
-from typing import Any, Callable, Dict, List, Optional, Union
+from typing import (Any, Callable, Dict, List, NoReturn, Optional, Tuple, Union)
 
 from pika import credentials as pika_credentials
 from pika import spec
@@ -179,7 +179,7 @@ class Parameters:
     def __ne__(self, other: object) -> bool:
         result = self.__eq__(other)
         if result is NotImplemented:
-            return result
+            return NotImplemented
         return not result
 
     __hash__ = None  # type: ignore[assignment]
@@ -566,7 +566,7 @@ class ConnectionParameters(Parameters):
                  blocked_connection_timeout: Optional[float] = _D,
                  client_properties: Optional[Dict[str, Any]] = _D,
                  tcp_options: Optional[Dict[str, Any]] = _D,
-                 **kwargs: Any) -> None:
+                 **kwargs: NoReturn) -> None:
         """Create connection parameters; see :class:`Parameters` for
         defaults.
 
@@ -608,7 +608,8 @@ class ConnectionParameters(Parameters):
 
         # Through the property setters (which validate), in pika's order;
         # ssl_options before the port, whose default depends on it.
-        given = (
+        default: object = self._DEFAULT
+        given: Tuple[Tuple[str, object], ...] = (
             ('blocked_connection_timeout', blocked_connection_timeout),
             ('channel_max', channel_max),
             ('client_properties', client_properties),
@@ -624,18 +625,18 @@ class ConnectionParameters(Parameters):
             ('ssl_options', ssl_options),
         )
         for name, value in given:
-            if value is not self._DEFAULT:
+            if value is not default:
                 setattr(self, name, value)
 
         # The TLS port is the default only if TLS was asked for here.
-        if port is not self._DEFAULT:
+        if port is not default:
             self.port = port
         elif self.ssl_options is not None:
             self.port = self.DEFAULT_SSL_PORT
 
-        if virtual_host is not self._DEFAULT:
+        if virtual_host is not default:
             self.virtual_host = virtual_host
-        if tcp_options is not self._DEFAULT:
+        if tcp_options is not default:
             self.tcp_options = tcp_options
 
         if kwargs:

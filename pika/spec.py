@@ -9,7 +9,7 @@ utils/spec/LICENSE); this module is part of pika.
 # ruff: noqa: E501
 # yapf: disable
 import struct
-from typing import Any, Dict, List, Literal, Optional, Union
+from typing import Any, Callable, Dict, List, Literal, Optional, Union
 
 from pika import amqp_object, data
 from pika.delivery_mode import DeliveryMode
@@ -201,7 +201,7 @@ class Connection(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.version_major, self.version_minor = _S_BB.unpack_from(encoded, offset)
             offset += 2
             self.server_properties, offset = _decode_table(encoded, offset)
@@ -271,7 +271,7 @@ class Connection(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.client_properties, offset = _decode_table(encoded, offset)
             length = encoded[offset]
             offset += 1
@@ -279,7 +279,7 @@ class Connection(amqp_object.Class):
             try:
                 self.mechanism = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.mechanism = bytes(encoded[offset:end])
+                self.mechanism = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             length = _S_I.unpack_from(encoded, offset)[0]
             offset += 4
@@ -292,7 +292,7 @@ class Connection(amqp_object.Class):
             try:
                 self.locale = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.locale = bytes(encoded[offset:end])
+                self.locale = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             return offset
 
@@ -354,7 +354,7 @@ class Connection(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             length = _S_I.unpack_from(encoded, offset)[0]
             offset += 4
             end = offset + length
@@ -401,7 +401,7 @@ class Connection(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             length = _S_I.unpack_from(encoded, offset)[0]
             offset += 4
             end = offset + length
@@ -452,7 +452,7 @@ class Connection(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.channel_max, self.frame_max, self.heartbeat = _S_HIH.unpack_from(encoded, offset)
             offset += 8
             return offset
@@ -492,7 +492,7 @@ class Connection(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.channel_max, self.frame_max, self.heartbeat = _S_HIH.unpack_from(encoded, offset)
             offset += 8
             return offset
@@ -532,14 +532,14 @@ class Connection(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             length = encoded[offset]
             offset += 1
             end = offset + length
             try:
                 self.virtual_host = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.virtual_host = bytes(encoded[offset:end])
+                self.virtual_host = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             length = encoded[offset]
             offset += 1
@@ -547,7 +547,7 @@ class Connection(amqp_object.Class):
             try:
                 self.capabilities = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.capabilities = bytes(encoded[offset:end])
+                self.capabilities = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -605,14 +605,14 @@ class Connection(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             length = encoded[offset]
             offset += 1
             end = offset + length
             try:
                 self.known_hosts = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.known_hosts = bytes(encoded[offset:end])
+                self.known_hosts = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             return offset
 
@@ -663,14 +663,14 @@ class Connection(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.reply_code, length = _S_HB.unpack_from(encoded, offset)
             offset += 3
             end = offset + length
             try:
                 self.reply_text = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.reply_text = bytes(encoded[offset:end])
+                self.reply_text = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             self.class_id, self.method_id = _S_HH.unpack_from(encoded, offset)
             offset += 4
@@ -715,7 +715,7 @@ class Connection(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             return offset
 
         def encode(self) -> List[bytes]:
@@ -749,14 +749,14 @@ class Connection(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             length = encoded[offset]
             offset += 1
             end = offset + length
             try:
                 self.reason = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.reason = bytes(encoded[offset:end])
+                self.reason = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             return offset
 
@@ -798,7 +798,7 @@ class Connection(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             return offset
 
         def encode(self) -> List[bytes]:
@@ -834,7 +834,7 @@ class Connection(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             length = _S_I.unpack_from(encoded, offset)[0]
             offset += 4
             end = offset + length
@@ -846,7 +846,7 @@ class Connection(amqp_object.Class):
             try:
                 self.reason = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.reason = bytes(encoded[offset:end])
+                self.reason = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             return offset
 
@@ -895,7 +895,7 @@ class Connection(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             return offset
 
         def encode(self) -> List[bytes]:
@@ -936,14 +936,14 @@ class Channel(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             length = encoded[offset]
             offset += 1
             end = offset + length
             try:
                 self.out_of_band = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.out_of_band = bytes(encoded[offset:end])
+                self.out_of_band = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             return offset
 
@@ -988,7 +988,7 @@ class Channel(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             length = _S_I.unpack_from(encoded, offset)[0]
             offset += 4
             end = offset + length
@@ -1035,7 +1035,7 @@ class Channel(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             bits = encoded[offset]
             offset += 1
             self.active = (bits & 1) != 0
@@ -1072,7 +1072,7 @@ class Channel(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             bits = encoded[offset]
             offset += 1
             self.active = (bits & 1) != 0
@@ -1115,14 +1115,14 @@ class Channel(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.reply_code, length = _S_HB.unpack_from(encoded, offset)
             offset += 3
             end = offset + length
             try:
                 self.reply_text = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.reply_text = bytes(encoded[offset:end])
+                self.reply_text = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             self.class_id, self.method_id = _S_HH.unpack_from(encoded, offset)
             offset += 4
@@ -1167,7 +1167,7 @@ class Channel(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             return offset
 
         def encode(self) -> List[bytes]:
@@ -1218,14 +1218,14 @@ class Access(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             length = encoded[offset]
             offset += 1
             end = offset + length
             try:
                 self.realm = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.realm = bytes(encoded[offset:end])
+                self.realm = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -1278,7 +1278,7 @@ class Access(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.ticket = _S_H.unpack_from(encoded, offset)[0]
             offset += 2
             return offset
@@ -1337,14 +1337,14 @@ class Exchange(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.ticket, length = _S_HB.unpack_from(encoded, offset)
             offset += 3
             end = offset + length
             try:
                 self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.exchange = bytes(encoded[offset:end])
+                self.exchange = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             length = encoded[offset]
             offset += 1
@@ -1352,7 +1352,7 @@ class Exchange(amqp_object.Class):
             try:
                 self.type = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.type = bytes(encoded[offset:end])
+                self.type = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -1413,7 +1413,7 @@ class Exchange(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             return offset
 
         def encode(self) -> List[bytes]:
@@ -1453,14 +1453,14 @@ class Exchange(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.ticket, length = _S_HB.unpack_from(encoded, offset)
             offset += 3
             end = offset + length
             try:
                 self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.exchange = bytes(encoded[offset:end])
+                self.exchange = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -1507,7 +1507,7 @@ class Exchange(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             return offset
 
         def encode(self) -> List[bytes]:
@@ -1551,14 +1551,14 @@ class Exchange(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.ticket, length = _S_HB.unpack_from(encoded, offset)
             offset += 3
             end = offset + length
             try:
                 self.destination = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.destination = bytes(encoded[offset:end])
+                self.destination = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             length = encoded[offset]
             offset += 1
@@ -1566,7 +1566,7 @@ class Exchange(amqp_object.Class):
             try:
                 self.source = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.source = bytes(encoded[offset:end])
+                self.source = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             length = encoded[offset]
             offset += 1
@@ -1574,7 +1574,7 @@ class Exchange(amqp_object.Class):
             try:
                 self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.routing_key = bytes(encoded[offset:end])
+                self.routing_key = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -1640,7 +1640,7 @@ class Exchange(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             return offset
 
         def encode(self) -> List[bytes]:
@@ -1684,14 +1684,14 @@ class Exchange(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.ticket, length = _S_HB.unpack_from(encoded, offset)
             offset += 3
             end = offset + length
             try:
                 self.destination = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.destination = bytes(encoded[offset:end])
+                self.destination = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             length = encoded[offset]
             offset += 1
@@ -1699,7 +1699,7 @@ class Exchange(amqp_object.Class):
             try:
                 self.source = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.source = bytes(encoded[offset:end])
+                self.source = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             length = encoded[offset]
             offset += 1
@@ -1707,7 +1707,7 @@ class Exchange(amqp_object.Class):
             try:
                 self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.routing_key = bytes(encoded[offset:end])
+                self.routing_key = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -1773,7 +1773,7 @@ class Exchange(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             return offset
 
         def encode(self) -> List[bytes]:
@@ -1828,14 +1828,14 @@ class Queue(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.ticket, length = _S_HB.unpack_from(encoded, offset)
             offset += 3
             end = offset + length
             try:
                 self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.queue = bytes(encoded[offset:end])
+                self.queue = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -1894,14 +1894,14 @@ class Queue(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             length = encoded[offset]
             offset += 1
             end = offset + length
             try:
                 self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.queue = bytes(encoded[offset:end])
+                self.queue = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             self.message_count, self.consumer_count = _S_II.unpack_from(encoded, offset)
             offset += 8
@@ -1959,14 +1959,14 @@ class Queue(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.ticket, length = _S_HB.unpack_from(encoded, offset)
             offset += 3
             end = offset + length
             try:
                 self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.queue = bytes(encoded[offset:end])
+                self.queue = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             length = encoded[offset]
             offset += 1
@@ -1974,7 +1974,7 @@ class Queue(amqp_object.Class):
             try:
                 self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.exchange = bytes(encoded[offset:end])
+                self.exchange = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             length = encoded[offset]
             offset += 1
@@ -1982,7 +1982,7 @@ class Queue(amqp_object.Class):
             try:
                 self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.routing_key = bytes(encoded[offset:end])
+                self.routing_key = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -2048,7 +2048,7 @@ class Queue(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             return offset
 
         def encode(self) -> List[bytes]:
@@ -2086,14 +2086,14 @@ class Queue(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.ticket, length = _S_HB.unpack_from(encoded, offset)
             offset += 3
             end = offset + length
             try:
                 self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.queue = bytes(encoded[offset:end])
+                self.queue = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -2142,7 +2142,7 @@ class Queue(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.message_count = _S_I.unpack_from(encoded, offset)[0]
             offset += 4
             return offset
@@ -2186,14 +2186,14 @@ class Queue(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.ticket, length = _S_HB.unpack_from(encoded, offset)
             offset += 3
             end = offset + length
             try:
                 self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.queue = bytes(encoded[offset:end])
+                self.queue = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -2244,7 +2244,7 @@ class Queue(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.message_count = _S_I.unpack_from(encoded, offset)[0]
             offset += 4
             return offset
@@ -2288,14 +2288,14 @@ class Queue(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.ticket, length = _S_HB.unpack_from(encoded, offset)
             offset += 3
             end = offset + length
             try:
                 self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.queue = bytes(encoded[offset:end])
+                self.queue = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             length = encoded[offset]
             offset += 1
@@ -2303,7 +2303,7 @@ class Queue(amqp_object.Class):
             try:
                 self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.exchange = bytes(encoded[offset:end])
+                self.exchange = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             length = encoded[offset]
             offset += 1
@@ -2311,7 +2311,7 @@ class Queue(amqp_object.Class):
             try:
                 self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.routing_key = bytes(encoded[offset:end])
+                self.routing_key = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             self.arguments, offset = _decode_table(encoded, offset)
             return offset
@@ -2373,7 +2373,7 @@ class Queue(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             return offset
 
         def encode(self) -> List[bytes]:
@@ -2418,7 +2418,7 @@ class Basic(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.prefetch_size, self.prefetch_count, bits = _S_IHB.unpack_from(encoded, offset)
             offset += 7
             self.global_qos = (bits & 1) != 0
@@ -2452,7 +2452,7 @@ class Basic(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             return offset
 
         def encode(self) -> List[bytes]:
@@ -2500,14 +2500,14 @@ class Basic(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.ticket, length = _S_HB.unpack_from(encoded, offset)
             offset += 3
             end = offset + length
             try:
                 self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.queue = bytes(encoded[offset:end])
+                self.queue = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             length = encoded[offset]
             offset += 1
@@ -2515,7 +2515,7 @@ class Basic(amqp_object.Class):
             try:
                 self.consumer_tag = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.consumer_tag = bytes(encoded[offset:end])
+                self.consumer_tag = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -2578,14 +2578,14 @@ class Basic(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             length = encoded[offset]
             offset += 1
             end = offset + length
             try:
                 self.consumer_tag = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.consumer_tag = bytes(encoded[offset:end])
+                self.consumer_tag = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             return offset
 
@@ -2632,14 +2632,14 @@ class Basic(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             length = encoded[offset]
             offset += 1
             end = offset + length
             try:
                 self.consumer_tag = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.consumer_tag = bytes(encoded[offset:end])
+                self.consumer_tag = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -2688,14 +2688,14 @@ class Basic(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             length = encoded[offset]
             offset += 1
             end = offset + length
             try:
                 self.consumer_tag = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.consumer_tag = bytes(encoded[offset:end])
+                self.consumer_tag = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             return offset
 
@@ -2748,14 +2748,14 @@ class Basic(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.ticket, length = _S_HB.unpack_from(encoded, offset)
             offset += 3
             end = offset + length
             try:
                 self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.exchange = bytes(encoded[offset:end])
+                self.exchange = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             length = encoded[offset]
             offset += 1
@@ -2763,7 +2763,7 @@ class Basic(amqp_object.Class):
             try:
                 self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.routing_key = bytes(encoded[offset:end])
+                self.routing_key = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -2828,14 +2828,14 @@ class Basic(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.reply_code, length = _S_HB.unpack_from(encoded, offset)
             offset += 3
             end = offset + length
             try:
                 self.reply_text = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.reply_text = bytes(encoded[offset:end])
+                self.reply_text = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             length = encoded[offset]
             offset += 1
@@ -2843,7 +2843,7 @@ class Basic(amqp_object.Class):
             try:
                 self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.exchange = bytes(encoded[offset:end])
+                self.exchange = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             length = encoded[offset]
             offset += 1
@@ -2851,7 +2851,7 @@ class Basic(amqp_object.Class):
             try:
                 self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.routing_key = bytes(encoded[offset:end])
+                self.routing_key = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             return offset
 
@@ -2922,14 +2922,14 @@ class Basic(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             length = encoded[offset]
             offset += 1
             end = offset + length
             try:
                 self.consumer_tag = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.consumer_tag = bytes(encoded[offset:end])
+                self.consumer_tag = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             self.delivery_tag, bits, length = _S_QBB.unpack_from(encoded, offset)
             offset += 10
@@ -2938,7 +2938,7 @@ class Basic(amqp_object.Class):
             try:
                 self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.exchange = bytes(encoded[offset:end])
+                self.exchange = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             length = encoded[offset]
             offset += 1
@@ -2946,7 +2946,7 @@ class Basic(amqp_object.Class):
             try:
                 self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.routing_key = bytes(encoded[offset:end])
+                self.routing_key = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             return offset
 
@@ -3013,14 +3013,14 @@ class Basic(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.ticket, length = _S_HB.unpack_from(encoded, offset)
             offset += 3
             end = offset + length
             try:
                 self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.queue = bytes(encoded[offset:end])
+                self.queue = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -3077,7 +3077,7 @@ class Basic(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.delivery_tag, bits, length = _S_QBB.unpack_from(encoded, offset)
             offset += 10
             self.redelivered = (bits & 1) != 0
@@ -3085,7 +3085,7 @@ class Basic(amqp_object.Class):
             try:
                 self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.exchange = bytes(encoded[offset:end])
+                self.exchange = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             length = encoded[offset]
             offset += 1
@@ -3093,7 +3093,7 @@ class Basic(amqp_object.Class):
             try:
                 self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.routing_key = bytes(encoded[offset:end])
+                self.routing_key = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             self.message_count = _S_I.unpack_from(encoded, offset)[0]
             offset += 4
@@ -3150,14 +3150,14 @@ class Basic(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             length = encoded[offset]
             offset += 1
             end = offset + length
             try:
                 self.cluster_id = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.cluster_id = bytes(encoded[offset:end])
+                self.cluster_id = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
             return offset
 
@@ -3204,7 +3204,7 @@ class Basic(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.delivery_tag, bits = _S_QB.unpack_from(encoded, offset)
             offset += 9
             self.multiple = (bits & 1) != 0
@@ -3243,7 +3243,7 @@ class Basic(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.delivery_tag, bits = _S_QB.unpack_from(encoded, offset)
             offset += 9
             self.requeue = (bits & 1) != 0
@@ -3280,7 +3280,7 @@ class Basic(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             bits = encoded[offset]
             offset += 1
             self.requeue = (bits & 1) != 0
@@ -3317,7 +3317,7 @@ class Basic(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             bits = encoded[offset]
             offset += 1
             self.requeue = (bits & 1) != 0
@@ -3351,7 +3351,7 @@ class Basic(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             return offset
 
         def encode(self) -> List[bytes]:
@@ -3389,7 +3389,7 @@ class Basic(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             self.delivery_tag, bits = _S_QB.unpack_from(encoded, offset)
             offset += 9
             self.multiple = (bits & 1) != 0
@@ -3439,7 +3439,7 @@ class BasicProperties(amqp_object.Properties):
         (0x0008, 'app_id', 'shortstr'),
         (0x0004, 'cluster_id', 'shortstr'),
     )
-    _DECODERS: Dict[int, Any] = {}
+    _DECODERS: Dict[int, Callable[..., int]] = {}
 
     def __init__(
             self,
@@ -3489,7 +3489,7 @@ class BasicProperties(amqp_object.Properties):
         self._decode_from(encoded, offset)
         return self
 
-    def _decode_from(self, encoded, offset):
+    def _decode_from(self, encoded: bytes, offset: int) -> int:
         flags = _S_H.unpack_from(encoded, offset)[0]
         try:
             decoder = self._DECODERS[flags]
@@ -3497,7 +3497,7 @@ class BasicProperties(amqp_object.Properties):
             decoder = _compile_decoder(self.__class__, flags)
         return decoder(self, encoded, offset + 2)
 
-    def _decode_properties(self, encoded, offset, flags):
+    def _decode_properties(self, encoded: bytes, offset: int, flags: int) -> int:
         if flags & 1:
             # continuation flags words: none carries a property
             while _S_H.unpack_from(encoded, offset)[0] & 1:
@@ -3524,7 +3524,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.content_type = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.content_type = bytes(encoded[offset + 1:end])
+                self.content_type = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
         else:
             self.content_type = None
@@ -3533,7 +3533,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.content_encoding = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.content_encoding = bytes(encoded[offset + 1:end])
+                self.content_encoding = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
         else:
             self.content_encoding = None
@@ -3542,7 +3542,7 @@ class BasicProperties(amqp_object.Properties):
         else:
             self.headers = None
         if flags & 0x1000:
-            self.delivery_mode = encoded[offset]
+            self.delivery_mode = encoded[offset]  # type: ignore[assignment]
             offset += 1
         else:
             self.delivery_mode = None
@@ -3556,7 +3556,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.correlation_id = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.correlation_id = bytes(encoded[offset + 1:end])
+                self.correlation_id = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
         else:
             self.correlation_id = None
@@ -3565,7 +3565,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.reply_to = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.reply_to = bytes(encoded[offset + 1:end])
+                self.reply_to = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
         else:
             self.reply_to = None
@@ -3574,7 +3574,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.expiration = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.expiration = bytes(encoded[offset + 1:end])
+                self.expiration = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
         else:
             self.expiration = None
@@ -3583,7 +3583,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.message_id = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.message_id = bytes(encoded[offset + 1:end])
+                self.message_id = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
         else:
             self.message_id = None
@@ -3597,7 +3597,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.type = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.type = bytes(encoded[offset + 1:end])
+                self.type = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
         else:
             self.type = None
@@ -3606,7 +3606,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.user_id = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.user_id = bytes(encoded[offset + 1:end])
+                self.user_id = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
         else:
             self.user_id = None
@@ -3615,7 +3615,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.app_id = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.app_id = bytes(encoded[offset + 1:end])
+                self.app_id = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
         else:
             self.app_id = None
@@ -3624,7 +3624,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.cluster_id = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.cluster_id = bytes(encoded[offset + 1:end])
+                self.cluster_id = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
             offset = end
         else:
             self.cluster_id = None
@@ -3796,7 +3796,7 @@ class Tx(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             return offset
 
         def encode(self) -> List[bytes]:
@@ -3827,7 +3827,7 @@ class Tx(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             return offset
 
         def encode(self) -> List[bytes]:
@@ -3858,7 +3858,7 @@ class Tx(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             return offset
 
         def encode(self) -> List[bytes]:
@@ -3889,7 +3889,7 @@ class Tx(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             return offset
 
         def encode(self) -> List[bytes]:
@@ -3920,7 +3920,7 @@ class Tx(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             return offset
 
         def encode(self) -> List[bytes]:
@@ -3951,7 +3951,7 @@ class Tx(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             return offset
 
         def encode(self) -> List[bytes]:
@@ -3992,7 +3992,7 @@ class Confirm(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             bits = encoded[offset]
             offset += 1
             self.nowait = (bits & 1) != 0
@@ -4026,7 +4026,7 @@ class Confirm(amqp_object.Class):
             self._decode_from(encoded, offset)
             return self
 
-        def _decode_from(self, encoded, offset):
+        def _decode_from(self, encoded: bytes, offset: int) -> int:
             return offset
 
         def encode(self) -> List[bytes]:

@@ -46,6 +46,9 @@ CACHED_PROPERTIES = ('content_type', 'content_encoding', 'reply_to',
                      'expiration', 'type', 'user_id', 'app_id', 'cluster_id')
 # Property types the specialised decoders (HELPERS) know.
 DECODER_KINDS = ('shortstr', 'table', 'octet', 'timestamp')
+# A short string that is not valid UTF-8 is kept as bytes, as pika 1.4 does;
+# the attribute is typed ``str``, what it holds for every well-formed peer.
+KEPT_AS_BYTES = '  # type: ignore[assignment]  # not UTF-8: kept as bytes'
 PY_TYPES = {
     'octet': 'int',
     'short': 'int',
@@ -312,7 +315,8 @@ class Generator:
         self.emit('self._decode_from(encoded, offset)', indent + 1)
         self.emit('return self', indent + 1)
         self.emit('')
-        self.emit('def _decode_from(self, encoded, offset):', indent)
+        self.emit('def _decode_from(self, encoded: bytes, offset: int) -> int:',
+                  indent)
         for item in self.layout(fields):
             if item[0] == 'fixed':
                 self.gen_fixed_decode(item[1], indent + 1)
@@ -358,7 +362,9 @@ class Generator:
             self.emit('self.%s = encoded[offset:end].decode()' % name,
                       indent + 1)
             self.emit('except UnicodeDecodeError:', indent)
-            self.emit('self.%s = bytes(encoded[offset:end])' % name, indent + 1)
+            self.emit(
+                'self.%s = bytes(encoded[offset:end])%s' %
+                (name, KEPT_AS_BYTES), indent + 1)
         else:
             self.emit('self.%s = bytes(encoded[offset:end])' % name, indent)
         self.emit('offset = end', indent)
@@ -470,7 +476,7 @@ class Generator:
                                  (name, kind))
             self.emit('(0x%04X, %r, %r),' % (flags[name], name, kind), 2)
         self.emit(')', 1)
-        self.emit('_DECODERS: Dict[int, Any] = {}', 1)
+        self.emit('_DECODERS: Dict[int, Callable[..., int]] = {}', 1)
         self.emit('')
         self.emit('def __init__(', 1)
         self.emit('self,', 3)
@@ -503,7 +509,8 @@ class Generator:
         self.emit('self._decode_from(encoded, offset)', 2)
         self.emit('return self', 2)
         self.emit('')
-        self.emit('def _decode_from(self, encoded, offset):', 1)
+        self.emit('def _decode_from(self, encoded: bytes, offset: int) -> int:',
+                  1)
         self.emit('flags = _S_H.unpack_from(encoded, offset)[0]', 2)
         self.emit('try:', 2)
         self.emit('decoder = self._DECODERS[flags]', 3)
@@ -513,7 +520,9 @@ class Generator:
         self.struct_name('H')
         self.struct_name('Q')
         self.emit('')
-        self.emit('def _decode_properties(self, encoded, offset, flags):', 1)
+        self.emit(
+            'def _decode_properties(self, encoded: bytes, offset: int, '
+            'flags: int) -> int:', 1)
         self.emit('if flags & 1:', 2)
         self.emit('# continuation flags words: none carries a property', 3)
         self.emit('while _S_H.unpack_from(encoded, offset)[0] & 1:', 3)
@@ -531,14 +540,21 @@ class Generator:
                 self.emit('self.%s = encoded[offset + 1:end].decode()' % name,
                           4)
                 self.emit('except UnicodeDecodeError:', 3)
-                self.emit('self.%s = bytes(encoded[offset + 1:end])' % name, 4)
+                self.emit(
+                    'self.%s = bytes(encoded[offset + 1:end])%s' %
+                    (name, KEPT_AS_BYTES), 4)
                 self.emit('offset = end', 3)
             elif kind == 'table':
                 self.emit(
                     'self.%s, offset = _decode_table(encoded, '
                     'offset)' % name, 3)
             elif FIXED[kind] == 'B':
-                self.emit('self.%s = encoded[offset]' % name, 3)
+                # delivery_mode is typed as what a publisher may set (1, 2);
+                # a received one is the octet the publisher sent.
+                self.emit(
+                    'self.%s = encoded[offset]%s' %
+                    (name, '  # type: ignore[assignment]'
+                     if name == 'delivery_mode' else ''), 3)
                 self.emit('offset += 1', 3)
             else:
                 fmt = FIXED[kind]
@@ -630,8 +646,8 @@ class Generator:
         head.append('# ruff: noqa: E501')
         head.append('# yapf: disable')
         head.append('import struct')
-        head.append('from typing import Any, Dict, List, Literal, Optional, '
-                    'Union')
+        head.append('from typing import Any, Callable, Dict, List, Literal, '
+                    'Optional, Union')
         head.append('')
         head.append('from pika import amqp_object, data')
         head.append('from pika.delivery_mode import DeliveryMode')

@@ -7,7 +7,8 @@
 # RabbitMQ (utils/broker.sh start), then runs, in order:
 #   yapf --diff -r pika tests     formatting (any diff fails)
 #   ruff check pika tests         lint
-#   mypy pika                     types
+#   mypy pika                     types (the project's configuration)
+#   mypy --strict pika            types, as strict as users' own checks
 #   sphinx-build -W -n docs       the documentation, every reference resolved
 #   python -m pytest tests ...    unit + integration tests (extra args here),
 #                                 with branch coverage of pika/ reported at
@@ -35,6 +36,9 @@ ruff check --no-cache pika tests || failed+=("ruff")
 
 say "mypy pika"
 mypy pika || failed+=("mypy")
+
+say "mypy --strict pika"
+mypy --strict pika || failed+=("mypy --strict")
 
 # Nitpicky (-n) and warnings as errors (-W): a broken reference or a
 # contributor note on a user page fails the build. Offline, ~10 s.

@@ -12,10 +12,10 @@ order, by the connection's ``process_data_events``.
 import collections
 import logging
 import time
-from typing import (TYPE_CHECKING, Any, Callable, Deque, Dict, Iterator, List,
-                    Optional, Protocol, Tuple)
+from typing import (TYPE_CHECKING, Any, Callable, Deque, Dict, Generator, List,
+                    Optional, Protocol, Tuple, TypeVar, Union, cast, overload)
 
-from pika import amqp_object, exceptions, frame, spec, validators
+from pika import exceptions, frame, spec, validators
 from pika.adapters._blocking_events import (ReturnedMessage, _CallbackResult,
                                             _ConsumerCancellationEvt,
                                             _ConsumerDeliveryEvt, _ConsumerInfo,
@@ -25,16 +25,43 @@ from pika.adapters._forwarding import rpc_arguments
 from pika.exchange_type import ExchangeType
 
 if TYPE_CHECKING:
+    from pika.adapters.blocking_connection import BlockingConnection
+    # The class users see: blocking_connection's name for this one.
+    from pika.adapters.blocking_connection import \
+        BlockingChannel as _PublicChannel
     from pika.channel import Channel
 
 LOGGER = logging.getLogger('pika.adapters.blocking_connection')
 
-#: A message as the blocking API hands it out: ``(method, properties, body)``,
-#: or ``(None, None, None)`` for "no message".
-_Message = Tuple[Optional[amqp_object.Method], Optional[spec.BasicProperties],
-                 Optional[bytes]]
+_NO_MESSAGE: Tuple[None, None, None] = (None, None, None)
 
-_NO_MESSAGE: _Message = (None, None, None)
+#: What :meth:`BlockingChannel.consume` yields for a message.
+_Delivery = Tuple[spec.Basic.Deliver, spec.BasicProperties, bytes]
+
+#: What :meth:`BlockingChannel.basic_get` returns.
+_GetResult = Union[Tuple[spec.Basic.GetOk, spec.BasicProperties, bytes],
+                   Tuple[None, None, None]]
+
+_ChannelT = TypeVar('_ChannelT', bound='BlockingChannel')
+
+
+class OnMessageCallback(Protocol):
+    """``on_message_callback(channel, method, properties, body)`` of
+    :meth:`BlockingChannel.basic_consume`."""
+
+    def __call__(self, channel: '_PublicChannel', method: spec.Basic.Deliver,
+                 properties: spec.BasicProperties, body: bytes, /) -> object:
+        """Receive one delivered message."""
+
+
+class OnReturnCallback(Protocol):
+    """``callback(channel, method, properties, body)`` of
+    :meth:`BlockingChannel.add_on_return_callback`."""
+
+    def __call__(self, channel: '_PublicChannel', method: spec.Basic.Return,
+                 properties: spec.BasicProperties, body: bytes, /) -> object:
+        """Receive a message the broker returned."""
+
 
 _monotonic = time.monotonic
 
@@ -117,14 +144,13 @@ class BlockingChannel:
         self._puback_return: Optional[ReturnedMessage] = None
         # _ConsumerDeliveryEvt, _ReturnedMessageEvt, _ConsumerCancellationEvt
         self._pending_events: Deque[Any] = collections.deque()
-        self._return_callbacks: List[Callable[
-            [BlockingChannel, spec.Basic.Return, spec.BasicProperties, bytes],
-            Any]] = []
+        # callback(channel, method, properties, body): OnReturnCallback
+        self._return_callbacks: List[Callable[..., object]] = []
         self._cancel_callbacks: List[Callable[[frame.Method[spec.Basic.Cancel]],
                                               Any]] = []
         # (method, properties, body) of the pending basic_get's Basic.GetOk,
         # or _NO_MESSAGE after Basic.GetEmpty; None while waiting
-        self._get_reply: Optional[_Message] = None
+        self._get_reply: Optional[_GetResult] = None
         # The reason the channel closed, once it has
         self._closing_reason: Optional[BaseException] = None
         self._request_dispatch = connection._channel_dispatch_requester()
@@ -152,7 +178,7 @@ class BlockingChannel:
         """
         return self._impl.channel_number
 
-    def __enter__(self) -> 'BlockingChannel':
+    def __enter__(self: _ChannelT) -> _ChannelT:
         return self
 
     def __exit__(self, exc_type: Any, value: Any, traceback: Any) -> None:
@@ -191,7 +217,8 @@ class BlockingChannel:
             self._connection._flush_output(self._is_closed_result, *waiters)
         self._raise_if_closed_by_broker()
 
-    def _rpc(self, method_name: str, method_locals: Dict[str, Any]) -> Any:
+    def _rpc(self, method_name: str,
+             method_locals: Dict[str, Any]) -> 'frame.Method[Any]':
         """Call the asynchronous channel's RPC method ``method_name`` with
         the parameters of the calling method (its ``locals()``, see
         :mod:`pika.adapters._forwarding`) and return the reply frame.
@@ -202,7 +229,8 @@ class BlockingChannel:
                                          **rpc_arguments(method_locals))
         self._flush_output(result.is_ready)
         assert result.value is not None
-        return result.value[0]
+        reply: frame.Method[Any] = result.value[0]
+        return reply
 
     def _flush_published(self) -> None:
         """Pump once after a fire-and-forget send; raise the broker's reason
@@ -371,9 +399,9 @@ class BlockingChannel:
         return self._impl.channel_number
 
     @property
-    def connection(self) -> Any:
+    def connection(self) -> 'BlockingConnection':
         """The :class:`BlockingConnection` this channel belongs to."""
-        return self._connection
+        return cast('BlockingConnection', self._connection)
 
     @property
     def is_closed(self) -> bool:
@@ -415,7 +443,9 @@ class BlockingChannel:
         self._impl.close(reply_code=reply_code, reply_text=reply_text)
         self._connection._flush_output(self._is_closed_result)
 
-    def add_on_cancel_callback(self, callback: Callable[[Any], Any]) -> None:
+    def add_on_cancel_callback(
+        self, callback: Callable[['frame.Method[spec.Basic.Cancel]'],
+                                 object]) -> None:
         """Call ``callback(method_frame)`` when the broker cancels one of this
         channel's ``basic_consume`` consumers (e.g. its queue was deleted).
         Dispatched in order with deliveries.
@@ -426,7 +456,7 @@ class BlockingChannel:
         validators.require_callback(callback)
         self._cancel_callbacks.append(callback)
 
-    def add_on_return_callback(self, callback: Callable[..., Any]) -> None:
+    def add_on_return_callback(self, callback: OnReturnCallback) -> None:
         """Call ``callback(channel, method, properties, body)`` for messages
         the broker returns (``mandatory`` publishes it could not route).
         Dispatched in order with deliveries.
@@ -485,7 +515,7 @@ class BlockingChannel:
 
     def basic_consume(self,
                       queue: str,
-                      on_message_callback: Callable[..., Any],
+                      on_message_callback: OnMessageCallback,
                       auto_ack: bool = False,
                       exclusive: bool = False,
                       consumer_tag: Optional[str] = None,
@@ -557,7 +587,7 @@ class BlockingChannel:
             info.state = _ConsumerInfo.ACTIVE
         return consumer_tag
 
-    def basic_cancel(self, consumer_tag: str) -> List[Tuple[Any, Any, Any]]:
+    def basic_cancel(self, consumer_tag: str) -> List[_Delivery]:
         """Cancel a consumer and wait for ``Basic.CancelOk``.
 
         Messages that arrived for it but were not dispatched yet are not
@@ -572,7 +602,8 @@ class BlockingChannel:
         validators.require_string(consumer_tag, 'consumer_tag')
         return self._cancel_consumer(consumer_tag)[0]
 
-    def _cancel_consumer(self, consumer_tag: str) -> Tuple[List[_Message], int]:
+    def _cancel_consumer(self,
+                         consumer_tag: str) -> Tuple[List[_Delivery], int]:
         """Cancel a consumer as :meth:`basic_cancel` describes.
 
         :returns: the undispatched ``auto_ack`` messages, and how many
@@ -660,15 +691,39 @@ class BlockingChannel:
         else:
             self._cancel_all_consumers()
 
+    @overload
     def consume(
             self,
             queue: str,
-            auto_ack: bool = False,
-            exclusive: bool = False,
-            arguments: Optional[Dict[str, Any]] = None,
-            inactivity_timeout: Optional[float] = None,
-            consumer_tag: Optional[str] = None
-    ) -> Iterator[Tuple[Any, Any, Any]]:
+            auto_ack: bool = ...,
+            exclusive: bool = ...,
+            arguments: Optional[Dict[str, Any]] = ...,
+            inactivity_timeout: None = ...,
+            consumer_tag: Optional[str] = ...
+    ) -> Generator[_Delivery, None, None]:
+        ...
+
+    @overload
+    def consume(
+        self,
+        queue: str,
+        auto_ack: bool = ...,
+        exclusive: bool = ...,
+        arguments: Optional[Dict[str, Any]] = ...,
+        inactivity_timeout: Optional[float] = ...,
+        consumer_tag: Optional[str] = ...
+    ) -> Generator[Union[_Delivery, Tuple[None, None, None]], None, None]:
+        ...
+
+    def consume(
+        self,
+        queue: str,
+        auto_ack: bool = False,
+        exclusive: bool = False,
+        arguments: Optional[Dict[str, Any]] = None,
+        inactivity_timeout: Optional[float] = None,
+        consumer_tag: Optional[str] = None
+    ) -> Generator[Union[_Delivery, Tuple[None, None, None]], None, None]:
         """Consume ``queue`` as a generator of ``(method, properties, body)``.
 
         One such consumer per channel; calling again with the same
@@ -813,9 +868,7 @@ class BlockingChannel:
         self._impl.basic_reject(delivery_tag=delivery_tag, requeue=requeue)
         self._flush_published()
 
-    def basic_get(self,
-                  queue: str,
-                  auto_ack: bool = False) -> Tuple[Any, Any, Any]:
+    def basic_get(self, queue: str, auto_ack: bool = False) -> _GetResult:
         """Fetch one message from ``queue``.
 
         :param str queue: the queue
@@ -843,7 +896,7 @@ class BlockingChannel:
     def basic_publish(self,
                       exchange: str,
                       routing_key: str,
-                      body: Any,
+                      body: Union[bytes, str],
                       properties: Optional[spec.BasicProperties] = None,
                       mandatory: bool = False) -> None:
         """Publish a message. In confirm mode (:meth:`confirm_delivery`),
@@ -921,10 +974,11 @@ class BlockingChannel:
         :rtype: bool
         """
         # The asynchronous channel reports the broker's flow state as a bool.
-        result = self._rpc('flow', locals())
+        result: Any = self._rpc('flow', locals())
         if isinstance(result, bool):
             return result
-        return result.method.active
+        state: bool = result.method.active
+        return state
 
     def basic_qos(self,
                   prefetch_size: int = 0,
@@ -946,14 +1000,16 @@ class BlockingChannel:
         """
         self._rpc('basic_recover', locals())
 
-    def exchange_declare(self,
-                         exchange: str,
-                         exchange_type: Any = ExchangeType.direct,
-                         passive: bool = False,
-                         durable: bool = False,
-                         auto_delete: bool = False,
-                         internal: bool = False,
-                         arguments: Optional[Dict[str, Any]] = None) -> Any:
+    def exchange_declare(
+        self,
+        exchange: str,
+        exchange_type: Union[ExchangeType, str] = ExchangeType.direct,
+        passive: bool = False,
+        durable: bool = False,
+        auto_delete: bool = False,
+        internal: bool = False,
+        arguments: Optional[Dict[str, Any]] = None
+    ) -> 'frame.Method[spec.Exchange.DeclareOk]':
         """Declare an exchange.
 
         :param str exchange: the exchange name
@@ -969,9 +1025,10 @@ class BlockingChannel:
         """
         return self._rpc('exchange_declare', locals())
 
-    def exchange_delete(self,
-                        exchange: Optional[str] = None,
-                        if_unused: bool = False) -> Any:
+    def exchange_delete(
+            self,
+            exchange: Optional[str] = None,
+            if_unused: bool = False) -> 'frame.Method[spec.Exchange.DeleteOk]':
         """Delete an exchange.
 
         :param str exchange: the exchange name
@@ -981,11 +1038,13 @@ class BlockingChannel:
         """
         return self._rpc('exchange_delete', locals())
 
-    def exchange_bind(self,
-                      destination: str,
-                      source: str,
-                      routing_key: str = '',
-                      arguments: Optional[Dict[str, Any]] = None) -> Any:
+    def exchange_bind(
+        self,
+        destination: str,
+        source: str,
+        routing_key: str = '',
+        arguments: Optional[Dict[str, Any]] = None
+    ) -> 'frame.Method[spec.Exchange.BindOk]':
         """Bind an exchange to another (RabbitMQ extension).
 
         :param str destination: the exchange receiving messages
@@ -997,11 +1056,13 @@ class BlockingChannel:
         """
         return self._rpc('exchange_bind', locals())
 
-    def exchange_unbind(self,
-                        destination: Optional[str] = None,
-                        source: Optional[str] = None,
-                        routing_key: str = '',
-                        arguments: Optional[Dict[str, Any]] = None) -> Any:
+    def exchange_unbind(
+        self,
+        destination: Optional[str] = None,
+        source: Optional[str] = None,
+        routing_key: str = '',
+        arguments: Optional[Dict[str, Any]] = None
+    ) -> 'frame.Method[spec.Exchange.UnbindOk]':
         """Remove an exchange-to-exchange binding.
 
         :param str destination: the exchange receiving messages
@@ -1013,13 +1074,15 @@ class BlockingChannel:
         """
         return self._rpc('exchange_unbind', locals())
 
-    def queue_declare(self,
-                      queue: str,
-                      passive: bool = False,
-                      durable: bool = False,
-                      exclusive: bool = False,
-                      auto_delete: bool = False,
-                      arguments: Optional[Dict[str, Any]] = None) -> Any:
+    def queue_declare(
+        self,
+        queue: str,
+        passive: bool = False,
+        durable: bool = False,
+        exclusive: bool = False,
+        auto_delete: bool = False,
+        arguments: Optional[Dict[str, Any]] = None
+    ) -> 'frame.Method[spec.Queue.DeclareOk]':
         """Declare a queue ('' lets the broker name it).
 
         :param str queue: the queue name
@@ -1034,10 +1097,11 @@ class BlockingChannel:
         """
         return self._rpc('queue_declare', locals())
 
-    def queue_delete(self,
-                     queue: str,
-                     if_unused: bool = False,
-                     if_empty: bool = False) -> Any:
+    def queue_delete(
+            self,
+            queue: str,
+            if_unused: bool = False,
+            if_empty: bool = False) -> 'frame.Method[spec.Queue.DeleteOk]':
         """Delete a queue.
 
         :param str queue: the queue name
@@ -1048,7 +1112,7 @@ class BlockingChannel:
         """
         return self._rpc('queue_delete', locals())
 
-    def queue_purge(self, queue: str) -> Any:
+    def queue_purge(self, queue: str) -> 'frame.Method[spec.Queue.PurgeOk]':
         """Remove all ready messages from a queue.
 
         :param str queue: the queue name
@@ -1057,11 +1121,13 @@ class BlockingChannel:
         """
         return self._rpc('queue_purge', locals())
 
-    def queue_bind(self,
-                   queue: str,
-                   exchange: str,
-                   routing_key: Optional[str] = None,
-                   arguments: Optional[Dict[str, Any]] = None) -> Any:
+    def queue_bind(
+        self,
+        queue: str,
+        exchange: str,
+        routing_key: Optional[str] = None,
+        arguments: Optional[Dict[str, Any]] = None
+    ) -> 'frame.Method[spec.Queue.BindOk]':
         """Bind a queue to an exchange.
 
         :param str queue: the queue name
@@ -1073,11 +1139,13 @@ class BlockingChannel:
         """
         return self._rpc('queue_bind', locals())
 
-    def queue_unbind(self,
-                     queue: str,
-                     exchange: str,
-                     routing_key: Optional[str] = None,
-                     arguments: Optional[Dict[str, Any]] = None) -> Any:
+    def queue_unbind(
+        self,
+        queue: str,
+        exchange: str,
+        routing_key: Optional[str] = None,
+        arguments: Optional[Dict[str, Any]] = None
+    ) -> 'frame.Method[spec.Queue.UnbindOk]':
         """Remove a queue binding.
 
         :param str queue: the queue name
@@ -1089,7 +1157,7 @@ class BlockingChannel:
         """
         return self._rpc('queue_unbind', locals())
 
-    def tx_select(self) -> Any:
+    def tx_select(self) -> 'frame.Method[spec.Tx.SelectOk]':
         """Put the channel in transaction mode.
 
         :returns: the ``Tx.SelectOk`` method frame
@@ -1097,7 +1165,7 @@ class BlockingChannel:
         """
         return self._rpc('tx_select', locals())
 
-    def tx_commit(self) -> Any:
+    def tx_commit(self) -> 'frame.Method[spec.Tx.CommitOk]':
         """Commit the current transaction.
 
         :returns: the ``Tx.CommitOk`` method frame
@@ -1105,7 +1173,7 @@ class BlockingChannel:
         """
         return self._rpc('tx_commit', locals())
 
-    def tx_rollback(self) -> Any:
+    def tx_rollback(self) -> 'frame.Method[spec.Tx.RollbackOk]':
         """Roll back the current transaction.
 
         :returns: the ``Tx.RollbackOk`` method frame

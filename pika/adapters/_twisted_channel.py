@@ -6,12 +6,15 @@ queue, the message tuple and :class:`TwistedChannel`, which turns each
 :class:`pika.channel.Channel` method into one returning a Deferred.
 """
 
+from __future__ import annotations
+
 import logging
-from typing import (Any, Callable, Dict, List, NamedTuple, Optional, Set, Type,
-                    Union)
+from typing import (TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple,
+                    Optional, Set, Type, Union)
 
 from twisted.internet import defer
 
+import pika.channel
 from pika import exceptions, spec
 from pika.adapters._forwarding import forwarded_property, rpc_arguments
 from pika.adapters.utils.io_services_utils import check_callback_arg
@@ -21,8 +24,13 @@ LOGGER = logging.getLogger('pika.adapters.twisted_connection')
 
 _PUBLIC_MODULE = 'pika.adapters.twisted_connection'
 
+if TYPE_CHECKING:
+    _DeferredQueue = defer.DeferredQueue[Any]
+else:  # not subscripted at run time: older Twisted releases are not generic
+    _DeferredQueue = defer.DeferredQueue
 
-class ClosableDeferredQueue(defer.DeferredQueue):
+
+class ClosableDeferredQueue(_DeferredQueue):
     """A :class:`twisted.internet.defer.DeferredQueue` that can be closed.
 
     Once closed, ``get()`` and ``put()`` return failed Deferreds carrying the
@@ -42,7 +50,7 @@ class ClosableDeferredQueue(defer.DeferredQueue):
         super().__init__(size, backlog)
 
     def put(  # type: ignore[override]
-            self, obj: Any) -> Optional[defer.Deferred]:
+            self, obj: Any) -> Optional[defer.Deferred[Any]]:
         """Add an item, or fail if the queue is closed.
 
         :param obj: the item.
@@ -54,7 +62,7 @@ class ClosableDeferredQueue(defer.DeferredQueue):
             return defer.fail(self.closed)
         return super().put(obj)
 
-    def get(self) -> defer.Deferred:
+    def get(self) -> defer.Deferred[Any]:
         """Return a Deferred firing with the next item.
 
         :returns: a Deferred; failed with the close reason when the queue is
@@ -90,7 +98,7 @@ class ReceivedMessage(NamedTuple):
     body: Any
 
 
-def _single_argument(d: defer.Deferred) -> Callable[..., None]:
+def _single_argument(d: defer.Deferred[Any]) -> Callable[..., None]:
     """A completion callback firing ``d`` with its one argument, or with
     the tuple of its arguments when given several (as pika 1.4's).
     """
@@ -111,23 +119,23 @@ class TwistedChannel:
     :meth:`TwistedProtocolConnection.channel`.
     """
 
-    def __init__(self, channel: Any) -> None:
+    def __init__(self, channel: pika.channel.Channel) -> None:
         """
         :param pika.channel.Channel channel: the underlying channel.
         """
         self._channel = channel
         self._closed: Optional[BaseException] = None
-        self._calls: Set[defer.Deferred] = set()
+        self._calls: Set[defer.Deferred[Any]] = set()
         self._consumers: Dict[str, ClosableDeferredQueue] = {}
         self._queue_name_to_consumer_tags: Dict[str, Set[str]] = {}
         self._delivery_confirmation = False
         self._confirm_select_ok = False
         self._delivery_message_id: Optional[int] = None
-        self._deliveries: Dict[int, defer.Deferred] = {}
+        self._deliveries: Dict[int, defer.Deferred[Any]] = {}
         self._puback_return: Optional[ReceivedMessage] = None
-        self._basic_get_deferred: Optional[defer.Deferred] = None
+        self._basic_get_deferred: Optional[defer.Deferred[Any]] = None
         #: fired with the close reason when the channel closes
-        self.on_closed: defer.Deferred = defer.Deferred()
+        self.on_closed: defer.Deferred[Any] = defer.Deferred()
         # Registered in pika 1.4's order.
         channel.add_callback(self._on_getempty, [spec.Basic.GetEmpty], False)
         channel.add_on_close_callback(self._on_channel_closed)
@@ -163,11 +171,13 @@ class TwistedChannel:
 
     # -- internals -------------------------------------------------------------
 
-    def _clear_call(self, ret: Any, d: defer.Deferred) -> Any:
+    def _clear_call(self, ret: Any, d: defer.Deferred[Any]) -> Any:
         self._calls.discard(d)
         return ret
 
-    def _call(self, invoke: Callable[[defer.Deferred], Any]) -> defer.Deferred:
+    def _call(
+            self, invoke: Callable[[defer.Deferred[Any]],
+                                   Any]) -> defer.Deferred[Any]:
         """Return a new Deferred, kept in ``_calls`` until it fires, once
         ``invoke(deferred)`` has started the operation that fires it; a
         failed Deferred instead when the channel is closed or ``invoke``
@@ -175,7 +185,7 @@ class TwistedChannel:
         """
         if self._closed:
             return defer.fail(self._closed)
-        d: defer.Deferred = defer.Deferred()
+        d: defer.Deferred[Any] = defer.Deferred()
         self._calls.add(d)
         d.addBoth(self._clear_call, d)
         try:
@@ -186,7 +196,7 @@ class TwistedChannel:
         return d
 
     def _rpc(self, method_name: str,
-             method_locals: Dict[str, Any]) -> defer.Deferred:
+             method_locals: Dict[str, Any]) -> defer.Deferred[Any]:
         """Call the channel's ``method_name`` method with the parameters of
         the calling method (its ``locals()``, see
         :mod:`pika.adapters._forwarding`); the returned Deferred fires with
@@ -276,7 +286,7 @@ class TwistedChannel:
 
     # -- API -------------------------------------------------------------------
 
-    def callback_deferred(self, deferred: defer.Deferred,
+    def callback_deferred(self, deferred: defer.Deferred[Any],
                           replies: List[Type[Any]]) -> None:
         """Fire ``deferred`` with the next frame matching one of ``replies``.
 
@@ -314,7 +324,7 @@ class TwistedChannel:
         return self._channel.basic_ack(delivery_tag=delivery_tag,
                                        multiple=multiple)
 
-    def basic_cancel(self, consumer_tag: str = '') -> defer.Deferred:
+    def basic_cancel(self, consumer_tag: str = '') -> defer.Deferred[Any]:
         """Cancel a consumer; its queue is closed with ConsumerCancelled.
 
         :param str consumer_tag: the consumer to cancel.
@@ -329,7 +339,7 @@ class TwistedChannel:
             auto_ack: bool = False,
             exclusive: bool = False,
             consumer_tag: Optional[str] = None,
-            arguments: Optional[Dict[str, Any]] = None) -> defer.Deferred:
+            arguments: Optional[Dict[str, Any]] = None) -> defer.Deferred[Any]:
         """Start a consumer.
 
         :param str queue: queue to consume from.
@@ -349,7 +359,7 @@ class TwistedChannel:
                        body: Any) -> None:
             put(make(self, method, properties, body))
 
-        def start(d: defer.Deferred) -> None:
+        def start(d: defer.Deferred[Any]) -> None:
 
             def on_consume_ok(frame: Any) -> None:
                 tag = frame.method.consumer_tag
@@ -368,7 +378,9 @@ class TwistedChannel:
 
         return self._call(start)
 
-    def basic_get(self, queue: str, auto_ack: bool = False) -> defer.Deferred:
+    def basic_get(self,
+                  queue: str,
+                  auto_ack: bool = False) -> defer.Deferred[Any]:
         """Get one message.
 
         :param str queue: queue to get from.
@@ -381,7 +393,7 @@ class TwistedChannel:
         if self._basic_get_deferred is not None:
             raise exceptions.DuplicateGetOkCallback()
 
-        def start(d: defer.Deferred) -> None:
+        def start(d: defer.Deferred[Any]) -> None:
 
             def cleanup(result: Any) -> Any:
                 if self._basic_get_deferred is d:
@@ -422,7 +434,7 @@ class TwistedChannel:
                       routing_key: str,
                       body: Union[bytes, str],
                       properties: Optional[spec.BasicProperties] = None,
-                      mandatory: bool = False) -> defer.Deferred:
+                      mandatory: bool = False) -> defer.Deferred[Any]:
         """Publish a message.
 
         :param str exchange: exchange name ('' for the default exchange).
@@ -436,22 +448,22 @@ class TwistedChannel:
         """
         if self._closed:
             return defer.fail(self._closed)
-        result = self._channel.basic_publish(exchange=exchange,
-                                             routing_key=routing_key,
-                                             body=body,
-                                             properties=properties,
-                                             mandatory=mandatory)
+        self._channel.basic_publish(exchange=exchange,
+                                    routing_key=routing_key,
+                                    body=body,
+                                    properties=properties,
+                                    mandatory=mandatory)
         if not self._delivery_confirmation:
-            return defer.succeed(result)
+            return defer.succeed(None)
         self._delivery_message_id = (self._delivery_message_id or 0) + 1
-        d: defer.Deferred = defer.Deferred()
+        d: defer.Deferred[Any] = defer.Deferred()
         self._deliveries[self._delivery_message_id] = d
         return d
 
     def basic_qos(self,
                   prefetch_size: int = 0,
                   prefetch_count: int = 0,
-                  global_qos: bool = False) -> defer.Deferred:
+                  global_qos: bool = False) -> defer.Deferred[Any]:
         """Set the prefetch window.
 
         :param int prefetch_size: window size in octets (0: unlimited).
@@ -470,7 +482,7 @@ class TwistedChannel:
         return self._channel.basic_reject(delivery_tag=delivery_tag,
                                           requeue=requeue)
 
-    def basic_recover(self, requeue: bool = False) -> defer.Deferred:
+    def basic_recover(self, requeue: bool = False) -> defer.Deferred[Any]:
         """Ask the broker to redeliver unacknowledged messages.
 
         :param bool requeue: requeue them (RabbitMQ only supports True).
@@ -488,7 +500,7 @@ class TwistedChannel:
         """
         return self._channel.close(reply_code=reply_code, reply_text=reply_text)
 
-    def confirm_delivery(self) -> defer.Deferred:
+    def confirm_delivery(self) -> defer.Deferred[Any]:
         """Turn on publisher confirms: later ``basic_publish`` calls return
         Deferreds fired by the broker's Basic.Ack / Basic.Nack.
 
@@ -521,7 +533,7 @@ class TwistedChannel:
             destination: str,
             source: str,
             routing_key: str = '',
-            arguments: Optional[Dict[str, Any]] = None) -> defer.Deferred:
+            arguments: Optional[Dict[str, Any]] = None) -> defer.Deferred[Any]:
         """Bind an exchange to another exchange.
 
         :param str destination: the destination exchange.
@@ -540,7 +552,7 @@ class TwistedChannel:
             durable: bool = False,
             auto_delete: bool = False,
             internal: bool = False,
-            arguments: Optional[Dict[str, Any]] = None) -> defer.Deferred:
+            arguments: Optional[Dict[str, Any]] = None) -> defer.Deferred[Any]:
         """Declare an exchange.
 
         :param str exchange: exchange name.
@@ -556,7 +568,7 @@ class TwistedChannel:
 
     def exchange_delete(self,
                         exchange: Optional[str] = None,
-                        if_unused: bool = False) -> defer.Deferred:
+                        if_unused: bool = False) -> defer.Deferred[Any]:
         """Delete an exchange.
 
         :param str exchange: exchange name.
@@ -570,7 +582,7 @@ class TwistedChannel:
             destination: str,
             source: str,
             routing_key: str = '',
-            arguments: Optional[Dict[str, Any]] = None) -> defer.Deferred:
+            arguments: Optional[Dict[str, Any]] = None) -> defer.Deferred[Any]:
         """Remove an exchange-to-exchange binding.
 
         :param str destination: the destination exchange.
@@ -581,7 +593,7 @@ class TwistedChannel:
         """
         return self._rpc('exchange_unbind', locals())
 
-    def flow(self, active: bool = True) -> defer.Deferred:
+    def flow(self, active: bool = True) -> defer.Deferred[Any]:
         """Ask the broker to pause (False) or resume (True) deliveries.
 
         :param bool active: resume or pause.
@@ -600,7 +612,7 @@ class TwistedChannel:
             queue: str,
             exchange: str,
             routing_key: Optional[str] = None,
-            arguments: Optional[Dict[str, Any]] = None) -> defer.Deferred:
+            arguments: Optional[Dict[str, Any]] = None) -> defer.Deferred[Any]:
         """Bind a queue to an exchange.
 
         :param str queue: queue name.
@@ -618,7 +630,7 @@ class TwistedChannel:
             durable: bool = False,
             exclusive: bool = False,
             auto_delete: bool = False,
-            arguments: Optional[Dict[str, Any]] = None) -> defer.Deferred:
+            arguments: Optional[Dict[str, Any]] = None) -> defer.Deferred[Any]:
         """Declare a queue.
 
         :param str queue: queue name ('' lets the broker name it).
@@ -634,7 +646,7 @@ class TwistedChannel:
     def queue_delete(self,
                      queue: str,
                      if_unused: bool = False,
-                     if_empty: bool = False) -> defer.Deferred:
+                     if_empty: bool = False) -> defer.Deferred[Any]:
         """Delete a queue; this channel's consumers of it are closed with
         ConsumerCancelled.
 
@@ -658,7 +670,7 @@ class TwistedChannel:
 
         return d.addCallback(close_consumers)
 
-    def queue_purge(self, queue: str) -> defer.Deferred:
+    def queue_purge(self, queue: str) -> defer.Deferred[Any]:
         """Remove all ready messages from a queue.
 
         :param str queue: queue name.
@@ -671,7 +683,7 @@ class TwistedChannel:
             queue: str,
             exchange: Optional[str],
             routing_key: Optional[str] = None,
-            arguments: Optional[Dict[str, Any]] = None) -> defer.Deferred:
+            arguments: Optional[Dict[str, Any]] = None) -> defer.Deferred[Any]:
         """Remove a queue binding.
 
         :param str queue: queue name.
@@ -682,21 +694,21 @@ class TwistedChannel:
         """
         return self._rpc('queue_unbind', locals())
 
-    def tx_commit(self) -> defer.Deferred:
+    def tx_commit(self) -> defer.Deferred[Any]:
         """Commit the current transaction.
 
         :returns: Deferred firing with the Tx.CommitOk frame.
         """
         return self._rpc('tx_commit', locals())
 
-    def tx_rollback(self) -> defer.Deferred:
+    def tx_rollback(self) -> defer.Deferred[Any]:
         """Roll back the current transaction.
 
         :returns: Deferred firing with the Tx.RollbackOk frame.
         """
         return self._rpc('tx_rollback', locals())
 
-    def tx_select(self) -> defer.Deferred:
+    def tx_select(self) -> defer.Deferred[Any]:
         """Put the channel in transaction mode.
 
         :returns: Deferred firing with the Tx.SelectOk frame.

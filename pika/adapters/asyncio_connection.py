@@ -10,7 +10,9 @@ asyncio's own socket transports, which issue one ``send`` per ``write()``.
 
 import asyncio
 import logging
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
+
+from pika.parameters import Parameters
 
 from pika.adapters import base_connection
 from pika.adapters.utils import io_services_utils, nbio_interface
@@ -36,12 +38,23 @@ def _current_loop() -> asyncio.AbstractEventLoop:
 class AsyncioConnection(base_connection.BaseConnection):
     """Asynchronous connection running on an :mod:`asyncio` event loop."""
 
+    if TYPE_CHECKING:  # the inherited property, as type checkers see it here
+
+        @property
+        def ioloop(self) -> asyncio.AbstractEventLoop:
+            """The asyncio loop this connection runs on."""
+
     def __init__(self,
-                 parameters: Any = None,
-                 on_open_callback: Optional[Callable[..., Any]] = None,
-                 on_open_error_callback: Optional[Callable[..., Any]] = None,
-                 on_close_callback: Optional[Callable[..., Any]] = None,
-                 custom_ioloop: Any = None,
+                 parameters: Optional[Parameters] = None,
+                 on_open_callback: Optional[Callable[['AsyncioConnection'],
+                                                     object]] = None,
+                 on_open_error_callback: Optional[Callable[
+                     ['AsyncioConnection', BaseException], object]] = None,
+                 on_close_callback: Optional[Callable[
+                     ['AsyncioConnection', BaseException], object]] = None,
+                 custom_ioloop: Optional[
+                     Union[asyncio.AbstractEventLoop,
+                           nbio_interface.AbstractIOServices]] = None,
                  internal_connection_workflow: bool = True) -> None:
         """
         :param pika.connection.Parameters parameters: the broker and the
@@ -71,11 +84,17 @@ class AsyncioConnection(base_connection.BaseConnection):
             internal_connection_workflow=internal_connection_workflow)
 
     @classmethod
-    def create_connection(cls,
-                          connection_configs: Any,
-                          on_done: Callable[[Any], Any],
-                          custom_ioloop: Any = None,
-                          workflow: Any = None) -> Any:
+    def create_connection(
+        cls,
+        connection_configs: Sequence[Parameters],
+        on_done: Callable[[
+            Union['AsyncioConnection',
+                  connection_workflow.AMQPConnectorException]
+        ], object],
+        custom_ioloop: Optional[asyncio.AbstractEventLoop] = None,
+        workflow: Optional[
+            connection_workflow.AbstractAMQPConnectionWorkflow] = None
+    ) -> connection_workflow.AbstractAMQPConnectionWorkflow:
         """Connect on the asyncio loop ``custom_ioloop`` (default: the
         current one), trying ``connection_configs`` in turn; the arguments
         are those of

@@ -13,9 +13,10 @@ Each event-loop adapter only chooses its I/O services.
 import functools
 import logging
 import operator
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence, Union
 
 from pika import connection, exceptions
+from pika.parameters import Parameters
 from pika.adapters.utils import (connection_workflow, io_services_utils,
                                  nbio_interface)
 
@@ -31,7 +32,7 @@ class BaseConnection(connection.Connection):
     """Connection engine over non-blocking I/O services."""
 
     def __init__(self,
-                 parameters: Any,
+                 parameters: Optional[Parameters],
                  on_open_callback: Optional[Callable[..., Any]],
                  on_open_error_callback: Optional[Callable[..., Any]],
                  on_close_callback: Optional[Callable[..., Any]],
@@ -96,11 +97,16 @@ class BaseConnection(connection.Connection):
         return self._nbio.get_native_ioloop()
 
     @classmethod
-    def create_connection(cls,
-                          connection_configs: Any,
-                          on_done: Callable[[Any], Any],
-                          custom_ioloop: Any = None,
-                          workflow: Any = None) -> Any:
+    def create_connection(
+        cls,
+        connection_configs: Sequence[Parameters],
+        on_done: Callable[[
+            Union['BaseConnection', connection_workflow.AMQPConnectorException]
+        ], object],
+        custom_ioloop: Any = None,
+        workflow: Optional[
+            connection_workflow.AbstractAMQPConnectionWorkflow] = None
+    ) -> connection_workflow.AbstractAMQPConnectionWorkflow:
         """Connect using the first of ``connection_configs`` that works
         (every resolved address of each, ``connection_attempts`` rounds).
 
@@ -119,10 +125,11 @@ class BaseConnection(connection.Connection):
         raise NotImplementedError
 
     @classmethod
-    def _create_connection_over(cls, nbio: nbio_interface.AbstractIOServices,
-                                connection_configs: Any,
-                                on_done: Callable[[Any],
-                                                  Any], workflow: Any) -> Any:
+    def _create_connection_over(
+        cls, nbio: nbio_interface.AbstractIOServices, connection_configs: Any,
+        on_done: Callable[[Any], object],
+        workflow: Optional[connection_workflow.AbstractAMQPConnectionWorkflow]
+    ) -> connection_workflow.AbstractAMQPConnectionWorkflow:
         """The body of every adapter's :meth:`create_connection`: run
         ``workflow`` (default :class:`AMQPConnectionWorkflow`) over ``nbio``,
         its connectors making ``cls(parameters=..., custom_ioloop=nbio,
@@ -158,9 +165,12 @@ class BaseConnection(connection.Connection):
                                    on_done)
 
     @classmethod
-    def _start_workflow(cls, workflow: Any, nbio: Any, connection_configs: Any,
-                        connection_factory: Callable[[Any], Any],
-                        on_done: Callable[[Any], Any]) -> Any:
+    def _start_workflow(
+        cls, workflow: connection_workflow.AbstractAMQPConnectionWorkflow,
+        nbio: Any, connection_configs: Any,
+        connection_factory: Callable[[Any], Any], on_done: Callable[[Any],
+                                                                    object]
+    ) -> connection_workflow.AbstractAMQPConnectionWorkflow:
         """Start ``workflow`` with connectors over ``nbio`` building their
         stream protocol with ``connection_factory``; ``on_done`` receives the
         connection (never its shim) or the error.
@@ -272,7 +282,7 @@ class BaseConnection(connection.Connection):
     # property, read in C, returning ``_stream_write``. A subclass may still
     # override it with a method and call up with
     # ``super()._adapter_emit_data(data)``.
-    _adapter_emit_data = property(  # type: ignore[assignment]
+    _adapter_emit_data = property(
         operator.attrgetter('_stream_write'),
         doc='Queue ``data`` on the transport: ``_adapter_emit_data(data)``.')
 

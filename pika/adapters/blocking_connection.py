@@ -28,13 +28,14 @@ import contextlib
 import functools
 import logging
 import time
-from typing import (Any, Callable, Deque, Dict, Iterator, List, Optional, Set)
+from typing import (TYPE_CHECKING, Any, Callable, Deque, Dict, Iterator, List,
+                    Optional, Sequence, Set, Union)
 
-from pika import exceptions, validators
+from pika import exceptions, frame, spec, validators
 from pika.adapters import select_connection
-from pika.adapters._blocking_channel import BlockingChannel
+from pika.adapters import _blocking_channel
 from pika.adapters._forwarding import forwarded_property
-from pika.adapters._blocking_events import ReturnedMessage  # noqa: F401
+from pika.adapters._blocking_events import ReturnedMessage as ReturnedMessage
 from pika.adapters._blocking_events import (
     _CallbackResult, _ConnectionBlockedEvt, _ConnectionUnblockedEvt,
     _ConsumerCancellationEvt, _ConsumerDeliveryEvt, _ConsumerInfo,
@@ -53,6 +54,15 @@ _PRIVATE_REEXPORTS = (_ConsumerCancellationEvt, _ConsumerDeliveryEvt,
                       _ReturnedMessageEvt, _CallbackResult)
 
 LOGGER = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+
+    class BlockingChannel(_blocking_channel.BlockingChannel):
+        """For type checkers only: :class:`BlockingChannel` named under
+        this module, where users import it (at run time this name is the
+        class itself, whose ``__module__`` is this module already)."""
+else:
+    BlockingChannel = _blocking_channel.BlockingChannel
 
 _monotonic = time.monotonic
 
@@ -139,7 +149,8 @@ class BlockingConnection:
     """
 
     def __init__(self,
-                 parameters: Any = None,
+                 parameters: Union[Parameters, Sequence[Parameters],
+                                   None] = None,
                  _impl_class: Optional[type] = None,
                  recovery: Optional[RecoveryConfig] = None) -> None:
         # Connection-level events (timers, thread-safe callbacks,
@@ -186,7 +197,7 @@ class BlockingConnection:
     # -- opening ------------------------------------------------------------
 
     @staticmethod
-    def _normalize_parameters(parameters: Any) -> list:
+    def _normalize_parameters(parameters: Any) -> List[Parameters]:
         if parameters is None:
             return [ConnectionParameters()]
         if isinstance(parameters, Parameters):
@@ -458,7 +469,10 @@ class BlockingConnection:
     # -- public API -------------------------------------------------------
 
     def add_on_connection_blocked_callback(
-            self, callback: Callable[['BlockingConnection', Any], Any]) -> None:
+        self, callback: Callable[
+            ['BlockingConnection', 'frame.Method[spec.Connection.Blocked]'],
+            object]
+    ) -> None:
         """Call ``callback(connection, method_frame)`` when RabbitMQ sends
         ``Connection.Blocked`` (resources are low; publishing is paused).
         See also the ``blocked_connection_timeout`` connection parameter.
@@ -478,7 +492,10 @@ class BlockingConnection:
         self._impl.add_on_connection_blocked_callback(on_blocked)
 
     def add_on_connection_unblocked_callback(
-            self, callback: Callable[['BlockingConnection', Any], Any]) -> None:
+        self, callback: Callable[
+            ['BlockingConnection', 'frame.Method[spec.Connection.Unblocked]'],
+            object]
+    ) -> None:
         """Call ``callback(connection, method_frame)`` when RabbitMQ sends
         ``Connection.Unblocked``.
 

@@ -20,10 +20,13 @@ import select
 import socket
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+from typing import (TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional,
+                    Sequence, Tuple, Union)
+
+from pika.parameters import Parameters
 
 from pika.adapters.base_connection import BaseConnection
-from pika.adapters.utils import nbio_interface
+from pika.adapters.utils import connection_workflow, nbio_interface
 from pika.adapters.utils.io_services_utils import (check_callback_arg,
                                                    check_fd_arg)
 from pika.adapters.utils.selector_ioloop_adapter import (
@@ -61,12 +64,22 @@ class SelectConnection(BaseConnection):
     :class:`AbstractSelectorIOLoop`, or ready-made I/O services).
     """
 
+    if TYPE_CHECKING:  # the inherited property, as type checkers see it here
+
+        @property
+        def ioloop(self) -> 'IOLoop':
+            """The :class:`IOLoop` this connection runs on."""
+
     def __init__(self,
-                 parameters: Any = None,
-                 on_open_callback: Optional[Callable[..., Any]] = None,
-                 on_open_error_callback: Optional[Callable[..., Any]] = None,
-                 on_close_callback: Optional[Callable[..., Any]] = None,
-                 custom_ioloop: Any = None,
+                 parameters: Optional[Parameters] = None,
+                 on_open_callback: Optional[Callable[['SelectConnection'],
+                                                     object]] = None,
+                 on_open_error_callback: Optional[Callable[
+                     ['SelectConnection', BaseException], object]] = None,
+                 on_close_callback: Optional[Callable[
+                     ['SelectConnection', BaseException], object]] = None,
+                 custom_ioloop: Optional[Union[
+                     'IOLoop', nbio_interface.AbstractIOServices]] = None,
                  internal_connection_workflow: bool = True) -> None:
         """
         :param pika.connection.Parameters parameters: where and how to
@@ -93,11 +106,17 @@ class SelectConnection(BaseConnection):
             internal_connection_workflow=internal_connection_workflow)
 
     @classmethod
-    def create_connection(cls,
-                          connection_configs: Any,
-                          on_done: Callable[[Any], Any],
-                          custom_ioloop: Any = None,
-                          workflow: Any = None) -> Any:
+    def create_connection(
+        cls,
+        connection_configs: Sequence[Parameters],
+        on_done: Callable[[
+            Union['SelectConnection',
+                  connection_workflow.AMQPConnectorException]
+        ], object],
+        custom_ioloop: Optional['IOLoop'] = None,
+        workflow: Optional[
+            connection_workflow.AbstractAMQPConnectionWorkflow] = None
+    ) -> connection_workflow.AbstractAMQPConnectionWorkflow:
         """Connect on an :class:`IOLoop` (``custom_ioloop``, else a new
         one) using the first of ``connection_configs`` that works, as
         :meth:`pika.adapters.base_connection.BaseConnection.create_connection`

@@ -207,7 +207,7 @@ class Connection:
 
     # -- the loop thread ----------------------------------------------------
 
-    def _run(self, configs: list, opened: _Waiter) -> None:
+    def _run(self, configs: List[Any], opened: _Waiter) -> None:
         ioloop = self._ioloop
 
         def on_done(result: Any) -> None:
@@ -522,8 +522,9 @@ class Connection:
             self._impl.channel(channel_number=channel_number,
                                on_open_callback=on_open)
 
-        return self._call(request, self._waiters, timeout,
-                          self._connection_error)
+        channel: Channel = self._call(request, self._waiters, timeout,
+                                      self._connection_error)
+        return channel
 
     def close(self,
               reply_code: int = 200,
@@ -678,7 +679,7 @@ class Channel:
         self._get_empty_hooked = False
         self._worker: Optional[_Worker] = None
         self._overflow: Deque[Tuple[Callable[..., Any],
-                                    tuple]] = (collections.deque())
+                                    Tuple[Any, ...]]] = (collections.deque())
         self._return_callbacks: List[Callable[..., Any]] = []
         self._cancel_callbacks: List[Callable[..., Any]] = []
         # Active consumer tags (basic_consume and consume()), loop thread.
@@ -1088,9 +1089,10 @@ class Channel:
         :returns: ``(method, properties, body)``, or three Nones when the
             queue is empty
         """
-        return self._connection._call(
+        message: Tuple[Any, Any, Any] = self._connection._call(
             lambda waiter: self._queue_get(waiter, queue, auto_ack),
             self._waiters, self._connection._rpc_timeout, self._error)
+        return message
 
     # One Basic.Get in flight per channel (the channel allows no more); the
     # rest wait in _get_waiters, issued in turn as each reply arrives.
@@ -1181,9 +1183,10 @@ class Channel:
                                          arguments=arguments,
                                          callback=on_ok))
 
-        return self._connection._call(request, registry,
-                                      self._connection._rpc_timeout,
-                                      self._error)
+        tag: str = self._connection._call(request, registry,
+                                          self._connection._rpc_timeout,
+                                          self._error)
+        return tag
 
     def basic_cancel(self, consumer_tag: str) -> List[Tuple[Any, Any, Any]]:
         """Cancel a consumer and wait for ``Basic.CancelOk``.

@@ -31,6 +31,8 @@ The public objects speak Deferreds:
   ``UnroutableError``.
 """
 
+from __future__ import annotations
+
 import logging
 from typing import Any, Callable, Optional, Set, Union
 
@@ -42,8 +44,10 @@ import pika.connection
 from pika import exceptions
 # ClosableDeferredQueue and ReceivedMessage are re-exported: pika defines them
 # here.
-from pika.adapters._twisted_channel import (  # noqa: F401
-    ClosableDeferredQueue, ReceivedMessage, TwistedChannel)
+from pika.adapters._twisted_channel import \
+    ClosableDeferredQueue as ClosableDeferredQueue
+from pika.adapters._twisted_channel import ReceivedMessage as ReceivedMessage
+from pika.adapters._twisted_channel import TwistedChannel as TwistedChannel
 from pika.adapters.utils import nbio_interface
 from pika.adapters.utils.io_services_utils import check_callback_arg
 # Names pika 1.4.4 has in this module, kept for ``from ... import *``.
@@ -243,18 +247,19 @@ class TwistedProtocolConnection(protocol.Protocol):
         :param custom_reactor: reactor for the engine's timers (default: the
             global reactor).
         """
-        self.ready: Optional[defer.Deferred] = defer.Deferred()
+        self.ready: Optional[defer.Deferred[Any]] = defer.Deferred()
         self.ready.addCallback(lambda _: self.connectionReady())
-        self.closed: Optional[defer.Deferred] = None
+        self.closed: Optional[defer.Deferred[Any]] = None
         self._impl = _TwistedConnectionAdapter(
             parameters=parameters,
             on_open_callback=self._on_connection_ready,
             on_open_error_callback=self._on_connection_failed,
             on_close_callback=self._on_connection_closed,
             custom_reactor=custom_reactor)
-        self._calls: Set[defer.Deferred] = set()
+        self._calls: Set[defer.Deferred[Any]] = set()
 
-    def channel(self, channel_number: Optional[int] = None) -> defer.Deferred:
+    def channel(self,
+                channel_number: Optional[int] = None) -> defer.Deferred[Any]:
         """Open a channel.
 
         :param int channel_number: channel number (None: the next free one).
@@ -262,7 +267,7 @@ class TwistedProtocolConnection(protocol.Protocol):
         :raises pika.exceptions.ConnectionWrongStateError: when the
             connection is not open.
         """
-        d: defer.Deferred = defer.Deferred()
+        d: defer.Deferred[Any] = defer.Deferred()
         self._impl.channel(channel_number, d.callback)
         self._calls.add(d)
         d.addCallback(self._clear_call, d)
@@ -278,9 +283,11 @@ class TwistedProtocolConnection(protocol.Protocol):
         """True when the AMQP connection is closed."""
         return self._impl.is_closed
 
-    def close(self,
-              reply_code: int = 200,
-              reply_text: str = 'Normal shutdown') -> Optional[defer.Deferred]:
+    def close(
+            self,
+            reply_code: int = 200,
+            reply_text: str = 'Normal shutdown'
+    ) -> Optional[defer.Deferred[Any]]:
         """Close the connection.
 
         :param int reply_code: close code reported to the broker.
@@ -318,10 +325,11 @@ class TwistedProtocolConnection(protocol.Protocol):
         :param transport: the Twisted transport.
         """
         self._impl.connection_made(transport)
-        protocol.Protocol.makeConnection(self, transport)
+        protocol.Protocol.makeConnection(  # type: ignore[no-untyped-call]
+            self, transport)
 
     def connectionReady(  # noqa: N802 - pika name
-        self) -> Union['TwistedProtocolConnection', defer.Deferred]:
+        self) -> Union[TwistedProtocolConnection, defer.Deferred[Any]]:
         """Called when AMQP is open; override to act then. ``ready`` fires
         with its return value (the connection by default).
         """
@@ -329,7 +337,7 @@ class TwistedProtocolConnection(protocol.Protocol):
 
     # -- engine callbacks ------------------------------------------------------
 
-    def _clear_call(self, ret: Any, d: defer.Deferred) -> Any:
+    def _clear_call(self, ret: Any, d: defer.Deferred[Any]) -> Any:
         self._calls.discard(d)
         return ret
 

@@ -161,7 +161,7 @@ class Message:
             self._require_unsettled()
         # Hot path. Only deliveries and Basic.GetOk are unsettled, and both
         # carry their tag.
-        tag: int = self.method.delivery_tag  # type: ignore[union-attr,assignment]
+        tag: int = self.method.delivery_tag  # type: ignore[union-attr]
         self._impl.basic_ack(tag, multiple)
         if multiple:
             self._mark_settled(True)

@@ -100,13 +100,14 @@ def add_command(
     :param doc: the command module's docstring (the description)
     :param parents: parsers whose options the command shares
     """
-    return subparsers.add_parser(
+    parser: argparse.ArgumentParser = subparsers.add_parser(
         name,
         parents=list(parents),
         help=help_text,
         description=plain(doc),
         epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter)
+    return parser
 
 
 class CommandError(Exception):

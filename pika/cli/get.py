@@ -63,6 +63,7 @@ def run(args: Any, output: Output) -> int:
                                                          auto_ack=args.no_ack)
             if method is None:
                 break
+            assert properties is not None and body is not None
             record, text = message_record(method, properties, body, args.queue)
             record['message_count'] = method.message_count
             output.data(record, text)

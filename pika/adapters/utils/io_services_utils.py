@@ -80,7 +80,8 @@ def _call_soon_fn(nbio: Any) -> Callable[[Callable[[], Any]], Any]:
     services' :meth:`~nbio_interface.AbstractIOServices.call_soon`, or a
     zero-delay timer for duck-typed services that have no ``call_soon``.
     """
-    call_soon = getattr(nbio, 'call_soon', None)
+    call_soon: Optional[Callable[[Callable[[], Any]],
+                                 Any]] = getattr(nbio, 'call_soon', None)
     if call_soon is not None:
         return call_soon
     return lambda callback: nbio.call_later(0, callback)
@@ -185,7 +186,7 @@ class StreamingConnectionMixin:
         flush with: the services' ``call_soon``. Services whose loop has a
         ``call_soon`` of its own return that, so a write costs no extra call.
         """
-        return self.call_soon  # type: ignore[attr-defined]
+        return self.call_soon  # type: ignore[attr-defined,no-any-return]
 
 
 class _AsyncConnectorBase:
