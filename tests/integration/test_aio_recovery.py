@@ -598,3 +598,50 @@ async def test_broker_close_320_is_recovered_and_consumer_resumes() -> None:
         message = await asyncio.wait_for(messages.__anext__(), 5)
         assert message.body == b'after close'
     await conn.close()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize('fault', ['half_open', 'drop_after'])
+async def test_half_open_link_and_cut_frame_are_recovered(
+        proxy: ScriptedFaultProxy, fault: str) -> None:
+    conn = await _connect(proxy, heartbeat=1)
+    losses: List[Any] = []
+    conn.add_on_recovery_started_callback(lambda c, e: losses.append(e))
+    channel = await conn.channel()
+    queue = (await channel.queue_declare('', exclusive=True)).method.queue
+    got: List[bytes] = []
+    await channel.basic_consume(queue,
+                                lambda message: got.append(message.body),
+                                auto_ack=True)
+    if fault == 'half_open':
+        proxy.half_open()
+        asyncio.get_running_loop().call_later(4, proxy.resume)
+    else:
+        proxy.drop_after(20)  # inside the next delivery's frames
+        await channel.basic_publish('', queue, b'x' * 1000)
+    await _eventually(lambda: losses, timeout=15)
+    assert await conn.wait_for_recovery(15)
+    expected = (exceptions.AMQPHeartbeatTimeout
+                if fault == 'half_open' else exceptions.StreamLostError)
+    assert isinstance(losses[0], expected)
+    await channel.basic_publish('', conn.current_queue_name(queue), b'after')
+    await _eventually(lambda: b'after' in got)
+    await conn.close()
+
+
+@pytest.mark.asyncio
+async def test_slow_link_is_not_a_loss(proxy: ScriptedFaultProxy) -> None:
+    conn = await _connect(proxy, heartbeat=2)
+    losses: List[Any] = []
+    conn.add_on_recovery_started_callback(lambda c, e: losses.append(e))
+    channel = await conn.channel()
+    queue = (await channel.queue_declare('', exclusive=True)).method.queue
+    proxy.slow(20000)  # 20 kB/s
+    for _ in range(10):
+        await channel.basic_publish('', queue, b'y' * 10000)
+    await asyncio.sleep(6)
+    declared = await channel.queue_declare(queue, passive=True)
+    assert declared.method.message_count == 10
+    assert losses == []
+    proxy.resume()
+    await conn.close()
