@@ -645,3 +645,24 @@ async def test_slow_link_is_not_a_loss(proxy: ScriptedFaultProxy) -> None:
     assert losses == []
     proxy.resume()
     await conn.close()
+
+
+@pytest.mark.asyncio
+async def test_channel_closed_while_being_restored_stays_closed(
+        proxy: ScriptedFaultProxy) -> None:
+    conn = await _connect(proxy)
+    closing = await conn.channel()
+    await closing.basic_qos(prefetch_count=5)
+    kept = await conn.channel()
+    queue = (await kept.queue_declare('', exclusive=True)).method.queue
+    proxy.slow(4000)  # the attempt's handshake and restore take a while
+    proxy.reset()
+    await _eventually(
+        lambda: conn._recovery is not None and conn._recovery.restoring)
+    await asyncio.wait_for(closing.close(), 10)
+    assert closing.is_closed
+    proxy.resume()
+    assert await conn.wait_for_recovery(15)
+    assert closing.is_closed and kept.is_open
+    await kept.basic_publish('', conn.current_queue_name(queue), b'x')
+    await conn.close()
