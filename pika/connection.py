@@ -17,8 +17,9 @@ States::
 Parts: the states, their transition table and which connection method is
 accepted in which state live in :mod:`pika._state`; the bytes kept between
 reads (partial frames, large-body views) in the ``FrameReader`` of
-:mod:`pika._connection_receive`; the view encoder of large bodies in
-:mod:`pika._connection_send`; what the handshake decides in
+:mod:`pika._connection_receive`; the one content writer is
+``frame.content_pieces`` (joined, or grouped as views of a large body by
+:mod:`pika._connection_send`); what the handshake decides in
 :mod:`pika._connection_handshake`; the typed seams to the adapter, the
 channels and the heartbeat checker in :mod:`pika._interfaces`. This class
 keeps the methods under pika's overridable names (receive:
@@ -82,7 +83,8 @@ _OPEN = _state.OPEN
 _CLOSING = _state.CLOSING
 
 _decode_frames = frame.decode_frames
-_marshal_content = frame.marshal_content
+_content_pieces = frame.content_pieces
+_join = b''.join
 _new_object = object.__new__
 _FRAME_METHOD = spec.FRAME_METHOD
 _FRAME_HEADER = spec.FRAME_HEADER
@@ -1020,31 +1022,23 @@ class Connection(AbstractBase):
         if self.connection_state == _CLOSED:
             raise exceptions.ConnectionWrongStateError(
                 'Attempted to send a frame on closed connection.')
+        pieces = _content_pieces(channel_number, method, properties, body,
+                                 self.params.frame_max)
+        body_max = self._body_max_length
+        self.frames_sent += 2 + (len(body) + body_max - 1) // body_max
         if (len(body) > _VIEW_BODY_MIN and self._adapter_emits_views and
                 body.__class__ is bytes):
-            self._send_message_views(channel_number, method, properties, body)
+            # Same bytes, handed over as frame heads and views of the body
+            # (adapters with _adapter_emits_views take memoryviews too).
+            grouped = _send.group_views(pieces, body)
+            self.bytes_sent += sum(len(piece) for piece in grouped)
+            emit: Callable[[Any], None] = self._adapter_emit_data
+            for piece in grouped:
+                emit(piece)
             return
-        data = _marshal_content(channel_number, method, properties, body,
-                                self.params.frame_max)
-        body_max = self._body_max_length
+        data = _join(pieces)
         self.bytes_sent += len(data)
-        self.frames_sent += 2 + (len(body) + body_max - 1) // body_max
         self._adapter_emit_data(data)
-
-    def _send_message_views(self, channel_number: int, method: Any,
-                            properties: Any, body: bytes) -> None:
-        """:meth:`_send_message` for a large ``bytes`` body: the same bytes
-        on the wire, handed over as frame heads and views of the body.
-        """
-        pieces, byte_count = _send.content_views(channel_number, method,
-                                                 properties, body,
-                                                 self.params.frame_max)
-        self.bytes_sent += byte_count
-        self.frames_sent += 2 + len(pieces) // 2
-        # (adapters with _adapter_emits_views take memoryviews too)
-        emit: Callable[[Any], None] = self._adapter_emit_data
-        for piece in pieces:
-            emit(piece)
 
     # ------------------------------------------------------------------
     # Closing
