@@ -85,7 +85,6 @@ _CLOSING = _state.CLOSING
 _decode_frames = frame.decode_frames
 _content_pieces = frame.content_pieces
 _join = b''.join
-_new_object = object.__new__
 _FRAME_METHOD = spec.FRAME_METHOD
 _FRAME_HEADER = spec.FRAME_HEADER
 _FRAME_BODY = spec.FRAME_BODY
@@ -600,18 +599,13 @@ class Connection(AbstractBase):
                     elif (value.frame_type == _FRAME_METHOD and
                           index + 1 < count and
                           value.method.INDEX in _WHOLE_CONTENT_INDEXES and
-                          chan._content_method is None and _whole_content(
-                              frames[index], frames[index + 1], number)):
+                          _whole_content(frames[index], frames[index + 1],
+                                         number)):
                         # Deliver (or GetOk) + header + whole body in this
-                        # batch: one call to the channel instead of three
-                        # frames (the channel's own assembly ends in the
-                        # same call).
-                        if value.method.INDEX == _DELIVER_INDEX:
-                            chan._on_deliver(value, frames[index],
+                        # batch: the whole content to the channel in one
+                        # call instead of three frames to assemble.
+                        chan._handle_content(value, frames[index],
                                              frames[index + 1].fragment)
-                        else:
-                            chan._on_getok(value, frames[index],
-                                           frames[index + 1].fragment)
                         index += 2
                     else:
                         chan._handle_frame(value)
@@ -637,31 +631,20 @@ class Connection(AbstractBase):
                        pieces: List[memoryview]) -> None:
         """Hand on a body frame received as views of several reads.
 
-        Inside a content that spans several body frames the channel joins
-        its parts into one ``bytes`` body anyway, so the views go to it as
-        they are (the body is then copied once, by that join); otherwise
-        the frame is dispatched as a ``Body`` frame with its fragment joined
-        into ``bytes``.
+        The channel's assembler keeps the views and joins the body once;
+        without the channel (or with ``_process_frame`` overridden) the
+        frame is dispatched as a ``Body`` frame with its payload joined.
         """
         chan = self._channels.get(channel_number)
-        if (chan is not None and chan._content_header is not None and
-                self._is_base_process_frame() and
-                payload_size <= chan._content_remaining and
-            (payload_size < chan._content_remaining or chan._content_parts)):
-            self.frames_received += 1
-            try:
-                for piece in pieces:
-                    value: Any = _new_object(frame.Body)
-                    value.frame_type = _FRAME_BODY
-                    value.channel_number = channel_number
-                    value.fragment = piece
-                    chan._handle_frame(value)
-                    if self._terminating:
-                        return
-            except Exception as error:  # pylint: disable=broad-except
-                self._on_dispatch_error(error)
+        if chan is None or not self._is_base_process_frame():
+            self._dispatch_frames(
+                [frame.Body(channel_number, b''.join(pieces))])
             return
-        self._dispatch_frames([frame.Body(channel_number, b''.join(pieces))])
+        self.frames_received += 1
+        try:
+            chan._handle_body_views(payload_size, pieces)
+        except Exception as error:  # pylint: disable=broad-except
+            self._on_dispatch_error(error)
 
     def _discard_buffer(self) -> None:
         self._reader.discard()
