@@ -112,53 +112,34 @@ def _short_cache_add(value: str) -> bytes:
     return prefixed
 
 
-# Content-properties decoders specialised by property-flags word, compiled
-# on first sight of a flags value: a publisher sends few distinct sets of
-# properties, and straight-line code for one set tests no flags and assigns
-# every absent property None directly. Bounded: past the limit, flags words
-# not yet seen use the generic decoder.
+# Content-properties decoders specialised by property-flags word: a
+# publisher sends few distinct sets of properties, and straight-line code for
+# one set tests no flags and assigns every absent property None directly.
+# They are generated (plain source below, one per common set of properties,
+# ``<Class>Properties._SPECIALISED``); any other flags word gets the generic
+# decoder bound to it. Either is remembered per flags word in ``_DECODERS``,
+# bounded: past the limit, flags words not yet seen are looked up again.
 _DECODERS_MAX = 256
-_DECODER_CODE = {
-    'shortstr': (
-        'end = offset + 1 + encoded[offset]',
-        'try:',
-        '    self.{0} = encoded[offset + 1:end].decode()',
-        'except UnicodeDecodeError:',
-        '    self.{0} = bytes(encoded[offset + 1:end])',
-        'offset = end',
-    ),
-    'table': ('self.{0}, offset = _decode_table(encoded, offset)',),
-    'octet': ('self.{0} = encoded[offset]', 'offset += 1'),
-    'timestamp': ('self.{0} = _S_Q.unpack_from(encoded, offset)[0]',
-                  'offset += 8'),
-}
 
 
 def _compile_decoder(properties_class: Any, flags: int) -> Any:
     """Return ``decode(self, encoded, offset) -> offset`` for flags."""
+    decoder = properties_class._SPECIALISED.get(flags)
+    if decoder is None:
+        decoder = _bound_generic(properties_class._decode_properties, flags)
     decoders = properties_class._DECODERS
-    if len(decoders) >= _DECODERS_MAX:
-        generic = properties_class._decode_properties
-        return lambda self, encoded, offset: generic(self, encoded, offset,
-                                                     flags)
-    lines = ['def decode(self, encoded, offset):']
-    if flags & 1:
-        # Bit 0 of a flags word: another flags word follows (no property
-        # of this class lives in one; skipped, as by pika 1.4).
-        lines.extend(('    while _S_H.unpack_from(encoded, offset)[0] & 1:',
-                      '        offset += 2', '    offset += 2'))
-    for flag, name, kind in properties_class._FIELDS:
-        if flags & flag:
-            lines.extend('    ' + line.format(name)
-                         for line in _DECODER_CODE[kind])
-        else:
-            lines.append('    self.%s = None' % name)
-    lines.append('    return offset')
-    namespace = {'_decode_table': _decode_table, '_S_H': _S_H, '_S_Q': _S_Q}
-    exec(compile('\n'.join(lines), '<%s decoder 0x%04X>' %
-                 (properties_class.NAME, flags), 'exec'), namespace)
-    decoders[flags] = namespace['decode']
-    return namespace['decode']
+    if len(decoders) < _DECODERS_MAX:
+        decoders[flags] = decoder
+    return decoder
+
+
+def _bound_generic(generic: Any, flags: int) -> Any:
+    """``generic(self, encoded, offset, flags)`` as a flags decoder."""
+
+    def decode(self: Any, encoded: Any, offset: int) -> int:
+        return generic(self, encoded, offset, flags)
+
+    return decode
 
 class Connection(amqp_object.Class):
     """AMQP class Connection (class id 10)."""
@@ -3401,6 +3382,870 @@ class Basic(amqp_object.Class):
             return [_S_QB.pack(self.delivery_tag, (1 if self.multiple else 0) | (2 if self.requeue else 0))]
 
 
+def _decode_basic_properties_0000(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x0000."""
+    self.content_type = None
+    self.content_encoding = None
+    self.headers = None
+    self.delivery_mode = None
+    self.priority = None
+    self.correlation_id = None
+    self.reply_to = None
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_8000(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x8000."""
+    end = offset + 1 + encoded[offset]
+    try:
+        self.content_type = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.content_type = bytes(encoded[offset + 1:end])
+    offset = end
+    self.content_encoding = None
+    self.headers = None
+    self.delivery_mode = None
+    self.priority = None
+    self.correlation_id = None
+    self.reply_to = None
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_2000(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x2000."""
+    self.content_type = None
+    self.content_encoding = None
+    self.headers, offset = _decode_table(encoded, offset)
+    self.delivery_mode = None
+    self.priority = None
+    self.correlation_id = None
+    self.reply_to = None
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_a000(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0xA000."""
+    end = offset + 1 + encoded[offset]
+    try:
+        self.content_type = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.content_type = bytes(encoded[offset + 1:end])
+    offset = end
+    self.content_encoding = None
+    self.headers, offset = _decode_table(encoded, offset)
+    self.delivery_mode = None
+    self.priority = None
+    self.correlation_id = None
+    self.reply_to = None
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_1000(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x1000."""
+    self.content_type = None
+    self.content_encoding = None
+    self.headers = None
+    self.delivery_mode = encoded[offset]
+    offset += 1
+    self.priority = None
+    self.correlation_id = None
+    self.reply_to = None
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_9000(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x9000."""
+    end = offset + 1 + encoded[offset]
+    try:
+        self.content_type = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.content_type = bytes(encoded[offset + 1:end])
+    offset = end
+    self.content_encoding = None
+    self.headers = None
+    self.delivery_mode = encoded[offset]
+    offset += 1
+    self.priority = None
+    self.correlation_id = None
+    self.reply_to = None
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_3000(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x3000."""
+    self.content_type = None
+    self.content_encoding = None
+    self.headers, offset = _decode_table(encoded, offset)
+    self.delivery_mode = encoded[offset]
+    offset += 1
+    self.priority = None
+    self.correlation_id = None
+    self.reply_to = None
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_b000(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0xB000."""
+    end = offset + 1 + encoded[offset]
+    try:
+        self.content_type = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.content_type = bytes(encoded[offset + 1:end])
+    offset = end
+    self.content_encoding = None
+    self.headers, offset = _decode_table(encoded, offset)
+    self.delivery_mode = encoded[offset]
+    offset += 1
+    self.priority = None
+    self.correlation_id = None
+    self.reply_to = None
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_0400(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x0400."""
+    self.content_type = None
+    self.content_encoding = None
+    self.headers = None
+    self.delivery_mode = None
+    self.priority = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.correlation_id = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.correlation_id = bytes(encoded[offset + 1:end])
+    offset = end
+    self.reply_to = None
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_8400(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x8400."""
+    end = offset + 1 + encoded[offset]
+    try:
+        self.content_type = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.content_type = bytes(encoded[offset + 1:end])
+    offset = end
+    self.content_encoding = None
+    self.headers = None
+    self.delivery_mode = None
+    self.priority = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.correlation_id = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.correlation_id = bytes(encoded[offset + 1:end])
+    offset = end
+    self.reply_to = None
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_2400(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x2400."""
+    self.content_type = None
+    self.content_encoding = None
+    self.headers, offset = _decode_table(encoded, offset)
+    self.delivery_mode = None
+    self.priority = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.correlation_id = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.correlation_id = bytes(encoded[offset + 1:end])
+    offset = end
+    self.reply_to = None
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_a400(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0xA400."""
+    end = offset + 1 + encoded[offset]
+    try:
+        self.content_type = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.content_type = bytes(encoded[offset + 1:end])
+    offset = end
+    self.content_encoding = None
+    self.headers, offset = _decode_table(encoded, offset)
+    self.delivery_mode = None
+    self.priority = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.correlation_id = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.correlation_id = bytes(encoded[offset + 1:end])
+    offset = end
+    self.reply_to = None
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_1400(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x1400."""
+    self.content_type = None
+    self.content_encoding = None
+    self.headers = None
+    self.delivery_mode = encoded[offset]
+    offset += 1
+    self.priority = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.correlation_id = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.correlation_id = bytes(encoded[offset + 1:end])
+    offset = end
+    self.reply_to = None
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_9400(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x9400."""
+    end = offset + 1 + encoded[offset]
+    try:
+        self.content_type = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.content_type = bytes(encoded[offset + 1:end])
+    offset = end
+    self.content_encoding = None
+    self.headers = None
+    self.delivery_mode = encoded[offset]
+    offset += 1
+    self.priority = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.correlation_id = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.correlation_id = bytes(encoded[offset + 1:end])
+    offset = end
+    self.reply_to = None
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_3400(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x3400."""
+    self.content_type = None
+    self.content_encoding = None
+    self.headers, offset = _decode_table(encoded, offset)
+    self.delivery_mode = encoded[offset]
+    offset += 1
+    self.priority = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.correlation_id = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.correlation_id = bytes(encoded[offset + 1:end])
+    offset = end
+    self.reply_to = None
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_b400(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0xB400."""
+    end = offset + 1 + encoded[offset]
+    try:
+        self.content_type = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.content_type = bytes(encoded[offset + 1:end])
+    offset = end
+    self.content_encoding = None
+    self.headers, offset = _decode_table(encoded, offset)
+    self.delivery_mode = encoded[offset]
+    offset += 1
+    self.priority = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.correlation_id = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.correlation_id = bytes(encoded[offset + 1:end])
+    offset = end
+    self.reply_to = None
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_0200(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x0200."""
+    self.content_type = None
+    self.content_encoding = None
+    self.headers = None
+    self.delivery_mode = None
+    self.priority = None
+    self.correlation_id = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.reply_to = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.reply_to = bytes(encoded[offset + 1:end])
+    offset = end
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_8200(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x8200."""
+    end = offset + 1 + encoded[offset]
+    try:
+        self.content_type = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.content_type = bytes(encoded[offset + 1:end])
+    offset = end
+    self.content_encoding = None
+    self.headers = None
+    self.delivery_mode = None
+    self.priority = None
+    self.correlation_id = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.reply_to = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.reply_to = bytes(encoded[offset + 1:end])
+    offset = end
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_2200(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x2200."""
+    self.content_type = None
+    self.content_encoding = None
+    self.headers, offset = _decode_table(encoded, offset)
+    self.delivery_mode = None
+    self.priority = None
+    self.correlation_id = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.reply_to = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.reply_to = bytes(encoded[offset + 1:end])
+    offset = end
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_a200(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0xA200."""
+    end = offset + 1 + encoded[offset]
+    try:
+        self.content_type = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.content_type = bytes(encoded[offset + 1:end])
+    offset = end
+    self.content_encoding = None
+    self.headers, offset = _decode_table(encoded, offset)
+    self.delivery_mode = None
+    self.priority = None
+    self.correlation_id = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.reply_to = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.reply_to = bytes(encoded[offset + 1:end])
+    offset = end
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_1200(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x1200."""
+    self.content_type = None
+    self.content_encoding = None
+    self.headers = None
+    self.delivery_mode = encoded[offset]
+    offset += 1
+    self.priority = None
+    self.correlation_id = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.reply_to = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.reply_to = bytes(encoded[offset + 1:end])
+    offset = end
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_9200(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x9200."""
+    end = offset + 1 + encoded[offset]
+    try:
+        self.content_type = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.content_type = bytes(encoded[offset + 1:end])
+    offset = end
+    self.content_encoding = None
+    self.headers = None
+    self.delivery_mode = encoded[offset]
+    offset += 1
+    self.priority = None
+    self.correlation_id = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.reply_to = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.reply_to = bytes(encoded[offset + 1:end])
+    offset = end
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_3200(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x3200."""
+    self.content_type = None
+    self.content_encoding = None
+    self.headers, offset = _decode_table(encoded, offset)
+    self.delivery_mode = encoded[offset]
+    offset += 1
+    self.priority = None
+    self.correlation_id = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.reply_to = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.reply_to = bytes(encoded[offset + 1:end])
+    offset = end
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_b200(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0xB200."""
+    end = offset + 1 + encoded[offset]
+    try:
+        self.content_type = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.content_type = bytes(encoded[offset + 1:end])
+    offset = end
+    self.content_encoding = None
+    self.headers, offset = _decode_table(encoded, offset)
+    self.delivery_mode = encoded[offset]
+    offset += 1
+    self.priority = None
+    self.correlation_id = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.reply_to = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.reply_to = bytes(encoded[offset + 1:end])
+    offset = end
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_0600(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x0600."""
+    self.content_type = None
+    self.content_encoding = None
+    self.headers = None
+    self.delivery_mode = None
+    self.priority = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.correlation_id = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.correlation_id = bytes(encoded[offset + 1:end])
+    offset = end
+    end = offset + 1 + encoded[offset]
+    try:
+        self.reply_to = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.reply_to = bytes(encoded[offset + 1:end])
+    offset = end
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_8600(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x8600."""
+    end = offset + 1 + encoded[offset]
+    try:
+        self.content_type = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.content_type = bytes(encoded[offset + 1:end])
+    offset = end
+    self.content_encoding = None
+    self.headers = None
+    self.delivery_mode = None
+    self.priority = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.correlation_id = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.correlation_id = bytes(encoded[offset + 1:end])
+    offset = end
+    end = offset + 1 + encoded[offset]
+    try:
+        self.reply_to = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.reply_to = bytes(encoded[offset + 1:end])
+    offset = end
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_2600(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x2600."""
+    self.content_type = None
+    self.content_encoding = None
+    self.headers, offset = _decode_table(encoded, offset)
+    self.delivery_mode = None
+    self.priority = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.correlation_id = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.correlation_id = bytes(encoded[offset + 1:end])
+    offset = end
+    end = offset + 1 + encoded[offset]
+    try:
+        self.reply_to = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.reply_to = bytes(encoded[offset + 1:end])
+    offset = end
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_a600(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0xA600."""
+    end = offset + 1 + encoded[offset]
+    try:
+        self.content_type = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.content_type = bytes(encoded[offset + 1:end])
+    offset = end
+    self.content_encoding = None
+    self.headers, offset = _decode_table(encoded, offset)
+    self.delivery_mode = None
+    self.priority = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.correlation_id = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.correlation_id = bytes(encoded[offset + 1:end])
+    offset = end
+    end = offset + 1 + encoded[offset]
+    try:
+        self.reply_to = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.reply_to = bytes(encoded[offset + 1:end])
+    offset = end
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_1600(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x1600."""
+    self.content_type = None
+    self.content_encoding = None
+    self.headers = None
+    self.delivery_mode = encoded[offset]
+    offset += 1
+    self.priority = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.correlation_id = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.correlation_id = bytes(encoded[offset + 1:end])
+    offset = end
+    end = offset + 1 + encoded[offset]
+    try:
+        self.reply_to = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.reply_to = bytes(encoded[offset + 1:end])
+    offset = end
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_9600(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x9600."""
+    end = offset + 1 + encoded[offset]
+    try:
+        self.content_type = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.content_type = bytes(encoded[offset + 1:end])
+    offset = end
+    self.content_encoding = None
+    self.headers = None
+    self.delivery_mode = encoded[offset]
+    offset += 1
+    self.priority = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.correlation_id = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.correlation_id = bytes(encoded[offset + 1:end])
+    offset = end
+    end = offset + 1 + encoded[offset]
+    try:
+        self.reply_to = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.reply_to = bytes(encoded[offset + 1:end])
+    offset = end
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_3600(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0x3600."""
+    self.content_type = None
+    self.content_encoding = None
+    self.headers, offset = _decode_table(encoded, offset)
+    self.delivery_mode = encoded[offset]
+    offset += 1
+    self.priority = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.correlation_id = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.correlation_id = bytes(encoded[offset + 1:end])
+    offset = end
+    end = offset + 1 + encoded[offset]
+    try:
+        self.reply_to = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.reply_to = bytes(encoded[offset + 1:end])
+    offset = end
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
+def _decode_basic_properties_b600(self: Any, encoded: Any, offset: int) -> int:
+    """BasicProperties at ``offset`` with flags word 0xB600."""
+    end = offset + 1 + encoded[offset]
+    try:
+        self.content_type = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.content_type = bytes(encoded[offset + 1:end])
+    offset = end
+    self.content_encoding = None
+    self.headers, offset = _decode_table(encoded, offset)
+    self.delivery_mode = encoded[offset]
+    offset += 1
+    self.priority = None
+    end = offset + 1 + encoded[offset]
+    try:
+        self.correlation_id = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.correlation_id = bytes(encoded[offset + 1:end])
+    offset = end
+    end = offset + 1 + encoded[offset]
+    try:
+        self.reply_to = encoded[offset + 1:end].decode()
+    except UnicodeDecodeError:
+        self.reply_to = bytes(encoded[offset + 1:end])
+    offset = end
+    self.expiration = None
+    self.message_id = None
+    self.timestamp = None
+    self.type = None
+    self.user_id = None
+    self.app_id = None
+    self.cluster_id = None
+    return offset
+
+
 class BasicProperties(amqp_object.Properties):
     """Content properties of AMQP class Basic."""
 
@@ -3440,6 +4285,41 @@ class BasicProperties(amqp_object.Properties):
         (0x0004, 'cluster_id', 'shortstr'),
     )
     _DECODERS: Dict[int, Any] = {}
+    # generated decoders of common sets of properties
+    _SPECIALISED: Dict[int, Any] = {
+        0x0000: _decode_basic_properties_0000,
+        0x0200: _decode_basic_properties_0200,
+        0x0400: _decode_basic_properties_0400,
+        0x0600: _decode_basic_properties_0600,
+        0x1000: _decode_basic_properties_1000,
+        0x1200: _decode_basic_properties_1200,
+        0x1400: _decode_basic_properties_1400,
+        0x1600: _decode_basic_properties_1600,
+        0x2000: _decode_basic_properties_2000,
+        0x2200: _decode_basic_properties_2200,
+        0x2400: _decode_basic_properties_2400,
+        0x2600: _decode_basic_properties_2600,
+        0x3000: _decode_basic_properties_3000,
+        0x3200: _decode_basic_properties_3200,
+        0x3400: _decode_basic_properties_3400,
+        0x3600: _decode_basic_properties_3600,
+        0x8000: _decode_basic_properties_8000,
+        0x8200: _decode_basic_properties_8200,
+        0x8400: _decode_basic_properties_8400,
+        0x8600: _decode_basic_properties_8600,
+        0x9000: _decode_basic_properties_9000,
+        0x9200: _decode_basic_properties_9200,
+        0x9400: _decode_basic_properties_9400,
+        0x9600: _decode_basic_properties_9600,
+        0xA000: _decode_basic_properties_a000,
+        0xA200: _decode_basic_properties_a200,
+        0xA400: _decode_basic_properties_a400,
+        0xA600: _decode_basic_properties_a600,
+        0xB000: _decode_basic_properties_b000,
+        0xB200: _decode_basic_properties_b200,
+        0xB400: _decode_basic_properties_b400,
+        0xB600: _decode_basic_properties_b600,
+    }
 
     def __init__(
             self,
