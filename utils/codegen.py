@@ -103,6 +103,12 @@ def _short_cache_add(value: str) -> bytes:
     return prefixed
 
 
+def _raw_short_string(raw: Any) -> Any:
+    \"\"\"A short string that is not UTF-8: kept as its bytes, as pika does
+    (typed Any: the attribute is annotated with the usual ``str``).\"\"\"
+    return bytes(raw)
+
+
 # Content-properties decoders specialised by property-flags word: a
 # publisher sends few distinct sets of properties, and straight-line code for
 # one set tests no flags and assigns every absent property None directly.
@@ -124,11 +130,13 @@ def _compile_decoder(properties_class: Any, flags: int) -> Any:
     return decoder
 
 
-def _bound_generic(generic: Any, flags: int) -> Any:
-    \"\"\"``generic(self, encoded, offset, flags)`` as a flags decoder.\"\"\"
+def _bound_generic(generic: Callable[[Any, Any, int, int], int],
+                   flags: int) -> Callable[[Any, Any, int], int]:
+    \"\"\"``generic(properties, encoded, offset, flags)`` as the decoder of
+    one flags word.\"\"\"
 
-    def decode(self: Any, encoded: Any, offset: int) -> int:
-        return generic(self, encoded, offset, flags)
+    def decode(properties: Any, encoded: Any, offset: int) -> int:
+        return generic(properties, encoded, offset, flags)
 
     return decode
 """
@@ -344,7 +352,8 @@ class Generator:
             self.emit('self.%s = encoded[offset:end].decode()' % name,
                       indent + 1)
             self.emit('except UnicodeDecodeError:', indent)
-            self.emit('self.%s = bytes(encoded[offset:end])' % name, indent + 1)
+            self.emit('self.%s = _raw_short_string(encoded[offset:end])' % name,
+                      indent + 1)
         else:
             self.emit('self.%s = bytes(encoded[offset:end])' % name, indent)
         self.emit('offset = end', indent)
@@ -436,8 +445,9 @@ class Generator:
             self.emit('self.%s = encoded[offset + 1:end].decode()' % name,
                       indent + 1)
             self.emit('except UnicodeDecodeError:', indent)
-            self.emit('self.%s = bytes(encoded[offset + 1:end])' % name,
-                      indent + 1)
+            self.emit(
+                'self.%s = _raw_short_string(encoded[offset + 1:end])' % name,
+                indent + 1)
             self.emit('offset = end', indent)
         elif kind == 'table':
             self.emit('self.%s, offset = _decode_table(encoded, offset)' % name,
@@ -455,35 +465,29 @@ class Generator:
     def gen_specialised_decoders(
             self, class_name: str, props: List[Tuple[str, str]],
             flags: Dict[str, int]) -> List[Tuple[int, str]]:
-        """Module-level decoders, one per subset of the class's common
-        properties; returns ``[(flags word, function name)]``."""
+        """Decoder methods, one per subset of the class's common properties;
+        returns ``[(flags word, method name)]``."""
         common = [name for name, _kind in props if name in COMMON_PROPERTIES]
         generated = []
-        while self.body[-1] == '':
-            self.body.pop()
         for subset in range(1 << len(common)):
             present = {
                 name for bit, name in enumerate(common) if subset >> bit & 1
             }
             flag_word = sum(flags[name] for name in present)
-            function = '_decode_%s_properties_%04x' % (class_name.lower(),
-                                                       flag_word)
+            function = '_decode_flags_%04x' % flag_word
             self.emit('')
-            self.emit('')
-            self.emit('def %s(self: Any, encoded: Any, offset: int) -> int:' %
-                      function)
             self.emit(
-                '"""%sProperties at ``offset`` with flags word 0x%04X."""' %
-                (class_name, flag_word), 1)
+                'def %s(self, encoded: Any, offset: int) -> int:' % function, 1)
+            self.emit(
+                '"""The properties after flags word 0x%04X at ``offset``."""' %
+                flag_word, 2)
             for name, kind in props:
                 if name in present:
-                    self.gen_property_decode(name, kind, 1)
+                    self.gen_property_decode(name, kind, 2)
                 else:
-                    self.emit('self.%s = None' % name, 1)
-            self.emit('return offset', 1)
+                    self.emit('self.%s = None' % name, 2)
+            self.emit('return offset', 2)
             generated.append((flag_word, function))
-        if generated:
-            self.emit('')
         return sorted(generated)
 
     def gen_properties(self, cls: Dict[str, Any]) -> None:
@@ -493,7 +497,6 @@ class Generator:
         flags = {
             name: 1 << (15 - index) for index, (name, _) in enumerate(props)
         }
-        specialised = self.gen_specialised_decoders(class_name, props, flags)
         self.emit('')
         self.emit('class %sProperties(amqp_object.Properties):' % class_name)
         self.emit('"""Content properties of AMQP class %s."""' % class_name, 1)
@@ -516,11 +519,6 @@ class Generator:
             self.emit('(0x%04X, %r, %r),' % (flags[name], name, kind), 2)
         self.emit(')', 1)
         self.emit('_DECODERS: Dict[int, Any] = {}', 1)
-        self.emit('# generated decoders of common sets of properties', 1)
-        self.emit('_SPECIALISED: Dict[int, Any] = {', 1)
-        for flag_word, function in specialised:
-            self.emit('0x%04X: %s,' % (flag_word, function), 2)
-        self.emit('}', 1)
         self.emit('')
         self.emit('def __init__(', 1)
         self.emit('self,', 3)
@@ -638,6 +636,13 @@ class Generator:
         self.emit("return b'\\x00\\x00'", 3)
         self.emit('pieces[0] = _S_H.pack(flags)', 2)
         self.emit('return b\'\'.join(pieces)', 2)
+        specialised = self.gen_specialised_decoders(class_name, props, flags)
+        self.emit('')
+        self.emit('# flags word -> its generated decoder', 1)
+        self.emit('_SPECIALISED: Dict[int, Any] = {', 1)
+        for flag_word, function in specialised:
+            self.emit('0x%04X: %s,' % (flag_word, function), 2)
+        self.emit('}', 1)
 
     # -- module -----------------------------------------------------------
     def generate(self) -> str:
@@ -660,8 +665,9 @@ class Generator:
         head.append('# ruff: noqa: E501')
         head.append('# yapf: disable')
         head.append('import struct')
-        head.append('from typing import Any, Dict, List, Literal, Optional, '
-                    'Union')
+        head.append('from typing import (Any, Callable, Dict, List, Literal, '
+                    'Optional,')
+        head.append('                    Union)')
         head.append('')
         head.append('from pika import amqp_object, data')
         head.append('from pika.delivery_mode import DeliveryMode')
