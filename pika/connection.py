@@ -201,7 +201,7 @@ class Connection(AbstractBase):
         self.bytes_received = 0
         self.frames_sent = 0
         self.frames_received = 0
-        self._body_max_length = self.params.frame_max - 8
+        self._body_max_length = self.params.frame_max - frame.FRAME_OVERHEAD
 
         self.connection_state = self.CONNECTION_INIT
         _trace.connection_created(self)
@@ -864,12 +864,11 @@ class Connection(AbstractBase):
             params.channel_max, tune.channel_max)
         frame_max = _handshake.negotiate_integer_value(params.frame_max,
                                                        tune.frame_max)
-        heartbeat = _handshake.tune_heartbeat_timeout(self, params.heartbeat,
-                                                      tune.heartbeat)
+        heartbeat = self._tuned_heartbeat(tune.heartbeat)
         params.channel_max = channel_max
         params.frame_max = frame_max
         params.heartbeat = heartbeat
-        self._body_max_length = frame_max - 8
+        self._body_max_length = frame_max - frame.FRAME_OVERHEAD
         self._reader.frame_max = frame_max
         self._send_method(
             0, spec.Connection.TuneOk(channel_max, frame_max, heartbeat))
@@ -880,6 +879,28 @@ class Connection(AbstractBase):
             spec.Connection.Open(params.virtual_host,
                                  capabilities='',
                                  insist=True))
+
+    def _tuned_heartbeat(self, server_value: int) -> int:
+        """The heartbeat timeout to propose in ``TuneOk``.
+
+        An int from the parameters wins (0 disables); a callable decides
+        with ``heartbeat(connection, server_value)``; None takes the
+        server's.
+
+        :param int server_value: the broker's proposal in ``Connection.Tune``
+        :rtype: int
+        """
+        client_value: Any = self.params.heartbeat
+        if callable(client_value):
+            value = client_value(self, server_value)
+            if value is None or callable(value):
+                raise TypeError('heartbeat callback must not return None or '
+                                'callable, but got %r' % (value,))
+            # type and range are checked by the parameters' heartbeat setter
+            return value
+        if client_value is None:
+            return server_value
+        return client_value
 
     def _on_connection_open_ok(self, method_frame: Any) -> None:
         self.known_hosts = method_frame.method.known_hosts
