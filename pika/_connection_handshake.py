@@ -4,9 +4,11 @@ decides, as plain functions of their inputs.
 ``Connection._on_connection_start`` answers ``Connection.Start`` with
 ``StartOk`` carrying :func:`client_properties`;
 ``Connection._on_connection_tune`` answers ``Connection.Tune`` with
-``TuneOk`` + ``Open`` carrying the limits :func:`negotiate_integer_value` and
-:func:`tune_heartbeat_timeout` decide (those hooks are the connection's
-methods: subclasses override them). :func:`opening_error` translates a
+``TuneOk`` + ``Open`` carrying the limits :func:`negotiate_integer_value`
+decides and the heartbeat timeout the connection proposes
+(``Connection._tuned_heartbeat``: the parameters may hold a callable that is
+given the connection). Those hooks are the connection's methods: subclasses
+override them. :func:`opening_error` translates a
 failure while opening into pika's exception classes.
 """
 
@@ -61,29 +63,6 @@ def negotiate_integer_value(client_value: int, server_value: int) -> int:
     if client_value == 0 or server_value == 0:
         return client_value or server_value
     return min(client_value, server_value)
-
-
-def tune_heartbeat_timeout(connection: Any, client_value: Any,
-                           server_value: int) -> int:
-    """The heartbeat timeout to propose in ``TuneOk``.
-
-    An int from the parameters wins (0 disables); a callable decides with
-    ``client_value(connection, server_value)``; None takes the server's.
-
-    :rtype: int
-    """
-    if callable(client_value):
-        value = client_value(connection, server_value)
-        if value is None or callable(value):
-            raise TypeError('heartbeat callback must not return None or '
-                            'callable, but got %r' % (value,))
-        # type and range are checked by the parameters' heartbeat setter
-        timeout: int = value
-        return timeout
-    if client_value is None:
-        return server_value
-    timeout = client_value
-    return timeout
 
 
 def opening_error(prev_state: int, error: BaseException) -> BaseException:

@@ -1,14 +1,14 @@
-"""The frame writer's large-body half: a content as frame heads and views.
+"""The send side's view form of a content: frame heads and body views.
 
-A publish is one call of the adapter's ``_adapter_emit_data`` with method,
-header and body frames joined (``frame.marshal_content``, called by
-``Connection._send_message``). A large ``bytes`` body goes, when the adapter
-takes views without copying them (``Connection._adapter_emits_views``), as a
-run of frame heads and views of the body, written together by one vectored
-send: :func:`content_views` builds that run; same bytes on the wire.
+A publish is encoded by the one content writer, ``frame.content_pieces``
+(called by ``Connection._send_message``), and usually handed to the adapter's
+``_adapter_emit_data`` as one joined ``bytes`` object. A large ``bytes``
+body goes, when the adapter takes views without copying them
+(``Connection._adapter_emits_views``), as a run of frame heads and views of
+the body, written together by one vectored send: :func:`content_views`
+groups the writer's pieces into that run; same bytes on the wire.
 """
 
-import struct
 from typing import List, Tuple, Union
 
 from pika import amqp_object, frame, spec
@@ -17,10 +17,32 @@ from pika import amqp_object, frame, spec
 # and views of the body) when the adapter takes views without copying them:
 # no joined copy of a large message.
 VIEW_BODY_MIN = 65536
-_pack_body_head = struct.Struct('>BHI').pack
-_FRAME_END_BYTE = b'\xce'
-# Frame head (type, channel, size) and frame-end octet of a body frame.
-_BODY_FRAME_OVERHEAD = 8
+
+
+def group_views(pieces: List[Union[bytes, memoryview]],
+                body: bytes) -> List[Union[bytes, memoryview]]:
+    """Join the frame heads and ends between the body fragments of
+    ``frame.content_pieces`` output, leaving the fragments (``body`` or its
+    memoryviews, a body that fits one frame as a view of it too) as pieces of
+    their own.
+
+    :param list pieces: what ``frame.content_pieces`` returned for ``body``
+    :param bytes body: the message body
+    :returns: ``[heads, fragment, end + head, fragment, ..., end]``
+    """
+    grouped: List[Union[bytes, memoryview]] = []
+    run: List[Union[bytes, memoryview]] = []
+    for piece in pieces:
+        if piece is body or piece.__class__ is memoryview:
+            if run:
+                grouped.append(b''.join(run))
+                run = []
+            grouped.append(memoryview(piece) if piece is body else piece)
+        else:
+            run.append(piece)
+    if run:
+        grouped.append(b''.join(run))
+    return grouped
 
 
 def content_views(channel_number: int, method: amqp_object.Method,
@@ -38,26 +60,9 @@ def content_views(channel_number: int, method: amqp_object.Method,
     :param pika.spec.BasicProperties properties: message properties
     :param bytes body: message body
     :param int frame_max: the negotiated frame_max
-    :returns: ``(pieces, byte_count)``; ``len(pieces) // 2`` body frames
+    :returns: ``(pieces, byte_count)``
     :raises ValueError: if frame_max leaves no room for a body
     """
-    body_size = len(body)
-    chunk = frame_max - frame.FRAME_OVERHEAD
-    if chunk <= 0:
-        raise ValueError('frame_max %r leaves no room for a body' %
-                         (frame_max,))
-    head = (frame.Method(channel_number, method).marshal() +
-            frame.Header(channel_number, body_size, properties).marshal())
-    view = memoryview(body)
-    pieces: List[Union[bytes, memoryview]] = []
-    lead = head
-    for position in range(0, body_size, chunk):
-        fragment = view[position:position + chunk]
-        pieces.append(
-            lead +
-            _pack_body_head(spec.FRAME_BODY, channel_number, len(fragment)))
-        pieces.append(fragment)
-        lead = _FRAME_END_BYTE
-    pieces.append(_FRAME_END_BYTE)
-    body_frames = len(pieces) // 2
-    return pieces, len(head) + body_size + body_frames * _BODY_FRAME_OVERHEAD
+    pieces = frame.content_pieces(channel_number, method, properties, body,
+                                  frame_max)
+    return group_views(pieces, body), sum(len(piece) for piece in pieces)

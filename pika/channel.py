@@ -9,9 +9,12 @@ A :class:`Channel` receives its frames from the connection
 * Synchronous RPCs are serialised: while one waits for its reply
   (``_blocking``), later RPCs wait in ``_blocked`` and go out in order once
   the reply arrives. Asynchronous methods (publish, ack, ...) go out at once.
-* Content (``Basic.Deliver``, ``Basic.GetOk``, ``Basic.Return``) is assembled
-  inline: method, header, then body frames; the body is joined once and the
-  consumer callback found by a single dict lookup.
+* Content (``Basic.Deliver``, ``Basic.GetOk``, ``Basic.Return``) reaches
+  ``_handle_content`` whole: from the connection directly when its method,
+  header and body frames came in one read, else from the channel's one
+  :class:`ContentFrameAssembler`, fed frame by frame (``_handle_frame``) or
+  with views of a large body frame (``_handle_body_views``); the body is
+  joined once and the consumer callback found by a single dict lookup.
 * State changes happen before user callbacks run. Frames that break the
   protocol are reported to the connection, which closes with the matching
   :mod:`pika.exceptions` class.
@@ -129,11 +132,8 @@ class Channel:
         self._closing_reason: Any = None
         self._close_deferred = False
 
-        # inline content assembly
-        self._content_method: Optional[Any] = None
-        self._content_header: Optional[Any] = None
-        self._content_parts: List[bytes] = []
-        self._content_remaining = 0
+        # method, header and body frames of a content arriving frame by frame
+        self._assembler = ContentFrameAssembler()
 
     def __int__(self) -> int:
         """The channel number.
@@ -390,9 +390,7 @@ class Channel:
         self._rpc_internal = None
         self._rpc_callback = None
         self._reply_callbacks = {}
-        self._content_method = None
-        self._content_header = None
-        self._content_parts = []
+        self._assembler._reset()
 
     # ------------------------------------------------------------------
     # RPC machinery
@@ -440,81 +438,65 @@ class Channel:
     def _handle_frame(self, value: Any) -> None:
         """Handle one frame for this channel.
 
+        A method that carries no content goes to :meth:`_dispatch_method`;
+        the frames of a content go to the channel's
+        :class:`ContentFrameAssembler`, and the whole content, once
+        assembled, to :meth:`_handle_content`.
+
         :param pika.frame.Frame value: the frame
         """
-        frame_type = value.frame_type
-        if frame_type == _FRAME_BODY:
-            if self._content_header is None:
-                self._protocol_error(
-                    exceptions.UnexpectedFrameError(
-                        'Body frame without a content header on channel %s' %
-                        self.channel_number))
-                return
-            fragment = value.fragment
-            remaining = self._content_remaining - len(fragment)
-            if remaining == 0 and not self._content_parts:
-                # The common case: the whole body in one frame.
-                method_frame: Any = self._content_method
-                header_frame = self._content_header
-                self._content_method = None
-                self._content_header = None
-                if method_frame.method.INDEX == _DELIVER_INDEX:
-                    self._on_deliver(method_frame, header_frame, fragment)
-                elif method_frame.method.INDEX == _GETOK_INDEX:
-                    self._on_getok(method_frame, header_frame, fragment)
-                else:
-                    self._on_return(method_frame, header_frame, fragment)
-                return
-            self._content_parts.append(fragment)
-            self._content_remaining = remaining
-            if remaining <= 0:
-                self._finish_content()
-        elif frame_type == _FRAME_METHOD:
-            if self._content_method is not None:
-                self._protocol_error(
-                    exceptions.UnexpectedFrameError(
-                        'Method frame %r while content for %r was incomplete' %
-                        (value.method, self._content_method.method)))
-                return
-            method = value.method
-            if method.INDEX in _CONTENT_INDEXES:
-                self._content_method = value
-                return
+        assembler = self._assembler
+        # (the assembler is this module's: its state is read here directly)
+        if (value.frame_type == _FRAME_METHOD and
+                assembler._method_frame is None and
+                value.method.INDEX not in _CONTENT_INDEXES):
             self._dispatch_method(value)
-        elif frame_type == _FRAME_HEADER:
-            if (self._content_method is None or
-                    self._content_header is not None):
-                self._protocol_error(
-                    exceptions.UnexpectedFrameError(
-                        'Content header frame without a content method on '
-                        'channel %s' % self.channel_number))
-                return
-            self._content_header = value
-            self._content_remaining = value.body_size
-            if not value.body_size:
-                self._finish_content()
-        else:
-            self._protocol_error(exceptions.UnexpectedFrameError(value))
-
-    def _finish_content(self) -> None:
-        method_frame: Any = self._content_method
-        header_frame: Any = self._content_header
-        parts = self._content_parts
-        remaining = self._content_remaining
-        self._content_method = None
-        self._content_header = None
-        self._content_parts = []
-        if remaining < 0:
-            self._protocol_error(
-                exceptions.BodyTooLongError(header_frame.body_size - remaining,
-                                            header_frame.body_size))
             return
-        if not parts:
-            body = b''
-        elif len(parts) == 1:
-            body = parts[0]
-        else:
-            body = b''.join(parts)
+        try:
+            content = assembler._feed(value)
+        except (exceptions.UnexpectedFrameError,
+                exceptions.BodyTooLongError) as error:
+            self._protocol_error(error)
+            return
+        if content is not None:
+            self._handle_content(*content)
+
+    def _handle_body_views(self, payload_size: int,
+                           pieces: List[memoryview]) -> None:
+        """Handle one body frame whose payload arrived over several reads,
+        as views of those reads; the assembler keeps the views and joins the
+        body once (no joined copy of the frame first).
+
+        :param int payload_size: the body frame's payload size
+        :param list pieces: views of the payload, in order
+        """
+        try:
+            content = self._assembler._feed_views(self.channel_number,
+                                                  payload_size, pieces)
+        except (exceptions.UnexpectedFrameError,
+                exceptions.BodyTooLongError) as error:
+            self._protocol_error(error)
+            return
+        if content is not None:
+            self._handle_content(*content)
+
+    def _handle_content(self, method_frame: Any, header_frame: Any,
+                        body: bytes) -> None:
+        """Handle a whole content: a delivery, a Basic.GetOk or a returned
+        message, with its header and body.
+
+        The connection calls this directly for a content whose three frames
+        came in one read (the common case); the assembler for one that came
+        frame by frame.
+
+        :param pika.frame.Method method_frame: Deliver, GetOk or Return
+        :param pika.frame.Header header_frame: its content header
+        :param bytes body: the whole body
+        """
+        if self._assembler._method_frame is not None:
+            # A content in progress: this method frame is out of order.
+            self._handle_frame(method_frame)
+            return
         index = method_frame.method.INDEX
         if index == _DELIVER_INDEX:
             self._on_deliver(method_frame, header_frame, body)
@@ -524,9 +506,7 @@ class Channel:
             self._on_return(method_frame, header_frame, body)
 
     def _protocol_error(self, error: BaseException) -> None:
-        self._content_method = None
-        self._content_header = None
-        self._content_parts = []
+        self._assembler._reset()
         self.connection._on_protocol_error(error)
 
     def _dispatch_method(self, method_frame: Any) -> None:
@@ -1308,7 +1288,8 @@ class ContentFrameAssembler:
     """Assembles a content-bearing method, its header and its body frames.
 
     ``process(frame)`` returns None until the content is complete, then
-    ``(method_frame, header_frame, body)``.
+    ``(method_frame, header_frame, body)``. Each :class:`Channel` assembles
+    the contents that reach it frame by frame with one of these.
     """
 
     def __init__(self) -> None:
@@ -1316,7 +1297,7 @@ class ContentFrameAssembler:
         self._method_frame: Optional[Any] = None
         self._header_frame: Optional[Any] = None
         self._seen_so_far = 0
-        self._body_fragments: List[bytes] = []
+        self._body_fragments: List[Any] = []
 
     def process(self, frame_value: Any) -> Optional[Tuple[Any, Any, bytes]]:
         """Feed one frame.
@@ -1327,30 +1308,76 @@ class ContentFrameAssembler:
         :raises pika.exceptions.UnexpectedFrameError: on a frame out of order
         :raises pika.exceptions.BodyTooLongError: if the body exceeds its size
         """
-        if isinstance(frame_value, frame.Method):
+        try:
+            return self._feed(frame_value)
+        except exceptions.UnexpectedFrameError:
+            # pika's assembler names the frame itself
+            raise exceptions.UnexpectedFrameError(frame_value) from None
+
+    def _feed(self, frame_value: Any) -> Optional[Tuple[Any, Any, bytes]]:
+        """:meth:`process`, with errors that say what was out of order."""
+        frame_type = getattr(frame_value, 'frame_type', None)
+        if frame_type == _FRAME_BODY:
+            header_frame = self._header_frame
+            if header_frame is None:
+                raise exceptions.UnexpectedFrameError(
+                    'Body frame without a content header on channel %s' %
+                    frame_value.channel_number)
+            fragment = frame_value.fragment
+            seen = self._seen_so_far + len(fragment)
+            body_size = header_frame.body_size
+            if seen < body_size:
+                self._body_fragments.append(fragment)
+                self._seen_so_far = seen
+                return None
+            if seen > body_size:
+                raise exceptions.BodyTooLongError(seen, body_size)
+            if self._body_fragments:
+                self._body_fragments.append(fragment)
+                return self._finish()
+            # The whole body in one frame: no join.
+            if fragment.__class__ is not bytes:
+                fragment = bytes(fragment)
+            result = (self._method_frame, header_frame, fragment)
+            self._method_frame = None
+            self._header_frame = None
+            self._seen_so_far = 0
+            return result
+        if frame_type == _FRAME_METHOD:
             if self._method_frame is not None:
-                raise exceptions.UnexpectedFrameError(frame_value)
+                raise exceptions.UnexpectedFrameError(
+                    'Method frame %r while content for %r was incomplete' %
+                    (frame_value.method, self._method_frame.method))
             self._method_frame = frame_value
             return None
-        if isinstance(frame_value, frame.Header):
+        if frame_type == _FRAME_HEADER:
             if self._method_frame is None or self._header_frame is not None:
-                raise exceptions.UnexpectedFrameError(frame_value)
+                raise exceptions.UnexpectedFrameError(
+                    'Content header frame without a content method on '
+                    'channel %s' % frame_value.channel_number)
             self._header_frame = frame_value
             if frame_value.body_size == 0:
                 return self._finish()
             return None
-        if isinstance(frame_value, frame.Body):
-            if self._header_frame is None:
-                raise exceptions.UnexpectedFrameError(frame_value)
-            self._body_fragments.append(frame_value.fragment)
-            self._seen_so_far += len(frame_value.fragment)
-            body_size = self._header_frame.body_size
-            if self._seen_so_far == body_size:
-                return self._finish()
-            if self._seen_so_far > body_size:
-                raise exceptions.BodyTooLongError(self._seen_so_far, body_size)
-            return None
         raise exceptions.UnexpectedFrameError(frame_value)
+
+    def _feed_views(
+            self, channel_number: int, payload_size: int,
+            pieces: List[memoryview]) -> Optional[Tuple[Any, Any, bytes]]:
+        """Feed one body frame given as views of its payload's pieces."""
+        header_frame = self._header_frame
+        if header_frame is None:
+            raise exceptions.UnexpectedFrameError(
+                'Body frame without a content header on channel %s' %
+                channel_number)
+        seen = self._seen_so_far + payload_size
+        if seen > header_frame.body_size:
+            raise exceptions.BodyTooLongError(seen, header_frame.body_size)
+        self._body_fragments.extend(pieces)
+        self._seen_so_far = seen
+        if seen == header_frame.body_size:
+            return self._finish()
+        return None
 
     def _finish(self) -> Tuple[Any, Any, bytes]:
         result = (self._method_frame, self._header_frame,

@@ -17,8 +17,9 @@ States::
 Parts: the states, their transition table and which connection method is
 accepted in which state live in :mod:`pika._state`; the bytes kept between
 reads (partial frames, large-body views) in the ``FrameReader`` of
-:mod:`pika._connection_receive`; the view encoder of large bodies in
-:mod:`pika._connection_send`; what the handshake decides in
+:mod:`pika._connection_receive`; the one content writer is
+``frame.content_pieces`` (joined, or grouped as views of a large body by
+:mod:`pika._connection_send`); what the handshake decides in
 :mod:`pika._connection_handshake`; the typed seams to the adapter, the
 channels and the heartbeat checker in :mod:`pika._interfaces`. This class
 keeps the methods under pika's overridable names (receive:
@@ -88,8 +89,8 @@ _OPEN = _state.OPEN
 _CLOSING = _state.CLOSING
 
 _decode_frames = frame.decode_frames
-_marshal_content = frame.marshal_content
-_new_object = object.__new__
+_content_pieces = frame.content_pieces
+_join = b''.join
 _FRAME_METHOD = spec.FRAME_METHOD
 _FRAME_HEADER = spec.FRAME_HEADER
 _FRAME_BODY = spec.FRAME_BODY
@@ -208,7 +209,7 @@ class Connection(AbstractBase):
         self.bytes_received = 0
         self.frames_sent = 0
         self.frames_received = 0
-        self._body_max_length = self.params.frame_max - 8
+        self._body_max_length = self.params.frame_max - frame.FRAME_OVERHEAD
 
         self.connection_state = self.CONNECTION_INIT
         _trace.connection_created(self)
@@ -614,18 +615,13 @@ class Connection(AbstractBase):
                     elif (value.frame_type == _FRAME_METHOD and
                           index + 1 < count and
                           value.method.INDEX in _WHOLE_CONTENT_INDEXES and
-                          chan._content_method is None and _whole_content(
-                              frames[index], frames[index + 1], number)):
+                          _whole_content(frames[index], frames[index + 1],
+                                         number)):
                         # Deliver (or GetOk) + header + whole body in this
-                        # batch: one call to the channel instead of three
-                        # frames (the channel's own assembly ends in the
-                        # same call).
-                        if value.method.INDEX == _DELIVER_INDEX:
-                            chan._on_deliver(value, frames[index],
+                        # batch: the whole content to the channel in one
+                        # call instead of three frames to assemble.
+                        chan._handle_content(value, frames[index],
                                              frames[index + 1].fragment)
-                        else:
-                            chan._on_getok(value, frames[index],
-                                           frames[index + 1].fragment)
                         index += 2
                     else:
                         chan._handle_frame(value)
@@ -651,31 +647,20 @@ class Connection(AbstractBase):
                        pieces: List[memoryview]) -> None:
         """Hand on a body frame received as views of several reads.
 
-        Inside a content that spans several body frames the channel joins
-        its parts into one ``bytes`` body anyway, so the views go to it as
-        they are (the body is then copied once, by that join); otherwise
-        the frame is dispatched as a ``Body`` frame with its fragment joined
-        into ``bytes``.
+        The channel's assembler keeps the views and joins the body once;
+        without the channel (or with ``_process_frame`` overridden) the
+        frame is dispatched as a ``Body`` frame with its payload joined.
         """
         chan = self._channels.get(channel_number)
-        if (chan is not None and chan._content_header is not None and
-                self._is_base_process_frame() and
-                payload_size <= chan._content_remaining and
-            (payload_size < chan._content_remaining or chan._content_parts)):
-            self.frames_received += 1
-            try:
-                for piece in pieces:
-                    value: Any = _new_object(frame.Body)
-                    value.frame_type = _FRAME_BODY
-                    value.channel_number = channel_number
-                    value.fragment = piece
-                    chan._handle_frame(value)
-                    if self._terminating:
-                        return
-            except Exception as error:  # pylint: disable=broad-except
-                self._on_dispatch_error(error)
+        if chan is None or not self._is_base_process_frame():
+            self._dispatch_frames(
+                [frame.Body(channel_number, b''.join(pieces))])
             return
-        self._dispatch_frames([frame.Body(channel_number, b''.join(pieces))])
+        self.frames_received += 1
+        try:
+            chan._handle_body_views(payload_size, pieces)
+        except Exception as error:  # pylint: disable=broad-except
+            self._on_dispatch_error(error)
 
     def _discard_buffer(self) -> None:
         self._reader.discard()
@@ -895,12 +880,11 @@ class Connection(AbstractBase):
             params.channel_max, tune.channel_max)
         frame_max = _handshake.negotiate_integer_value(params.frame_max,
                                                        tune.frame_max)
-        heartbeat = _handshake.tune_heartbeat_timeout(self, params.heartbeat,
-                                                      tune.heartbeat)
+        heartbeat = self._tuned_heartbeat(tune.heartbeat)
         params.channel_max = channel_max
         params.frame_max = frame_max
         params.heartbeat = heartbeat
-        self._body_max_length = frame_max - 8
+        self._body_max_length = frame_max - frame.FRAME_OVERHEAD
         self._reader.frame_max = frame_max
         self._send_method(
             0, spec.Connection.TuneOk(channel_max, frame_max, heartbeat))
@@ -911,6 +895,30 @@ class Connection(AbstractBase):
             spec.Connection.Open(params.virtual_host,
                                  capabilities='',
                                  insist=True))
+
+    def _tuned_heartbeat(self, server_value: int) -> int:
+        """The heartbeat timeout to propose in ``TuneOk``.
+
+        An int from the parameters wins (0 disables); a callable decides
+        with ``heartbeat(connection, server_value)``; None takes the
+        server's.
+
+        :param int server_value: the broker's proposal in ``Connection.Tune``
+        :rtype: int
+        """
+        client_value: Any = self.params.heartbeat
+        if callable(client_value):
+            value = client_value(self, server_value)
+            if value is None or callable(value):
+                raise TypeError('heartbeat callback must not return None or '
+                                'callable, but got %r' % (value,))
+            # type and range are checked by the parameters' heartbeat setter
+            timeout: int = value
+            return timeout
+        if client_value is None:
+            return server_value
+        timeout = client_value
+        return timeout
 
     def _on_connection_open_ok(self, method_frame: Any) -> None:
         self.known_hosts = method_frame.method.known_hosts
@@ -1036,31 +1044,23 @@ class Connection(AbstractBase):
         if self.connection_state == _CLOSED:
             raise exceptions.ConnectionWrongStateError(
                 'Attempted to send a frame on closed connection.')
+        pieces = _content_pieces(channel_number, method, properties, body,
+                                 self.params.frame_max)
+        body_max = self._body_max_length
+        self.frames_sent += 2 + (len(body) + body_max - 1) // body_max
         if (len(body) > _VIEW_BODY_MIN and self._adapter_emits_views and
                 body.__class__ is bytes):
-            self._send_message_views(channel_number, method, properties, body)
+            # Same bytes, handed over as frame heads and views of the body
+            # (adapters with _adapter_emits_views take memoryviews too).
+            grouped = _send.group_views(pieces, body)
+            self.bytes_sent += sum(len(piece) for piece in grouped)
+            emit: Callable[[Any], None] = self._adapter_emit_data
+            for piece in grouped:
+                emit(piece)
             return
-        data = _marshal_content(channel_number, method, properties, body,
-                                self.params.frame_max)
-        body_max = self._body_max_length
+        data = _join(pieces)
         self.bytes_sent += len(data)
-        self.frames_sent += 2 + (len(body) + body_max - 1) // body_max
         self._adapter_emit_data(data)
-
-    def _send_message_views(self, channel_number: int, method: Any,
-                            properties: Any, body: bytes) -> None:
-        """:meth:`_send_message` for a large ``bytes`` body: the same bytes
-        on the wire, handed over as frame heads and views of the body.
-        """
-        pieces, byte_count = _send.content_views(channel_number, method,
-                                                 properties, body,
-                                                 self.params.frame_max)
-        self.bytes_sent += byte_count
-        self.frames_sent += 2 + len(pieces) // 2
-        # (adapters with _adapter_emits_views take memoryviews too)
-        emit: Callable[[Any], None] = self._adapter_emit_data
-        for piece in pieces:
-            emit(piece)
 
     # ------------------------------------------------------------------
     # Closing

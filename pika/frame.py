@@ -4,8 +4,9 @@ A frame on the wire is ``type (octet) | channel (short) | size (long) |
 payload | 0xCE``. :func:`decode_frame` is pika's one-frame decoder;
 :func:`decode_frames` is the engine's fast path that decodes every complete
 frame in a buffer in one loop, by offset, without copying the buffer, and
-:func:`marshal_content` builds the method, header and body frames of a
-publish as one ``bytes`` object.
+:func:`content_pieces` is the one content writer: the method, header and
+body frames of a publish as pieces, joined by :func:`marshal_content` into
+one ``bytes`` object or handed to a transport as views of a large body.
 
 Decoding is strict: a bad frame end, an unknown frame type or method, a
 payload larger than ``frame_max`` allows, or a payload that does not parse
@@ -17,7 +18,7 @@ to a :class:`ProtocolHeader`.
 """
 import logging
 import struct
-from typing import Any, Dict, Generic, List, Optional, Tuple, TypeVar
+from typing import (Any, Dict, Generic, List, Optional, Tuple, TypeVar, Union)
 
 from pika import amqp_object, data, exceptions, spec
 # Names pika 1.4.4 has in this module, kept for ``from ... import *``.
@@ -31,11 +32,21 @@ FRAME_HEAD_SIZE = spec.FRAME_HEADER_SIZE  # 7
 _PAYLOAD_SIZE_AT = 3  # in the frame head
 # Frame head (7) + frame end (1).
 FRAME_OVERHEAD = spec.FRAME_HEADER_SIZE + spec.FRAME_END_SIZE
+# Sizes in a method frame's payload: the method INDEX (class and method ids);
+# Basic.Publish's fixed arguments: INDEX, ticket (short) and the bits octet
+# (exchange and routing key add their short strings).
+_METHOD_INDEX_SIZE = 4
+_PUBLISH_FIXED_SIZE = _METHOD_INDEX_SIZE + 2 + 1
+# A content header's payload before its properties: class id, weight (short
+# each) and body size (long long); then the first property-flags word.
+_CONTENT_HEADER_FIXED_SIZE = 12
+_PROPERTY_FLAGS_SIZE = 2
 # Where a method frame's arguments start (after the frame head and the
 # method INDEX) and a content header's properties (after the frame head,
-# class id, weight, body size and the first property-flags word).
-_ARGUMENTS_AT = FRAME_HEAD_SIZE + 4
-_PROPERTIES_AT = FRAME_HEAD_SIZE + 14
+# the fixed part and the first property-flags word).
+_ARGUMENTS_AT = FRAME_HEAD_SIZE + _METHOD_INDEX_SIZE
+_PROPERTIES_AT = (FRAME_HEAD_SIZE + _CONTENT_HEADER_FIXED_SIZE +
+                  _PROPERTY_FLAGS_SIZE)
 # The broker's protocol-header reply: b'AMQP', 0, major, minor, revision.
 _PROTOCOL_PREFIX = b'AMQP'
 _PROTOCOL_HEADER_SIZE = 8
@@ -47,13 +58,18 @@ _METHOD_HEAD = struct.Struct('>BHII')  # frame head + method INDEX
 _CONTENT_HEAD = struct.Struct('>BHIHHQ')  # frame head + class, weight, size
 _UINT32 = struct.Struct('>I')
 _PROTOCOL_VERSION = struct.Struct('>BBB')
-# Basic.Publish fast path: frame head + INDEX + ticket (then the exchange and
-# routing key as short strings);
-# then bits + frame end + content header frame head + class/weight/size;
-# then header frame end + body frame head.
+# Basic.Publish's bits.
+_MANDATORY = 1
+_IMMEDIATE = 2
+# The content writer packs what lies between two variable-length parts in
+# one call: the Basic.Publish frame head, INDEX and ticket (then the exchange
+# and routing key as short strings); the publish bits, the method frame's end
+# and the content header's frame head, class id, weight and body size; the
+# end of one frame and the next body frame's head.
 _PUBLISH_HEAD = struct.Struct('>BHIIH')
 _PUBLISH_TAIL = struct.Struct('>BBBHIHHQ')
-_BODY_HEAD = struct.Struct('>BBHI')
+_HEADER_AFTER_END = struct.Struct('>BBHIHHQ')
+_BODY_AFTER_END = struct.Struct('>BBHI')
 _PUBLISH = spec.Basic.Publish
 _BASIC_PROPERTIES = spec.BasicProperties
 _short_cache_get = spec._short_cache_get
@@ -161,7 +177,7 @@ class Method(Frame, Generic[_MethodT]):
         payload = b''.join(self.method.encode())
         return b''.join(
             (_METHOD_HEAD.pack(_FRAME_METHOD, self.channel_number,
-                               len(payload) + 4,
+                               _METHOD_INDEX_SIZE + len(payload),
                                self.method.INDEX), payload, FRAME_END_BYTE))
 
 
@@ -197,7 +213,8 @@ class Header(Frame):
         else:
             payload = b''.join(properties.encode())
         return _CONTENT_HEAD.pack(_FRAME_HEADER, self.channel_number,
-                                  len(payload) + 12, properties.INDEX, 0,
+                                  _CONTENT_HEADER_FIXED_SIZE + len(payload),
+                                  properties.INDEX, 0,
                                   self.body_size) + payload + FRAME_END_BYTE
 
 
@@ -497,19 +514,31 @@ def _decode_other(data: bytes, offset: int, size: int,
     raise _invalid('Unknown frame type: %d' % frame_type)
 
 
-def marshal_content(channel_number: int, method: amqp_object.Method,
-                    properties: Any, body: bytes, frame_max: int) -> bytes:
-    """Marshal a content-carrying method with its header and body frames.
+def content_pieces(channel_number: int, method: amqp_object.Method,
+                   properties: Any, body: bytes,
+                   frame_max: int) -> List[Union[bytes, memoryview]]:
+    """The content writer: a content-carrying method with its header and body
+    frames, as the pieces whose concatenation is the bytes on the wire.
 
     The body is split so that no frame exceeds ``frame_max`` (payload at most
-    ``frame_max - 8`` bytes); an empty body sends no body frame, as pika does.
+    ``frame_max - 8`` bytes); an empty body sends no body frame, as pika
+    does. Every body fragment is a piece of its own: ``body`` itself when it
+    fits one frame, else memoryviews of it; the other pieces are ``bytes``
+    (frame heads and ends). ``b''.join(pieces)`` is the joined form
+    (:func:`marshal_content`); a transport that writes views without copying
+    them can take the fragments as they are.
+
+    Everything is encoded before anything is returned, so an encoding error
+    leaves nothing half-built.
 
     :param int channel_number: The channel number
     :param method: The method (e.g. :class:`pika.spec.Basic.Publish`)
     :param pika.spec.BasicProperties properties: The content properties
     :param bytes body: The message body
     :param int frame_max: The negotiated maximum frame size
-    :rtype: bytes
+    :rtype: list
+    :raises ValueError: if the body does not fit one frame and ``frame_max``
+        leaves no room for a body
 
     """
     if properties.__class__ is _BASIC_PROPERTIES:
@@ -517,8 +546,8 @@ def marshal_content(channel_number: int, method: amqp_object.Method,
     else:
         encoded_props = b''.join(properties.encode())
     body_size = len(body)
-    chunk = frame_max - FRAME_OVERHEAD
-    if method.__class__ is _PUBLISH and 0 < body_size <= chunk:
+    pieces: List[Any]
+    if method.__class__ is _PUBLISH:
         # The publish hot path: the Basic.Publish arguments, the end of its
         # frame and the whole content header head are packed in two calls.
         # Exchange and routing key as length-prefixed short strings; names
@@ -534,42 +563,72 @@ def marshal_content(channel_number: int, method: amqp_object.Method,
                            _short_cache_add(routing_key))
         else:
             routing_key = _short_prefixed(routing_key, 'routing_key')
-        return b''.join(
-            (_PUBLISH_HEAD.pack(_FRAME_METHOD, channel_number,
-                                7 + len(exchange) + len(routing_key),
-                                _PUBLISH_INDEX,
-                                method.ticket), exchange, routing_key,
-             _PUBLISH_TAIL.pack((1 if method.mandatory else 0) |
-                                (2 if method.immediate else 0), _FRAME_END,
-                                _FRAME_HEADER, channel_number,
-                                len(encoded_props) + 12, properties.INDEX, 0,
-                                body_size), encoded_props,
-             _BODY_HEAD.pack(_FRAME_END, _FRAME_BODY, channel_number,
-                             body_size), body, FRAME_END_BYTE))
-    payload = b''.join(method.encode())
-    pieces = [
-        _METHOD_HEAD.pack(_FRAME_METHOD, channel_number,
-                          len(payload) + 4, method.INDEX), payload,
-        FRAME_END_BYTE,
-        _CONTENT_HEAD.pack(_FRAME_HEADER, channel_number,
-                           len(encoded_props) + 12, properties.INDEX, 0,
-                           body_size), encoded_props, FRAME_END_BYTE
-    ]
+        head = _PUBLISH_HEAD.pack(
+            _FRAME_METHOD, channel_number,
+            _PUBLISH_FIXED_SIZE + len(exchange) + len(routing_key),
+            _PUBLISH_INDEX, method.ticket)
+        tail = _PUBLISH_TAIL.pack(
+            (_MANDATORY if method.mandatory else 0) |
+            (_IMMEDIATE if method.immediate else 0), _FRAME_END, _FRAME_HEADER,
+            channel_number, _CONTENT_HEADER_FIXED_SIZE + len(encoded_props),
+            properties.INDEX, 0, body_size)
+        if 0 < body_size <= frame_max - FRAME_OVERHEAD:
+            # The common case, a body that fits one frame, in one list.
+            return [
+                head, exchange, routing_key, tail, encoded_props,
+                _BODY_AFTER_END.pack(_FRAME_END, _FRAME_BODY, channel_number,
+                                     body_size), body, FRAME_END_BYTE
+            ]
+        pieces = [head, exchange, routing_key, tail, encoded_props]
+    else:
+        payload = b''.join(method.encode())
+        pieces = [
+            _METHOD_HEAD.pack(_FRAME_METHOD, channel_number,
+                              _METHOD_INDEX_SIZE + len(payload), method.INDEX),
+            payload,
+            _HEADER_AFTER_END.pack(
+                _FRAME_END, _FRAME_HEADER, channel_number,
+                _CONTENT_HEADER_FIXED_SIZE + len(encoded_props),
+                properties.INDEX, 0, body_size), encoded_props
+        ]
+    chunk = frame_max - FRAME_OVERHEAD
     if body_size <= chunk:
         if body_size:
-            pieces.append(
-                _pack_frame_head(_FRAME_BODY, channel_number, body_size))
-            pieces.append(body)
+            pieces += (_BODY_AFTER_END.pack(_FRAME_END, _FRAME_BODY,
+                                            channel_number,
+                                            body_size), body, FRAME_END_BYTE)
+        else:
             pieces.append(FRAME_END_BYTE)
-    else:
-        if chunk <= 0:
-            raise ValueError('frame_max %r leaves no room for a body' %
-                             (frame_max,))
-        view = memoryview(body)
-        for position in range(0, body_size, chunk):
-            fragment = view[position:position + chunk]
-            pieces.append(
-                _pack_frame_head(_FRAME_BODY, channel_number, len(fragment)))
-            pieces.append(fragment)  # type: ignore[arg-type]
-            pieces.append(FRAME_END_BYTE)
-    return b''.join(pieces)
+        return pieces
+    if chunk <= 0:
+        raise ValueError('frame_max %r leaves no room for a body' %
+                         (frame_max,))
+    view = memoryview(body)
+    for position in range(0, body_size, chunk):
+        fragment = view[position:position + chunk]
+        pieces.append(
+            _BODY_AFTER_END.pack(_FRAME_END, _FRAME_BODY, channel_number,
+                                 len(fragment)))
+        pieces.append(fragment)
+    pieces.append(FRAME_END_BYTE)
+    return pieces
+
+
+def marshal_content(channel_number: int, method: amqp_object.Method,
+                    properties: Any, body: bytes, frame_max: int) -> bytes:
+    """Marshal a content-carrying method with its header and body frames
+    into one ``bytes`` object (the joined :func:`content_pieces`).
+
+    The body is split so that no frame exceeds ``frame_max`` (payload at most
+    ``frame_max - 8`` bytes); an empty body sends no body frame, as pika does.
+
+    :param int channel_number: The channel number
+    :param method: The method (e.g. :class:`pika.spec.Basic.Publish`)
+    :param pika.spec.BasicProperties properties: The content properties
+    :param bytes body: The message body
+    :param int frame_max: The negotiated maximum frame size
+    :rtype: bytes
+
+    """
+    return b''.join(
+        content_pieces(channel_number, method, properties, body, frame_max))

@@ -9,7 +9,8 @@ utils/spec/LICENSE); this module is part of pika.
 # ruff: noqa: E501
 # yapf: disable
 import struct
-from typing import Any, Callable, Dict, List, Literal, Optional, Union
+from typing import (Any, Callable, Dict, List, Literal, Optional,
+                    Union)
 
 from pika import amqp_object, data
 from pika.delivery_mode import DeliveryMode
@@ -112,53 +113,42 @@ def _short_cache_add(value: str) -> bytes:
     return prefixed
 
 
-# Content-properties decoders specialised by property-flags word, compiled
-# on first sight of a flags value: a publisher sends few distinct sets of
-# properties, and straight-line code for one set tests no flags and assigns
-# every absent property None directly. Bounded: past the limit, flags words
-# not yet seen use the generic decoder.
+def _raw_short_string(raw: Any) -> Any:
+    """A short string that is not UTF-8: kept as its bytes, as pika does
+    (typed Any: the attribute is annotated with the usual ``str``)."""
+    return bytes(raw)
+
+
+# Content-properties decoders specialised by property-flags word: a
+# publisher sends few distinct sets of properties, and straight-line code for
+# one set tests no flags and assigns every absent property None directly.
+# They are generated (plain source below, one per common set of properties,
+# ``<Class>Properties._SPECIALISED``); any other flags word gets the generic
+# decoder bound to it. Either is remembered per flags word in ``_DECODERS``,
+# bounded: past the limit, flags words not yet seen are looked up again.
 _DECODERS_MAX = 256
-_DECODER_CODE = {
-    'shortstr': (
-        'end = offset + 1 + encoded[offset]',
-        'try:',
-        '    self.{0} = encoded[offset + 1:end].decode()',
-        'except UnicodeDecodeError:',
-        '    self.{0} = bytes(encoded[offset + 1:end])',
-        'offset = end',
-    ),
-    'table': ('self.{0}, offset = _decode_table(encoded, offset)',),
-    'octet': ('self.{0} = encoded[offset]', 'offset += 1'),
-    'timestamp': ('self.{0} = _S_Q.unpack_from(encoded, offset)[0]',
-                  'offset += 8'),
-}
 
 
 def _compile_decoder(properties_class: Any, flags: int) -> Any:
     """Return ``decode(self, encoded, offset) -> offset`` for flags."""
+    decoder = properties_class._SPECIALISED.get(flags)
+    if decoder is None:
+        decoder = _bound_generic(properties_class._decode_properties, flags)
     decoders = properties_class._DECODERS
-    if len(decoders) >= _DECODERS_MAX:
-        generic = properties_class._decode_properties
-        return lambda self, encoded, offset: generic(self, encoded, offset,
-                                                     flags)
-    lines = ['def decode(self, encoded, offset):']
-    if flags & 1:
-        # Bit 0 of a flags word: another flags word follows (no property
-        # of this class lives in one; skipped, as by pika 1.4).
-        lines.extend(('    while _S_H.unpack_from(encoded, offset)[0] & 1:',
-                      '        offset += 2', '    offset += 2'))
-    for flag, name, kind in properties_class._FIELDS:
-        if flags & flag:
-            lines.extend('    ' + line.format(name)
-                         for line in _DECODER_CODE[kind])
-        else:
-            lines.append('    self.%s = None' % name)
-    lines.append('    return offset')
-    namespace = {'_decode_table': _decode_table, '_S_H': _S_H, '_S_Q': _S_Q}
-    exec(compile('\n'.join(lines), '<%s decoder 0x%04X>' %
-                 (properties_class.NAME, flags), 'exec'), namespace)
-    decoders[flags] = namespace['decode']
-    return namespace['decode']
+    if len(decoders) < _DECODERS_MAX:
+        decoders[flags] = decoder
+    return decoder
+
+
+def _bound_generic(generic: Callable[[Any, Any, int, int], int],
+                   flags: int) -> Callable[[Any, Any, int], int]:
+    """``generic(properties, encoded, offset, flags)`` as the decoder of
+    one flags word."""
+
+    def decode(properties: Any, encoded: Any, offset: int) -> int:
+        return generic(properties, encoded, offset, flags)
+
+    return decode
 
 class Connection(amqp_object.Class):
     """AMQP class Connection (class id 10)."""
@@ -279,7 +269,7 @@ class Connection(amqp_object.Class):
             try:
                 self.mechanism = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.mechanism = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.mechanism = _raw_short_string(encoded[offset:end])
             offset = end
             length = _S_I.unpack_from(encoded, offset)[0]
             offset += 4
@@ -292,7 +282,7 @@ class Connection(amqp_object.Class):
             try:
                 self.locale = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.locale = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.locale = _raw_short_string(encoded[offset:end])
             offset = end
             return offset
 
@@ -539,7 +529,7 @@ class Connection(amqp_object.Class):
             try:
                 self.virtual_host = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.virtual_host = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.virtual_host = _raw_short_string(encoded[offset:end])
             offset = end
             length = encoded[offset]
             offset += 1
@@ -547,7 +537,7 @@ class Connection(amqp_object.Class):
             try:
                 self.capabilities = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.capabilities = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.capabilities = _raw_short_string(encoded[offset:end])
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -612,7 +602,7 @@ class Connection(amqp_object.Class):
             try:
                 self.known_hosts = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.known_hosts = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.known_hosts = _raw_short_string(encoded[offset:end])
             offset = end
             return offset
 
@@ -670,7 +660,7 @@ class Connection(amqp_object.Class):
             try:
                 self.reply_text = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.reply_text = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.reply_text = _raw_short_string(encoded[offset:end])
             offset = end
             self.class_id, self.method_id = _S_HH.unpack_from(encoded, offset)
             offset += 4
@@ -756,7 +746,7 @@ class Connection(amqp_object.Class):
             try:
                 self.reason = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.reason = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.reason = _raw_short_string(encoded[offset:end])
             offset = end
             return offset
 
@@ -846,7 +836,7 @@ class Connection(amqp_object.Class):
             try:
                 self.reason = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.reason = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.reason = _raw_short_string(encoded[offset:end])
             offset = end
             return offset
 
@@ -943,7 +933,7 @@ class Channel(amqp_object.Class):
             try:
                 self.out_of_band = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.out_of_band = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.out_of_band = _raw_short_string(encoded[offset:end])
             offset = end
             return offset
 
@@ -1122,7 +1112,7 @@ class Channel(amqp_object.Class):
             try:
                 self.reply_text = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.reply_text = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.reply_text = _raw_short_string(encoded[offset:end])
             offset = end
             self.class_id, self.method_id = _S_HH.unpack_from(encoded, offset)
             offset += 4
@@ -1225,7 +1215,7 @@ class Access(amqp_object.Class):
             try:
                 self.realm = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.realm = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.realm = _raw_short_string(encoded[offset:end])
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -1344,7 +1334,7 @@ class Exchange(amqp_object.Class):
             try:
                 self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.exchange = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.exchange = _raw_short_string(encoded[offset:end])
             offset = end
             length = encoded[offset]
             offset += 1
@@ -1352,7 +1342,7 @@ class Exchange(amqp_object.Class):
             try:
                 self.type = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.type = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.type = _raw_short_string(encoded[offset:end])
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -1460,7 +1450,7 @@ class Exchange(amqp_object.Class):
             try:
                 self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.exchange = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.exchange = _raw_short_string(encoded[offset:end])
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -1558,7 +1548,7 @@ class Exchange(amqp_object.Class):
             try:
                 self.destination = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.destination = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.destination = _raw_short_string(encoded[offset:end])
             offset = end
             length = encoded[offset]
             offset += 1
@@ -1566,7 +1556,7 @@ class Exchange(amqp_object.Class):
             try:
                 self.source = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.source = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.source = _raw_short_string(encoded[offset:end])
             offset = end
             length = encoded[offset]
             offset += 1
@@ -1574,7 +1564,7 @@ class Exchange(amqp_object.Class):
             try:
                 self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.routing_key = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.routing_key = _raw_short_string(encoded[offset:end])
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -1691,7 +1681,7 @@ class Exchange(amqp_object.Class):
             try:
                 self.destination = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.destination = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.destination = _raw_short_string(encoded[offset:end])
             offset = end
             length = encoded[offset]
             offset += 1
@@ -1699,7 +1689,7 @@ class Exchange(amqp_object.Class):
             try:
                 self.source = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.source = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.source = _raw_short_string(encoded[offset:end])
             offset = end
             length = encoded[offset]
             offset += 1
@@ -1707,7 +1697,7 @@ class Exchange(amqp_object.Class):
             try:
                 self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.routing_key = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.routing_key = _raw_short_string(encoded[offset:end])
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -1835,7 +1825,7 @@ class Queue(amqp_object.Class):
             try:
                 self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.queue = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.queue = _raw_short_string(encoded[offset:end])
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -1901,7 +1891,7 @@ class Queue(amqp_object.Class):
             try:
                 self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.queue = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.queue = _raw_short_string(encoded[offset:end])
             offset = end
             self.message_count, self.consumer_count = _S_II.unpack_from(encoded, offset)
             offset += 8
@@ -1966,7 +1956,7 @@ class Queue(amqp_object.Class):
             try:
                 self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.queue = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.queue = _raw_short_string(encoded[offset:end])
             offset = end
             length = encoded[offset]
             offset += 1
@@ -1974,7 +1964,7 @@ class Queue(amqp_object.Class):
             try:
                 self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.exchange = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.exchange = _raw_short_string(encoded[offset:end])
             offset = end
             length = encoded[offset]
             offset += 1
@@ -1982,7 +1972,7 @@ class Queue(amqp_object.Class):
             try:
                 self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.routing_key = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.routing_key = _raw_short_string(encoded[offset:end])
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -2093,7 +2083,7 @@ class Queue(amqp_object.Class):
             try:
                 self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.queue = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.queue = _raw_short_string(encoded[offset:end])
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -2193,7 +2183,7 @@ class Queue(amqp_object.Class):
             try:
                 self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.queue = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.queue = _raw_short_string(encoded[offset:end])
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -2295,7 +2285,7 @@ class Queue(amqp_object.Class):
             try:
                 self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.queue = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.queue = _raw_short_string(encoded[offset:end])
             offset = end
             length = encoded[offset]
             offset += 1
@@ -2303,7 +2293,7 @@ class Queue(amqp_object.Class):
             try:
                 self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.exchange = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.exchange = _raw_short_string(encoded[offset:end])
             offset = end
             length = encoded[offset]
             offset += 1
@@ -2311,7 +2301,7 @@ class Queue(amqp_object.Class):
             try:
                 self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.routing_key = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.routing_key = _raw_short_string(encoded[offset:end])
             offset = end
             self.arguments, offset = _decode_table(encoded, offset)
             return offset
@@ -2507,7 +2497,7 @@ class Basic(amqp_object.Class):
             try:
                 self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.queue = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.queue = _raw_short_string(encoded[offset:end])
             offset = end
             length = encoded[offset]
             offset += 1
@@ -2515,7 +2505,7 @@ class Basic(amqp_object.Class):
             try:
                 self.consumer_tag = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.consumer_tag = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.consumer_tag = _raw_short_string(encoded[offset:end])
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -2585,7 +2575,7 @@ class Basic(amqp_object.Class):
             try:
                 self.consumer_tag = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.consumer_tag = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.consumer_tag = _raw_short_string(encoded[offset:end])
             offset = end
             return offset
 
@@ -2639,7 +2629,7 @@ class Basic(amqp_object.Class):
             try:
                 self.consumer_tag = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.consumer_tag = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.consumer_tag = _raw_short_string(encoded[offset:end])
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -2695,7 +2685,7 @@ class Basic(amqp_object.Class):
             try:
                 self.consumer_tag = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.consumer_tag = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.consumer_tag = _raw_short_string(encoded[offset:end])
             offset = end
             return offset
 
@@ -2755,7 +2745,7 @@ class Basic(amqp_object.Class):
             try:
                 self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.exchange = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.exchange = _raw_short_string(encoded[offset:end])
             offset = end
             length = encoded[offset]
             offset += 1
@@ -2763,7 +2753,7 @@ class Basic(amqp_object.Class):
             try:
                 self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.routing_key = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.routing_key = _raw_short_string(encoded[offset:end])
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -2835,7 +2825,7 @@ class Basic(amqp_object.Class):
             try:
                 self.reply_text = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.reply_text = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.reply_text = _raw_short_string(encoded[offset:end])
             offset = end
             length = encoded[offset]
             offset += 1
@@ -2843,7 +2833,7 @@ class Basic(amqp_object.Class):
             try:
                 self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.exchange = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.exchange = _raw_short_string(encoded[offset:end])
             offset = end
             length = encoded[offset]
             offset += 1
@@ -2851,7 +2841,7 @@ class Basic(amqp_object.Class):
             try:
                 self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.routing_key = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.routing_key = _raw_short_string(encoded[offset:end])
             offset = end
             return offset
 
@@ -2929,7 +2919,7 @@ class Basic(amqp_object.Class):
             try:
                 self.consumer_tag = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.consumer_tag = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.consumer_tag = _raw_short_string(encoded[offset:end])
             offset = end
             self.delivery_tag, bits, length = _S_QBB.unpack_from(encoded, offset)
             offset += 10
@@ -2938,7 +2928,7 @@ class Basic(amqp_object.Class):
             try:
                 self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.exchange = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.exchange = _raw_short_string(encoded[offset:end])
             offset = end
             length = encoded[offset]
             offset += 1
@@ -2946,7 +2936,7 @@ class Basic(amqp_object.Class):
             try:
                 self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.routing_key = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.routing_key = _raw_short_string(encoded[offset:end])
             offset = end
             return offset
 
@@ -3020,7 +3010,7 @@ class Basic(amqp_object.Class):
             try:
                 self.queue = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.queue = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.queue = _raw_short_string(encoded[offset:end])
             offset = end
             bits = encoded[offset]
             offset += 1
@@ -3085,7 +3075,7 @@ class Basic(amqp_object.Class):
             try:
                 self.exchange = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.exchange = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.exchange = _raw_short_string(encoded[offset:end])
             offset = end
             length = encoded[offset]
             offset += 1
@@ -3093,7 +3083,7 @@ class Basic(amqp_object.Class):
             try:
                 self.routing_key = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.routing_key = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.routing_key = _raw_short_string(encoded[offset:end])
             offset = end
             self.message_count = _S_I.unpack_from(encoded, offset)[0]
             offset += 4
@@ -3157,7 +3147,7 @@ class Basic(amqp_object.Class):
             try:
                 self.cluster_id = encoded[offset:end].decode()
             except UnicodeDecodeError:
-                self.cluster_id = bytes(encoded[offset:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.cluster_id = _raw_short_string(encoded[offset:end])
             offset = end
             return offset
 
@@ -3524,7 +3514,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.content_type = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.content_type = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.content_type = _raw_short_string(encoded[offset + 1:end])
             offset = end
         else:
             self.content_type = None
@@ -3533,7 +3523,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.content_encoding = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.content_encoding = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.content_encoding = _raw_short_string(encoded[offset + 1:end])
             offset = end
         else:
             self.content_encoding = None
@@ -3556,7 +3546,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.correlation_id = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.correlation_id = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.correlation_id = _raw_short_string(encoded[offset + 1:end])
             offset = end
         else:
             self.correlation_id = None
@@ -3565,7 +3555,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.reply_to = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.reply_to = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.reply_to = _raw_short_string(encoded[offset + 1:end])
             offset = end
         else:
             self.reply_to = None
@@ -3574,7 +3564,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.expiration = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.expiration = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.expiration = _raw_short_string(encoded[offset + 1:end])
             offset = end
         else:
             self.expiration = None
@@ -3583,7 +3573,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.message_id = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.message_id = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.message_id = _raw_short_string(encoded[offset + 1:end])
             offset = end
         else:
             self.message_id = None
@@ -3597,7 +3587,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.type = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.type = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.type = _raw_short_string(encoded[offset + 1:end])
             offset = end
         else:
             self.type = None
@@ -3606,7 +3596,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.user_id = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.user_id = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.user_id = _raw_short_string(encoded[offset + 1:end])
             offset = end
         else:
             self.user_id = None
@@ -3615,7 +3605,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.app_id = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.app_id = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.app_id = _raw_short_string(encoded[offset + 1:end])
             offset = end
         else:
             self.app_id = None
@@ -3624,7 +3614,7 @@ class BasicProperties(amqp_object.Properties):
             try:
                 self.cluster_id = encoded[offset + 1:end].decode()
             except UnicodeDecodeError:
-                self.cluster_id = bytes(encoded[offset + 1:end])  # type: ignore[assignment]  # not UTF-8: kept as bytes
+                self.cluster_id = _raw_short_string(encoded[offset + 1:end])
             offset = end
         else:
             self.cluster_id = None
@@ -3765,6 +3755,874 @@ class BasicProperties(amqp_object.Properties):
             return b'\x00\x00'
         pieces[0] = _S_H.pack(flags)
         return b''.join(pieces)
+
+    def _decode_flags_0000(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x0000 at ``offset``."""
+        self.content_type = None
+        self.content_encoding = None
+        self.headers = None
+        self.delivery_mode = None
+        self.priority = None
+        self.correlation_id = None
+        self.reply_to = None
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_8000(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x8000 at ``offset``."""
+        end = offset + 1 + encoded[offset]
+        try:
+            self.content_type = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.content_type = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.content_encoding = None
+        self.headers = None
+        self.delivery_mode = None
+        self.priority = None
+        self.correlation_id = None
+        self.reply_to = None
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_2000(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x2000 at ``offset``."""
+        self.content_type = None
+        self.content_encoding = None
+        self.headers, offset = _decode_table(encoded, offset)
+        self.delivery_mode = None
+        self.priority = None
+        self.correlation_id = None
+        self.reply_to = None
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_a000(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0xA000 at ``offset``."""
+        end = offset + 1 + encoded[offset]
+        try:
+            self.content_type = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.content_type = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.content_encoding = None
+        self.headers, offset = _decode_table(encoded, offset)
+        self.delivery_mode = None
+        self.priority = None
+        self.correlation_id = None
+        self.reply_to = None
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_1000(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x1000 at ``offset``."""
+        self.content_type = None
+        self.content_encoding = None
+        self.headers = None
+        self.delivery_mode = encoded[offset]
+        offset += 1
+        self.priority = None
+        self.correlation_id = None
+        self.reply_to = None
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_9000(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x9000 at ``offset``."""
+        end = offset + 1 + encoded[offset]
+        try:
+            self.content_type = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.content_type = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.content_encoding = None
+        self.headers = None
+        self.delivery_mode = encoded[offset]
+        offset += 1
+        self.priority = None
+        self.correlation_id = None
+        self.reply_to = None
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_3000(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x3000 at ``offset``."""
+        self.content_type = None
+        self.content_encoding = None
+        self.headers, offset = _decode_table(encoded, offset)
+        self.delivery_mode = encoded[offset]
+        offset += 1
+        self.priority = None
+        self.correlation_id = None
+        self.reply_to = None
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_b000(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0xB000 at ``offset``."""
+        end = offset + 1 + encoded[offset]
+        try:
+            self.content_type = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.content_type = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.content_encoding = None
+        self.headers, offset = _decode_table(encoded, offset)
+        self.delivery_mode = encoded[offset]
+        offset += 1
+        self.priority = None
+        self.correlation_id = None
+        self.reply_to = None
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_0400(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x0400 at ``offset``."""
+        self.content_type = None
+        self.content_encoding = None
+        self.headers = None
+        self.delivery_mode = None
+        self.priority = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.correlation_id = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.correlation_id = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.reply_to = None
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_8400(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x8400 at ``offset``."""
+        end = offset + 1 + encoded[offset]
+        try:
+            self.content_type = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.content_type = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.content_encoding = None
+        self.headers = None
+        self.delivery_mode = None
+        self.priority = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.correlation_id = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.correlation_id = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.reply_to = None
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_2400(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x2400 at ``offset``."""
+        self.content_type = None
+        self.content_encoding = None
+        self.headers, offset = _decode_table(encoded, offset)
+        self.delivery_mode = None
+        self.priority = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.correlation_id = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.correlation_id = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.reply_to = None
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_a400(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0xA400 at ``offset``."""
+        end = offset + 1 + encoded[offset]
+        try:
+            self.content_type = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.content_type = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.content_encoding = None
+        self.headers, offset = _decode_table(encoded, offset)
+        self.delivery_mode = None
+        self.priority = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.correlation_id = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.correlation_id = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.reply_to = None
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_1400(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x1400 at ``offset``."""
+        self.content_type = None
+        self.content_encoding = None
+        self.headers = None
+        self.delivery_mode = encoded[offset]
+        offset += 1
+        self.priority = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.correlation_id = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.correlation_id = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.reply_to = None
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_9400(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x9400 at ``offset``."""
+        end = offset + 1 + encoded[offset]
+        try:
+            self.content_type = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.content_type = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.content_encoding = None
+        self.headers = None
+        self.delivery_mode = encoded[offset]
+        offset += 1
+        self.priority = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.correlation_id = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.correlation_id = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.reply_to = None
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_3400(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x3400 at ``offset``."""
+        self.content_type = None
+        self.content_encoding = None
+        self.headers, offset = _decode_table(encoded, offset)
+        self.delivery_mode = encoded[offset]
+        offset += 1
+        self.priority = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.correlation_id = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.correlation_id = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.reply_to = None
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_b400(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0xB400 at ``offset``."""
+        end = offset + 1 + encoded[offset]
+        try:
+            self.content_type = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.content_type = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.content_encoding = None
+        self.headers, offset = _decode_table(encoded, offset)
+        self.delivery_mode = encoded[offset]
+        offset += 1
+        self.priority = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.correlation_id = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.correlation_id = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.reply_to = None
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_0200(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x0200 at ``offset``."""
+        self.content_type = None
+        self.content_encoding = None
+        self.headers = None
+        self.delivery_mode = None
+        self.priority = None
+        self.correlation_id = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.reply_to = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.reply_to = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_8200(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x8200 at ``offset``."""
+        end = offset + 1 + encoded[offset]
+        try:
+            self.content_type = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.content_type = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.content_encoding = None
+        self.headers = None
+        self.delivery_mode = None
+        self.priority = None
+        self.correlation_id = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.reply_to = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.reply_to = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_2200(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x2200 at ``offset``."""
+        self.content_type = None
+        self.content_encoding = None
+        self.headers, offset = _decode_table(encoded, offset)
+        self.delivery_mode = None
+        self.priority = None
+        self.correlation_id = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.reply_to = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.reply_to = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_a200(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0xA200 at ``offset``."""
+        end = offset + 1 + encoded[offset]
+        try:
+            self.content_type = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.content_type = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.content_encoding = None
+        self.headers, offset = _decode_table(encoded, offset)
+        self.delivery_mode = None
+        self.priority = None
+        self.correlation_id = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.reply_to = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.reply_to = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_1200(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x1200 at ``offset``."""
+        self.content_type = None
+        self.content_encoding = None
+        self.headers = None
+        self.delivery_mode = encoded[offset]
+        offset += 1
+        self.priority = None
+        self.correlation_id = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.reply_to = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.reply_to = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_9200(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x9200 at ``offset``."""
+        end = offset + 1 + encoded[offset]
+        try:
+            self.content_type = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.content_type = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.content_encoding = None
+        self.headers = None
+        self.delivery_mode = encoded[offset]
+        offset += 1
+        self.priority = None
+        self.correlation_id = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.reply_to = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.reply_to = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_3200(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x3200 at ``offset``."""
+        self.content_type = None
+        self.content_encoding = None
+        self.headers, offset = _decode_table(encoded, offset)
+        self.delivery_mode = encoded[offset]
+        offset += 1
+        self.priority = None
+        self.correlation_id = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.reply_to = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.reply_to = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_b200(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0xB200 at ``offset``."""
+        end = offset + 1 + encoded[offset]
+        try:
+            self.content_type = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.content_type = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.content_encoding = None
+        self.headers, offset = _decode_table(encoded, offset)
+        self.delivery_mode = encoded[offset]
+        offset += 1
+        self.priority = None
+        self.correlation_id = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.reply_to = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.reply_to = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_0600(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x0600 at ``offset``."""
+        self.content_type = None
+        self.content_encoding = None
+        self.headers = None
+        self.delivery_mode = None
+        self.priority = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.correlation_id = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.correlation_id = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        end = offset + 1 + encoded[offset]
+        try:
+            self.reply_to = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.reply_to = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_8600(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x8600 at ``offset``."""
+        end = offset + 1 + encoded[offset]
+        try:
+            self.content_type = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.content_type = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.content_encoding = None
+        self.headers = None
+        self.delivery_mode = None
+        self.priority = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.correlation_id = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.correlation_id = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        end = offset + 1 + encoded[offset]
+        try:
+            self.reply_to = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.reply_to = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_2600(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x2600 at ``offset``."""
+        self.content_type = None
+        self.content_encoding = None
+        self.headers, offset = _decode_table(encoded, offset)
+        self.delivery_mode = None
+        self.priority = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.correlation_id = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.correlation_id = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        end = offset + 1 + encoded[offset]
+        try:
+            self.reply_to = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.reply_to = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_a600(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0xA600 at ``offset``."""
+        end = offset + 1 + encoded[offset]
+        try:
+            self.content_type = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.content_type = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.content_encoding = None
+        self.headers, offset = _decode_table(encoded, offset)
+        self.delivery_mode = None
+        self.priority = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.correlation_id = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.correlation_id = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        end = offset + 1 + encoded[offset]
+        try:
+            self.reply_to = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.reply_to = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_1600(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x1600 at ``offset``."""
+        self.content_type = None
+        self.content_encoding = None
+        self.headers = None
+        self.delivery_mode = encoded[offset]
+        offset += 1
+        self.priority = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.correlation_id = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.correlation_id = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        end = offset + 1 + encoded[offset]
+        try:
+            self.reply_to = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.reply_to = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_9600(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x9600 at ``offset``."""
+        end = offset + 1 + encoded[offset]
+        try:
+            self.content_type = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.content_type = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.content_encoding = None
+        self.headers = None
+        self.delivery_mode = encoded[offset]
+        offset += 1
+        self.priority = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.correlation_id = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.correlation_id = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        end = offset + 1 + encoded[offset]
+        try:
+            self.reply_to = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.reply_to = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_3600(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0x3600 at ``offset``."""
+        self.content_type = None
+        self.content_encoding = None
+        self.headers, offset = _decode_table(encoded, offset)
+        self.delivery_mode = encoded[offset]
+        offset += 1
+        self.priority = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.correlation_id = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.correlation_id = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        end = offset + 1 + encoded[offset]
+        try:
+            self.reply_to = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.reply_to = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    def _decode_flags_b600(self, encoded: Any, offset: int) -> int:
+        """The properties after flags word 0xB600 at ``offset``."""
+        end = offset + 1 + encoded[offset]
+        try:
+            self.content_type = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.content_type = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.content_encoding = None
+        self.headers, offset = _decode_table(encoded, offset)
+        self.delivery_mode = encoded[offset]
+        offset += 1
+        self.priority = None
+        end = offset + 1 + encoded[offset]
+        try:
+            self.correlation_id = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.correlation_id = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        end = offset + 1 + encoded[offset]
+        try:
+            self.reply_to = encoded[offset + 1:end].decode()
+        except UnicodeDecodeError:
+            self.reply_to = _raw_short_string(encoded[offset + 1:end])
+        offset = end
+        self.expiration = None
+        self.message_id = None
+        self.timestamp = None
+        self.type = None
+        self.user_id = None
+        self.app_id = None
+        self.cluster_id = None
+        return offset
+
+    # flags word -> its generated decoder
+    _SPECIALISED: Dict[int, Any] = {
+        0x0000: _decode_flags_0000,
+        0x0200: _decode_flags_0200,
+        0x0400: _decode_flags_0400,
+        0x0600: _decode_flags_0600,
+        0x1000: _decode_flags_1000,
+        0x1200: _decode_flags_1200,
+        0x1400: _decode_flags_1400,
+        0x1600: _decode_flags_1600,
+        0x2000: _decode_flags_2000,
+        0x2200: _decode_flags_2200,
+        0x2400: _decode_flags_2400,
+        0x2600: _decode_flags_2600,
+        0x3000: _decode_flags_3000,
+        0x3200: _decode_flags_3200,
+        0x3400: _decode_flags_3400,
+        0x3600: _decode_flags_3600,
+        0x8000: _decode_flags_8000,
+        0x8200: _decode_flags_8200,
+        0x8400: _decode_flags_8400,
+        0x8600: _decode_flags_8600,
+        0x9000: _decode_flags_9000,
+        0x9200: _decode_flags_9200,
+        0x9400: _decode_flags_9400,
+        0x9600: _decode_flags_9600,
+        0xA000: _decode_flags_a000,
+        0xA200: _decode_flags_a200,
+        0xA400: _decode_flags_a400,
+        0xA600: _decode_flags_a600,
+        0xB000: _decode_flags_b000,
+        0xB200: _decode_flags_b200,
+        0xB400: _decode_flags_b400,
+        0xB600: _decode_flags_b600,
+    }
 
 class Tx(amqp_object.Class):
     """AMQP class Tx (class id 90)."""

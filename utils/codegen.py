@@ -44,11 +44,13 @@ SIZES = {'B': 1, 'H': 2, 'I': 4, 'Q': 8}
 # reply queue, ...): their encodings are remembered (bounded cache).
 CACHED_PROPERTIES = ('content_type', 'content_encoding', 'reply_to',
                      'expiration', 'type', 'user_id', 'app_id', 'cluster_id')
-# Property types the specialised decoders (HELPERS) know.
+# Property types the specialised decoders know.
 DECODER_KINDS = ('shortstr', 'table', 'octet', 'timestamp')
-# A short string that is not valid UTF-8 is kept as bytes, as pika 1.4 does;
-# the attribute is typed ``str``, what it holds for every well-formed peer.
-KEPT_AS_BYTES = '  # type: ignore[assignment]  # not UTF-8: kept as bytes'
+# The properties a message commonly carries: a specialised decoder is
+# generated for every subset of them (32; the class's other properties
+# absent); other sets of properties use the generic decoder.
+COMMON_PROPERTIES = ('content_type', 'headers', 'delivery_mode',
+                     'correlation_id', 'reply_to')
 PY_TYPES = {
     'octet': 'int',
     'short': 'int',
@@ -101,53 +103,42 @@ def _short_cache_add(value: str) -> bytes:
     return prefixed
 
 
-# Content-properties decoders specialised by property-flags word, compiled
-# on first sight of a flags value: a publisher sends few distinct sets of
-# properties, and straight-line code for one set tests no flags and assigns
-# every absent property None directly. Bounded: past the limit, flags words
-# not yet seen use the generic decoder.
+def _raw_short_string(raw: Any) -> Any:
+    \"\"\"A short string that is not UTF-8: kept as its bytes, as pika does
+    (typed Any: the attribute is annotated with the usual ``str``).\"\"\"
+    return bytes(raw)
+
+
+# Content-properties decoders specialised by property-flags word: a
+# publisher sends few distinct sets of properties, and straight-line code for
+# one set tests no flags and assigns every absent property None directly.
+# They are generated (plain source below, one per common set of properties,
+# ``<Class>Properties._SPECIALISED``); any other flags word gets the generic
+# decoder bound to it. Either is remembered per flags word in ``_DECODERS``,
+# bounded: past the limit, flags words not yet seen are looked up again.
 _DECODERS_MAX = 256
-_DECODER_CODE = {
-    'shortstr': (
-        'end = offset + 1 + encoded[offset]',
-        'try:',
-        '    self.{0} = encoded[offset + 1:end].decode()',
-        'except UnicodeDecodeError:',
-        '    self.{0} = bytes(encoded[offset + 1:end])',
-        'offset = end',
-    ),
-    'table': ('self.{0}, offset = _decode_table(encoded, offset)',),
-    'octet': ('self.{0} = encoded[offset]', 'offset += 1'),
-    'timestamp': ('self.{0} = _S_Q.unpack_from(encoded, offset)[0]',
-                  'offset += 8'),
-}
 
 
 def _compile_decoder(properties_class: Any, flags: int) -> Any:
     \"\"\"Return ``decode(self, encoded, offset) -> offset`` for flags.\"\"\"
+    decoder = properties_class._SPECIALISED.get(flags)
+    if decoder is None:
+        decoder = _bound_generic(properties_class._decode_properties, flags)
     decoders = properties_class._DECODERS
-    if len(decoders) >= _DECODERS_MAX:
-        generic = properties_class._decode_properties
-        return lambda self, encoded, offset: generic(self, encoded, offset,
-                                                     flags)
-    lines = ['def decode(self, encoded, offset):']
-    if flags & 1:
-        # Bit 0 of a flags word: another flags word follows (no property
-        # of this class lives in one; skipped, as by pika 1.4).
-        lines.extend(('    while _S_H.unpack_from(encoded, offset)[0] & 1:',
-                      '        offset += 2', '    offset += 2'))
-    for flag, name, kind in properties_class._FIELDS:
-        if flags & flag:
-            lines.extend('    ' + line.format(name)
-                         for line in _DECODER_CODE[kind])
-        else:
-            lines.append('    self.%s = None' % name)
-    lines.append('    return offset')
-    namespace = {'_decode_table': _decode_table, '_S_H': _S_H, '_S_Q': _S_Q}
-    exec(compile('\\n'.join(lines), '<%s decoder 0x%04X>' %
-                 (properties_class.NAME, flags), 'exec'), namespace)
-    decoders[flags] = namespace['decode']
-    return namespace['decode']
+    if len(decoders) < _DECODERS_MAX:
+        decoders[flags] = decoder
+    return decoder
+
+
+def _bound_generic(generic: Callable[[Any, Any, int, int], int],
+                   flags: int) -> Callable[[Any, Any, int], int]:
+    \"\"\"``generic(properties, encoded, offset, flags)`` as the decoder of
+    one flags word.\"\"\"
+
+    def decode(properties: Any, encoded: Any, offset: int) -> int:
+        return generic(properties, encoded, offset, flags)
+
+    return decode
 """
 
 
@@ -362,9 +353,8 @@ class Generator:
             self.emit('self.%s = encoded[offset:end].decode()' % name,
                       indent + 1)
             self.emit('except UnicodeDecodeError:', indent)
-            self.emit(
-                'self.%s = bytes(encoded[offset:end])%s' %
-                (name, KEPT_AS_BYTES), indent + 1)
+            self.emit('self.%s = _raw_short_string(encoded[offset:end])' % name,
+                      indent + 1)
         else:
             self.emit('self.%s = bytes(encoded[offset:end])' % name, indent)
         self.emit('offset = end', indent)
@@ -447,6 +437,73 @@ class Generator:
         while self.body[-1] == '':
             self.body.pop()
         self.emit('')
+
+    def gen_property_decode(self,
+                            name: str,
+                            kind: str,
+                            indent: int,
+                            typed_input: bool = True) -> None:
+        """Decode one present property at ``offset`` into ``self.<name>``.
+
+        ``typed_input``: ``encoded`` is typed as bytes where the code is
+        emitted (an octet read from it is then an ``int``, which the
+        ``delivery_mode`` attribute's type does not admit).
+        """
+        if kind == 'shortstr':
+            self.emit('end = offset + 1 + encoded[offset]', indent)
+            self.emit('try:', indent)
+            self.emit('self.%s = encoded[offset + 1:end].decode()' % name,
+                      indent + 1)
+            self.emit('except UnicodeDecodeError:', indent)
+            self.emit(
+                'self.%s = _raw_short_string(encoded[offset + 1:end])' % name,
+                indent + 1)
+            self.emit('offset = end', indent)
+        elif kind == 'table':
+            self.emit('self.%s, offset = _decode_table(encoded, offset)' % name,
+                      indent)
+        elif FIXED[kind] == 'B':
+            # delivery_mode is typed as what a publisher may set (1, 2); a
+            # received one is the octet the publisher sent.
+            self.emit(
+                'self.%s = encoded[offset]%s' %
+                (name, '  # type: ignore[assignment]'
+                 if typed_input and name == 'delivery_mode' else ''), indent)
+            self.emit('offset += 1', indent)
+        else:
+            fmt = FIXED[kind]
+            self.emit(
+                'self.%s = %s.unpack_from(encoded, offset)[0]' %
+                (name, self.struct_name(fmt)), indent)
+            self.emit('offset += %d' % SIZES[fmt], indent)
+
+    def gen_specialised_decoders(
+            self, class_name: str, props: List[Tuple[str, str]],
+            flags: Dict[str, int]) -> List[Tuple[int, str]]:
+        """Decoder methods, one per subset of the class's common properties;
+        returns ``[(flags word, method name)]``."""
+        common = [name for name, _kind in props if name in COMMON_PROPERTIES]
+        generated = []
+        for subset in range(1 << len(common)):
+            present = {
+                name for bit, name in enumerate(common) if subset >> bit & 1
+            }
+            flag_word = sum(flags[name] for name in present)
+            function = '_decode_flags_%04x' % flag_word
+            self.emit('')
+            self.emit(
+                'def %s(self, encoded: Any, offset: int) -> int:' % function, 1)
+            self.emit(
+                '"""The properties after flags word 0x%04X at ``offset``."""' %
+                flag_word, 2)
+            for name, kind in props:
+                if name in present:
+                    self.gen_property_decode(name, kind, 2, typed_input=False)
+                else:
+                    self.emit('self.%s = None' % name, 2)
+            self.emit('return offset', 2)
+            generated.append((flag_word, function))
+        return sorted(generated)
 
     def gen_properties(self, cls: Dict[str, Any]) -> None:
         class_name = camel(cls['name'])
@@ -534,34 +591,7 @@ class Generator:
         self.emit('return offset', 3)
         for name, kind in props:
             self.emit('if flags & 0x%04X:' % flags[name], 2)
-            if kind == 'shortstr':
-                self.emit('end = offset + 1 + encoded[offset]', 3)
-                self.emit('try:', 3)
-                self.emit('self.%s = encoded[offset + 1:end].decode()' % name,
-                          4)
-                self.emit('except UnicodeDecodeError:', 3)
-                self.emit(
-                    'self.%s = bytes(encoded[offset + 1:end])%s' %
-                    (name, KEPT_AS_BYTES), 4)
-                self.emit('offset = end', 3)
-            elif kind == 'table':
-                self.emit(
-                    'self.%s, offset = _decode_table(encoded, '
-                    'offset)' % name, 3)
-            elif FIXED[kind] == 'B':
-                # delivery_mode is typed as what a publisher may set (1, 2);
-                # a received one is the octet the publisher sent.
-                self.emit(
-                    'self.%s = encoded[offset]%s' %
-                    (name, '  # type: ignore[assignment]'
-                     if name == 'delivery_mode' else ''), 3)
-                self.emit('offset += 1', 3)
-            else:
-                fmt = FIXED[kind]
-                self.emit(
-                    'self.%s = %s.unpack_from(encoded, offset)[0]' %
-                    (name, self.struct_name(fmt)), 3)
-                self.emit('offset += %d' % SIZES[fmt], 3)
+            self.gen_property_decode(name, kind, 3)
             self.emit('else:', 2)
             self.emit('self.%s = None' % name, 3)
         self.emit('return offset', 2)
@@ -624,6 +654,13 @@ class Generator:
         self.emit("return b'\\x00\\x00'", 3)
         self.emit('pieces[0] = _S_H.pack(flags)', 2)
         self.emit('return b\'\'.join(pieces)', 2)
+        specialised = self.gen_specialised_decoders(class_name, props, flags)
+        self.emit('')
+        self.emit('# flags word -> its generated decoder', 1)
+        self.emit('_SPECIALISED: Dict[int, Any] = {', 1)
+        for flag_word, function in specialised:
+            self.emit('0x%04X: %s,' % (flag_word, function), 2)
+        self.emit('}', 1)
 
     # -- module -----------------------------------------------------------
     def generate(self) -> str:
@@ -646,8 +683,9 @@ class Generator:
         head.append('# ruff: noqa: E501')
         head.append('# yapf: disable')
         head.append('import struct')
-        head.append('from typing import Any, Callable, Dict, List, Literal, '
-                    'Optional, Union')
+        head.append('from typing import (Any, Callable, Dict, List, Literal, '
+                    'Optional,')
+        head.append('                    Union)')
         head.append('')
         head.append('from pika import amqp_object, data')
         head.append('from pika.delivery_mode import DeliveryMode')
