@@ -36,24 +36,20 @@ without ``recovery=`` runs none of this code.
 import functools
 import logging
 import time
-from typing import Any, Callable, List, Optional, Sequence, Set
+from typing import Any, Callable, List, Optional, Sequence
 
 from pika import exceptions
 from pika._recovery_blocking_hooks import ChannelHooks
 from pika.adapters._blocking_events import (_CallbackResult,
                                             _ConsumerDeliveryEvt, _ConsumerInfo)
-from pika.recovery import (DeadPeerWatch, RecoveryConfig, RecoveryCoordinator,
-                           RecoveryState, TopologyRecoveryEntity,
-                           TopologyRecoveryMode, is_recoverable_loss)
+from pika.recovery import (DeadPeerWatch, DeliveryTagGenerations,
+                           RecoveryConfig, RecoveryCoordinator, RecoveryState,
+                           TopologyRecoveryEntity, TopologyRecoveryMode,
+                           is_recoverable_loss)
 
 LOGGER = logging.getLogger('pika.recovery')
 
 _monotonic = time.monotonic
-
-# After the n-th recovery, delivery tags seen by the application are the
-# broker's plus n << _TAG_GENERATION_SHIFT (2**40: a trillion deliveries per
-# channel and connection before two generations could meet).
-_TAG_GENERATION_SHIFT = 40
 
 
 class _AttemptFailed(Exception):
@@ -148,8 +144,7 @@ class BlockingRecovery:
         # connection-level callbacks to register again on a new connection
         self._blocked_callbacks: List[Any] = []
         self._unblocked_callbacks: List[Any] = []
-        # channel numbers whose stale acks were logged in this generation
-        self._stale_logged: Set[int] = set()
+        self.tags = DeliveryTagGenerations(self.coordinator)
         self._dead_peer: Optional[DeadPeerWatch] = None
         self._attach_impl(connection._impl)
 
@@ -162,13 +157,7 @@ class BlockingRecovery:
 
     @property
     def _tag_base(self) -> int:
-        # While recovering, the channels being restored already belong to
-        # the next generation (their deliveries arrive before the attempt
-        # is over).
-        generation = self.coordinator.recoveries
-        if self.coordinator.is_recovering:
-            generation += 1
-        return generation << _TAG_GENERATION_SHIFT
+        return self.tags.base
 
     # -- the new connection ------------------------------------------------
 
@@ -257,7 +246,7 @@ class BlockingRecovery:
             self._dead_peer = None
         conn._impl = _RecoveringImpl(self, conn._impl,
                                      functools.partial(getattr, conn, '_impl'))
-        self._stale_logged.clear()
+        self.tags.new_generation()
 
     # -- waiting and driving ------------------------------------------------
 
@@ -437,22 +426,8 @@ class BlockingRecovery:
                  multiple: bool) -> Optional[int]:
         """The broker's tag for an application tag, or None if it is from
         before a loss (the call is then dropped)."""
-        recovering = self.coordinator.is_recovering
-        base = self._tag_base
-        if delivery_tag == 0 and multiple:
-            return None if recovering else 0
-        floor = base
-        if floor and delivery_tag <= floor:
-            number = channel.channel_number
-            if number not in self._stale_logged:
-                self._stale_logged.add(number)
-                LOGGER.warning(
-                    'Not sending ack/nack/reject of delivery tag %d on '
-                    'channel %d: it is from before the connection was lost, '
-                    'and the broker has requeued that message (logged once '
-                    'per channel and recovery)', delivery_tag, number)
-            return None
-        return delivery_tag - base
+        return self.tags.live_tag(channel.channel_number, delivery_tag,
+                                  multiple)
 
     def add_channel_listener(self, kind: str, channel: Any,
                              callback: Callable[..., Any]) -> None:

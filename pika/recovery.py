@@ -66,7 +66,8 @@ _monotonic = time.monotonic
 __all__ = [
     'RecoveryConfig', 'RecoveryState', 'TopologyRecoveryMode',
     'TopologyRecoveryEntity', 'TopologyLedger', 'RecoveryCoordinator',
-    'UnconfirmedMessage', 'is_recoverable_loss', 'DeadPeerWatch'
+    'UnconfirmedMessage', 'is_recoverable_loss', 'DeadPeerWatch',
+    'DeliveryTagGenerations'
 ]
 
 
@@ -248,12 +249,18 @@ class TopologyRecoveryEntity:
 
 
 class UnconfirmedMessage(NamedTuple):
-    """A publish whose confirmation was lost with the connection."""
+    """A publish whose confirmation was lost with the connection.
+
+    ``delivery_tag`` is the publish's sequence number as the application
+    counts it on its channel (asynchronous adapters; None where the call
+    itself reports the loss, as ``BlockingChannel.basic_publish`` does).
+    """
     exchange: str
     routing_key: str
     body: Any
     properties: Any
     mandatory: bool
+    delivery_tag: Optional[int] = None
 
 
 def _arguments_copy(arguments: Optional[Dict[str, Any]]) -> Dict[str, Any]:
@@ -620,6 +627,66 @@ class RecoveryCoordinator:
             (self.attempt, self.loss_error))
         error.__cause__ = self.loss_error
         return error
+
+
+# After the n-th recovery, delivery tags seen by the application are the
+# broker's plus n << TAG_GENERATION_SHIFT (2**40: a trillion deliveries per
+# channel and connection before two generations could meet).
+TAG_GENERATION_SHIFT = 40
+
+
+class DeliveryTagGenerations:
+    """Keeps delivery tags from before a loss apart from the new channel's.
+
+    After the n-th recovery a channel's tags, as the application sees them,
+    are the broker's plus ``n << 40``; while recovering, the channels being
+    restored already belong to the next generation (their deliveries arrive
+    before the attempt is over). :meth:`live_tag` turns an application tag
+    back into the broker's, or None for a tag from before the loss (the
+    broker has requeued that message; the ack/nack/reject is dropped and
+    logged once per channel and recovery).
+
+    :param RecoveryCoordinator coordinator: the connection's coordinator
+    """
+
+    def __init__(self, coordinator: 'RecoveryCoordinator') -> None:
+        self._coordinator = coordinator
+        self._stale_logged: set = set()
+
+    @property
+    def base(self) -> int:
+        """What is added to the broker's tags now."""
+        coordinator = self._coordinator
+        generation = coordinator.recoveries
+        if coordinator.is_recovering:
+            generation += 1
+        return generation << TAG_GENERATION_SHIFT
+
+    def new_generation(self) -> None:
+        """A loss: stale tags are logged again (once per channel)."""
+        self._stale_logged.clear()
+
+    def live_tag(self, channel_number: int, delivery_tag: int,
+                 multiple: bool) -> Optional[int]:
+        """The broker's tag for ``delivery_tag``, or None to drop the call.
+
+        :param int channel_number: the channel, for the log line
+        :param int delivery_tag: the tag the application passed
+        :param bool multiple: the call's ``multiple`` flag
+        """
+        base = self.base
+        if delivery_tag == 0 and multiple:
+            return None if self._coordinator.is_recovering else 0
+        if base and delivery_tag <= base:
+            if channel_number not in self._stale_logged:
+                self._stale_logged.add(channel_number)
+                LOGGER.warning(
+                    'Not sending ack/nack/reject of delivery tag %d on '
+                    'channel %d: it is from before the connection was lost, '
+                    'and the broker has requeued that message (logged once '
+                    'per channel and recovery)', delivery_tag, channel_number)
+            return None
+        return delivery_tag - base
 
 
 class DeadPeerWatch:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from typing import Any, Callable, Optional
 
+from pika.recovery import RecoveryConfig
 from pika.adapters import base_connection
 from pika.adapters.utils import io_services_utils, nbio_interface
 # Names pika 1.4.4 has in this module, kept for ``from ... import *``.
@@ -42,7 +43,8 @@ class AsyncioConnection(base_connection.BaseConnection):
                  on_open_error_callback: Optional[Callable[..., Any]] = None,
                  on_close_callback: Optional[Callable[..., Any]] = None,
                  custom_ioloop: Any = None,
-                 internal_connection_workflow: bool = True) -> None:
+                 internal_connection_workflow: bool = True,
+                 recovery: Optional[RecoveryConfig] = None) -> None:
         """
         :param pika.connection.Parameters parameters: the broker and the
             session settings.
@@ -57,6 +59,9 @@ class AsyncioConnection(base_connection.BaseConnection):
         :param bool internal_connection_workflow: True to connect using
             ``parameters``; False when an external workflow supplies the
             stream.
+        :param recovery: a :class:`pika.recovery.RecoveryConfig` to recover
+            automatically from connection losses (see :doc:`/recovery`);
+            None (default) for pika 1.4's behaviour.
         """
         if isinstance(custom_ioloop, nbio_interface.AbstractIOServices):
             nbio: nbio_interface.AbstractIOServices = custom_ioloop
@@ -68,14 +73,16 @@ class AsyncioConnection(base_connection.BaseConnection):
             on_open_error_callback,
             on_close_callback,
             nbio,
-            internal_connection_workflow=internal_connection_workflow)
+            internal_connection_workflow=internal_connection_workflow,
+            recovery=recovery)
 
     @classmethod
     def create_connection(cls,
                           connection_configs: Any,
                           on_done: Callable[[Any], Any],
                           custom_ioloop: Any = None,
-                          workflow: Any = None) -> Any:
+                          workflow: Any = None,
+                          recovery: Optional[RecoveryConfig] = None) -> Any:
         """Connect on the asyncio loop ``custom_ioloop`` (default: the
         current one), trying ``connection_configs`` in turn; the arguments
         are those of
@@ -85,7 +92,7 @@ class AsyncioConnection(base_connection.BaseConnection):
         """
         return cls._create_connection_over(
             _AsyncioIOServicesAdapter(custom_ioloop), connection_configs,
-            on_done, workflow)
+            on_done, workflow, recovery)
 
 
 class _TimerHandle(nbio_interface.AbstractTimerReference):

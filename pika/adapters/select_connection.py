@@ -22,6 +22,7 @@ import threading
 import time
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
+from pika.recovery import RecoveryConfig
 from pika.adapters.base_connection import BaseConnection
 from pika.adapters.utils import nbio_interface
 from pika.adapters.utils.io_services_utils import (check_callback_arg,
@@ -67,7 +68,8 @@ class SelectConnection(BaseConnection):
                  on_open_error_callback: Optional[Callable[..., Any]] = None,
                  on_close_callback: Optional[Callable[..., Any]] = None,
                  custom_ioloop: Any = None,
-                 internal_connection_workflow: bool = True) -> None:
+                 internal_connection_workflow: bool = True,
+                 recovery: Optional[RecoveryConfig] = None) -> None:
         """
         :param pika.connection.Parameters parameters: where and how to
             connect (None: the defaults).
@@ -83,6 +85,9 @@ class SelectConnection(BaseConnection):
         :param bool internal_connection_workflow: True to connect using
             ``parameters``; False when an external workflow supplies the
             stream.
+        :param recovery: a :class:`pika.recovery.RecoveryConfig` to recover
+            automatically from connection losses (see :doc:`/recovery`);
+            None (default) for pika 1.4's behaviour.
         """
         super().__init__(
             parameters,
@@ -90,14 +95,16 @@ class SelectConnection(BaseConnection):
             on_open_error_callback,
             on_close_callback,
             _io_services_for(custom_ioloop),
-            internal_connection_workflow=internal_connection_workflow)
+            internal_connection_workflow=internal_connection_workflow,
+            recovery=recovery)
 
     @classmethod
     def create_connection(cls,
                           connection_configs: Any,
                           on_done: Callable[[Any], Any],
                           custom_ioloop: Any = None,
-                          workflow: Any = None) -> Any:
+                          workflow: Any = None,
+                          recovery: Optional[RecoveryConfig] = None) -> Any:
         """Connect on an :class:`IOLoop` (``custom_ioloop``, else a new
         one) using the first of ``connection_configs`` that works, as
         :meth:`pika.adapters.base_connection.BaseConnection.create_connection`
@@ -107,7 +114,7 @@ class SelectConnection(BaseConnection):
         """
         return cls._create_connection_over(
             SelectorIOServicesAdapter(custom_ioloop or IOLoop()),
-            connection_configs, on_done, workflow)
+            connection_configs, on_done, workflow, recovery)
 
 
 def _io_services_for(custom_ioloop: Any) -> nbio_interface.AbstractIOServices:
