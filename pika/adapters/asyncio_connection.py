@@ -12,6 +12,7 @@ import asyncio
 import logging
 from typing import Any, Callable, Optional
 
+from pika.adapters.base_connection import _recovery_kwargs
 from pika.recovery import RecoveryConfig
 from pika.adapters import base_connection
 from pika.adapters.utils import io_services_utils, nbio_interface
@@ -74,7 +75,8 @@ class AsyncioConnection(base_connection.BaseConnection):
             on_close_callback,
             nbio,
             internal_connection_workflow=internal_connection_workflow,
-            recovery=recovery)
+            # (only when given: the call stays pika 1.4's without it)
+            **_recovery_kwargs(recovery))
 
     @classmethod
     def create_connection(cls,

@@ -445,6 +445,12 @@ class BaseConnection(connection.Connection):
         self._on_data_available(data)
 
 
+def _recovery_kwargs(recovery: Optional[RecoveryConfig]) -> Dict[str, Any]:
+    """The adapters' keyword arguments to :class:`BaseConnection` for
+    ``recovery``: none when it is None."""
+    return {} if recovery is None else {'recovery': recovery}
+
+
 def _pristine_copy(params: Any) -> Any:
     """A copy of ``params`` that tuning will not write into (the SSL
     options, which hold an SSLContext, stay shared)."""

@@ -22,6 +22,7 @@ import gevent.hub
 import gevent.monkey
 import gevent.socket
 
+from pika.adapters.base_connection import _recovery_kwargs
 from pika.recovery import RecoveryConfig
 from pika import compat
 from pika.adapters.base_connection import BaseConnection
@@ -309,4 +310,5 @@ class GeventConnection(BaseConnection):
             on_close_callback,
             _make_nbio(custom_ioloop),
             internal_connection_workflow=internal_connection_workflow,
-            recovery=recovery)
+            # (only when given: the call stays pika 1.4's without it)
+            **_recovery_kwargs(recovery))

@@ -22,6 +22,7 @@ import threading
 import time
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
+from pika.adapters.base_connection import _recovery_kwargs
 from pika.recovery import RecoveryConfig
 from pika.adapters.base_connection import BaseConnection
 from pika.adapters.utils import nbio_interface
@@ -96,7 +97,8 @@ class SelectConnection(BaseConnection):
             on_close_callback,
             _io_services_for(custom_ioloop),
             internal_connection_workflow=internal_connection_workflow,
-            recovery=recovery)
+            # (only when given: the call stays pika 1.4's without it)
+            **_recovery_kwargs(recovery))
 
     @classmethod
     def create_connection(cls,

@@ -12,6 +12,7 @@ from typing import Any, Callable, Optional, Sequence, Union
 
 from tornado import ioloop
 
+from pika.adapters.base_connection import _recovery_kwargs
 from pika.recovery import RecoveryConfig
 from pika.adapters import base_connection
 from pika.adapters.utils import nbio_interface, selector_ioloop_adapter
@@ -72,7 +73,8 @@ class TornadoConnection(base_connection.BaseConnection):
             on_close_callback,
             _make_nbio(custom_ioloop),
             internal_connection_workflow=internal_connection_workflow,
-            recovery=recovery)
+            # (only when given: the call stays pika 1.4's without it)
+            **_recovery_kwargs(recovery))
 
     @classmethod
     def create_connection(cls,
