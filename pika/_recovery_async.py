@@ -207,14 +207,22 @@ class AsyncRecovery:
                 'Stream terminated without a reason')
         if (isinstance(conn._error, exceptions.ConnectionClosedByClient) or
                 not is_recoverable_loss(reason) or
-                not self.coordinator.connection_lost(reason)):
+                self.coordinator.state is not RecoveryState.IDLE):
             original(error)
             return
-        self._suspend()
+        # The channels wait before the started listeners run, so that what
+        # these see (and call) is the recovering connection.
+        lost = self._suspend(reason)
+        self.coordinator.connection_lost(reason)
+        for hooks, messages in lost:
+            hooks.report_lost(messages)
+        self._schedule()
 
     # -- loss ----------------------------------------------------------------
 
-    def _suspend(self) -> None:
+    def _suspend(self, reason: BaseException) -> List[Tuple[Any, Any]]:
+        """Put the channels aside; returns ``(hooks, messages)`` of the
+        publishes to report as lost."""
         conn = self._conn
         if self._dead_peer is not None:
             self._dead_peer.stop()
@@ -223,10 +231,11 @@ class AsyncRecovery:
         conn._discard_buffer()
         self.tags.new_generation()
         republish = self.config.republish_unconfirmed
+        lost: List[Tuple[Any, Any]] = []
         for number, chan in sorted(conn._channels.items()):
             if chan.is_closing or chan.is_closed:
                 # Closing at the application's request: it is done.
-                chan._on_close_meta(self.coordinator.loss_error)
+                chan._on_close_meta(reason)
                 continue
             self._suspended[number] = chan
             self._consumers[number] = {
@@ -238,15 +247,15 @@ class AsyncRecovery:
             chan._set_state(chan.OPENING)
             hooks = hooks_of(chan)
             if hooks is not None and hooks.confirms is not None:
-                lost = hooks.confirms.take_lost()
+                messages = hooks.confirms.take_lost()
                 if republish:
-                    self._republish.setdefault(number, []).extend(lost)
-                else:
-                    hooks.report_lost(lost)
+                    self._republish.setdefault(number, []).extend(messages)
+                elif messages:
+                    lost.append((hooks, messages))
         conn._channels.clear()
         conn._error = None
         conn._set_connection_state(conn.CONNECTION_INIT)
-        self._schedule()
+        return lost
 
     def _detach_channels(self) -> None:
         """An attempt ends: the channels wait again."""
