@@ -7,11 +7,12 @@ through, the example cuts its own TCP connection (as a network fault would).
 The close callback is not called: recovery reconnects (to the host given;
 ``SelectConnection.create_connection(hosts, on_done, recovery=...)``
 recovers across a whole host sequence), reopens the same channel objects
-with their numbers, QoS and confirm mode, declares the exchange, queue and binding again and restarts the
-consumer with its tag and callback. Publishes whose confirmation was lost are
-published again (``republish_unconfirmed``), so every message arrives at
-least once; calls made while recovering raise ``ConnectionRecovering``, so
-the publisher waits for the succeeded callback before going on.
+with their numbers, QoS and confirm mode, declares the exchange, queue and
+binding again and restarts the consumer with its tag and callback.
+Publishes whose confirmation was lost are published again
+(``republish_unconfirmed``), so every message arrives at least once; calls
+made while recovering raise ``ConnectionRecovering``, so the publisher waits
+for the succeeded callback before going on.
 
 Usage::
 
