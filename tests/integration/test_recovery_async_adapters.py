@@ -479,3 +479,92 @@ def test_a_busy_loop_is_not_taken_for_a_dead_peer(runner, proxy):
     assert flow.events == []
     assert conn.is_open
     conn.close()
+
+
+def test_create_connection_recovers_onto_the_next_host_of_the_sequence(
+        runner, proxy):
+    flow = Flow(runner)
+    other = ScriptedFaultProxy((BROKER_HOST, BROKER_PORT))
+    queue = unique_name('rec-hosts')
+    hosts = [
+        pika.ConnectionParameters(host='127.0.0.1',
+                                  port=port,
+                                  connection_attempts=1,
+                                  socket_timeout=2)
+        for port in (proxy.port, other.port)
+    ]
+
+    def on_done(conn):
+        assert not isinstance(conn, BaseException), conn
+        flow.state['conn'] = conn
+        conn.add_on_recovery_succeeded_callback(flow.cb(succeeded))
+        conn.channel(on_open_callback=flow.cb(on_channel))
+
+    def on_channel(channel):
+        flow.state['channel'] = channel
+        channel.queue_declare(queue,
+                              auto_delete=True,
+                              callback=flow.cb(lambda _f: consume(channel)))
+
+    def consume(channel):
+        channel.basic_consume(queue, flow.cb(on_message))
+        # The first host goes away for good.
+        proxy.refuse(True)
+        proxy.reset()
+
+    def succeeded(conn, _skipped):
+        flow.state['port'] = conn.params.port
+        flow.state['channel'].basic_publish('', queue, b'moved')
+
+    def on_message(_channel, _method, _props, body):
+        flow.finish(body)
+
+    try:
+        runner.connection_class.create_connection(
+            hosts,
+            flow.cb(on_done),
+            custom_ioloop=runner.loop,
+            recovery=RecoveryConfig(**FAST))
+        assert flow.run(20) == b'moved'
+        assert flow.state['port'] == other.port
+        assert other.accepted == 1
+        flow.state['conn'].close()
+    finally:
+        other.close()
+
+
+def test_without_recovery_a_reset_closes_the_connection_as_before(
+        runner, proxy):
+    flow = Flow(runner)
+
+    def on_open(conn):
+        assert conn.recovery_state is None
+        with pytest.raises(ValueError):
+            conn.add_on_recovery_started_callback(print)
+        conn.channel(on_open_callback=flow.cb(on_channel))
+
+    def on_channel(channel):
+        assert not hasattr(channel, '_recovery_hooks')
+        with pytest.raises(ValueError):
+            channel.add_on_confirmation_lost_callback(print)
+        channel.add_on_close_callback(flow.record('channel-closed'))
+        proxy.reset()
+
+    runner.connection_class(
+        parameters=pika.ConnectionParameters(host='127.0.0.1', port=proxy.port),
+        on_open_callback=flow.cb(on_open),
+        on_close_callback=flow.cb(lambda c, error: flow.finish(error)),
+        custom_ioloop=runner.loop)
+    error = flow.run(10)
+    assert isinstance(error, exceptions.StreamLostError)
+    assert [e[0] for e in flow.events] == ['channel-closed']
+
+
+def test_recovery_argument_must_be_a_recovery_config(runner):
+    with pytest.raises(TypeError, match='recovery'):
+        runner.connection_class(custom_ioloop=runner.loop, recovery=object())
+    with pytest.raises(TypeError, match='recovery'):
+        runner.connection_class.create_connection([pika.ConnectionParameters()],
+                                                  print,
+                                                  custom_ioloop=runner.loop,
+                                                  recovery={'max_attempts': 1})
