@@ -189,8 +189,10 @@ def _confirm_scenario(runner, proxy, republish):
 
     def on_confirm(frame):
         method = frame.method
-        first = confirms[-1][1] + 1 if method.multiple and confirms else (
-            method.delivery_tag)
+        if not method.multiple:
+            first = method.delivery_tag
+        else:
+            first = confirms[-1][1] + 1 if confirms else 1
         confirms.extend(
             (method.NAME, tag) for tag in range(first, method.delivery_tag + 1))
         channel = flow.state['channel']
