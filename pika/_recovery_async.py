@@ -43,7 +43,7 @@ the blocking driver), and ack/nack/reject of an older tag is dropped.
 import functools
 import logging
 import time
-from typing import Any, Callable, Dict, Generator, List, Optional, Tuple
+from typing import (Any, Callable, Dict, Generator, List, Optional, Set, Tuple)
 
 from pika import channel as channel_module
 from pika import exceptions, spec
@@ -91,6 +91,9 @@ class AsyncRecovery:
         self._consumers: Dict[int, Dict[str, Any]] = {}
         # channel number -> messages to publish again
         self._republish: Dict[int, List[UnconfirmedMessage]] = {}
+        # channels lost before their Channel.OpenOk: their on-open callback
+        # runs once recovered
+        self._never_opened: Set[int] = set()
         # deliveries received while restoring: (channel, handler, frames)
         self._held: List[Tuple[Any, Callable[..., Any], Tuple[Any, ...]]] = []
         self._attempting = False
@@ -238,6 +241,8 @@ class AsyncRecovery:
                 chan._on_close_meta(reason)
                 continue
             self._suspended[number] = chan
+            if chan.is_opening:
+                self._never_opened.add(number)
             self._consumers[number] = {
                 tag: callback
                 for tag, callback in chan._consumers.items()
@@ -367,6 +372,7 @@ class AsyncRecovery:
         self._republish.clear()
         channels, self._suspended = self._suspended, {}
         self._consumers.clear()
+        self._never_opened.clear()
         if conn._transport is not None:
             conn._transport.abort()
         conn._channels.update(channels)
@@ -666,6 +672,11 @@ class AsyncRecovery:
         self._give_back_callbacks()
         self._watch_peer()
         self.coordinator.attempt_succeeded(skipped)
+        never_opened, self._never_opened = self._never_opened, set()
+        for chan in channels:
+            callback = chan._on_openok_callback
+            if chan.channel_number in never_opened and callback is not None:
+                callback(chan)
         held, self._held = self._held, []
         for chan, handler, frames in held:
             if chan.is_open:

@@ -570,3 +570,25 @@ def test_recovery_argument_must_be_a_recovery_config(runner):
                                                   print,
                                                   custom_ioloop=runner.loop,
                                                   recovery={'max_attempts': 1})
+
+
+def test_close_while_recovering_stops_recovery_and_reports_a_client_close(
+        runner, proxy):
+    flow = Flow(runner)
+
+    def on_channel(conn, channel):
+        flow.state['channel'] = channel
+        channel.add_on_close_callback(flow.record('channel-closed'))
+        conn.add_on_recovery_started_callback(
+            flow.cb(lambda c, _e: runner.call_later(0.2, c.close)))
+        conn.add_on_recovery_succeeded_callback(flow.record('succeeded'))
+        proxy.refuse(True)
+        proxy.reset()
+
+    conn = _connect(runner, flow, proxy, on_channel)
+    flow.run(10)
+    names = [event[0] for event in flow.events]
+    assert names == ['channel-closed', 'closed']
+    assert isinstance(flow.events[-1][1], exceptions.ConnectionClosedByClient)
+    assert conn.is_closed and flow.state['channel'].is_closed
+    assert conn.recovery_state is RecoveryState.IDLE
