@@ -52,7 +52,8 @@ from pika._recovery_async_hooks import (AsyncChannelHooks, hooks_of,
 from pika.recovery import (DeadPeerWatch, DeliveryTagGenerations,
                            RecoveryConfig, RecoveryCoordinator, RecoveryState,
                            TopologyRecoveryEntity, TopologyRecoveryMode,
-                           UnconfirmedMessage, is_recoverable_loss)
+                           UnconfirmedMessage, is_recoverable_loss, step_done,
+                           step_refused, topology_steps)
 
 LOGGER = logging.getLogger('pika.recovery')
 
@@ -543,56 +544,23 @@ class AsyncRecovery:
     def _restore_topology(
             self, skipped: List[TopologyRecoveryEntity]
     ) -> Generator[_Step, Any, None]:
-        ledger = self.ledger
-        exchanges, queues, bindings = ledger.plan(self.config.topology)
-        if not (exchanges or queues or bindings):
-            return
-        scratch = yield from self._open_scratch()
-        steps: List[Tuple[TopologyRecoveryEntity, Any, Any]] = []
-        for entity in exchanges:
-            details = entity.details
-            steps.append(
-                (entity,
-                 spec.Exchange.Declare(exchange=entity.name,
-                                       type=details['exchange_type'],
-                                       durable=details['durable'],
-                                       auto_delete=details['auto_delete'],
-                                       internal=details['internal'],
-                                       arguments=details['arguments'] or
-                                       None), spec.Exchange.DeclareOk))
-        for entity in queues:
-            details = entity.details
-            steps.append(
-                (entity,
-                 spec.Queue.Declare(
-                     queue=('' if details['server_named'] else entity.name),
-                     durable=details['durable'],
-                     exclusive=details['exclusive'],
-                     auto_delete=details['auto_delete'],
-                     arguments=details['arguments'] or
-                     None), spec.Queue.DeclareOk))
-        steps.extend((entity, None, None) for entity in bindings)
-        for entity, method, reply_class in steps:
-            if method is None:
-                if entity not in ledger.bindings:
-                    continue  # its queue or exchange could not be restored
-                method, reply_class = _binding_method(entity)
-            reply = yield (scratch, method, [reply_class])
-            if isinstance(reply, BaseException):
-                skipped.append(
-                    entity.skipped('%s refused by the broker: %r' %
-                                   (method.NAME, reply)))
-                _forget(ledger, entity)
+        scratch = None
+        for step in topology_steps(self.ledger, self.config.topology):
+            if scratch is None:
                 scratch = yield from self._open_scratch()
+            reply = yield (scratch, step.method, [step.reply])
+            if isinstance(reply, BaseException):
+                skipped.extend(step_refused(self.ledger, step, reply))
+                scratch = None
                 continue
-            if entity.kind == 'queue' and reply.method.queue != entity.name:
-                LOGGER.info('Server-named queue %s is now %s', entity.name,
-                            reply.method.queue)
-                ledger.rename_queue(entity.name, reply.method.queue)
+            step_done(self.ledger, step, reply)
+        if scratch is None:
+            return
+        open_scratch = scratch
 
         def close_scratch(resume: Callable[[Any], None]) -> None:
-            self._pending = (scratch, resume)
-            scratch.close()
+            self._pending = (open_scratch, resume)
+            open_scratch.close()
 
         yield close_scratch
 
@@ -689,30 +657,3 @@ _WORKFLOW_MODULE = 'pika.adapters.utils.connection_workflow'
 def _is_workflow_callback(callback: Any) -> bool:
     owner = getattr(callback, '__self__', None)
     return owner is not None and type(owner).__module__ == _WORKFLOW_MODULE
-
-
-def _binding_method(entity: TopologyRecoveryEntity) -> Tuple[Any, Any]:
-    details = entity.details
-    routing_key = details['routing_key']
-    if entity.kind == 'queue_binding':
-        return (spec.Queue.Bind(
-            queue=entity.name,
-            exchange=details['source'],
-            routing_key=entity.name if routing_key is None else routing_key,
-            arguments=details['arguments'] or None), spec.Queue.BindOk)
-    return (spec.Exchange.Bind(destination=entity.name,
-                               source=details['source'],
-                               routing_key=routing_key or '',
-                               arguments=details['arguments'] or
-                               None), spec.Exchange.BindOk)
-
-
-def _forget(ledger: Any, entity: TopologyRecoveryEntity) -> None:
-    if entity.kind == 'exchange':
-        ledger.forget_exchange(entity.name)
-    elif entity.kind == 'queue':
-        ledger.forget_queue(entity.name)
-    else:
-        ledger.bindings = [
-            binding for binding in ledger.bindings if binding is not entity
-        ]

@@ -45,7 +45,8 @@ from pika.adapters._blocking_events import (_CallbackResult,
 from pika.recovery import (DeadPeerWatch, DeliveryTagGenerations,
                            RecoveryConfig, RecoveryCoordinator, RecoveryState,
                            TopologyRecoveryEntity, TopologyRecoveryMode,
-                           is_recoverable_loss)
+                           is_recoverable_loss, step_done, step_refused,
+                           topology_steps)
 
 LOGGER = logging.getLogger('pika.recovery')
 
@@ -536,82 +537,27 @@ class _Restore:
             channel._puback_return = None
 
     def _restore_topology(self) -> None:
-        exchanges, queues, bindings = self._ledger.plan(self._mode)
-        if not (exchanges or queues or bindings):
-            return
-        scratch = self._open(None)
-        for entity in exchanges:
-            details = entity.details
-            ok, scratch = self._declare(scratch,
-                                        entity,
-                                        'exchange_declare',
-                                        exchange=entity.name,
-                                        exchange_type=details['exchange_type'],
-                                        durable=details['durable'],
-                                        auto_delete=details['auto_delete'],
-                                        internal=details['internal'],
-                                        arguments=details['arguments'] or None)
-            if not ok:
-                self._ledger.forget_exchange(entity.name)
-        for entity in queues:
-            details = entity.details
-            result = _CallbackResult()
-            scratch.queue_declare(
-                queue='' if details['server_named'] else entity.name,
-                durable=details['durable'],
-                exclusive=details['exclusive'],
-                auto_delete=details['auto_delete'],
-                arguments=details['arguments'] or None,
-                callback=result.set_value_once)
-            channel_impl = scratch
-            self._wait(functools.partial(_reply_or_closed, result,
-                                         channel_impl))
-            if scratch.is_closed or not result.is_ready():
-                self.skipped.append(
-                    entity.skipped('queue_declare refused: %r' %
-                                   (getattr(scratch, '_closing_reason', ''),)))
-                self._ledger.forget_queue(entity.name)
+        ledger = self._ledger
+        scratch = None
+        for step in topology_steps(ledger, self._mode):
+            if scratch is None:
                 scratch = self._open(None)
+            result = _CallbackResult()
+            scratch._rpc(step.method, None, [step.reply], result.set_value_once)
+            self._wait(functools.partial(_reply_or_closed, result, scratch))
+            if scratch.is_closed or not result.is_ready():
+                self.skipped.extend(
+                    step_refused(ledger, step,
+                                 getattr(scratch, '_closing_reason', None)))
+                scratch = None
                 continue
             assert result.value is not None
-            new_name = result.value[0].method.queue
-            if new_name != entity.name:
-                LOGGER.info('Server-named queue %s is now %s', entity.name,
-                            new_name)
-                self._ledger.rename_queue(entity.name, new_name)
-        for entity in bindings:
-            details = entity.details
-            if entity.kind == 'queue_binding':
-                method, ends = 'queue_bind', ('queue', 'exchange')
-            else:
-                method, ends = 'exchange_bind', ('destination', 'source')
-            ok, scratch = self._declare(scratch,
-                                        entity,
-                                        method,
-                                        routing_key=details['routing_key'],
-                                        arguments=details['arguments'] or None,
-                                        **{
-                                            ends[0]: entity.name,
-                                            ends[1]: details['source']
-                                        })
-        if scratch.is_open:
+            step_done(ledger, step, result.value[0])
+        if scratch is not None and scratch.is_open:
             closed = _CallbackResult()
             scratch.add_on_close_callback(closed.signal_once)
             scratch.close()
             self._wait(closed.is_ready)
-
-    def _declare(self, scratch: Any, entity: TopologyRecoveryEntity,
-                 method: str, **kwargs: Any) -> Any:
-        if self._call(scratch, method, **kwargs):
-            return True, scratch
-        self.skipped.append(
-            entity.skipped('%s refused by the broker' % (method,)))
-        if entity.kind != 'exchange':
-            self._ledger.bindings = [
-                binding for binding in self._ledger.bindings
-                if binding is not entity
-            ]
-        return False, self._open(None)
 
     def _restore_consumers(self, channel: Any) -> None:
         number = channel.channel_number

@@ -54,10 +54,10 @@ import enum
 import logging
 import random
 import time
-from typing import (Any, Callable, Dict, List, NamedTuple, Optional, Sequence,
-                    Tuple)
+from typing import (Any, Callable, Dict, Iterator, List, NamedTuple, Optional,
+                    Sequence, Tuple)
 
-from pika import exceptions
+from pika import exceptions, spec
 
 LOGGER = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ __all__ = [
     'RecoveryConfig', 'RecoveryState', 'TopologyRecoveryMode',
     'TopologyRecoveryEntity', 'TopologyLedger', 'RecoveryCoordinator',
     'UnconfirmedMessage', 'is_recoverable_loss', 'DeadPeerWatch',
-    'DeliveryTagGenerations'
+    'DeliveryTagGenerations', 'TopologyStep'
 ]
 
 
@@ -475,6 +475,102 @@ class TopologyLedger:
                     binding.details == probe.details):
                 return binding
         return None
+
+
+class TopologyStep(NamedTuple):
+    """One declaration recovery sends again: ``method`` (a :mod:`pika.spec`
+    method) on a scratch channel, answered by ``reply`` (its ``...Ok``
+    class), for the ledger's ``entity``."""
+    entity: TopologyRecoveryEntity
+    method: Any
+    reply: Any
+
+
+def topology_steps(ledger: TopologyLedger,
+                   mode: TopologyRecoveryMode) -> Iterator[TopologyStep]:
+    """The declarations that restore the ledger's topology under ``mode``:
+    exchanges, queues, then bindings. Shared by the recovery drivers, which
+    send each step, then report the outcome with :func:`step_refused` or
+    :func:`step_done` before taking the next (a binding step is built only
+    when reached, so it uses the queue's new name and is left out when its
+    queue or exchange could not be declared).
+    """
+    exchanges, queues, bindings = ledger.plan(mode)
+    for entity in exchanges:
+        details = entity.details
+        yield TopologyStep(
+            entity,
+            spec.Exchange.Declare(exchange=entity.name,
+                                  type=details['exchange_type'],
+                                  durable=details['durable'],
+                                  auto_delete=details['auto_delete'],
+                                  internal=details['internal'],
+                                  arguments=details['arguments'] or None),
+            spec.Exchange.DeclareOk)
+    for entity in queues:
+        details = entity.details
+        yield TopologyStep(
+            entity,
+            spec.Queue.Declare(
+                queue='' if details['server_named'] else entity.name,
+                durable=details['durable'],
+                exclusive=details['exclusive'],
+                auto_delete=details['auto_delete'],
+                arguments=details['arguments'] or None), spec.Queue.DeclareOk)
+    for entity in bindings:
+        if not any(binding is entity for binding in ledger.bindings):
+            continue  # its queue or exchange could not be declared again
+        details = entity.details
+        routing_key = details['routing_key']
+        arguments = details['arguments'] or None
+        if entity.kind == 'queue_binding':
+            yield TopologyStep(
+                entity,
+                spec.Queue.Bind(queue=entity.name,
+                                exchange=details['source'],
+                                routing_key=(entity.name if routing_key is None
+                                             else routing_key),
+                                arguments=arguments), spec.Queue.BindOk)
+        else:
+            yield TopologyStep(
+                entity,
+                spec.Exchange.Bind(destination=entity.name,
+                                   source=details['source'],
+                                   routing_key=routing_key or '',
+                                   arguments=arguments), spec.Exchange.BindOk)
+
+
+def step_refused(ledger: TopologyLedger, step: TopologyStep,
+                 reason: Any) -> List[TopologyRecoveryEntity]:
+    """The broker refused ``step`` (it closed the channel with ``reason``):
+    the entity is forgotten, with what depends on it; returns the
+    ``skipped`` copies (a queue's consumers are reported with it)."""
+    entity = step.entity
+    why = '%s refused by the broker: %r' % (step.method.NAME, reason)
+    skipped = [entity.skipped(why)]
+    if entity.kind == 'exchange':
+        ledger.forget_exchange(entity.name)
+    elif entity.kind == 'queue':
+        skipped.extend(
+            consumer.skipped('its queue could not be declared again: ' + why)
+            for consumer in ledger.consumers.values()
+            if consumer.details['queue'] == entity.name)
+        ledger.forget_queue(entity.name)
+    else:
+        ledger.bindings = [
+            binding for binding in ledger.bindings if binding is not entity
+        ]
+    return skipped
+
+
+def step_done(ledger: TopologyLedger, step: TopologyStep, reply: Any) -> None:
+    """The broker answered ``step`` with the ``reply`` method frame: a
+    server-named queue takes its new name (bindings and consumers follow)."""
+    entity = step.entity
+    if entity.kind == 'queue' and reply.method.queue != entity.name:
+        LOGGER.info('Server-named queue %s is now %s', entity.name,
+                    reply.method.queue)
+        ledger.rename_queue(entity.name, reply.method.queue)
 
 
 def is_recoverable_loss(error: Optional[BaseException]) -> bool:

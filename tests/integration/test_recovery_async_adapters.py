@@ -592,3 +592,51 @@ def test_close_while_recovering_stops_recovery_and_reports_a_client_close(
     assert isinstance(flow.events[-1][1], exceptions.ConnectionClosedByClient)
     assert conn.is_closed and flow.state['channel'].is_closed
     assert conn.recovery_state is RecoveryState.IDLE
+
+
+def test_queue_now_exclusive_to_another_connection_is_skipped_with_consumer(
+        runner, proxy):
+    flow = Flow(runner)
+    queue = unique_name('rec-locked')
+
+    def on_other(other, other_channel):
+        flow.state['other'] = (other, other_channel)
+        _connect(runner, flow, proxy, on_channel)
+
+    def on_channel(conn, channel):
+        flow.state['conn'] = conn
+        flow.state['channel'] = channel
+        conn.add_on_recovery_succeeded_callback(
+            flow.cb(lambda c, skipped: flow.finish(skipped)))
+        channel.queue_declare(queue,
+                              callback=flow.cb(lambda _f: consume(channel)))
+
+    def consume(channel):
+        channel.basic_consume(queue,
+                              flow.cb(lambda *args: None),
+                              consumer_tag='locked-out',
+                              callback=flow.cb(lambda _f: lose()))
+
+    def lose():
+        proxy.refuse(True)
+        proxy.reset()
+        _other, other_channel = flow.state['other']
+        # While the link is down the queue becomes another connection's
+        # exclusive queue: declaring it again fails with 405.
+        other_channel.queue_delete(
+            queue,
+            callback=flow.cb(lambda _f: other_channel.queue_declare(
+                queue,
+                exclusive=True,
+                callback=flow.cb(lambda _f: proxy.refuse(False)))))
+
+    _direct(runner, flow, on_other)
+    skipped = flow.run(20)
+    assert [(e.kind, e.name) for e in skipped] == [('queue', queue),
+                                                   ('consumer', 'locked-out')]
+    assert all(
+        'RESOURCE_LOCKED' in e.reason or '405' in e.reason for e in skipped)
+    channel = flow.state['channel']
+    assert channel.is_open and channel.consumer_tags == []
+    flow.state['conn'].close()
+    flow.state['other'][0].close()
