@@ -67,8 +67,8 @@ __all__ = [
     'RecoveryConfig', 'RecoveryState', 'TopologyRecoveryMode',
     'TopologyRecoveryEntity', 'TopologyLedger', 'RecoveryCoordinator',
     'UnconfirmedMessage', 'is_recoverable_loss', 'DeadPeerWatch',
-    'DeliveryTagGenerations', 'TopologyStep', 'topology_steps',
-    'step_refused', 'step_done'
+    'DeliveryTagGenerations', 'TopologyStep', 'topology_steps', 'step_refused',
+    'step_done'
 ]
 
 
