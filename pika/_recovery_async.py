@@ -47,8 +47,7 @@ from typing import (Any, Callable, Dict, Generator, List, Optional, Set, Tuple)
 
 from pika import channel as channel_module
 from pika import exceptions, spec
-from pika._recovery_async_hooks import (AsyncChannelHooks, hooks_of,
-                                        require_callable)
+from pika._recovery_async_hooks import AsyncChannelHooks, hooks_of
 from pika.recovery import (DeadPeerWatch, DeliveryTagGenerations,
                            RecoveryConfig, RecoveryCoordinator, RecoveryState,
                            TopologyRecoveryEntity, TopologyRecoveryMode,
@@ -428,25 +427,13 @@ class AsyncRecovery:
 
     def add_channel_listener(self, kind: str, chan: Any,
                              callback: Callable[..., Any]) -> None:
-        """A channel's recovery listener: ``callback(channel, error)`` when
-        recovery starts or fails, ``callback(channel, skipped)`` (the
-        channel's own skipped entities) when it succeeded."""
-        require_callable(callback)
-
-        def started_or_failed(_connection: Any, error: Any) -> None:
-            if self.is_suspended(chan):
-                callback(chan, error)
-
-        def succeeded(_connection: Any,
-                      skipped: List[TopologyRecoveryEntity]) -> None:
-            if self._conn._channels.get(chan.channel_number) is chan:
-                callback(chan, [
-                    entity for entity in skipped
-                    if entity.channel_number == chan.channel_number
-                ])
-
-        listeners = getattr(self.coordinator, kind + '_listeners')
-        listeners.add(succeeded if kind == 'succeeded' else started_or_failed)
+        """A channel's recovery listener (see
+        :meth:`pika.recovery.RecoveryCoordinator.add_channel_listener`): while
+        it waits for recovery or is still the connection's channel."""
+        number = chan.channel_number
+        self.coordinator.add_channel_listener(
+            kind, chan, callback, lambda: self.is_suspended(chan) or self._conn.
+            _channels.get(number) is chan)
 
     # -- the restore -------------------------------------------------------
 

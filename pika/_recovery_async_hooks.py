@@ -22,6 +22,7 @@ import inspect
 import logging
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from pika._recovery_ack_hooks import AckHooks
 from pika.recovery import TopologyLedger, UnconfirmedMessage
 
 LOGGER = logging.getLogger('pika.recovery')
@@ -159,7 +160,7 @@ class ConfirmTracker:
         return lost
 
 
-class AsyncChannelHooks:
+class AsyncChannelHooks(AckHooks):
     """The per-instance hooks recovery installs on one channel.
 
     :param recovery: the connection's :class:`~pika._recovery_async.
@@ -288,31 +289,6 @@ class AsyncChannelHooks:
             method_frame.method.delivery_tag += base
         original(method_frame, header_frame, body)
 
-    def basic_ack(self,
-                  original: Any,
-                  delivery_tag: int = 0,
-                  multiple: bool = False) -> None:
-        tag = self._recovery.live_tag(self._channel, delivery_tag, multiple)
-        if tag is not None:
-            original(tag, multiple)
-
-    def basic_nack(self,
-                   original: Any,
-                   delivery_tag: int = 0,
-                   multiple: bool = False,
-                   requeue: bool = True) -> None:
-        tag = self._recovery.live_tag(self._channel, delivery_tag, multiple)
-        if tag is not None:
-            original(tag, multiple, requeue)
-
-    def basic_reject(self,
-                     original: Any,
-                     delivery_tag: int = 0,
-                     requeue: bool = True) -> None:
-        tag = self._recovery.live_tag(self._channel, delivery_tag, False)
-        if tag is not None:
-            original(tag, requeue)
-
     # -- confirms ----------------------------------------------------------
 
     def basic_publish(self,
@@ -358,9 +334,3 @@ class AsyncChannelHooks:
 def hooks_of(channel: Any) -> Optional[AsyncChannelHooks]:
     """The hooks installed on ``channel``, or None."""
     return getattr(channel, '_recovery_hooks', None)
-
-
-def require_callable(callback: Any) -> None:
-    """TypeError naming ``callback`` unless it is callable."""
-    if not callable(callback):
-        raise TypeError('callback must be callable, but got %r' % (callback,))

@@ -432,28 +432,11 @@ class BlockingRecovery:
 
     def add_channel_listener(self, kind: str, channel: Any,
                              callback: Callable[..., Any]) -> None:
-        """A channel's recovery listener: ``callback(channel, error)`` when
-        recovery starts or fails, ``callback(channel, skipped)`` (the
-        channel's own skipped entities) when it succeeded."""
-        if not callable(callback):
-            raise TypeError('callback must be callable, but got %r' %
-                            (callback,))
-
-        def started_or_failed(_connection: Any, error: Any) -> None:
-            if channel in self._conn._channels.values():
-                callback(channel, error)
-
-        def succeeded(_connection: Any,
-                      skipped: List[TopologyRecoveryEntity]) -> None:
-            if channel in self._conn._channels.values():
-                number = channel.channel_number
-                callback(channel, [
-                    entity for entity in skipped
-                    if entity.channel_number == number
-                ])
-
-        listeners = getattr(self.coordinator, kind + '_listeners')
-        listeners.add(succeeded if kind == 'succeeded' else started_or_failed)
+        """A channel's recovery listener (see
+        :meth:`pika.recovery.RecoveryCoordinator.add_channel_listener`)."""
+        self.coordinator.add_channel_listener(
+            kind, channel, callback,
+            lambda: channel in self._conn._channels.values())
 
 
 class _Restore:

@@ -717,6 +717,37 @@ class RecoveryCoordinator:
                        self.attempt, self.durations[-1], list(skipped))
         self.succeeded_listeners.fire(self._connection, list(skipped))
 
+    def add_channel_listener(self, kind: str, channel: Any,
+                             callback: Callable[..., Any],
+                             belongs: Callable[[], bool]) -> None:
+        """A channel's recovery listener: ``callback(channel, error)`` when
+        recovery starts or fails (``kind`` ``'started'``/``'failed'``),
+        ``callback(channel, skipped)`` with the channel's own skipped
+        entities when it succeeded; only while ``belongs()`` (the channel
+        is still part of the connection).
+
+        :raises TypeError: if ``callback`` is not callable
+        """
+        if not callable(callback):
+            raise TypeError('callback must be callable, but got %r' %
+                            (callback,))
+
+        def started_or_failed(_connection: Any, error: Any) -> None:
+            if belongs():
+                callback(channel, error)
+
+        def succeeded(_connection: Any,
+                      skipped: List[TopologyRecoveryEntity]) -> None:
+            if belongs():
+                number = channel.channel_number
+                callback(channel, [
+                    entity for entity in skipped
+                    if entity.channel_number == number
+                ])
+
+        listeners = getattr(self, kind + '_listeners')
+        listeners.add(succeeded if kind == 'succeeded' else started_or_failed)
+
     def recovering_error(self) -> exceptions.ConnectionRecovering:
         """The exception a call made while recovering raises."""
         error = exceptions.ConnectionRecovering(
