@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional
 import pytest
 
 import pika
-from pika import exceptions
+from pika import exceptions, frame, spec
 from pika.recovery import RecoveryConfig, RecoveryState
 
 from async_harness import (AsyncioRunner, BROKER_HOST, BROKER_PORT, Flow,
@@ -640,3 +640,43 @@ def test_queue_now_exclusive_to_another_connection_is_skipped_with_consumer(
     assert channel.is_open and channel.consumer_tags == []
     flow.state['conn'].close()
     flow.state['other'][0].close()
+
+
+@pytest.mark.parametrize('loss', ['connection-forced-320', 'blocked-timeout'])
+def test_broker_close_320_and_blocked_timeout_are_recovered(
+        runner, proxy, loss):
+    flow = Flow(runner)
+    wire = {
+        'connection-forced-320':
+            frame.Method(
+                0,
+                spec.Connection.Close(320, 'CONNECTION_FORCED - shutdown', 0,
+                                      0)).marshal(),
+        'blocked-timeout':
+            frame.Method(0, spec.Connection.Blocked('test')).marshal(),
+    }[loss]
+
+    def on_channel(conn, channel):
+        conn.add_on_recovery_started_callback(flow.record('started'))
+        conn.add_on_recovery_succeeded_callback(
+            flow.cb(lambda c, s: flow.finish(channel.is_open)))
+        proxy.inject(wire)
+
+    params = pika.ConnectionParameters(host='127.0.0.1',
+                                       port=proxy.port,
+                                       blocked_connection_timeout=0.5)
+    conn = runner.connection_class(
+        parameters=params,
+        on_open_callback=flow.cb(lambda c: c.channel(on_open_callback=flow.cb(
+            lambda ch: on_channel(c, ch)))),
+        on_close_callback=flow.cb(lambda c, e: flow.finish(e)),
+        custom_ioloop=runner.loop,
+        recovery=RecoveryConfig(**FAST))
+    assert flow.run(20) is True
+    [(_name, _conn, error)] = flow.events
+    if loss == 'blocked-timeout':
+        assert isinstance(error, exceptions.ConnectionBlockedTimeout)
+    else:
+        assert isinstance(error, exceptions.ConnectionClosedByBroker)
+        assert error.reply_code == 320
+    conn.close()
