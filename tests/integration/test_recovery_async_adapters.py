@@ -680,3 +680,47 @@ def test_broker_close_320_and_blocked_timeout_are_recovered(
         assert isinstance(error, exceptions.ConnectionClosedByBroker)
         assert error.reply_code == 320
     conn.close()
+
+
+def test_attempt_lost_while_restoring_is_retried_and_callbacks_survive(
+        runner, proxy):
+    flow = Flow(runner)
+    queue = unique_name('rec-retry')
+    got = []
+
+    def on_channel(conn, channel):
+        flow.state['handshake_bytes'] = conn.bytes_received
+        flow.state['channel'] = channel
+        conn.add_on_recovery_started_callback(flow.cb(started))
+        conn.add_on_recovery_succeeded_callback(flow.cb(succeeded))
+        channel.queue_declare(queue,
+                              auto_delete=True,
+                              callback=flow.cb(lambda _f: consume(channel)))
+
+    def consume(channel):
+        channel.basic_consume(queue,
+                              flow.cb(on_message),
+                              callback=flow.cb(lambda _f: proxy.reset()))
+
+    def started(_conn, _error):
+        # The next connection gets its handshake (Start, Tune, OpenOk) and
+        # is reset before its channel reopens.
+        proxy.drop_after(flow.state['handshake_bytes'] - 8)
+
+    def succeeded(conn, _skipped):
+        flow.state['attempts'] = conn._recovery.coordinator.attempt
+        flow.state['channel'].basic_publish('', queue, b'after')
+
+    def on_message(channel, _method, _props, body):
+        got.append(body)
+        channel.connection.close()
+
+    conn = _connect(runner, flow, proxy, on_channel)
+    flow.run(20)
+    assert got == [b'after']
+    assert flow.state['attempts'] == 2
+    # The application's close callback still runs (and only once).
+    closes = [event for event in flow.events if event[0] == 'closed']
+    assert len(closes) == 1
+    assert isinstance(closes[0][1], exceptions.ConnectionClosedByClient)
+    assert conn.is_closed
