@@ -36,25 +36,21 @@ without ``recovery=`` runs none of this code.
 import functools
 import logging
 import time
-from typing import Any, Callable, List, Optional, Sequence, Set
+from typing import Any, Callable, List, Optional, Sequence
 
 from pika import exceptions
 from pika._recovery_blocking_hooks import ChannelHooks
 from pika.adapters._blocking_events import (_CallbackResult,
                                             _ConsumerDeliveryEvt, _ConsumerInfo)
-from pika.recovery import (DeadPeerWatch, RecoveryConfig, RecoveryCoordinator,
-                           RecoveryState, TopologyRecoveryEntity,
-                           TopologyRecoveryMode, forget_refused,
-                           is_recoverable_loss, redeclaration)
+from pika.recovery import (DeadPeerWatch, DeliveryTagGenerations,
+                           RecoveryConfig, RecoveryCoordinator, RecoveryState,
+                           TopologyRecoveryEntity, TopologyRecoveryMode,
+                           is_recoverable_loss, step_done, step_refused,
+                           topology_steps)
 
 LOGGER = logging.getLogger('pika.recovery')
 
 _monotonic = time.monotonic
-
-# After the n-th recovery, delivery tags seen by the application are the
-# broker's plus n << _TAG_GENERATION_SHIFT (2**40: a trillion deliveries per
-# channel and connection before two generations could meet).
-_TAG_GENERATION_SHIFT = 40
 
 
 class _AttemptFailed(Exception):
@@ -149,8 +145,7 @@ class BlockingRecovery:
         # connection-level callbacks to register again on a new connection
         self._blocked_callbacks: List[Any] = []
         self._unblocked_callbacks: List[Any] = []
-        # channel numbers whose stale acks were logged in this generation
-        self._stale_logged: Set[int] = set()
+        self.tags = DeliveryTagGenerations(self.coordinator)
         self._dead_peer: Optional[DeadPeerWatch] = None
         self._attach_impl(connection._impl)
 
@@ -163,13 +158,7 @@ class BlockingRecovery:
 
     @property
     def _tag_base(self) -> int:
-        # While recovering, the channels being restored already belong to
-        # the next generation (their deliveries arrive before the attempt
-        # is over).
-        generation = self.coordinator.recoveries
-        if self.coordinator.is_recovering:
-            generation += 1
-        return generation << _TAG_GENERATION_SHIFT
+        return self.tags.base
 
     # -- the new connection ------------------------------------------------
 
@@ -258,7 +247,7 @@ class BlockingRecovery:
             self._dead_peer = None
         conn._impl = _RecoveringImpl(self, conn._impl,
                                      functools.partial(getattr, conn, '_impl'))
-        self._stale_logged.clear()
+        self.tags.new_generation()
 
     # -- waiting and driving ------------------------------------------------
 
@@ -438,27 +427,13 @@ class BlockingRecovery:
                  multiple: bool) -> Optional[int]:
         """The broker's tag for an application tag, or None if it is from
         before a loss (the call is then dropped)."""
-        recovering = self.coordinator.is_recovering
-        base = self._tag_base
-        if delivery_tag == 0 and multiple:
-            return None if recovering else 0
-        floor = base
-        if floor and delivery_tag <= floor:
-            number = channel.channel_number
-            if number not in self._stale_logged:
-                self._stale_logged.add(number)
-                LOGGER.warning(
-                    'Not sending ack/nack/reject of delivery tag %d on '
-                    'channel %d: it is from before the connection was lost, '
-                    'and the broker has requeued that message (logged once '
-                    'per channel and recovery)', delivery_tag, number)
-            return None
-        return delivery_tag - base
+        return self.tags.live_tag(channel.channel_number, delivery_tag,
+                                  multiple)
 
     def add_channel_listener(self, kind: str, channel: Any,
                              callback: Callable[..., Any]) -> None:
         """A channel's recovery listener (see
-        :meth:`RecoveryCoordinator.add_channel_listener`)."""
+        :meth:`pika.recovery.RecoveryCoordinator.add_channel_listener`)."""
         self.coordinator.add_channel_listener(
             kind, channel, callback,
             lambda: channel in self._conn._channels.values())
@@ -545,31 +520,23 @@ class _Restore:
             channel._puback_return = None
 
     def _restore_topology(self) -> None:
-        exchanges, queues, bindings = self._ledger.plan(self._mode)
-        if not (exchanges or queues or bindings):
-            return
-        scratch = self._open(None)
-        for entity in exchanges + queues + bindings:
-            method, kwargs = redeclaration(entity)
+        ledger = self._ledger
+        scratch = None
+        for step in topology_steps(ledger, self._mode):
+            if scratch is None:
+                scratch = self._open(None)
             result = _CallbackResult()
-            getattr(scratch, method)(callback=result.set_value_once, **kwargs)
+            scratch._rpc(step.method, None, [step.reply], result.set_value_once)
             self._wait(functools.partial(_reply_or_closed, result, scratch))
             if scratch.is_closed or not result.is_ready():
-                self.skipped.append(
-                    entity.skipped('%s refused: %r' %
-                                   (method,
-                                    (getattr(scratch, '_closing_reason', '')))))
-                forget_refused(self._ledger, entity)
-                scratch = self._open(None)
+                self.skipped.extend(
+                    step_refused(ledger, step,
+                                 getattr(scratch, '_closing_reason', None)))
+                scratch = None
                 continue
-            if entity.kind == 'queue':
-                assert result.value is not None
-                new_name = result.value[0].method.queue
-                if new_name != entity.name:
-                    LOGGER.info('Server-named queue %s is now %s', entity.name,
-                                new_name)
-                    self._ledger.rename_queue(entity.name, new_name)
-        if scratch.is_open:
+            assert result.value is not None
+            step_done(ledger, step, result.value[0])
+        if scratch is not None and scratch.is_open:
             closed = _CallbackResult()
             scratch.add_on_close_callback(closed.signal_once)
             scratch.close()

@@ -23,12 +23,13 @@ from typing import Any, Dict, Optional
 
 from pika import exceptions
 from pika.exchange_type import ExchangeType
+from pika._recovery_ack_hooks import AckHooks
 from pika.recovery import UnconfirmedMessage
 
 LOGGER = logging.getLogger('pika.recovery')
 
 
-class ChannelHooks:
+class ChannelHooks(AckHooks):
     """The per-instance hooks recovery installs on one BlockingChannel."""
 
     def __init__(self, recovery: Any, channel: Any) -> None:
@@ -213,31 +214,6 @@ class ChannelHooks:
                       properties: Any, body: Any) -> None:
         self._translated(method)
         original(channel, method, properties, body)
-
-    def basic_ack(self,
-                  original: Any,
-                  delivery_tag: int = 0,
-                  multiple: bool = False) -> None:
-        tag = self._recovery.live_tag(self._channel, delivery_tag, multiple)
-        if tag is not None:
-            original(tag, multiple)
-
-    def basic_nack(self,
-                   original: Any,
-                   delivery_tag: int = 0,
-                   multiple: bool = False,
-                   requeue: bool = True) -> None:
-        tag = self._recovery.live_tag(self._channel, delivery_tag, multiple)
-        if tag is not None:
-            original(tag, multiple, requeue)
-
-    def basic_reject(self,
-                     original: Any,
-                     delivery_tag: int = 0,
-                     requeue: bool = True) -> None:
-        tag = self._recovery.live_tag(self._channel, delivery_tag, False)
-        if tag is not None:
-            original(tag, requeue)
 
     # -- confirms -------------------------------------------------------------
 

@@ -277,6 +277,67 @@ class Channel:
         self._on_return_callbacks.append(callback)
 
     # ------------------------------------------------------------------
+    # Automatic recovery (connections created with recovery=; the driver is
+    # pika._recovery_async)
+
+    def _require_recovery(self) -> Any:
+        recovery = getattr(self.connection, '_recovery', None)
+        if recovery is None:
+            raise ValueError('automatic recovery is not enabled on this '
+                             'channel\'s connection (see the recovery= '
+                             'argument)')
+        return recovery
+
+    def add_on_recovery_started_callback(
+            self, callback: Callable[[Any, BaseException], Any]) -> None:
+        """Call ``callback(channel, error)`` when the connection is lost and
+        recovery starts (this channel's close callbacks are not called).
+
+        :raises ValueError: without ``recovery=`` on the connection
+        """
+        self._require_recovery().add_channel_listener('started', self, callback)
+
+    def add_on_recovery_succeeded_callback(
+            self, callback: Callable[[Any, List[Any]], Any]) -> None:
+        """Call ``callback(channel, skipped)`` once recovery restored this
+        channel; ``skipped``: its :class:`pika.recovery.
+        TopologyRecoveryEntity` objects that could not be restored.
+
+        :raises ValueError: without ``recovery=`` on the connection
+        """
+        self._require_recovery().add_channel_listener('succeeded', self,
+                                                      callback)
+
+    def add_on_recovery_failed_callback(
+            self, callback: Callable[[Any, BaseException], Any]) -> None:
+        """Call ``callback(channel, error)`` when recovery gives up (before
+        the close callbacks).
+
+        :raises ValueError: without ``recovery=`` on the connection
+        """
+        self._require_recovery().add_channel_listener('failed', self, callback)
+
+    def add_on_confirmation_lost_callback(
+            self, callback: Callable[[Any, List[Any]], Any]) -> None:
+        """In confirm mode with automatic recovery: call
+        ``callback(channel, messages)`` with the publishes that were sent but
+        neither acked nor nacked when the connection was lost (their fate is
+        unknown; this is not a broker nack). ``messages`` is a list of
+        :class:`pika.recovery.UnconfirmedMessage`, whose ``delivery_tag`` is
+        the publish's sequence number on this channel. Not called for
+        messages that ``republish_unconfirmed`` publishes again (unless
+        recovery fails).
+
+        :raises ValueError: without ``recovery=`` on the connection
+        """
+        self._require_recovery()
+        if not callable(callback):
+            raise TypeError('callback must be callable, but got %r' %
+                            (callback,))
+        hooks: Any = self.__dict__.get('_recovery_hooks')
+        hooks.lost_callbacks.append(callback)
+
+    # ------------------------------------------------------------------
     # Open / close
 
     def open(self) -> None:

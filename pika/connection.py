@@ -1113,6 +1113,30 @@ class Connection(AbstractBase):
             self._set_connection_state(self.CONNECTION_CLOSING)
         self._adapter_disconnect_stream()
 
+    def _prepare_reconnect(self, parameters: Parameters) -> None:
+        """Automatic recovery (:mod:`pika._recovery_async`) reuses this
+        connection object for a new AMQP session: forget the last session's
+        state and take ``parameters`` (the next host of the sequence). The
+        callbacks and channels are left to the caller.
+
+        :param pika.connection.Parameters parameters: where to connect
+        """
+        ssl_options = parameters.ssl_options
+        memo: Dict[int, Any] = {}
+        if ssl_options is not None:
+            memo[id(ssl_options)] = ssl_options
+        self.params = copy.deepcopy(parameters, memo)
+        self._stop_timers()
+        self._error = None
+        self._opened = False
+        self._terminating = False
+        self._close_sent = False
+        self._reader = _receive.FrameReader()
+        self._body_max_length = self.params.frame_max - 8
+        self.server_properties = None
+        self.server_capabilities = {}
+        self._set_connection_state(self.CONNECTION_INIT)
+
     def _stop_timers(self) -> None:
         if self._heartbeat_checker is not None:
             self._heartbeat_checker.stop()

@@ -54,10 +54,10 @@ import enum
 import logging
 import random
 import time
-from typing import (Any, Callable, Dict, List, NamedTuple, Optional, Sequence,
-                    Tuple)
+from typing import (Any, Callable, Dict, Iterator, List, NamedTuple, Optional,
+                    Set, Sequence, Tuple)
 
-from pika import exceptions
+from pika import exceptions, spec
 
 LOGGER = logging.getLogger(__name__)
 
@@ -67,7 +67,8 @@ __all__ = [
     'RecoveryConfig', 'RecoveryState', 'TopologyRecoveryMode',
     'TopologyRecoveryEntity', 'TopologyLedger', 'RecoveryCoordinator',
     'UnconfirmedMessage', 'is_recoverable_loss', 'DeadPeerWatch',
-    'redeclaration', 'forget_refused'
+    'DeliveryTagGenerations', 'TopologyStep', 'topology_steps', 'step_refused',
+    'step_done'
 ]
 
 
@@ -249,12 +250,18 @@ class TopologyRecoveryEntity:
 
 
 class UnconfirmedMessage(NamedTuple):
-    """A publish whose confirmation was lost with the connection."""
+    """A publish whose confirmation was lost with the connection.
+
+    ``delivery_tag`` is the publish's sequence number as the application
+    counts it on its channel (asynchronous adapters; None where the call
+    itself reports the loss, as ``BlockingChannel.basic_publish`` does).
+    """
     exchange: str
     routing_key: str
     body: Any
     properties: Any
     mandatory: bool
+    delivery_tag: Optional[int] = None
 
 
 def _arguments_copy(arguments: Optional[Dict[str, Any]]) -> Dict[str, Any]:
@@ -471,61 +478,100 @@ class TopologyLedger:
         return None
 
 
-def redeclaration(entity: TopologyRecoveryEntity) -> Tuple[str, Dict[str, Any]]:
-    """The channel method and keyword arguments that declare ``entity`` (an
-    exchange, queue or binding from :meth:`TopologyLedger.plan`) again; a
-    server-named queue is declared with ``''`` so that the broker names it
-    anew.
+class TopologyStep(NamedTuple):
+    """One declaration recovery sends again: ``method`` (a :mod:`pika.spec`
+    method) on a scratch channel, answered by ``reply`` (its ``...Ok``
+    class), for the ledger's ``entity``."""
+    entity: TopologyRecoveryEntity
+    method: Any
+    reply: Any
 
-    :rtype: tuple(str, dict)
+
+def topology_steps(ledger: TopologyLedger,
+                   mode: TopologyRecoveryMode) -> Iterator[TopologyStep]:
+    """The declarations that restore the ledger's topology under ``mode``:
+    exchanges, queues, then bindings. Shared by the recovery drivers, which
+    send each step, then report the outcome with :func:`step_refused` or
+    :func:`step_done` before taking the next (a binding step is built only
+    when reached, so it uses the queue's new name and is left out when its
+    queue or exchange could not be declared).
     """
-    details = entity.details
-    arguments = details['arguments'] or None
-    if entity.kind == 'exchange':
-        return 'exchange_declare', dict(exchange=entity.name,
-                                        exchange_type=details['exchange_type'],
-                                        durable=details['durable'],
-                                        auto_delete=details['auto_delete'],
-                                        internal=details['internal'],
-                                        arguments=arguments)
-    if entity.kind == 'queue':
-        return 'queue_declare', dict(
-            queue='' if details['server_named'] else entity.name,
-            durable=details['durable'],
-            exclusive=details['exclusive'],
-            auto_delete=details['auto_delete'],
-            arguments=arguments)
-    if entity.kind == 'queue_binding':
-        return 'queue_bind', dict(queue=entity.name,
-                                  exchange=details['source'],
-                                  routing_key=details['routing_key'],
-                                  arguments=arguments)
-    if entity.kind == 'exchange_binding':
-        return 'exchange_bind', dict(destination=entity.name,
-                                     source=details['source'],
-                                     routing_key=details['routing_key'],
-                                     arguments=arguments)
-    raise ValueError('entity must be an exchange, queue or binding, but got '
-                     '%r' % (entity,))
+    exchanges, queues, bindings = ledger.plan(mode)
+    for entity in exchanges:
+        details = entity.details
+        yield TopologyStep(
+            entity,
+            spec.Exchange.Declare(exchange=entity.name,
+                                  type=details['exchange_type'],
+                                  durable=details['durable'],
+                                  auto_delete=details['auto_delete'],
+                                  internal=details['internal'],
+                                  arguments=details['arguments'] or None),
+            spec.Exchange.DeclareOk)
+    for entity in queues:
+        details = entity.details
+        yield TopologyStep(
+            entity,
+            spec.Queue.Declare(
+                queue='' if details['server_named'] else entity.name,
+                durable=details['durable'],
+                exclusive=details['exclusive'],
+                auto_delete=details['auto_delete'],
+                arguments=details['arguments'] or None), spec.Queue.DeclareOk)
+    for entity in bindings:
+        if not any(binding is entity for binding in ledger.bindings):
+            continue  # its queue or exchange could not be declared again
+        details = entity.details
+        routing_key = details['routing_key']
+        arguments = details['arguments'] or None
+        if entity.kind == 'queue_binding':
+            yield TopologyStep(
+                entity,
+                spec.Queue.Bind(queue=entity.name,
+                                exchange=details['source'],
+                                routing_key=(entity.name if routing_key is None
+                                             else routing_key),
+                                arguments=arguments), spec.Queue.BindOk)
+        else:
+            yield TopologyStep(
+                entity,
+                spec.Exchange.Bind(destination=entity.name,
+                                   source=details['source'],
+                                   routing_key=routing_key or '',
+                                   arguments=arguments), spec.Exchange.BindOk)
 
 
-def forget_refused(ledger: TopologyLedger,
-                   entity: TopologyRecoveryEntity) -> None:
-    """The broker refused to declare ``entity`` again during recovery: drop
-    it from ``ledger`` (an exchange or queue with its bindings and
-    consumers), so that it is reported once and not tried again.
-
-    :param TopologyLedger ledger: the connection's ledger
-    :param TopologyRecoveryEntity entity: what was refused
-    """
+def step_refused(ledger: TopologyLedger, step: TopologyStep,
+                 reason: Any) -> List[TopologyRecoveryEntity]:
+    """The broker refused ``step`` (it closed the channel with ``reason``):
+    the entity is forgotten, with what depends on it; returns the
+    ``skipped`` copies (a queue's consumers are reported with it)."""
+    entity = step.entity
+    why = '%s refused by the broker: %r' % (step.method.NAME, reason)
+    skipped = [entity.skipped(why)]
     if entity.kind == 'exchange':
         ledger.forget_exchange(entity.name)
     elif entity.kind == 'queue':
+        skipped.extend(
+            consumer.skipped('its queue could not be declared again: ' + why)
+            for consumer in ledger.consumers.values()
+            if consumer.details['queue'] == entity.name)
         ledger.forget_queue(entity.name)
     else:
         ledger.bindings = [
             binding for binding in ledger.bindings if binding is not entity
         ]
+    return skipped
+
+
+def step_done(ledger: TopologyLedger, step: TopologyStep, reply: Any) -> None:
+    """The broker answered ``step`` with the ``reply`` method frame: a
+    server-named queue takes its new name (bindings and consumers follow)."""
+    entity = step.entity
+    if entity.kind == 'queue' and reply.method.queue != entity.name:
+        LOGGER.info('Server-named queue %s is now %s', entity.name,
+                    reply.method.queue)
+        ledger.rename_queue(entity.name, reply.method.queue)
 
 
 def is_recoverable_loss(error: Optional[BaseException]) -> bool:
@@ -673,40 +719,33 @@ class RecoveryCoordinator:
 
     def add_channel_listener(self, kind: str, channel: Any,
                              callback: Callable[..., Any],
-                             is_live: Callable[[], bool]) -> None:
+                             belongs: Callable[[], bool]) -> None:
         """A channel's recovery listener: ``callback(channel, error)`` when
-        recovery starts or fails, ``callback(channel, skipped)`` (only the
-        entities of that channel) when it succeeded; called only while
-        ``is_live()`` (the channel was not closed meanwhile).
+        recovery starts or fails (``kind`` ``'started'``/``'failed'``),
+        ``callback(channel, skipped)`` with the channel's own skipped
+        entities when it succeeded; only while ``belongs()`` (the channel
+        is still part of the connection).
 
-        :param str kind: ``'started'``, ``'succeeded'`` or ``'failed'``
-        :param channel: the channel passed to ``callback``
-        :param callable callback: the listener
-        :param is_live: tells whether the channel still belongs to the
-            connection
+        :raises TypeError: if ``callback`` is not callable
         """
         if not callable(callback):
             raise TypeError('callback must be callable, but got %r' %
                             (callback,))
 
         def started_or_failed(_connection: Any, error: Any) -> None:
-            if is_live():
+            if belongs():
                 callback(channel, error)
 
         def succeeded(_connection: Any,
                       skipped: List[TopologyRecoveryEntity]) -> None:
-            if is_live():
+            if belongs():
                 number = channel.channel_number
                 callback(channel, [
                     entity for entity in skipped
                     if entity.channel_number == number
                 ])
 
-        listeners = {
-            'started': self.started_listeners,
-            'succeeded': self.succeeded_listeners,
-            'failed': self.failed_listeners
-        }[kind]
+        listeners = getattr(self, kind + '_listeners')
         listeners.add(succeeded if kind == 'succeeded' else started_or_failed)
 
     def recovering_error(self) -> exceptions.ConnectionRecovering:
@@ -716,6 +755,66 @@ class RecoveryCoordinator:
             (self.attempt, self.loss_error))
         error.__cause__ = self.loss_error
         return error
+
+
+# After the n-th recovery, delivery tags seen by the application are the
+# broker's plus n << TAG_GENERATION_SHIFT (2**40: a trillion deliveries per
+# channel and connection before two generations could meet).
+TAG_GENERATION_SHIFT = 40
+
+
+class DeliveryTagGenerations:
+    """Keeps delivery tags from before a loss apart from the new channel's.
+
+    After the n-th recovery a channel's tags, as the application sees them,
+    are the broker's plus ``n << 40``; while recovering, the channels being
+    restored already belong to the next generation (their deliveries arrive
+    before the attempt is over). :meth:`live_tag` turns an application tag
+    back into the broker's, or None for a tag from before the loss (the
+    broker has requeued that message; the ack/nack/reject is dropped and
+    logged once per channel and recovery).
+
+    :param RecoveryCoordinator coordinator: the connection's coordinator
+    """
+
+    def __init__(self, coordinator: 'RecoveryCoordinator') -> None:
+        self._coordinator = coordinator
+        self._stale_logged: Set[Any] = set()
+
+    @property
+    def base(self) -> int:
+        """What is added to the broker's tags now."""
+        coordinator = self._coordinator
+        generation = coordinator.recoveries
+        if coordinator.is_recovering:
+            generation += 1
+        return generation << TAG_GENERATION_SHIFT
+
+    def new_generation(self) -> None:
+        """A loss: stale tags are logged again (once per channel)."""
+        self._stale_logged.clear()
+
+    def live_tag(self, channel_number: int, delivery_tag: int,
+                 multiple: bool) -> Optional[int]:
+        """The broker's tag for ``delivery_tag``, or None to drop the call.
+
+        :param int channel_number: the channel, for the log line
+        :param int delivery_tag: the tag the application passed
+        :param bool multiple: the call's ``multiple`` flag
+        """
+        base = self.base
+        if delivery_tag == 0 and multiple:
+            return None if self._coordinator.is_recovering else 0
+        if base and delivery_tag <= base:
+            if channel_number not in self._stale_logged:
+                self._stale_logged.add(channel_number)
+                LOGGER.warning(
+                    'Not sending ack/nack/reject of delivery tag %d on '
+                    'channel %d: it is from before the connection was lost, '
+                    'and the broker has requeued that message (logged once '
+                    'per channel and recovery)', delivery_tag, channel_number)
+            return None
+        return delivery_tag - base
 
 
 class DeadPeerWatch:

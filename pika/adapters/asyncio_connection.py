@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 from pika.parameters import Parameters
 
+from pika.adapters.base_connection import _recovery_kwargs
+from pika.recovery import RecoveryConfig
 from pika.adapters import base_connection
 from pika.adapters.utils import io_services_utils, nbio_interface
 # Names pika 1.4.4 has in this module, kept for ``from ... import *``.
@@ -55,7 +57,8 @@ class AsyncioConnection(base_connection.BaseConnection):
                  custom_ioloop: Optional[
                      Union[asyncio.AbstractEventLoop,
                            nbio_interface.AbstractIOServices]] = None,
-                 internal_connection_workflow: bool = True) -> None:
+                 internal_connection_workflow: bool = True,
+                 recovery: Optional[RecoveryConfig] = None) -> None:
         """
         :param pika.connection.Parameters parameters: the broker and the
             session settings.
@@ -70,6 +73,9 @@ class AsyncioConnection(base_connection.BaseConnection):
         :param bool internal_connection_workflow: True to connect using
             ``parameters``; False when an external workflow supplies the
             stream.
+        :param recovery: a :class:`pika.recovery.RecoveryConfig` to recover
+            automatically from connection losses (see :doc:`/recovery`);
+            None (default) for pika 1.4's behaviour.
         """
         if isinstance(custom_ioloop, nbio_interface.AbstractIOServices):
             nbio: nbio_interface.AbstractIOServices = custom_ioloop
@@ -81,7 +87,9 @@ class AsyncioConnection(base_connection.BaseConnection):
             on_open_error_callback,
             on_close_callback,
             nbio,
-            internal_connection_workflow=internal_connection_workflow)
+            internal_connection_workflow=internal_connection_workflow,
+            # (only when given: the call stays pika 1.4's without it)
+            **_recovery_kwargs(recovery))
 
     @classmethod
     def create_connection(
@@ -93,7 +101,8 @@ class AsyncioConnection(base_connection.BaseConnection):
         ], object],
         custom_ioloop: Optional[asyncio.AbstractEventLoop] = None,
         workflow: Optional[
-            connection_workflow.AbstractAMQPConnectionWorkflow] = None
+            connection_workflow.AbstractAMQPConnectionWorkflow] = None,
+        recovery: Optional[RecoveryConfig] = None
     ) -> connection_workflow.AbstractAMQPConnectionWorkflow:
         """Connect on the asyncio loop ``custom_ioloop`` (default: the
         current one), trying ``connection_configs`` in turn; the arguments
@@ -104,7 +113,7 @@ class AsyncioConnection(base_connection.BaseConnection):
         """
         return cls._create_connection_over(
             _AsyncioIOServicesAdapter(custom_ioloop), connection_configs,
-            on_done, workflow)
+            on_done, workflow, recovery)
 
 
 class _TimerHandle(nbio_interface.AbstractTimerReference):

@@ -10,15 +10,17 @@ internal connection workflow, establishes the stream itself through
 Each event-loop adapter only chooses its I/O services.
 """
 
+import copy
 import functools
 import logging
 import operator
-from typing import Any, Callable, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
-from pika import connection, exceptions
-from pika.parameters import Parameters
+from pika import _recovery_async, connection, exceptions
 from pika.adapters.utils import (connection_workflow, io_services_utils,
                                  nbio_interface)
+from pika.parameters import Parameters
+from pika.recovery import RecoveryConfig, RecoveryState
 
 LOGGER = logging.getLogger(__name__)
 
@@ -31,13 +33,17 @@ def _drop_unsent_data(data: bytes) -> None:
 class BaseConnection(connection.Connection):
     """Connection engine over non-blocking I/O services."""
 
+    # recovery hook: the driver of automatic recovery (recovery=), or None
+    _recovery: Optional[_recovery_async.AsyncRecovery] = None
+
     def __init__(self,
                  parameters: Optional[Parameters],
                  on_open_callback: Optional[Callable[..., Any]],
                  on_open_error_callback: Optional[Callable[..., Any]],
                  on_close_callback: Optional[Callable[..., Any]],
                  nbio: nbio_interface.AbstractIOServices,
-                 internal_connection_workflow: bool = True) -> None:
+                 internal_connection_workflow: bool = True,
+                 recovery: Optional[RecoveryConfig] = None) -> None:
         """
         :param pika.connection.Parameters parameters: connection parameters
             (None for the defaults).
@@ -53,11 +59,17 @@ class BaseConnection(connection.Connection):
         :param bool internal_connection_workflow: True to connect using
             ``parameters``; False when an external workflow supplies the
             stream (``create_connection``).
+        :param recovery: a :class:`pika.recovery.RecoveryConfig` to recover
+            automatically from connection losses (see :doc:`/recovery`);
+            None (default) for pika 1.4's behaviour.
         :raises ValueError: if ``parameters`` is not a Parameters instance.
         """
         if parameters and not isinstance(parameters, connection.Parameters):
             raise ValueError(
                 'Expected instance of Parameters, not {!r}'.format(parameters))
+        if recovery is not None and not isinstance(recovery, RecoveryConfig):
+            raise TypeError('recovery must be a pika.recovery.RecoveryConfig '
+                            'or None, but got %r' % (recovery,))
         self._nbio = nbio
         # Our own stream transports queue views without copying them and
         # write a run of them with one vectored send, so large bodies can be
@@ -81,6 +93,8 @@ class BaseConnection(connection.Connection):
             on_open_error_callback=on_open_error_callback,
             on_close_callback=on_close_callback,
             internal_connection_workflow=internal_connection_workflow)
+        if recovery is not None:
+            self._enable_recovery(recovery, [parameters or self.params])
 
     def __repr__(self) -> str:
         return '<{} {} transport={} params={}>'.format(
@@ -105,10 +119,13 @@ class BaseConnection(connection.Connection):
         ], object],
         custom_ioloop: Any = None,
         workflow: Optional[
-            connection_workflow.AbstractAMQPConnectionWorkflow] = None
+            connection_workflow.AbstractAMQPConnectionWorkflow] = None,
+        recovery: Optional[RecoveryConfig] = None
     ) -> connection_workflow.AbstractAMQPConnectionWorkflow:
         """Connect using the first of ``connection_configs`` that works
         (every resolved address of each, ``connection_attempts`` rounds).
+        With ``recovery``, the connection recovers automatically from
+        losses, reconnecting over the same ``connection_configs``.
 
         :param connection_configs: sequence of
             :class:`pika.connection.Parameters`.
@@ -126,9 +143,12 @@ class BaseConnection(connection.Connection):
 
     @classmethod
     def _create_connection_over(
-        cls, nbio: nbio_interface.AbstractIOServices, connection_configs: Any,
+        cls,
+        nbio: nbio_interface.AbstractIOServices,
+        connection_configs: Any,
         on_done: Callable[[Any], object],
-        workflow: Optional[connection_workflow.AbstractAMQPConnectionWorkflow]
+        workflow: Optional[connection_workflow.AbstractAMQPConnectionWorkflow],
+        recovery: Optional[RecoveryConfig] = None
     ) -> connection_workflow.AbstractAMQPConnectionWorkflow:
         """The body of every adapter's :meth:`create_connection`: run
         ``workflow`` (default :class:`AMQPConnectionWorkflow`) over ``nbio``,
@@ -145,6 +165,13 @@ class BaseConnection(connection.Connection):
         if not configs:
             raise ValueError(
                 'connection_configs is empty: {!r}.'.format(connection_configs))
+        if recovery is not None:
+            if not isinstance(recovery, RecoveryConfig):
+                raise TypeError('recovery must be a pika.recovery.'
+                                'RecoveryConfig or None, but got %r' %
+                                (recovery,))
+            on_done = functools.partial(_enable_recovery_on_success, recovery,
+                                        list(configs), on_done)
 
         def connection_factory(params: Any) -> '_StreamingProtocolShim':
             if params is None:
@@ -291,6 +318,94 @@ class BaseConnection(connection.Connection):
         transport = self._transport
         return transport.get_write_buffer_size() if transport else 0
 
+    # -- automatic recovery (pika._recovery_async) -------------------------
+
+    def _enable_recovery(self, config: RecoveryConfig,
+                         connection_configs: Any) -> None:
+        """Turn on automatic recovery over ``connection_configs``."""
+        self._recovery = _recovery_async.AsyncRecovery(
+            self, config,
+            [_pristine_copy(params) for params in connection_configs])
+
+    def _require_recovery(self) -> _recovery_async.AsyncRecovery:
+        if self._recovery is None:
+            raise ValueError('automatic recovery is not enabled on this '
+                             'connection (see the recovery= argument)')
+        return self._recovery
+
+    @property
+    def recovery_state(self) -> Optional[RecoveryState]:
+        """The :class:`pika.recovery.RecoveryState` (``IDLE``,
+        ``RECONNECTING``, ``FAILED``), or None without ``recovery=``."""
+        if self._recovery is None:
+            return None
+        return self._recovery.state
+
+    def add_on_recovery_started_callback(
+            self, callback: Callable[[Any, BaseException], Any]) -> None:
+        """Call ``callback(connection, error)`` when a loss is detected and
+        recovery starts (instead of the on-close callbacks).
+
+        :raises ValueError: without ``recovery=``
+        """
+        self._require_recovery().coordinator.started_listeners.add(callback)
+
+    def add_on_recovery_succeeded_callback(
+            self, callback: Callable[[Any, List[Any]], Any]) -> None:
+        """Call ``callback(connection, skipped)`` when recovery succeeded;
+        ``skipped`` lists the :class:`pika.recovery.TopologyRecoveryEntity`
+        objects that could not be restored.
+
+        :raises ValueError: without ``recovery=``
+        """
+        self._require_recovery().coordinator.succeeded_listeners.add(callback)
+
+    def add_on_recovery_failed_callback(
+            self, callback: Callable[[Any, BaseException], Any]) -> None:
+        """Call ``callback(connection, error)`` when recovery gives up
+        (before the on-close callbacks, which get the original error).
+
+        :raises ValueError: without ``recovery=``
+        """
+        self._require_recovery().coordinator.failed_listeners.add(callback)
+
+    def current_queue_name(self, queue: str) -> str:
+        """The current name of a server-named queue that recovery declared
+        again (other names are returned as they are).
+
+        :raises ValueError: without ``recovery=``
+        """
+        return self._require_recovery().ledger.current_queue_name(queue)
+
+    def _prepare_reconnect(self, parameters: Any) -> None:
+        """See :meth:`pika.connection.Connection._prepare_reconnect`; also
+        forget the last stream."""
+        super()._prepare_reconnect(parameters)
+        self._transport = None
+        self._stream_write = _drop_unsent_data
+        self._got_stream = False
+        self._got_eof = False
+        self._pending_termination = False
+
+    def _reconnect_over(self, connection_configs: Any,
+                        on_done: Callable[[Any], Any]) -> Any:
+        """Automatic recovery: connect this same connection object again,
+        over ``connection_configs`` (each with its own attempts and retry
+        delay); ``on_done`` receives this connection once the new AMQP
+        session is open, or the workflow's error.
+
+        :returns: the workflow (its ``abort()`` cancels)
+        """
+
+        def reuse_self(params: Any) -> '_StreamingProtocolShim':
+            self._prepare_reconnect(params)
+            return _StreamingProtocolShim(self)
+
+        workflow = connection_workflow.AMQPConnectionWorkflow()
+        workflow.set_io_services(self._nbio)
+        return self._start_workflow(workflow, self._nbio, connection_configs,
+                                    reuse_self, on_done)
+
     # -- stream protocol ---------------------------------------------------
 
     def _proto_connection_made(
@@ -337,6 +452,34 @@ class BaseConnection(connection.Connection):
         :param bytes data: received chunk.
         """
         self._on_data_available(data)
+
+
+def _recovery_kwargs(recovery: Optional[RecoveryConfig]) -> Dict[str, Any]:
+    """The adapters' keyword arguments to :class:`BaseConnection` for
+    ``recovery``: none when it is None."""
+    return {} if recovery is None else {'recovery': recovery}
+
+
+def _pristine_copy(params: Any) -> Any:
+    """A copy of ``params`` that tuning will not write into (the SSL
+    options, which hold an SSLContext, stay shared)."""
+    if params is None:
+        return connection.ConnectionParameters()
+    ssl_options = params.ssl_options
+    memo: Dict[int, Any] = {}
+    if ssl_options is not None:
+        memo[id(ssl_options)] = ssl_options
+    return copy.deepcopy(params, memo)
+
+
+def _enable_recovery_on_success(config: RecoveryConfig, configs: List[Any],
+                                user_on_done: Callable[[Any], Any],
+                                result: Any) -> None:
+    """``create_connection(..., recovery=)``: turn recovery on before the
+    application gets the connection."""
+    if isinstance(result, BaseConnection):
+        result._enable_recovery(config, configs)
+    user_on_done(result)
 
 
 class _StreamingProtocolShim(nbio_interface.AbstractStreamProtocol):

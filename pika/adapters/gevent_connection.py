@@ -22,6 +22,8 @@ import gevent.hub
 import gevent.monkey
 import gevent.socket
 
+from pika.adapters.base_connection import _recovery_kwargs
+from pika.recovery import RecoveryConfig
 from pika import compat
 from pika.adapters.base_connection import BaseConnection
 from pika.adapters.utils import nbio_interface
@@ -258,7 +260,8 @@ class GeventConnection(BaseConnection):
                           connection_configs: Sequence[Any],
                           on_done: Callable[[Any], Any],
                           custom_ioloop: Optional[Any] = None,
-                          workflow: Optional[Any] = None) -> Any:
+                          workflow: Optional[Any] = None,
+                          recovery: Optional[RecoveryConfig] = None) -> Any:
         """Connect on the gevent hub, as
         :meth:`BaseConnection.create_connection` does (``custom_ioloop`` as
         for :class:`GeventConnection`).
@@ -267,7 +270,7 @@ class GeventConnection(BaseConnection):
         """
         return cls._create_connection_over(_make_nbio(custom_ioloop),
                                            connection_configs, on_done,
-                                           workflow)
+                                           workflow, recovery)
 
     def __init__(self,
                  parameters: Optional[Any] = None,
@@ -278,7 +281,8 @@ class GeventConnection(BaseConnection):
                                                       Any]] = None,
                  custom_ioloop: Optional[Union[
                      Any, nbio_interface.AbstractIOServices]] = None,
-                 internal_connection_workflow: bool = True) -> None:
+                 internal_connection_workflow: bool = True,
+                 recovery: Optional[RecoveryConfig] = None) -> None:
         """
         :param pika.connection.Parameters parameters: the connection's
             parameters (None: all defaults).
@@ -293,6 +297,9 @@ class GeventConnection(BaseConnection):
         :param bool internal_connection_workflow: True to connect with the
             built-in workflow; False when ``create_connection`` (or an
             ``AMQPConnector``) supplies the transport.
+        :param recovery: a :class:`pika.recovery.RecoveryConfig` to recover
+            automatically from connection losses (see :doc:`/recovery`);
+            None (default) for pika 1.4's behaviour.
         """
         if compat.ON_WINDOWS:
             raise RuntimeError('GeventConnection is not supported on Windows.')
@@ -302,4 +309,6 @@ class GeventConnection(BaseConnection):
             on_open_error_callback,
             on_close_callback,
             _make_nbio(custom_ioloop),
-            internal_connection_workflow=internal_connection_workflow)
+            internal_connection_workflow=internal_connection_workflow,
+            # (only when given: the call stays pika 1.4's without it)
+            **_recovery_kwargs(recovery))

@@ -25,6 +25,8 @@ from typing import (TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional,
 
 from pika.parameters import Parameters
 
+from pika.adapters.base_connection import _recovery_kwargs
+from pika.recovery import RecoveryConfig
 from pika.adapters.base_connection import BaseConnection
 from pika.adapters.utils import connection_workflow, nbio_interface
 from pika.adapters.utils.io_services_utils import (check_callback_arg,
@@ -80,7 +82,8 @@ class SelectConnection(BaseConnection):
                      ['SelectConnection', BaseException], object]] = None,
                  custom_ioloop: Optional[Union[
                      'IOLoop', nbio_interface.AbstractIOServices]] = None,
-                 internal_connection_workflow: bool = True) -> None:
+                 internal_connection_workflow: bool = True,
+                 recovery: Optional[RecoveryConfig] = None) -> None:
         """
         :param pika.connection.Parameters parameters: where and how to
             connect (None: the defaults).
@@ -96,6 +99,9 @@ class SelectConnection(BaseConnection):
         :param bool internal_connection_workflow: True to connect using
             ``parameters``; False when an external workflow supplies the
             stream.
+        :param recovery: a :class:`pika.recovery.RecoveryConfig` to recover
+            automatically from connection losses (see :doc:`/recovery`);
+            None (default) for pika 1.4's behaviour.
         """
         super().__init__(
             parameters,
@@ -103,7 +109,9 @@ class SelectConnection(BaseConnection):
             on_open_error_callback,
             on_close_callback,
             _io_services_for(custom_ioloop),
-            internal_connection_workflow=internal_connection_workflow)
+            internal_connection_workflow=internal_connection_workflow,
+            # (only when given: the call stays pika 1.4's without it)
+            **_recovery_kwargs(recovery))
 
     @classmethod
     def create_connection(
@@ -115,7 +123,8 @@ class SelectConnection(BaseConnection):
         ], object],
         custom_ioloop: Optional['IOLoop'] = None,
         workflow: Optional[
-            connection_workflow.AbstractAMQPConnectionWorkflow] = None
+            connection_workflow.AbstractAMQPConnectionWorkflow] = None,
+        recovery: Optional[RecoveryConfig] = None
     ) -> connection_workflow.AbstractAMQPConnectionWorkflow:
         """Connect on an :class:`IOLoop` (``custom_ioloop``, else a new
         one) using the first of ``connection_configs`` that works, as
@@ -126,7 +135,7 @@ class SelectConnection(BaseConnection):
         """
         return cls._create_connection_over(
             SelectorIOServicesAdapter(custom_ioloop or IOLoop()),
-            connection_configs, on_done, workflow)
+            connection_configs, on_done, workflow, recovery)
 
 
 def _io_services_for(custom_ioloop: Any) -> nbio_interface.AbstractIOServices:

@@ -12,6 +12,8 @@ from typing import Any, Callable, Optional, Sequence, Union
 
 from tornado import ioloop
 
+from pika.adapters.base_connection import _recovery_kwargs
+from pika.recovery import RecoveryConfig
 from pika.adapters import base_connection
 from pika.adapters.utils import nbio_interface, selector_ioloop_adapter
 
@@ -46,7 +48,8 @@ class TornadoConnection(base_connection.BaseConnection):
                                                       Any]] = None,
                  custom_ioloop: Optional[Union[
                      ioloop.IOLoop, nbio_interface.AbstractIOServices]] = None,
-                 internal_connection_workflow: bool = True) -> None:
+                 internal_connection_workflow: bool = True,
+                 recovery: Optional[RecoveryConfig] = None) -> None:
         """
         :param pika.connection.Parameters parameters: connection parameters.
         :param callable on_open_callback: ``(connection)`` when open.
@@ -59,6 +62,9 @@ class TornadoConnection(base_connection.BaseConnection):
         :param bool internal_connection_workflow: True to connect with the
             built-in workflow; False when ``create_connection`` (or an
             ``AMQPConnector``) supplies the transport.
+        :param recovery: a :class:`pika.recovery.RecoveryConfig` to recover
+            automatically from connection losses (see :doc:`/recovery`);
+            None (default) for pika 1.4's behaviour.
         """
         super().__init__(
             parameters,
@@ -66,14 +72,17 @@ class TornadoConnection(base_connection.BaseConnection):
             on_open_error_callback,
             on_close_callback,
             _make_nbio(custom_ioloop),
-            internal_connection_workflow=internal_connection_workflow)
+            internal_connection_workflow=internal_connection_workflow,
+            # (only when given: the call stays pika 1.4's without it)
+            **_recovery_kwargs(recovery))
 
     @classmethod
     def create_connection(cls,
                           connection_configs: Sequence[Any],
                           on_done: Callable[[Any], Any],
                           custom_ioloop: Optional[Any] = None,
-                          workflow: Optional[Any] = None) -> Any:
+                          workflow: Optional[Any] = None,
+                          recovery: Optional[RecoveryConfig] = None) -> Any:
         """Connect on a Tornado loop, trying each configuration in turn (the
         arguments of :meth:`BaseConnection.create_connection`;
         ``custom_ioloop`` as for :class:`TornadoConnection`).
@@ -82,4 +91,4 @@ class TornadoConnection(base_connection.BaseConnection):
         """
         return cls._create_connection_over(_make_nbio(custom_ioloop),
                                            connection_configs, on_done,
-                                           workflow)
+                                           workflow, recovery)

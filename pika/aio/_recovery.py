@@ -35,17 +35,18 @@ meanwhile wait for the outcome up to ``wait_timeout`` or raise
 """
 
 import asyncio
+import functools
 import logging
 import time
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from pika import exceptions
 from pika.aio._recovery_channel import ChannelRecovery
 from pika.aio.consumer import Consumer
 from pika.recovery import (DeadPeerWatch, RecoveryConfig, RecoveryCoordinator,
                            RecoveryState, TopologyRecoveryEntity,
-                           TopologyRecoveryMode, forget_refused,
-                           is_recoverable_loss, redeclaration)
+                           TopologyRecoveryMode, is_recoverable_loss, step_done,
+                           step_refused, topology_steps)
 
 if TYPE_CHECKING:
     from pika.adapters.asyncio_connection import AsyncioConnection
@@ -323,15 +324,23 @@ class _Restore:
 
     async def _call(self, engine: _EngineChannel, method: str,
                     **kwargs: Any) -> Any:
-        """Run an engine RPC; its reply, or None if the broker closed the
-        channel instead of replying."""
+        """Run the engine RPC named ``method``; its reply, or None if the
+        broker closed the channel instead of replying."""
+        return await self._reply(
+            engine, lambda on_reply: getattr(engine.impl, method)
+            (callback=on_reply, **kwargs))
+
+    async def _reply(self, engine: _EngineChannel,
+                     send: Callable[[Callable[[Any], None]], None]) -> Any:
+        """``send(on_reply)`` an RPC on ``engine``; its reply, or None if the
+        broker closed the channel instead of replying."""
         reply: asyncio.Future[Any] = self._loop.create_future()
 
         def on_reply(result: Any) -> None:
             if not reply.done():
                 reply.set_result(result)
 
-        getattr(engine.impl, method)(callback=on_reply, **kwargs)
+        send(on_reply)
         await _first(reply, engine.closed, self._closed)
         if reply.done():
             return reply.result()
@@ -395,25 +404,23 @@ class _Restore:
         return engine
 
     async def _restore_topology(self) -> None:
-        exchanges, queues, bindings = self._ledger.plan(self._mode)
-        if not (exchanges or queues or bindings):
-            return
-        scratch = await self._open(None)
-        for entity in exchanges + queues + bindings:
-            method, kwargs = redeclaration(entity)
-            reply = await self._call(scratch, method, **kwargs)
-            if reply is None:
-                self.skipped.append(
-                    entity.skipped('%s refused: %r' %
-                                   (method, scratch.closed.result())))
-                forget_refused(self._ledger, entity)
+        ledger = self._ledger
+        scratch: Optional[_EngineChannel] = None
+        for step in topology_steps(ledger, self._mode):
+            if scratch is None:
                 scratch = await self._open(None)
+            engine = scratch
+            reply = await self._reply(
+                engine,
+                functools.partial(engine.impl._rpc, step.method, None,
+                                  [step.reply]))
+            if reply is None:
+                self.skipped.extend(
+                    step_refused(ledger, step, engine.closed.result()))
+                scratch = None
                 continue
-            if entity.kind == 'queue' and reply.method.queue != entity.name:
-                LOGGER.info('Server-named queue %s is now %s', entity.name,
-                            reply.method.queue)
-                self._ledger.rename_queue(entity.name, reply.method.queue)
-        if scratch.impl.is_open:
+            step_done(ledger, step, reply)
+        if scratch is not None and scratch.impl.is_open:
             scratch.impl.close()
             await _first(scratch.closed, self._closed)
 

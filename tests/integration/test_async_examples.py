@@ -211,3 +211,10 @@ def test_url_parameters_example_reports_refusal():
     assert proc.returncode != 0
     assert 'AMQPConnectionError' in proc.stderr
     assert pika.__version__
+
+
+def test_recovery_select_example_recovers_and_consumes_everything():
+    out = _run_example(EXAMPLES / 'recovery_select.py', URL, '--count', 20)
+    assert 'recovering' in out and 'recovered; skipped: []' in out
+    assert 'consumed 20 messages after 1 recovery(ies)' in out
+    assert "closed: ConnectionClosedByClient: (200) 'Normal shutdown'" in out

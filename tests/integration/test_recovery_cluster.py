@@ -12,6 +12,7 @@ import json
 import pathlib
 import socket
 import subprocess
+import threading
 import time
 import uuid
 
@@ -19,6 +20,7 @@ import pytest
 
 import pika
 from pika import exceptions
+from pika.adapters.select_connection import IOLoop, SelectConnection
 from pika.recovery import RecoveryConfig, RecoveryState
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -202,3 +204,115 @@ def test_connection_forced_by_the_broker_is_recovered(cluster):
     assert conn.current_queue_name(queue) != queue
     channel.queue_declare(conn.current_queue_name(queue), passive=True)
     conn.close()
+
+
+def test_select_connection_moves_to_another_node_when_its_node_stops(cluster):
+    """The asynchronous adapters' recovery (here SelectConnection through
+    create_connection over the three nodes): the node the client is on
+    stops; consumer and confirming publisher carry on from another node and
+    every confirmed message arrives."""
+    queue = 'recovery-quorum-async-%s' % uuid.uuid4().hex
+    admin = pika.BlockingConnection(_params()[1])
+    _declare_quorum_queue(admin.channel(), queue, via_node=2)
+    loop = IOLoop()
+    state = {'confirmed': set(), 'received': set(), 'losses': [], 'ports': []}
+    errors = []
+    node_down = threading.Event()
+
+    def guarded(func):
+
+        def wrapper(*args):
+            try:
+                func(*args)
+            except BaseException as error:  # noqa: BLE001 - re-raised below
+                errors.append(error)
+                loop.stop()
+
+        return wrapper
+
+    def on_done(conn):
+        assert not isinstance(conn, BaseException), conn
+        state['conn'] = conn
+        state['ports'].append(conn.params.port)
+        conn.add_on_recovery_started_callback(
+            lambda c, error: state['losses'].append(error))
+        conn.add_on_recovery_succeeded_callback(guarded(recovered))
+        conn.channel(on_open_callback=guarded(on_channel))
+
+    def on_channel(channel):
+        state['channel'] = channel
+        channel.basic_qos(prefetch_count=50)
+        channel.basic_consume(queue, guarded(on_message))
+        channel.confirm_delivery(guarded(on_confirm),
+                                 callback=guarded(lambda _f: publish(0, 20)))
+
+    def publish(first, last):
+        for number in range(first, last):
+            state['channel'].basic_publish('', queue, b'%d' % number)
+
+    def on_confirm(frame):
+        method = frame.method
+        assert method.NAME == 'Basic.Ack', method
+        if not method.multiple:
+            first = method.delivery_tag
+        else:
+            first = max(state['confirmed'], default=0) + 1
+        state['confirmed'].update(range(first, method.delivery_tag + 1))
+        if len(state['confirmed']) == 20 and not node_down.is_set():
+            node_down.set()
+            threading.Thread(target=stop_node, daemon=True).start()
+        check_done()
+
+    def stop_node():
+        try:
+            _cluster('stop-node', 1)
+        except BaseException as error:  # noqa: BLE001 - re-raised below
+            errors.append(error)
+
+    def recovered(conn, skipped):
+        assert skipped == []
+        state['ports'].append(conn.params.port)
+        publish(20, 40)
+
+    def on_message(channel, method, _props, body):
+        state['received'].add(int(body))
+        channel.basic_ack(method.delivery_tag)
+        check_done()
+
+    def check_done():
+        if (len(state['confirmed']) == 40 and
+                state['received'] >= set(range(40))):
+            loop.stop()
+
+    SelectConnection.create_connection(_params(),
+                                       guarded(on_done),
+                                       custom_ioloop=loop,
+                                       recovery=RecoveryConfig(
+                                           initial_interval=0.2,
+                                           max_interval=2,
+                                           max_attempts=30,
+                                           republish_unconfirmed=True))
+    loop.call_later(90, loop.stop)
+    try:
+        loop.start()
+    finally:
+        if node_down.is_set():
+            _cluster('start-node', 1)
+    if errors:
+        raise errors[0]
+    summary = (sorted(state['received']), sorted(state['confirmed']),
+               state['losses'], state['ports'])
+    assert state['received'] >= set(range(40)), summary
+    assert state['confirmed'] == set(range(1, 41)), summary
+    assert state['ports'][0] == PORTS[0]
+    assert state['ports'][1] in PORTS[1:]
+    assert len(state['losses']) == 1
+    assert isinstance(
+        state['losses'][0],
+        (exceptions.ConnectionClosedByBroker, exceptions.StreamLostError,
+         exceptions.AMQPHeartbeatTimeout))
+    state['conn'].add_on_close_callback(lambda _c, _e: loop.stop())
+    state['conn'].close()
+    loop.start()
+    admin.channel().queue_delete(queue)
+    admin.close()
