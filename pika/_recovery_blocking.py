@@ -44,7 +44,8 @@ from pika.adapters._blocking_events import (_CallbackResult,
                                             _ConsumerDeliveryEvt, _ConsumerInfo)
 from pika.recovery import (DeadPeerWatch, RecoveryConfig, RecoveryCoordinator,
                            RecoveryState, TopologyRecoveryEntity,
-                           TopologyRecoveryMode, is_recoverable_loss)
+                           TopologyRecoveryMode, TopologyRestorer,
+                           is_recoverable_loss)
 
 LOGGER = logging.getLogger('pika.recovery')
 
@@ -504,14 +505,6 @@ class _Restore:
             assert closed.value is not None
             raise _AttemptFailed(closed.value[1])
 
-    def _call(self, channel_impl: Any, method: str, **kwargs: Any) -> bool:
-        """Run an RPC on ``channel_impl``; False if the broker closed the
-        channel instead of replying."""
-        result = _CallbackResult()
-        getattr(channel_impl, method)(callback=result.set_value_once, **kwargs)
-        self._wait(functools.partial(_reply_or_closed, result, channel_impl))
-        return result.is_ready() and not channel_impl.is_closed
-
     def _open(self, number: Optional[int]) -> Any:
         opened = _CallbackResult()
         channel_impl = self._impl.channel(channel_number=number,
@@ -542,11 +535,11 @@ class _Restore:
         channel._impl = channel_impl
         for global_qos, (size, count) in sorted(
                 self._ledger.qos.get(number, {}).items()):
-            if not self._call(channel_impl,
-                              'basic_qos',
-                              prefetch_size=size,
-                              prefetch_count=count,
-                              global_qos=global_qos):
+            if self.rpc(channel_impl,
+                        'basic_qos',
+                        prefetch_size=size,
+                        prefetch_count=count,
+                        global_qos=global_qos) is None:
                 raise _AttemptFailed('basic_qos refused on channel %d' %
                                      (number,))
         if channel._delivery_confirmation:
@@ -561,82 +554,33 @@ class _Restore:
             channel._puback_return = None
 
     def _restore_topology(self) -> None:
-        exchanges, queues, bindings = self._ledger.plan(self._mode)
-        if not (exchanges or queues or bindings):
-            return
-        scratch = self._open(None)
-        for entity in exchanges:
-            details = entity.details
-            ok, scratch = self._declare(scratch,
-                                        entity,
-                                        'exchange_declare',
-                                        exchange=entity.name,
-                                        exchange_type=details['exchange_type'],
-                                        durable=details['durable'],
-                                        auto_delete=details['auto_delete'],
-                                        internal=details['internal'],
-                                        arguments=details['arguments'] or None)
-            if not ok:
-                self._ledger.forget_exchange(entity.name)
-        for entity in queues:
-            details = entity.details
-            result = _CallbackResult()
-            scratch.queue_declare(
-                queue='' if details['server_named'] else entity.name,
-                durable=details['durable'],
-                exclusive=details['exclusive'],
-                auto_delete=details['auto_delete'],
-                arguments=details['arguments'] or None,
-                callback=result.set_value_once)
-            channel_impl = scratch
-            self._wait(functools.partial(_reply_or_closed, result,
-                                         channel_impl))
-            if scratch.is_closed or not result.is_ready():
-                self.skipped.append(
-                    entity.skipped('queue_declare refused: %r' %
-                                   (getattr(scratch, '_closing_reason', ''),)))
-                self._ledger.forget_queue(entity.name)
-                scratch = self._open(None)
-                continue
-            assert result.value is not None
-            new_name = result.value[0].method.queue
-            if new_name != entity.name:
-                LOGGER.info('Server-named queue %s is now %s', entity.name,
-                            new_name)
-                self._ledger.rename_queue(entity.name, new_name)
-        for entity in bindings:
-            details = entity.details
-            if entity.kind == 'queue_binding':
-                method, ends = 'queue_bind', ('queue', 'exchange')
-            else:
-                method, ends = 'exchange_bind', ('destination', 'source')
-            ok, scratch = self._declare(scratch,
-                                        entity,
-                                        method,
-                                        routing_key=details['routing_key'],
-                                        arguments=details['arguments'] or None,
-                                        **{
-                                            ends[0]: entity.name,
-                                            ends[1]: details['source']
-                                        })
-        if scratch.is_open:
-            closed = _CallbackResult()
-            scratch.add_on_close_callback(closed.signal_once)
-            scratch.close()
-            self._wait(closed.is_ready)
+        restorer = TopologyRestorer(self._ledger, self._mode, self)
+        self.skipped.extend(restorer.run())
 
-    def _declare(self, scratch: Any, entity: TopologyRecoveryEntity,
-                 method: str, **kwargs: Any) -> Any:
-        if self._call(scratch, method, **kwargs):
-            return True, scratch
-        self.skipped.append(
-            entity.skipped('%s refused by the broker' % (method,)))
-        if entity.kind != 'exchange':
-            self._ledger.bindings = [
-                binding for binding in self._ledger.bindings
-                if binding is not entity
-            ]
-        return False, self._open(None)
+    # -- RestoreDriver, for the shared TopologyRestorer ---------------------
+
+    def open_channel(self) -> Any:
+        """A scratch channel on the new connection."""
+        return self._open(None)
+
+    def rpc(self, channel: Any, method: str, **kwargs: Any) -> Any:
+        """Run an RPC on ``channel``; its reply's method frame, or None if
+        the broker closed the channel instead."""
+        result = _CallbackResult()
+        getattr(channel, method)(callback=result.set_value_once, **kwargs)
+        self._wait(functools.partial(_reply_or_closed, result, channel))
+        if not result.is_ready() or channel.is_closed:
+            return None
+        assert result.value is not None
+        return result.value[0]
+
+    def close_channel(self, channel: Any) -> None:
+        """Close a scratch channel and wait until it is closed."""
+        if channel.is_open:
+            closed = _CallbackResult()
+            channel.add_on_close_callback(closed.signal_once)
+            channel.close()
+            self._wait(closed.is_ready)
 
     def _restore_consumers(self, channel: Any) -> None:
         number = channel.channel_number

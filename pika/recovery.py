@@ -54,8 +54,8 @@ import enum
 import logging
 import random
 import time
-from typing import (Any, Callable, Dict, List, NamedTuple, Optional, Sequence,
-                    Tuple)
+from typing import (Any, Callable, Dict, List, NamedTuple, Optional, Protocol,
+                    Sequence, Tuple)
 
 from pika import exceptions
 
@@ -66,7 +66,8 @@ _monotonic = time.monotonic
 __all__ = [
     'RecoveryConfig', 'RecoveryState', 'TopologyRecoveryMode',
     'TopologyRecoveryEntity', 'TopologyLedger', 'RecoveryCoordinator',
-    'UnconfirmedMessage', 'is_recoverable_loss', 'DeadPeerWatch'
+    'UnconfirmedMessage', 'is_recoverable_loss', 'DeadPeerWatch',
+    'TopologyRestorer', 'RestoreDriver'
 ]
 
 
@@ -468,6 +469,118 @@ class TopologyLedger:
                     binding.details == probe.details):
                 return binding
         return None
+
+
+class RestoreDriver(Protocol):
+    """What a connection's recovery driver provides to
+    :class:`TopologyRestorer`: synchronous calls on the freshly opened
+    connection (the driver pumps its loop, or waits for its I/O thread)."""
+
+    def open_channel(self) -> Any:
+        """Open a scratch channel on the new connection and return it."""
+
+    def rpc(self, channel: Any, method: str, **kwargs: Any) -> Any:
+        """Call ``channel.method(callback=..., **kwargs)`` and return the
+        reply's method frame, or None if the broker closed the channel
+        instead of replying."""
+
+    def close_channel(self, channel: Any) -> None:
+        """Close a scratch channel that is still open."""
+
+
+# Per binding kind: the RPC that restores it and its two end arguments.
+_BIND_CALLS = {
+    'queue_binding': ('queue_bind', 'queue', 'exchange'),
+    'exchange_binding': ('exchange_bind', 'destination', 'source'),
+}
+
+
+class TopologyRestorer:
+    """Declares the ledger's exchanges, queues and bindings again (in this
+    order, per :meth:`TopologyLedger.plan`) on a scratch channel, so that a
+    declaration the broker refuses only costs that channel; what is refused
+    is reported in :attr:`skipped` and forgotten. Shared by every driver.
+
+    :param TopologyLedger ledger: the connection's ledger
+    :param TopologyRecoveryMode mode: the configured topology mode
+    :param RestoreDriver driver: synchronous calls on the new connection
+    """
+
+    def __init__(self, ledger: TopologyLedger, mode: TopologyRecoveryMode,
+                 driver: RestoreDriver) -> None:
+        self._ledger = ledger
+        self._mode = mode
+        self._driver = driver
+        self._scratch: Any = None
+        #: entities that could not be restored, with the reason
+        self.skipped: List[TopologyRecoveryEntity] = []
+
+    def run(self) -> List[TopologyRecoveryEntity]:
+        """Restore; returns :attr:`skipped`."""
+        exchanges, queues, bindings = self._ledger.plan(self._mode)
+        if not (exchanges or queues or bindings):
+            return self.skipped
+        self._scratch = self._driver.open_channel()
+        for entity in exchanges:
+            details = entity.details
+            if self._refused(entity,
+                             'exchange_declare',
+                             exchange=entity.name,
+                             exchange_type=details['exchange_type'],
+                             durable=details['durable'],
+                             auto_delete=details['auto_delete'],
+                             internal=details['internal']) is None:
+                self._ledger.forget_exchange(entity.name)
+        for entity in queues:
+            self._restore_queue(entity)
+        for entity in bindings:
+            method, destination, source = _BIND_CALLS[entity.kind]
+            details = entity.details
+            if self._refused(entity,
+                             method,
+                             routing_key=details['routing_key'],
+                             **{
+                                 destination: entity.name,
+                                 source: details['source']
+                             }) is None:
+                self._ledger.bindings = [
+                    binding for binding in self._ledger.bindings
+                    if binding is not entity
+                ]
+        self._driver.close_channel(self._scratch)
+        return self.skipped
+
+    def _restore_queue(self, entity: TopologyRecoveryEntity) -> None:
+        details = entity.details
+        reply = self._refused(
+            entity,
+            'queue_declare',
+            queue='' if details['server_named'] else entity.name,
+            durable=details['durable'],
+            exclusive=details['exclusive'],
+            auto_delete=details['auto_delete'])
+        if reply is None:
+            self._ledger.forget_queue(entity.name)
+            return
+        new_name = reply.method.queue
+        if new_name != entity.name:
+            LOGGER.info('Server-named queue %s is now %s', entity.name,
+                        new_name)
+            self._ledger.rename_queue(entity.name, new_name)
+
+    def _refused(self, entity: TopologyRecoveryEntity, method: str,
+                 **kwargs: Any) -> Any:
+        """Run one declaration; its reply, or None (then the entity is
+        skipped and a new scratch channel opened)."""
+        reply = self._driver.rpc(self._scratch,
+                                 method,
+                                 arguments=entity.details['arguments'] or None,
+                                 **kwargs)
+        if reply is None:
+            self.skipped.append(
+                entity.skipped('%s refused by the broker' % (method,)))
+            self._scratch = self._driver.open_channel()
+        return reply
 
 
 def is_recoverable_loss(error: Optional[BaseException]) -> bool:
