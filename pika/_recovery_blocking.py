@@ -36,7 +36,7 @@ without ``recovery=`` runs none of this code.
 import functools
 import logging
 import time
-from typing import Any, Callable, List, Optional, Sequence, Set
+from typing import Any, Callable, List, Optional, Sequence
 
 from pika import exceptions
 from pika._recovery_blocking_hooks import ChannelHooks
@@ -44,17 +44,13 @@ from pika.adapters._blocking_events import (_CallbackResult,
                                             _ConsumerDeliveryEvt, _ConsumerInfo)
 from pika.recovery import (DeadPeerWatch, RecoveryConfig, RecoveryCoordinator,
                            RecoveryState, TopologyRecoveryEntity,
+                           StaleTagFilter, TAG_GENERATION_SHIFT,
                            TopologyRecoveryMode, TopologyRestorer,
                            is_recoverable_loss)
 
 LOGGER = logging.getLogger('pika.recovery')
 
 _monotonic = time.monotonic
-
-# After the n-th recovery, delivery tags seen by the application are the
-# broker's plus n << _TAG_GENERATION_SHIFT (2**40: a trillion deliveries per
-# channel and connection before two generations could meet).
-_TAG_GENERATION_SHIFT = 40
 
 
 class _AttemptFailed(Exception):
@@ -149,8 +145,7 @@ class BlockingRecovery:
         # connection-level callbacks to register again on a new connection
         self._blocked_callbacks: List[Any] = []
         self._unblocked_callbacks: List[Any] = []
-        # channel numbers whose stale acks were logged in this generation
-        self._stale_logged: Set[int] = set()
+        self._stale_tags = StaleTagFilter()
         self._dead_peer: Optional[DeadPeerWatch] = None
         self._attach_impl(connection._impl)
 
@@ -169,7 +164,7 @@ class BlockingRecovery:
         generation = self.coordinator.recoveries
         if self.coordinator.is_recovering:
             generation += 1
-        return generation << _TAG_GENERATION_SHIFT
+        return generation << TAG_GENERATION_SHIFT
 
     # -- the new connection ------------------------------------------------
 
@@ -258,7 +253,7 @@ class BlockingRecovery:
             self._dead_peer = None
         conn._impl = _RecoveringImpl(self, conn._impl,
                                      functools.partial(getattr, conn, '_impl'))
-        self._stale_logged.clear()
+        self._stale_tags.new_generation()
 
     # -- waiting and driving ------------------------------------------------
 
@@ -438,47 +433,17 @@ class BlockingRecovery:
                  multiple: bool) -> Optional[int]:
         """The broker's tag for an application tag, or None if it is from
         before a loss (the call is then dropped)."""
-        recovering = self.coordinator.is_recovering
-        base = self._tag_base
-        if delivery_tag == 0 and multiple:
-            return None if recovering else 0
-        floor = base
-        if floor and delivery_tag <= floor:
-            number = channel.channel_number
-            if number not in self._stale_logged:
-                self._stale_logged.add(number)
-                LOGGER.warning(
-                    'Not sending ack/nack/reject of delivery tag %d on '
-                    'channel %d: it is from before the connection was lost, '
-                    'and the broker has requeued that message (logged once '
-                    'per channel and recovery)', delivery_tag, number)
-            return None
-        return delivery_tag - base
+        return self._stale_tags.live_tag(channel.channel_number, delivery_tag,
+                                         multiple, self._tag_base,
+                                         self.coordinator.is_recovering)
 
     def add_channel_listener(self, kind: str, channel: Any,
                              callback: Callable[..., Any]) -> None:
-        """A channel's recovery listener: ``callback(channel, error)`` when
-        recovery starts or fails, ``callback(channel, skipped)`` (the
-        channel's own skipped entities) when it succeeded."""
-        if not callable(callback):
-            raise TypeError('callback must be callable, but got %r' %
-                            (callback,))
-
-        def started_or_failed(_connection: Any, error: Any) -> None:
-            if channel in self._conn._channels.values():
-                callback(channel, error)
-
-        def succeeded(_connection: Any,
-                      skipped: List[TopologyRecoveryEntity]) -> None:
-            if channel in self._conn._channels.values():
-                number = channel.channel_number
-                callback(channel, [
-                    entity for entity in skipped
-                    if entity.channel_number == number
-                ])
-
-        listeners = getattr(self.coordinator, kind + '_listeners')
-        listeners.add(succeeded if kind == 'succeeded' else started_or_failed)
+        """A channel's recovery listener (see
+        :meth:`pika.recovery.RecoveryCoordinator.add_channel_listener`)."""
+        self.coordinator.add_channel_listener(
+            kind, channel, lambda chan: chan in self._conn._channels.values(),
+            callback)
 
 
 class _Restore:

@@ -55,7 +55,7 @@ import logging
 import random
 import time
 from typing import (Any, Callable, Dict, List, NamedTuple, Optional, Protocol,
-                    Sequence, Tuple)
+                    Sequence, Set, Tuple)
 
 from pika import exceptions
 
@@ -67,7 +67,8 @@ __all__ = [
     'RecoveryConfig', 'RecoveryState', 'TopologyRecoveryMode',
     'TopologyRecoveryEntity', 'TopologyLedger', 'RecoveryCoordinator',
     'UnconfirmedMessage', 'is_recoverable_loss', 'DeadPeerWatch',
-    'TopologyRestorer', 'RestoreDriver'
+    'TopologyRestorer', 'RestoreDriver', 'StaleTagFilter',
+    'TAG_GENERATION_SHIFT'
 ]
 
 
@@ -471,6 +472,47 @@ class TopologyLedger:
         return None
 
 
+#: After the n-th recovery, delivery tags as the application sees them are
+#: the broker's plus ``n << TAG_GENERATION_SHIFT`` (2**40: a trillion
+#: deliveries per channel and connection before two generations could meet).
+TAG_GENERATION_SHIFT = 40
+
+
+class StaleTagFilter:
+    """Turns the application's delivery tags back into the broker's and
+    drops those from before a loss (the broker has requeued those messages;
+    acknowledging them on the new channel would close it with 406), logging
+    that once per channel and generation."""
+
+    def __init__(self) -> None:
+        self._logged: Set[int] = set()
+
+    def new_generation(self) -> None:
+        """A new loss: log stale tags again."""
+        self._logged.clear()
+
+    def live_tag(self, channel_number: int, delivery_tag: int, multiple: bool,
+                 base: int, recovering: bool) -> Optional[int]:
+        """The broker's tag for ``delivery_tag``, or None if the
+        ack/nack/reject must not be sent.
+
+        :param int base: the current generation's tag offset
+        :param bool recovering: True while the connection is recovering
+        """
+        if delivery_tag == 0 and multiple:
+            return None if recovering else 0
+        if base and delivery_tag <= base:
+            if channel_number not in self._logged:
+                self._logged.add(channel_number)
+                LOGGER.warning(
+                    'Not sending ack/nack/reject of delivery tag %d on '
+                    'channel %d: it is from before the connection was lost, '
+                    'and the broker has requeued that message (logged once '
+                    'per channel and recovery)', delivery_tag, channel_number)
+            return None
+        return delivery_tag - base
+
+
 class RestoreDriver(Protocol):
     """What a connection's recovery driver provides to
     :class:`TopologyRestorer`: synchronous calls on the freshly opened
@@ -725,6 +767,36 @@ class RecoveryCoordinator:
         LOGGER.warning('Recovered after %d attempt(s) in %.2fs; skipped: %r',
                        self.attempt, self.durations[-1], list(skipped))
         self.succeeded_listeners.fire(self._connection, list(skipped))
+
+    def add_channel_listener(self, kind: str, channel: Any,
+                             is_live: Callable[[Any], bool],
+                             callback: Callable[..., Any]) -> None:
+        """A channel's recovery listener: ``callback(channel, error)`` when
+        recovery starts or fails, ``callback(channel, skipped)`` (the
+        channel's own skipped entities) when it succeeded; only while
+        ``is_live(channel)`` (the channel still belongs to the connection).
+
+        :param str kind: ``'started'``, ``'succeeded'`` or ``'failed'``
+        """
+        if not callable(callback):
+            raise TypeError('callback must be callable, but got %r' %
+                            (callback,))
+
+        def started_or_failed(_connection: Any, error: Any) -> None:
+            if is_live(channel):
+                callback(channel, error)
+
+        def succeeded(_connection: Any,
+                      skipped: List[TopologyRecoveryEntity]) -> None:
+            if is_live(channel):
+                number = channel.channel_number
+                callback(channel, [
+                    entity for entity in skipped
+                    if entity.channel_number == number
+                ])
+
+        listeners = getattr(self, kind + '_listeners')
+        listeners.add(succeeded if kind == 'succeeded' else started_or_failed)
 
     def recovering_error(self) -> exceptions.ConnectionRecovering:
         """The exception a call made while recovering raises."""
