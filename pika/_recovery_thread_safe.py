@@ -321,6 +321,18 @@ class ThreadSafeRecovery:
 
         self._conn._submit(request)
 
+    def hold_publish(self, channel: Any, waiter: Any,
+                     message: Tuple[Any, ...]) -> bool:
+        """A confirmed publish reached the I/O thread while recovering:
+        with ``republish_unconfirmed`` it is kept and sent once recovered
+        (True); else the caller gets ``ConnectionRecovering`` (False)."""
+        if not (self._conn._recovering and channel._confirming and
+                self.config.republish_unconfirmed and not channel._closed):
+            return False
+        waiter.value = message
+        self._republish.setdefault(channel, []).append(waiter)
+        return True
+
     def record(self, channel: Any, name: str, args: Tuple[Any, ...],
                reply: Any) -> None:
         """An RPC of ``channel`` was answered (I/O thread): note it in the

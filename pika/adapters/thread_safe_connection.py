@@ -1179,7 +1179,11 @@ class Channel:
         def request() -> None:
             error = self._error()
             if error is not None:
-                waiter.fail(error)
+                recovery = connection._recovery
+                if recovery is None or not recovery.hold_publish(
+                        self, waiter,
+                    (exchange, routing_key, body, properties, mandatory)):
+                    waiter.fail(error)
                 return
             try:
                 self._impl.basic_publish(exchange, routing_key, body,
