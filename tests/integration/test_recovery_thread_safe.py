@@ -258,6 +258,7 @@ def test_calls_wait_up_to_wait_timeout_while_recovering(proxy):
                     max_interval=0.2,
                     wait_timeout=10)
     channel = conn.channel()
+    channel.confirm_delivery()
     queue = _name('wait')
     channel.queue_declare(queue)
     proxy.refuse(True)
