@@ -6,7 +6,7 @@ Usage (as root, from the repository root; starts utils/cluster.sh if
 needed; hold the cluster lock)::
 
     flock /tmp/pika-cluster.lock python3 benchmarks/soak_recovery.py \
-        [--messages 200000] [--budget 250] [--spacing 8]
+        [--messages 200000] [--budget 250] [--spacing 6]
 
 For each library, one publisher connection with publisher confirms and one
 consumer connection (manual acks) move ``--messages`` messages through a
@@ -298,7 +298,9 @@ def worker(library, count, budget, spacing, threads):
                                           stats),
                                     daemon=True)
     fault_thread.start()
-    while (any(thread.is_alive() for thread in threads) and
+    # every fault is injected, even if the messages went through first
+    while ((fault_thread.is_alive() or
+            any(thread.is_alive() for thread in threads)) and
            time.monotonic() - started < budget):
         time.sleep(0.5)
     stop.set()
@@ -374,7 +376,7 @@ def main():
                         help='seconds per library (2 runs: keep <= 280)')
     parser.add_argument('--spacing',
                         type=float,
-                        default=8,
+                        default=6,
                         help='seconds between two faults')
     parser.add_argument('--threads',
                         type=int,
