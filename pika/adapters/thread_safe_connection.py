@@ -1081,6 +1081,44 @@ class Channel:
         self._waiters.discard(waiter)
         waiter.set()
 
+    def _add_recovery_listener(self, kind: str,
+                               callback: Callable[..., Any]) -> None:
+        recovery = self._connection._require_recovery()
+        channels = self._connection._channels
+        recovery.coordinator.add_channel_listener(
+            kind, self, lambda chan: chan in channels.values(), callback)
+
+    def add_on_recovery_started_callback(
+            self, callback: Callable[['Channel', BaseException], Any]) -> None:
+        """Call ``callback(channel, error)`` (on the recovery thread) when
+        the connection is lost and recovery starts.
+
+        :param callable callback: receives this channel and the loss
+        :raises ValueError: without ``recovery=`` on the connection
+        """
+        self._add_recovery_listener('started', callback)
+
+    def add_on_recovery_succeeded_callback(
+            self, callback: Callable[['Channel', List[Any]], Any]) -> None:
+        """Call ``callback(channel, skipped)`` (on the recovery thread) once
+        recovered; ``skipped`` holds this channel's entities that could not
+        be restored.
+
+        :param callable callback: receives this channel and the list
+        :raises ValueError: without ``recovery=`` on the connection
+        """
+        self._add_recovery_listener('succeeded', callback)
+
+    def add_on_recovery_failed_callback(
+            self, callback: Callable[['Channel', BaseException], Any]) -> None:
+        """Call ``callback(channel, error)`` (on the recovery thread) when
+        recovery gives up.
+
+        :param callable callback: receives this channel and the last error
+        :raises ValueError: without ``recovery=`` on the connection
+        """
+        self._add_recovery_listener('failed', callback)
+
     def add_on_return_callback(self, callback: Callable[..., Any]) -> None:
         """Call ``callback(channel, method, properties, body)`` on the
         channel's worker thread for each message the broker returns.
