@@ -247,6 +247,36 @@ def _faults(proxies, fault_log, stop, spacing, stats):
             _cluster('start-node', node)
 
 
+def _last_before(times, moment):
+    earlier = [t for t in times if t < moment]
+    return earlier[-1] if earlier else None
+
+
+def _outages(fault_log, times):
+    """Per fault, (kind, outage): the longest pause between two publisher
+    confirmations from the last confirmation before the fault up to the
+    last one before the next fault (the pause that starts there belongs to
+    the next fault); None if no confirmation came after the fault."""
+    outages = []
+    moments = [at for at, _ in fault_log]
+    for index, (fault_at, kind) in enumerate(fault_log):
+        start = _last_before(times, fault_at)
+        end = (_last_before(times, moments[index + 1]) if index +
+               1 < len(moments) else None)
+        points = [
+            t for t in times
+            if (start is None or t >= start) and (end is None or t < end)
+        ]
+        if end is not None:
+            points.append(end)
+        if not [t for t in points if t > fault_at]:
+            outages.append((kind, None))
+            continue
+        gaps = [b - a for a, b in zip(points, points[1:])]
+        outages.append((kind, round(max(gaps), 2) if gaps else 0.0))
+    return outages
+
+
 def worker(library, count, budget, spacing, threads):
     """Run one library's soak; print a JSON summary."""
     import pika
@@ -312,21 +342,14 @@ def worker(library, count, budget, spacing, threads):
         confirmed = set(stats.confirmed)
         received = dict(stats.received)
         times = sorted(stats.confirm_times)
-    # Outage of a fault: the longest pause between two confirmations in the
-    # fault's window (the fault is scripted at the window's start; a node
-    # stop takes effect some time into it).
-    resumed = []
-    window = spacing
-    for fault_at, kind in fault_log:
-        inside = [t for t in times if fault_at <= t <= fault_at + window]
-        before = [t for t in times if t < fault_at][-1:]
-        after = [t for t in times if t > fault_at + window][:1]
-        points = before + inside + after
-        if len(points) < 2 or not after and not inside:
-            resumed.append((kind, None))
-            continue
-        gaps = [b - a for a, b in zip(points, points[1:])]
-        resumed.append((kind, round(max(gaps), 2)))
+    resumed = _outages(fault_log, times)
+    progress = [
+        sum(1
+            for t in times
+            if t - started <= mark)
+        for mark in range(30,
+                          int(elapsed) + 30, 30)
+    ]
     for proxy in proxies:
         proxy.close()
     try:
@@ -361,6 +384,8 @@ def worker(library, count, budget, spacing, threads):
                 sum(1 for _, s in resumed if s is None),
             'faults_injected':
                 len(fault_log),
+            'confirmed_every_30s':
+                progress,
             'recoveries_reported':
                 (None if stats.recoveries is None else
                  [round(seconds, 2) for seconds in stats.recoveries]),
@@ -441,6 +466,8 @@ def _print_table(results):
     for result in results:
         print('%s faults (kind, outage in seconds): %s' %
               (result['library'], result.get('faults')))
+        print('%s confirmed after 30 s, 60 s, ...: %s' %
+              (result['library'], result.get('confirmed_every_30s')))
         if result.get('recoveries_reported'):
             print('%s recovery durations (loss to restored, publisher): %s' %
                   (result['library'], result['recoveries_reported']))

@@ -143,10 +143,10 @@ class ThreadSafeRecovery:
     def state(self) -> RecoveryState:
         """``RECONNECTING`` from the moment the I/O thread saw the loss
         until everything is restored."""
-        if self._conn._recovering:
-            return RecoveryState.RECONNECTING
         if self.coordinator.state is RecoveryState.FAILED:
             return RecoveryState.FAILED
+        if self._conn._recovering:
+            return RecoveryState.RECONNECTING
         return RecoveryState.IDLE
 
     def recovering_error(self) -> exceptions.ConnectionRecovering:

@@ -304,6 +304,33 @@ def test_ack_of_delivery_from_before_the_loss_is_not_sent(proxy, caplog):
     conn.close()
 
 
+def test_consumer_of_a_queue_gone_meanwhile_is_reported_skipped(proxy):
+    direct = _direct()
+    queue = _name('gone')
+    direct.channel().queue_declare(queue)
+    conn = _connect(proxy, initial_interval=0.2, max_interval=0.2)
+    events = _listen(conn)
+    channel_events = []
+    channel = conn.channel()
+    channel.add_on_recovery_succeeded_callback(
+        lambda ch, skipped: channel_events.append((ch, skipped)))
+    tag = channel.basic_consume(queue, lambda *args: None)
+    proxy.refuse(True)
+    proxy.reset()
+    _wait_for(lambda: conn.recovery_state is RecoveryState.RECONNECTING)
+    direct.channel().queue_delete(queue)
+    direct.close()
+    proxy.refuse(False)
+    _wait_for(_recovered(conn, events, 1))
+    skipped = events[-1][1]
+    assert [(entity.kind, entity.name) for entity in skipped] == [('consumer',
+                                                                   tag)]
+    assert skipped[0].details['queue'] == queue and skipped[0].reason
+    assert channel_events == [(channel, skipped)]
+    assert channel.is_open and channel.consumer_tags == []
+    conn.close()
+
+
 def test_max_attempts_exhausted_fails_and_closes(proxy):
     conn = _connect(proxy, max_attempts=2, initial_interval=0.05)
     events = _listen(conn)
