@@ -1,10 +1,6 @@
 """The thread-safe Connection(recovery=...) against the real broker, with
 faults injected by a scripted loopback proxy."""
 
-import os
-import pathlib
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -18,7 +14,6 @@ from pika.recovery import RecoveryConfig, RecoveryState
 from blocking_support import HOST, PORT
 from fault_proxy import ScriptedFaultProxy
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 FAST = dict(initial_interval=0.05, max_interval=0.5)
 
 
@@ -424,19 +419,3 @@ def test_full_consumer_queue_is_not_taken_for_a_dead_peer(proxy):
     _wait_for(lambda: len(got) == 20)
     assert events == []
     conn.close()
-
-
-def test_recovery_thread_safe_example_runs():
-    env = dict(os.environ)
-    env['PYTHONPATH'] = os.pathsep.join(
-        [str(ROOT)] + [p for p in [env.get('PYTHONPATH')] if p])
-    result = subprocess.run(
-        [sys.executable,
-         str(ROOT / 'examples' / 'recovery_thread_safe.py')],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False)
-    assert result.returncode == 0, result.stderr
-    assert 'confirmed 400, consumed 400, after 1 recovery' in result.stdout
