@@ -11,7 +11,7 @@ import pika
 from pika import exceptions
 from pika.recovery import RecoveryConfig, RecoveryState
 
-from blocking_support import HOST, PORT
+from blocking_support import HOST, PORT, connection_block_frame
 from fault_proxy import ScriptedFaultProxy
 
 FAST = dict(initial_interval=0.05, max_interval=0.5)
@@ -419,3 +419,37 @@ def test_full_consumer_queue_is_not_taken_for_a_dead_peer(proxy):
     _wait_for(lambda: len(got) == 20)
     assert events == []
     conn.close()
+
+
+def test_connection_blocked_timeout_is_recovered(proxy):
+    conn = pika.Connection(pika.ConnectionParameters(
+        host='127.0.0.1', port=proxy.port, blocked_connection_timeout=0.5),
+                           recovery=RecoveryConfig(**FAST))
+    events = _listen(conn)
+    channel = conn.channel()
+    proxy.inject(connection_block_frame())
+    _wait_for(_recovered(conn, events, 1))
+    assert events[0][1] is exceptions.ConnectionBlockedTimeout
+    assert channel.is_open
+    channel.queue_declare('', exclusive=True)
+    conn.close()
+
+
+def test_without_recovery_nothing_changes(proxy):
+    with pytest.raises(TypeError, match='recovery'):
+        pika.Connection(pika.ConnectionParameters(host=HOST, port=PORT),
+                        recovery={'max_attempts': 1})
+    plain = pika.Connection(
+        pika.ConnectionParameters(host='127.0.0.1', port=proxy.port))
+    assert plain.recovery_state is None
+    with pytest.raises(ValueError, match='recovery'):
+        plain.add_on_recovery_started_callback(lambda *a: None)
+    channel = plain.channel()
+    with pytest.raises(ValueError, match='recovery'):
+        channel.add_on_recovery_succeeded_callback(lambda *a: None)
+    proxy.reset()
+    _wait_for(lambda: plain.is_closed)
+    assert channel.is_closed
+    with pytest.raises(exceptions.ChannelWrongStateError) as info:
+        channel.basic_publish('', 'q', b'x')
+    assert isinstance(info.value.__cause__, exceptions.StreamLostError)
