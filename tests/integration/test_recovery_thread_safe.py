@@ -453,3 +453,41 @@ def test_without_recovery_nothing_changes(proxy):
     with pytest.raises(exceptions.ChannelWrongStateError) as info:
         channel.basic_publish('', 'q', b'x')
     assert isinstance(info.value.__cause__, exceptions.StreamLostError)
+
+
+def test_consume_generator_goes_on_across_a_reset(proxy):
+    conn = _connect(proxy)
+    events = _listen(conn)
+    channel = conn.channel()
+    queue = channel.queue_declare('', exclusive=True).method.queue
+    channel.basic_publish('', queue, b'one')
+    deliveries = channel.consume(queue, inactivity_timeout=0.2)
+    method, _props, body = next(deliveries)
+    assert body == b'one'
+    channel.basic_ack(method.delivery_tag)
+    proxy.reset()
+    _wait_for(_recovered(conn, events, 1))
+    channel.basic_publish('', conn.current_queue_name(queue), b'two')
+    method, _props, body = next(
+        item for item in deliveries if item[0] is not None)
+    assert body == b'two' and method.delivery_tag > 1 << 40
+    channel.basic_ack(method.delivery_tag)
+    assert channel.cancel() == 0
+    conn.close()
+
+
+def test_channel_closed_while_recovering_is_not_restored(proxy):
+    conn = _connect(proxy, initial_interval=0.2, max_interval=0.2)
+    events = _listen(conn)
+    kept = conn.channel()
+    dropped = conn.channel()
+    proxy.refuse(True)
+    proxy.reset()
+    _wait_for(lambda: conn.recovery_state is RecoveryState.RECONNECTING)
+    dropped.close()
+    assert dropped.is_closed
+    proxy.refuse(False)
+    _wait_for(_recovered(conn, events, 1))
+    assert kept.is_open and dropped.is_closed
+    assert sorted(conn._channels) == [kept.channel_number]
+    conn.close()
