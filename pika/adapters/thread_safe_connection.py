@@ -23,6 +23,11 @@ Theory of operation:
   the deliveries already read in order; when the queue stays full for
   ``work_queue_put_timeout`` seconds the connection is torn down with
   :class:`pika.exceptions.WorkQueueFullError`.
+- With ``recovery=RecoveryConfig(...)`` a loss the client did not ask for
+  does not close the connection: :mod:`pika._recovery_thread_safe` marks it
+  as recovering on the loop thread, wakes the blocked callers, reconnects
+  from a recovery thread and swaps the new asynchronous connection and
+  channels in under the same ``Connection`` and ``Channel`` objects.
 """
 
 import collections
