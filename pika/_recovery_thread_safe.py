@@ -223,9 +223,11 @@ class ThreadSafeRecovery:
         conn = self._conn
         if conn._recovering:
             return
-        conn._recovering = True
-        self._idle.clear()
+        # In this order: a caller that sees the mark finds the error and a
+        # cleared event to wait on.
         self._loss_error = error
+        self._idle.clear()
+        conn._recovering = True
         self._stopped = False
         self._generation += 1
         self.tag_base = self._generation << TAG_GENERATION_SHIFT
