@@ -55,7 +55,7 @@ import logging
 import random
 import time
 from typing import (Any, Callable, Dict, Iterator, List, NamedTuple, Optional,
-                    Set, Sequence, Tuple)
+                    Protocol, Sequence, Set, Tuple)
 
 from pika import exceptions, spec
 
@@ -68,7 +68,8 @@ __all__ = [
     'TopologyRecoveryEntity', 'TopologyLedger', 'RecoveryCoordinator',
     'UnconfirmedMessage', 'is_recoverable_loss', 'DeadPeerWatch',
     'DeliveryTagGenerations', 'TopologyStep', 'topology_steps', 'step_refused',
-    'step_done'
+    'step_done', 'RestoreDriver', 'restore_topology', 'StaleTagFilter',
+    'TAG_GENERATION_SHIFT'
 ]
 
 
@@ -574,6 +575,44 @@ def step_done(ledger: TopologyLedger, step: TopologyStep, reply: Any) -> None:
         ledger.rename_queue(entity.name, reply.method.queue)
 
 
+class RestoreDriver(Protocol):
+    """What :func:`restore_topology` needs from a recovery driver that can
+    wait for a reply (it pumps its loop, or waits for its I/O thread)."""
+
+    def open_channel(self) -> Any:
+        """Open a scratch channel on the new connection and return it."""
+
+    def send_step(self, channel: Any, step: TopologyStep) -> Any:
+        """Send ``step.method`` on ``channel``; the reply's method frame, or
+        None if the broker closed the channel instead of replying."""
+
+    def close_channel(self, channel: Any) -> None:
+        """Close a scratch channel that is still open."""
+
+
+def restore_topology(ledger: TopologyLedger, mode: TopologyRecoveryMode,
+                     driver: RestoreDriver) -> List[TopologyRecoveryEntity]:
+    """Send every :func:`topology_steps` step through ``driver`` on a
+    scratch channel (a new one after each refusal, which closes it); returns
+    what was refused, as ``skipped`` entities."""
+    skipped: List[TopologyRecoveryEntity] = []
+    scratch = None
+    for step in topology_steps(ledger, mode):
+        if scratch is None:
+            scratch = driver.open_channel()
+        reply = driver.send_step(scratch, step)
+        if reply is None:
+            skipped.extend(
+                step_refused(ledger, step,
+                             getattr(scratch, '_closing_reason', None)))
+            scratch = None
+            continue
+        step_done(ledger, step, reply)
+    if scratch is not None:
+        driver.close_channel(scratch)
+    return skipped
+
+
 def is_recoverable_loss(error: Optional[BaseException]) -> bool:
     """True if a connection that closed with ``error`` should be recovered:
     any connection-level loss except a close the client asked for.
@@ -763,6 +802,41 @@ class RecoveryCoordinator:
 TAG_GENERATION_SHIFT = 40
 
 
+class StaleTagFilter:
+    """Turns the application's delivery tags back into the broker's and
+    drops those from before a loss (the broker has requeued those messages;
+    acknowledging them on the new channel would close it with 406), logging
+    that once per channel and generation."""
+
+    def __init__(self) -> None:
+        self._logged: Set[int] = set()
+
+    def new_generation(self) -> None:
+        """A new loss: log stale tags again."""
+        self._logged.clear()
+
+    def live_tag(self, channel_number: int, delivery_tag: int, multiple: bool,
+                 base: int, recovering: bool) -> Optional[int]:
+        """The broker's tag for ``delivery_tag``, or None if the
+        ack/nack/reject must not be sent.
+
+        :param int base: the current generation's tag offset
+        :param bool recovering: True while the connection is recovering
+        """
+        if delivery_tag == 0 and multiple:
+            return None if recovering else 0
+        if base and delivery_tag <= base:
+            if channel_number not in self._logged:
+                self._logged.add(channel_number)
+                LOGGER.warning(
+                    'Not sending ack/nack/reject of delivery tag %d on '
+                    'channel %d: it is from before the connection was lost, '
+                    'and the broker has requeued that message (logged once '
+                    'per channel and recovery)', delivery_tag, channel_number)
+            return None
+        return delivery_tag - base
+
+
 class DeliveryTagGenerations:
     """Keeps delivery tags from before a loss apart from the new channel's.
 
@@ -779,7 +853,7 @@ class DeliveryTagGenerations:
 
     def __init__(self, coordinator: 'RecoveryCoordinator') -> None:
         self._coordinator = coordinator
-        self._stale_logged: Set[Any] = set()
+        self._filter = StaleTagFilter()
 
     @property
     def base(self) -> int:
@@ -792,7 +866,7 @@ class DeliveryTagGenerations:
 
     def new_generation(self) -> None:
         """A loss: stale tags are logged again (once per channel)."""
-        self._stale_logged.clear()
+        self._filter.new_generation()
 
     def live_tag(self, channel_number: int, delivery_tag: int,
                  multiple: bool) -> Optional[int]:
@@ -802,19 +876,8 @@ class DeliveryTagGenerations:
         :param int delivery_tag: the tag the application passed
         :param bool multiple: the call's ``multiple`` flag
         """
-        base = self.base
-        if delivery_tag == 0 and multiple:
-            return None if self._coordinator.is_recovering else 0
-        if base and delivery_tag <= base:
-            if channel_number not in self._stale_logged:
-                self._stale_logged.add(channel_number)
-                LOGGER.warning(
-                    'Not sending ack/nack/reject of delivery tag %d on '
-                    'channel %d: it is from before the connection was lost, '
-                    'and the broker has requeued that message (logged once '
-                    'per channel and recovery)', delivery_tag, channel_number)
-            return None
-        return delivery_tag - base
+        return self._filter.live_tag(channel_number, delivery_tag, multiple,
+                                     self.base, self._coordinator.is_recovering)
 
 
 class DeadPeerWatch:

@@ -23,6 +23,11 @@ Theory of operation:
   the deliveries already read in order; when the queue stays full for
   ``work_queue_put_timeout`` seconds the connection is torn down with
   :class:`pika.exceptions.WorkQueueFullError`.
+- With ``recovery=RecoveryConfig(...)`` a loss the client did not ask for
+  does not close the connection: :mod:`pika._recovery_thread_safe` marks it
+  as recovering on the loop thread, wakes the blocked callers, reconnects
+  from a recovery thread and swaps the new asynchronous connection and
+  channels in under the same ``Connection`` and ``Channel`` objects.
 """
 
 import collections
@@ -35,10 +40,11 @@ import time
 from typing import (Any, Callable, Deque, Dict, Iterator, List, Optional, Set,
                     Tuple)
 
-from pika import exceptions, spec
+from pika import _recovery_thread_safe, exceptions, spec
 from pika.adapters import select_connection
 from pika.adapters.blocking_connection import BlockingConnection
 from pika.exchange_type import ExchangeType
+from pika.recovery import RecoveryConfig, RecoveryState
 
 __all__ = ['Connection', 'Channel']
 
@@ -139,6 +145,9 @@ class Connection:
         :class:`pika.exceptions.WorkQueueFullError`
     :param float rpc_timeout: seconds a synchronous call waits for its
         reply (None: no limit beyond the connection's own health checks)
+    :param recovery: a :class:`pika.recovery.RecoveryConfig` to recover
+        automatically from connection losses (see :doc:`/recovery`);
+        None (the default) for none
     """
 
     def __init__(self,
@@ -146,7 +155,11 @@ class Connection:
                  work_queue_maxsize: int = DEFAULT_WORK_QUEUE_MAXSIZE,
                  work_queue_put_timeout: float = DEFAULT_WORK_QUEUE_PUT_TIMEOUT,
                  *,
-                 rpc_timeout: Optional[float] = DEFAULT_RPC_TIMEOUT) -> None:
+                 rpc_timeout: Optional[float] = DEFAULT_RPC_TIMEOUT,
+                 recovery: Optional[RecoveryConfig] = None) -> None:
+        if recovery is not None and not isinstance(recovery, RecoveryConfig):
+            raise TypeError('recovery must be a pika.recovery.RecoveryConfig '
+                            'or None, but got %r' % (recovery,))
         if isinstance(work_queue_maxsize,
                       bool) or not isinstance(work_queue_maxsize, int):
             raise TypeError('work_queue_maxsize must be an int, got %r' %
@@ -190,6 +203,13 @@ class Connection:
         self._liveness_checked = 0.0
         self._backpressure_timer: Any = None
 
+        # Automatic recovery: the driver (None without recovery=) and the
+        # mark set on the loop thread from a loss until all is restored.
+        self._recovering = False
+        self._recovery: Optional[_recovery_thread_safe.ThreadSafeRecovery] = (
+            None if recovery is None else
+            _recovery_thread_safe.ThreadSafeRecovery(self, recovery, configs))
+
         self._ioloop = select_connection.IOLoop()
         self._impl: Any = None
         opened = _Waiter()
@@ -219,6 +239,8 @@ class Connection:
             result.add_on_close_callback(self._on_impl_closed)
             result.add_on_connection_blocked_callback(self._on_blocked)
             result.add_on_connection_unblocked_callback(self._on_unblocked)
+            if self._recovery is not None:
+                self._recovery.attach(result)
             opened.set()
 
         try:
@@ -242,6 +264,9 @@ class Connection:
         self._run_leftover_requests()
 
     def _on_impl_closed(self, _impl: Any, error: BaseException) -> None:
+        recovery = self._recovery
+        if recovery is not None and recovery.on_connection_lost(error):
+            return  # the loop lives on: recovery reconnects
         self._finish(error)
         self._ioloop.stop()
 
@@ -335,7 +360,12 @@ class Connection:
         """
         error = closed_error()
         if error is not None:
-            raise error
+            if not self._recovering:
+                raise error
+            self._recovery_gate()
+            error = closed_error()
+            if error is not None:
+                raise error
         waiter = _Waiter()
 
         def run() -> None:
@@ -372,14 +402,32 @@ class Connection:
     def _connection_error(self) -> Optional[BaseException]:
         """The error of a call made once the connection is closed (as
         ``BlockingConnection``: ``ConnectionWrongStateError``; callers
-        blocked when it closed get the closing error itself)."""
+        blocked when it closed get the closing error itself), or
+        ``ConnectionRecovering`` while it recovers."""
         if self._closed_event.is_set():
             error = exceptions.ConnectionWrongStateError('connection is closed')
             error.__cause__ = self._closed_error
             return error
+        if self._recovering:
+            assert self._recovery is not None
+            return self._recovery.recovering_error()
         return None
 
+    def _recovery_gate(self) -> None:
+        """A call while recovering (caller's thread): wait up to
+        ``wait_timeout``, or raise ``ConnectionRecovering``."""
+        recovery = self._recovery
+        if recovery is not None and self._recovering:
+            recovery.wait_or_raise()
+
     # -- back-pressure (loop thread) ----------------------------------------
+
+    def _stop_backpressure(self) -> None:
+        """The connection was lost: the reading it suspended is gone."""
+        if self._backpressure_timer is not None:
+            self._ioloop.remove_timeout(self._backpressure_timer)
+            self._backpressure_timer = None
+        self._reading_suspended = False
 
     def _suspend_reading(self) -> None:
         if self._reading_suspended:
@@ -450,8 +498,10 @@ class Connection:
 
     @property
     def is_open(self) -> bool:
-        """True while the connection is open and not closing."""
-        return not self._closed_event.is_set() and not self._close_requested
+        """True while the connection is open, not closing and not
+        recovering."""
+        return not (self._closed_event.is_set() or self._close_requested or
+                    self._recovering)
 
     @property
     def is_closed(self) -> bool:
@@ -549,7 +599,9 @@ class Connection:
         if first:
 
             def request() -> None:
-                if self._impl.is_open:
+                if self._recovering:
+                    self._stop_recovery(reply_code, reply_text)
+                elif self._impl.is_open:
                     self._impl.close(reply_code, reply_text)
 
             try:
@@ -576,7 +628,9 @@ class Connection:
     def _force_close(self) -> None:
 
         def request() -> None:
-            if not self._closed_event.is_set():
+            if self._recovering:
+                self._stop_recovery(200, 'Connection aborted')
+            elif not self._closed_event.is_set():
                 self._impl._terminate_stream(
                     exceptions.ConnectionClosedByClient(200,
                                                         'Connection aborted'))
@@ -585,6 +639,86 @@ class Connection:
             self._submit(request)
         except exceptions.AMQPError:
             pass
+
+    def _stop_recovery(self, reply_code: int, reply_text: str) -> None:
+        assert self._recovery is not None
+        self._recovery.stop(
+            exceptions.ConnectionClosedByClient(reply_code, reply_text))
+
+    # -- automatic recovery (pika.recovery) ----------------------------------
+
+    def _require_recovery(self) -> '_recovery_thread_safe.ThreadSafeRecovery':
+        if self._recovery is None:
+            raise ValueError('automatic recovery is not enabled on this '
+                             'connection (see the recovery= argument)')
+        return self._recovery
+
+    @property
+    def recovery_state(self) -> Optional[RecoveryState]:
+        """The :class:`pika.recovery.RecoveryState` (``IDLE``,
+        ``RECONNECTING`` from the moment the I/O thread sees a loss until
+        everything is restored, ``FAILED``), or None without ``recovery=``.
+        """
+        if self._recovery is None:
+            return None
+        return self._recovery.state
+
+    def add_on_recovery_started_callback(
+            self, callback: Callable[['Connection', BaseException],
+                                     Any]) -> None:
+        """Call ``callback(connection, error)`` when a loss is detected and
+        recovery starts. Recovery listeners run on the recovery thread
+        (``pika-recovery-N``), not on the I/O thread.
+
+        :param callable callback: receives this connection and the loss
+        :raises ValueError: without ``recovery=``
+        """
+        self._require_recovery().coordinator.started_listeners.add(callback)
+
+    def add_on_recovery_succeeded_callback(
+            self, callback: Callable[['Connection', List[Any]], Any]) -> None:
+        """Call ``callback(connection, skipped)`` (on the recovery thread)
+        once the connection, its channels and topology are restored;
+        ``skipped`` lists the :class:`pika.recovery.TopologyRecoveryEntity`
+        objects that could not be.
+
+        :param callable callback: receives this connection and the list
+        :raises ValueError: without ``recovery=``
+        """
+        self._require_recovery().coordinator.succeeded_listeners.add(callback)
+
+    def add_on_recovery_failed_callback(
+            self, callback: Callable[['Connection', BaseException],
+                                     Any]) -> None:
+        """Call ``callback(connection, error)`` (on the recovery thread) when
+        recovery gives up (``max_attempts`` reached); the connection is then
+        closed with the original loss.
+
+        :param callable callback: receives this connection and the last
+            attempt's error
+        :raises ValueError: without ``recovery=``
+        """
+        self._require_recovery().coordinator.failed_listeners.add(callback)
+
+    def wait_for_recovery(self, timeout: Optional[float] = None) -> bool:
+        """Block the calling thread until a recovery under way is over, or
+        ``timeout`` seconds. Returns True if the connection is usable (not
+        recovering, not failed, not closed).
+
+        :param float timeout: seconds; None waits until recovered or failed
+        :raises ValueError: without ``recovery=``
+        """
+        timeout = _check_timeout(timeout)
+        return self._require_recovery().wait(timeout)
+
+    def current_queue_name(self, queue: str) -> str:
+        """The name ``queue`` has now: a server-named queue gets a new name
+        when recovery declares it again; other names are returned as is.
+
+        :param str queue: a queue name the application received earlier
+        :raises ValueError: without ``recovery=``
+        """
+        return self._require_recovery().ledger.current_queue_name(queue)
 
 
 class _Worker:
@@ -687,6 +821,20 @@ class Channel:
         # The consume() generator's consumer, or None.
         self._generator: Optional[_ConsumeGenerator] = None
         self._consuming_stopped = threading.Event()
+        # Recovery: close() was called; publish numbers of earlier
+        # (recovered) channels, so next_publish_seq_no never goes back.
+        self._user_closed = False
+        self._seq_base = 0
+        self._attach_impl(impl)
+
+    def _attach_impl(self, impl: Any) -> None:
+        """Use ``impl`` as the asynchronous channel (at creation, and when
+        recovery swaps in the reopened one; loop thread)."""
+        self._impl = impl
+        self._get_empty_hooked = False
+        self._returned = None
+        self._seq_base += self._publish_seq
+        self._publish_seq = 0
         impl.add_on_close_callback(self._on_impl_closed)
         impl.add_on_return_callback(self._on_return)
         impl.add_on_cancel_callback(self._on_cancel)
@@ -705,6 +853,9 @@ class Channel:
     # -- loop-thread internals ---------------------------------------------
 
     def _on_impl_closed(self, _impl: Any, error: BaseException) -> None:
+        recovery = self._connection._recovery
+        if recovery is not None and recovery.on_channel_lost(self, error):
+            return  # recovery keeps the channel and reopens it
         self._connection._channels.pop(self._channel_number, None)
         self._on_closed(error)
 
@@ -740,11 +891,14 @@ class Channel:
         """The error of a call made once the channel is closed (as
         ``BlockingChannel``: ``ChannelWrongStateError``; callers blocked
         when it closed get the closing error itself)."""
-        if self._closed or self._connection._closed_event.is_set():
+        connection = self._connection
+        if self._closed or connection._closed_event.is_set():
             error = exceptions.ChannelWrongStateError('Channel is closed.')
-            error.__cause__ = (self._closed_error or
-                               self._connection._closed_error)
+            error.__cause__ = (self._closed_error or connection._closed_error)
             return error
+        recovery = connection._recovery
+        if connection._recovering and recovery is not None:
+            return recovery.recovering_error()
         return None
 
     def _dispatch(self, callback: Callable[..., Any], *args: Any) -> None:
@@ -788,6 +942,9 @@ class Channel:
 
     def _on_cancel(self, method_frame: Any) -> None:
         tag = method_frame.method.consumer_tag
+        recovery = self._connection._recovery
+        if recovery is not None:
+            recovery.forget_consumer(self._channel_number, tag)
         self._consumer_tags.discard(tag)
         generator = self._generator
         if generator is not None and generator.consumer_tag == tag:
@@ -826,11 +983,14 @@ class Channel:
         """Call ``impl.name(*args, callback=..., **kwargs)`` and wait for
         the reply's method frame."""
         registry = self._waiters
+        recovery = self._connection._recovery
 
         def request(waiter: _Waiter) -> None:
 
             def on_reply(method_frame: Any) -> None:
                 registry.discard(waiter)
+                if recovery is not None:
+                    recovery.record(self, name, args, method_frame)
                 waiter.set(method_frame)
 
             getattr(self._impl, name)(*args, callback=on_reply, **kwargs)
@@ -846,6 +1006,14 @@ class Channel:
         if error is not None:
             raise error
         self._connection._submit(function)
+
+    def _consumer_gone(self, consumer_tag: str) -> None:
+        """Recovery could not restore a consumer (loop thread)."""
+        generator = self._generator
+        if generator is not None and generator.consumer_tag == consumer_tag:
+            self._generator = None
+            generator.items.put(_ConsumeEnd(None))
+        self._forget_consumer(consumer_tag)
 
     # -- properties ---------------------------------------------------------
 
@@ -866,13 +1034,14 @@ class Channel:
 
     @property
     def is_closed(self) -> bool:
-        """True once the channel is closed."""
-        return self._error() is not None
+        """True once the channel is closed (not while it is recovering)."""
+        return self._closed or self._connection._closed_event.is_set()
 
     @property
     def next_publish_seq_no(self) -> int:
-        """The delivery tag the next publish will get (with confirms on)."""
-        return self._publish_seq + 1
+        """The number the next publish will get (with confirms on); it keeps
+        counting across recoveries."""
+        return self._seq_base + self._publish_seq + 1
 
     # -- methods ------------------------------------------------------------
 
@@ -885,6 +1054,23 @@ class Channel:
         :param str reply_text: the text sent to the broker
         """
         registry = self._waiters
+        self._user_closed = True
+        connection = self._connection
+        if connection._recovering and not self._closed:
+            # Nothing to tell the broker: the channel is not restored.
+            recovery = connection._recovery
+            assert recovery is not None
+            done = _Waiter()
+
+            def drop() -> None:
+                recovery.drop_channel(
+                    self,
+                    exceptions.ChannelClosedByClient(reply_code, reply_text))
+                done.set()
+
+            connection._submit(drop)
+            done.wait(connection._rpc_timeout)
+            return
 
         def request(waiter: _Waiter) -> None:
             self._impl.add_on_close_callback(
@@ -900,6 +1086,44 @@ class Channel:
     def _answer_close(self, waiter: _Waiter) -> None:
         self._waiters.discard(waiter)
         waiter.set()
+
+    def _add_recovery_listener(self, kind: str,
+                               callback: Callable[..., Any]) -> None:
+        recovery = self._connection._require_recovery()
+        channels = self._connection._channels
+        recovery.coordinator.add_channel_listener(
+            kind, self, callback, lambda: self in channels.values())
+
+    def add_on_recovery_started_callback(
+            self, callback: Callable[['Channel', BaseException], Any]) -> None:
+        """Call ``callback(channel, error)`` (on the recovery thread) when
+        the connection is lost and recovery starts.
+
+        :param callable callback: receives this channel and the loss
+        :raises ValueError: without ``recovery=`` on the connection
+        """
+        self._add_recovery_listener('started', callback)
+
+    def add_on_recovery_succeeded_callback(
+            self, callback: Callable[['Channel', List[Any]], Any]) -> None:
+        """Call ``callback(channel, skipped)`` (on the recovery thread) once
+        recovered; ``skipped`` holds this channel's entities that could not
+        be restored.
+
+        :param callable callback: receives this channel and the list
+        :raises ValueError: without ``recovery=`` on the connection
+        """
+        self._add_recovery_listener('succeeded', callback)
+
+    def add_on_recovery_failed_callback(
+            self, callback: Callable[['Channel', BaseException], Any]) -> None:
+        """Call ``callback(channel, error)`` (on the recovery thread) when
+        recovery gives up.
+
+        :param callable callback: receives this channel and the last error
+        :raises ValueError: without ``recovery=`` on the connection
+        """
+        self._add_recovery_listener('failed', callback)
 
     def add_on_return_callback(self, callback: Callable[..., Any]) -> None:
         """Call ``callback(channel, method, properties, body)`` on the
@@ -977,10 +1201,13 @@ class Channel:
                                                      spec.BasicProperties):
             raise TypeError('properties must be a pika.spec.BasicProperties '
                             'or None, but got %r' % (properties,))
-        if self._closed or self._connection._closed_event.is_set():
-            raise self._error() or exceptions.ChannelWrongStateError(
-                'channel is closed')
         connection = self._connection
+        if (self._closed or connection._closed_event.is_set() or
+                connection._recovering):
+            connection._recovery_gate()
+            error = self._error()
+            if error is not None:
+                raise error
         if not self._confirming and (len(connection._requests)
                                      < _PUBLISH_QUEUE_HIGH_WATER):
             # Nothing to wait for: the loop thread sends it in its turn,
@@ -991,21 +1218,29 @@ class Channel:
         # Confirms on (wait for this message's confirm) or many publishes
         # not sent yet (wait until the loop thread has taken this one, so
         # that fast publishers cannot outrun the socket without limit).
-        impl = self._impl
         waiter = _Waiter()
 
         def request() -> None:
             error = self._error()
             if error is not None:
-                waiter.fail(error)
+                recovery = connection._recovery
+                if recovery is None or not recovery.hold_publish(
+                        self, waiter,
+                    (exchange, routing_key, body, properties, mandatory)):
+                    waiter.fail(error)
                 return
             try:
-                impl.basic_publish(exchange, routing_key, body, properties,
-                                   mandatory)
+                self._impl.basic_publish(exchange, routing_key, body,
+                                         properties, mandatory)
             except Exception as exc:  # noqa: BLE001 - raised in the caller
                 waiter.fail(exc)
                 return
             if self._confirming:
+                if connection._recovery is not None:
+                    # kept until confirmed: reported or published again if
+                    # the connection is lost first
+                    waiter.value = (exchange, routing_key, body, properties,
+                                    mandatory)
                 self._publish_seq += 1
                 self._confirm_waiters[self._publish_seq] = waiter
             else:
@@ -1037,6 +1272,10 @@ class Channel:
         :param int delivery_tag: the delivery tag
         :param bool multiple: include all earlier unacknowledged messages
         """
+        recovery = self._connection._recovery
+        if recovery is not None:
+            recovery.send_ack(self, 'basic_ack', delivery_tag, multiple)
+            return
         self._send(lambda: self._impl.basic_ack(delivery_tag, multiple))
 
     def basic_nack(self,
@@ -1049,6 +1288,11 @@ class Channel:
         :param bool multiple: include all earlier unacknowledged messages
         :param bool requeue: requeue rather than drop or dead-letter
         """
+        recovery = self._connection._recovery
+        if recovery is not None:
+            recovery.send_ack(self, 'basic_nack', delivery_tag, multiple,
+                              requeue)
+            return
         self._send(
             lambda: self._impl.basic_nack(delivery_tag, multiple, requeue))
 
@@ -1058,6 +1302,11 @@ class Channel:
         :param int delivery_tag: the delivery tag
         :param bool requeue: requeue rather than drop or dead-letter
         """
+        recovery = self._connection._recovery
+        if recovery is not None:
+            recovery.send_ack(self, 'basic_reject', delivery_tag, False,
+                              requeue)
+            return
         self._send(lambda: self._impl.basic_reject(delivery_tag, requeue))
 
     def basic_qos(self,
@@ -1119,6 +1368,9 @@ class Channel:
 
     def _on_get_ok(self, _ch: Any, method: Any, properties: Any,
                    body: bytes) -> None:
+        recovery = self._connection._recovery
+        if recovery is not None:
+            method.delivery_tag += recovery.tag_base
         self._finish_get((method, properties, body))
 
     def _on_get_empty(self, _frame: Any) -> None:
@@ -1150,6 +1402,10 @@ class Channel:
                        body: bytes) -> None:
             self._dispatch(on_message_callback, self, method, properties, body)
 
+        recovery = self._connection._recovery
+        if recovery is not None:
+            on_message = recovery.delivery_handler(self, on_message_callback,
+                                                   auto_ack)
         return self._start_consumer(queue, on_message, auto_ack, exclusive,
                                     arguments, consumer_tag)
 
@@ -1171,6 +1427,10 @@ class Channel:
                 registry.discard(waiter)
                 tag = tag_box[0] if tag_box else _frame.method.consumer_tag
                 self._consumer_tags.add(tag)
+                recovery = self._connection._recovery
+                if recovery is not None:
+                    recovery.record_consumer(self, tag, queue, on_message,
+                                             auto_ack, exclusive, arguments)
                 self._consuming_stopped.clear()
                 waiter.set(tag)
 
@@ -1288,6 +1548,9 @@ class Channel:
                            body: bytes) -> None:
                 generator.items.put((method, properties, body))
 
+            recovery = self._connection._recovery
+            if recovery is not None:
+                on_message = recovery.translated(on_message)
             self._generator = generator
             try:
                 generator.consumer_tag = self._start_consumer(

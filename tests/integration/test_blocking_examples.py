@@ -24,6 +24,7 @@ CASES = {
     ],
     'demo_roundtrip.py': ['--count', '50'],
     'thread_safe_workers.py': ['--workers', '4', '--count', '250'],
+    'recovery_thread_safe.py': ['--count', '400'],
 }
 
 EXPECTED = {
@@ -37,6 +38,7 @@ EXPECTED = {
     'blocking_consume_recover_multiple_hosts.py': 'consumed 3 messages',
     'demo_roundtrip.py': 'Demo OK.',
     'thread_safe_workers.py': 'consumed and acked 1000 messages',
+    'recovery_thread_safe.py': 'confirmed 400, consumed 400, after 1 recovery',
 }
 
 

@@ -316,3 +316,70 @@ def test_select_connection_moves_to_another_node_when_its_node_stops(cluster):
     loop.start()
     admin.channel().queue_delete(queue)
     admin.close()
+
+
+def test_thread_safe_connection_moves_to_another_node_with_its_threads(cluster):
+    queue = 'recovery-quorum-ts-%s' % uuid.uuid4().hex
+    setup = pika.BlockingConnection(_params()[1])
+    _declare_quorum_queue(setup.channel(), queue, via_node=2)
+    setup.close()
+    conn = pika.Connection(_params(),
+                           recovery=RecoveryConfig(initial_interval=0.2,
+                                                   max_interval=2,
+                                                   max_attempts=30,
+                                                   republish_unconfirmed=True,
+                                                   wait_timeout=60))
+    assert _connected_port(conn) == PORTS[0]
+    losses = []
+    conn.add_on_recovery_started_callback(lambda c, e: losses.append(e))
+    consumer = conn.channel()
+    consumer.basic_qos(prefetch_count=50)
+    received = set()
+
+    def on_message(ch, method, _props, body):
+        received.add(body)
+        ch.basic_ack(method.delivery_tag)
+
+    consumer.basic_consume(queue, on_message)
+    confirmed = set()
+    lock = threading.Lock()
+    node_stopped = threading.Event()
+
+    def publish(first):
+        channel = conn.channel()
+        channel.confirm_delivery()
+        for number in range(first, 400, 4):
+            if number == 200:
+                node_stopped.wait(60)
+            body = b'%d' % number
+            channel.basic_publish('', queue, body)
+            with lock:
+                confirmed.add(body)
+
+    threads = [
+        threading.Thread(target=publish, args=(first,), daemon=True)
+        for first in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    node_down = False
+    try:
+        _cluster('stop-node', 1)
+        node_down = True
+        node_stopped.set()
+        for thread in threads:
+            thread.join(90)
+        assert len(confirmed) == 400
+        deadline = time.monotonic() + 60
+        while not confirmed <= received:
+            assert time.monotonic() < deadline, (len(received), losses)
+            time.sleep(0.2)
+        assert conn.recovery_state is RecoveryState.IDLE
+        assert _connected_port(conn) in PORTS[1:]
+        assert len(losses) == 1
+    finally:
+        node_stopped.set()
+        if node_down:
+            _cluster('start-node', 1)
+    consumer.queue_delete(queue)
+    conn.close()
