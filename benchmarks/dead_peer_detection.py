@@ -23,9 +23,10 @@ Usage (from the repository root, broker on 127.0.0.1:5672)::
     python3 benchmarks/dead_peer_detection.py --rows select,asyncio
     python3 benchmarks/dead_peer_detection.py --no-baseline   # skip 1.4 column
 
-Rows are :class:`DetectionRow` subclasses listed in :data:`ROWS`; another
-connection type (thread-safe ``pika.Connection``, ``pika.aio``) joins by
-adding a class with the three measurements and appending it there.
+Rows are :class:`DetectionRow` subclasses listed in :data:`ROWS`, one per
+connection type (blocking, the four BaseConnection adapters, the thread-safe
+``pika.Connection`` and ``pika.aio``); another joins by adding a class with
+the three measurements and appending it there.
 """
 
 import argparse
@@ -211,8 +212,126 @@ class GeventRow(AsyncAdapterRow):
     runner_class = async_harness.GeventRunner
 
 
+class ThreadSafeRow(DetectionRow):
+    """The thread-safe ``pika.Connection``: its I/O thread notices the
+    loss; without recovery the connection closes (``is_closed``)."""
+
+    name = 'thread-safe'
+
+    def stall_seconds(self, recovery: bool) -> Optional[float]:
+        proxy = ScriptedFaultProxy((HOST, PORT))
+        started: List[float] = []
+        try:
+            conn = pika.Connection(
+                _params(proxy), recovery=RecoveryConfig() if recovery else None)
+            if recovery:
+                conn.add_on_recovery_started_callback(
+                    lambda _c, _e: started.append(time.monotonic()))
+            proxy.stall(existing_only=True)
+            stalled_at = time.monotonic()
+            while time.monotonic() - stalled_at < GIVE_UP and not started:
+                if conn.is_closed:
+                    started.append(time.monotonic())
+                time.sleep(0.02)
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - closed or recovering
+                pass
+            return started[0] - stalled_at if started else None
+        finally:
+            proxy.close()
+
+    def busy_false_alarm(self) -> bool:
+        """The application's threads cannot block the I/O thread; the busy
+        case here is a consumer callback that holds its worker thread for
+        5 s while the broker keeps sending."""
+        proxy = ScriptedFaultProxy((HOST, PORT))
+        started: List[Any] = []
+        try:
+            conn = pika.Connection(_params(proxy), recovery=RecoveryConfig())
+            conn.add_on_recovery_started_callback(
+                lambda _c, error: started.append(error))
+            channel = conn.channel()
+            queue = channel.queue_declare('', exclusive=True).method.queue
+            channel.basic_consume(queue,
+                                  lambda *_args: time.sleep(BUSY_SECONDS),
+                                  auto_ack=True)
+            for _ in range(3):
+                channel.basic_publish('', queue, b'slow')
+            time.sleep(BUSY_SECONDS + AFTER_BUSY_SECONDS)
+            conn.close()
+            return bool(started)
+        finally:
+            proxy.close()
+
+
+class AioRow(DetectionRow):
+    """``pika.aio``: each measurement runs its own asyncio loop."""
+
+    name = 'pika.aio'
+
+    def stall_seconds(self, recovery: bool) -> Optional[float]:
+        import asyncio
+
+        import pika.aio
+
+        async def measure() -> Optional[float]:
+            proxy = ScriptedFaultProxy((HOST, PORT))
+            started: List[float] = []
+            try:
+                conn = await pika.aio.connect(
+                    _params(proxy),
+                    recovery=RecoveryConfig() if recovery else None)
+
+                def note(*_args: Any) -> None:
+                    started.append(time.monotonic())
+
+                if recovery:
+                    conn.add_on_recovery_started_callback(note)
+                else:
+                    conn.add_on_close_callback(note)
+                proxy.stall(existing_only=True)
+                stalled_at = time.monotonic()
+                while time.monotonic() - stalled_at < GIVE_UP and not started:
+                    await asyncio.sleep(0.02)
+                try:
+                    await asyncio.wait_for(conn.close(), 5)
+                except Exception:  # noqa: BLE001 - closed or recovering
+                    pass
+                return started[0] - stalled_at if started else None
+            finally:
+                proxy.close()
+
+        return asyncio.run(measure())
+
+    def busy_false_alarm(self) -> bool:
+        import asyncio
+
+        import pika.aio
+
+        async def measure() -> bool:
+            proxy = ScriptedFaultProxy((HOST, PORT))
+            started: List[Any] = []
+            try:
+                conn = await pika.aio.connect(_params(proxy),
+                                              recovery=RecoveryConfig())
+                conn.add_on_recovery_started_callback(
+                    lambda _c, error: started.append(error))
+                time.sleep(BUSY_SECONDS)  # blocks the event loop
+                await asyncio.sleep(AFTER_BUSY_SECONDS)
+                await conn.close()
+                return bool(started)
+            finally:
+                proxy.close()
+
+        return asyncio.run(measure())
+
+
 #: The rows, in table order; append a DetectionRow subclass to add one.
-ROWS: List[type] = [BlockingRow, SelectRow, AsyncioRow, TornadoRow, GeventRow]
+ROWS: List[type] = [
+    BlockingRow, SelectRow, AsyncioRow, TornadoRow, GeventRow, ThreadSafeRow,
+    AioRow
+]
 
 
 def _seconds(value: Optional[float]) -> str:
