@@ -43,6 +43,19 @@ def test_every_command_has_help_with_the_exit_codes(argv: List[str],
     assert 'PIKA_URL' in out
 
 
+@pytest.mark.parametrize(
+    'argv', [[name, '--help'] for name in COMMANDS] +
+    [['declare', kind, '--help'] for kind in DECLARE_KINDS])
+def test_url_option_help_names_the_default_url(argv: List[str],
+                                               capsys: Any) -> None:
+    assert cli.main(argv) == 0
+    out = ' '.join(capsys.readouterr().out.split())
+    assert ('--url URL broker URL, amqp:// or amqps:// (default: $PIKA_URL, '
+            'else amqp://guest:guest@localhost:5672/%2F)') in out
+    # argparse's own state must never leak into a help text.
+    assert 'option_strings' not in out
+
+
 def test_exit_codes_are_documented_in_the_module_docstring() -> None:
     doc = cli.__doc__ or ''
     for code in (cli.EXIT_OK, cli.EXIT_ERROR, cli.EXIT_USAGE,
