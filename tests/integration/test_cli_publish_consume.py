@@ -242,6 +242,23 @@ def test_unroutable_mandatory_publish_with_confirms_exits_7() -> None:
     assert result.json()['error']['kind'] == 'unroutable'
 
 
+def test_unroutable_mandatory_publish_without_confirms_exits_7() -> None:
+    result = run('publish', '-r', unique('nobody'), '-b', 'x', '-n', '3',
+                 '--mandatory', '--url', URL)
+    assert result.code == 7, result
+    assert '3 of 3 message(s) returned unroutable' in result.stderr
+
+
+def test_mandatory_publish_to_a_queue_succeeds_without_confirms() -> None:
+    queue = declare_queue()
+    result = run('publish', '-r', queue, '-b', 'x', '-n', '3', '--mandatory',
+                 '--url', URL, '--json')
+    assert result.code == 0, result
+    assert result.json()['published'] == 3
+    purged = run('purge', queue, '--url', URL)
+    assert purged.stdout == "purged 3 messages from '%s'\n" % queue
+
+
 def test_pika_url_environment_variable_is_the_default_url() -> None:
     queue = declare_queue()
     result = run('publish', '-r', queue, '-b', 'via env', env={'PIKA_URL': URL})
