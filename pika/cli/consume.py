@@ -3,7 +3,7 @@
 Each message's body is written to stdout on a line of its own (``--json``:
 one JSON object per message with routing key, properties and body) and then
 acknowledged (``--no-ack``: the broker forgets it on delivery). Stops after
-``--count`` messages, after ``--timeout`` seconds without a message, or on
+``--count`` messages, after ``--idle-timeout`` seconds without a message, or on
 Ctrl-C. With ``--discard`` nothing is printed per message; on a terminal a
 live count and rate is shown on stderr instead.
 """
