@@ -68,9 +68,13 @@ def _command_parsers(parser: Any, prefix: str = '') -> Any:
 
 
 def _options(parser: Any) -> Set[str]:
-    return {
+    """The options of ``parser`` and of its subcommands."""
+    options = {
         option for action in parser._actions for option in action.option_strings
     }
+    for _, sub in _command_parsers(parser):
+        options |= _options(sub)
+    return options
 
 
 def test_options_named_in_help_texts_exist() -> None:
