@@ -20,8 +20,9 @@ def _params(**kwargs):
 
 
 def test_refused_blocking_connection_names_tcp_and_what_to_check():
+    port = closed_port()
     with pytest.raises(exceptions.AMQPConnectionError) as info:
-        pika.BlockingConnection(_params(port=closed_port()))
+        pika.BlockingConnection(_params(port=port))
     assert type(info.value) is exceptions.AMQPConnectionError
     assert repr(info.value).startswith(
         'AMQPConnectionError: (AMQPConnectorSocketConnectError: '
@@ -29,6 +30,8 @@ def test_refused_blocking_connection_names_tcp_and_what_to_check():
     text = str(info.value)
     assert 'Could not open a TCP connection' in text
     assert 'host and port' in text
+    # the address it tried, as the resolver gave it
+    assert ' port %d: ConnectionRefusedError(' % port in text, text
 
 
 def test_refused_select_connection_reports_a_message_to_the_callback():
@@ -38,13 +41,15 @@ def test_refused_select_connection_reports_a_message_to_the_callback():
         errors.append(error)
         connection.ioloop.stop()
 
-    conn = pika.SelectConnection(_params(port=closed_port()),
+    port = closed_port()
+    conn = pika.SelectConnection(_params(port=port),
                                  on_open_error_callback=on_error)
     conn.ioloop.call_later(10, conn.ioloop.stop)
     conn.ioloop.start()
     assert len(errors) == 1
     assert isinstance(errors[0], exceptions.AMQPConnectionError)
     assert 'TCP connection' in str(errors[0])
+    assert ' port %d: ' % port in str(errors[0])
 
 
 def test_bad_password_and_bad_vhost_keep_the_brokers_words():

@@ -74,6 +74,19 @@ def test_refused_connection_says_what_failed_and_what_to_check():
     assert 'host and port' in text
 
 
+def test_connector_errors_name_the_address_they_tried_outside_args_and_repr():
+    error = workflow.AMQPConnectorSocketConnectError(
+        ConnectionRefusedError(111, 'Connection refused'))
+    error.where = 'localhost (127.0.0.1) port 5673'
+    assert str(error).startswith(
+        'Could not open a TCP connection to the broker (localhost '
+        "(127.0.0.1) port 5673: ConnectionRefusedError(111, 'Connection "
+        "refused')); check ")
+    assert error.args == ()
+    assert repr(error) == ("AMQPConnectorSocketConnectError: "
+                           "ConnectionRefusedError(111, 'Connection refused')")
+
+
 @pytest.mark.parametrize('cls,words', [
     (workflow.AMQPConnectorTransportSetupError, 'TLS'),
     (workflow.AMQPConnectorAMQPHandshakeError, 'handshake'),
