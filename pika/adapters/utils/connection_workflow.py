@@ -258,7 +258,7 @@ class AMQPConnector:
     def _phase_error(self, error_class: Any,
                      error: BaseException) -> 'AMQPConnectorPhaseErrorBase':
         """``error_class(error)``, told the address for its message."""
-        phase_error = error_class(error)
+        phase_error: AMQPConnectorPhaseErrorBase = error_class(error)
         host = self._conn_params.host
         port = self._conn_params.port
         if self._addr_record is not None:
