@@ -5,6 +5,8 @@ and the callback adapters: the class, ``args`` and ``repr`` are pika 1.4's;
 ``str()`` is never empty.
 """
 
+import socket
+
 import pika
 import pytest
 from pika import exceptions
@@ -60,3 +62,23 @@ def test_bad_password_and_bad_vhost_keep_the_brokers_words():
     with pytest.raises(exceptions.ProbableAccessDeniedError) as info:
         pika.BlockingConnection(_params(virtual_host='no-such-vhost-here'))
     assert 'NOT_ALLOWED' in str(info.value)
+
+
+def test_unresolvable_host_names_the_host_to_the_open_error_callback():
+    errors = []
+
+    def on_error(connection, error):
+        errors.append(error)
+        connection.ioloop.stop()
+
+    conn = pika.SelectConnection(_params(host='nonexistent.invalid'),
+                                 on_open_error_callback=on_error)
+    conn.ioloop.call_later(10, conn.ioloop.stop)
+    conn.ioloop.start()
+    assert len(errors) == 1
+    text = str(errors[0])
+    assert ("could not resolve the host name 'nonexistent.invalid'"
+            in text), (text)
+    assert 'check the host' in text
+    # args and repr as pika 1.4 has them: the resolver's own error
+    assert isinstance(errors[0].exceptions[-1], socket.gaierror)

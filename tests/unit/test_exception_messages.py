@@ -97,6 +97,20 @@ def test_each_connector_phase_names_itself(cls, words):
     assert repr(error) == "%s: OSError('boom')" % cls.__name__
 
 
+def test_workflow_failure_names_a_host_that_did_not_resolve():
+    import socket
+    error = workflow.AMQPConnectionWorkflowFailed(
+        [socket.gaierror(-2, 'Name or service not known')])
+    assert str(error) == ('All 1 connection attempt(s) failed; the last: '
+                          '[Errno -2] Name or service not known')
+    error.unresolved_host = 'broker.example'
+    assert str(error) == (
+        "All 1 connection attempt(s) failed; the last: could not resolve the "
+        "host name 'broker.example' ([Errno -2] Name or service not known); "
+        'check the host of the connection parameters')
+    assert error.args == ()
+
+
 def test_workflow_failure_names_the_attempts_and_the_last_error():
     last = workflow.AMQPConnectorSocketConnectError(ConnectionRefusedError())
     error = workflow.AMQPConnectionWorkflowFailed([OSError('first'), last])

@@ -129,12 +129,22 @@ class AMQPConnectionWorkflowFailed(AMQPConnectorException):
         super().__init__(*args)
         self.exceptions = tuple(exceptions)
 
+    #: The host name whose resolution ended the workflow, set by the
+    #: workflow (the last error is then the resolver's ``socket.gaierror``).
+    unresolved_host: Optional[str] = None
+
     def __str__(self) -> str:
         text = super().__str__()
         if text or not self.exceptions:
             return text or 'No connection attempt was made'
+        last: Any = self.exceptions[-1]
+        if self.unresolved_host is not None and isinstance(
+                last, socket.gaierror):
+            last = ('could not resolve the host name {!r} ({}); check the '
+                    'host of the connection parameters'.format(
+                        self.unresolved_host, last))
         return 'All {} connection attempt(s) failed; the last: {}'.format(
-            len(self.exceptions), self.exceptions[-1])
+            len(self.exceptions), last)
 
     def __repr__(self) -> str:
         count = len(self.exceptions)
@@ -678,8 +688,10 @@ class AMQPConnectionWorkflow(AbstractAMQPConnectionWorkflow):
             # As pika 1.4: a failed name resolution ends the whole workflow
             # (no further hosts, no retries).
             self._exceptions.append(result)
-            self._report_completion_and_cleanup(
-                AMQPConnectionWorkflowFailed(self._exceptions))
+            failed = AMQPConnectionWorkflowFailed(self._exceptions)
+            failed.unresolved_host = self._connection_configs[
+                self._config_index].host
+            self._report_completion_and_cleanup(failed)
             return
         self._addr_records = list(result)
         self._addr_index = 0
