@@ -3,16 +3,18 @@
 Each message's body is written to stdout on a line of its own (``--json``:
 one JSON object per message with routing key, properties and body) and then
 acknowledged (``--no-ack``: the broker forgets it on delivery). Stops after
-``--count`` messages, after ``--idle-timeout`` seconds without a message, or on
-Ctrl-C. With ``--discard`` nothing is printed per message; on a terminal a
-live count and rate is shown on stderr instead.
+``--count`` messages, after ``--idle-timeout`` seconds without a message, or
+on Ctrl-C (the messages already printed are acknowledged first; exit 130).
+With ``--discard`` nothing is printed per message; on a terminal a live
+count and rate is shown on stderr instead.
 """
 
 import argparse
 from typing import Any
 
-from pika.cli._runtime import (add_command, whole_number, EXIT_EMPTY, EXIT_OK,
-                               Output, connect, isatty, message_record)
+from pika.cli._runtime import (EXIT_INTERRUPTED, add_command, whole_number,
+                               EXIT_EMPTY, EXIT_OK, Output, connect, isatty,
+                               message_record)
 
 NAME = 'consume'
 
@@ -76,6 +78,7 @@ def run(args: Any, output: Output) -> int:
         ack_every = max(args.prefetch // 2, 1) if args.prefetch else 1
         unacked = 0
         last_tag = 0
+        interrupted = False
         try:
             for method, properties, body in channel.consume(
                     args.queue,
@@ -97,10 +100,18 @@ def run(args: Any, output: Output) -> int:
                         unacked = 0
                 if args.count and progress.count >= args.count:
                     break
-            if unacked:
-                channel.basic_ack(last_tag, multiple=True)
+        except KeyboardInterrupt:
+            # Ctrl-C ends a consume as --count does: what was printed is
+            # acknowledged (not delivered again) and the summary written.
+            interrupted = True
         finally:
             progress.finish()
+        if unacked and channel.is_open:
+            try:
+                channel.basic_ack(last_tag, multiple=True)
+            except Exception:  # noqa: BLE001 - the broker will redeliver
+                if not interrupted:
+                    raise
         if channel.is_open:
             channel.cancel()
         count = progress.count
@@ -121,6 +132,9 @@ def run(args: Any, output: Output) -> int:
     finally:
         if connection.is_open:
             connection.close()
+    if interrupted:
+        output.stderr.write('pika: interrupted\n')
+        return EXIT_INTERRUPTED
     if timed_out and args.count and count < args.count:
         output.stderr.write('pika: %d of %d messages before the %g s idle '
                             'timeout\n' %

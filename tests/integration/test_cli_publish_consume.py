@@ -346,3 +346,30 @@ def test_bad_command_lines_exit_2_before_connecting(args: list) -> None:
     result = run(*args, '--url', 'amqp://guest:guest@127.0.0.1:9/%2F')
     assert result.code == 2, result
     assert result.stderr
+
+
+def test_ctrl_c_acknowledges_what_consume_printed_and_exits_130() -> None:
+    import signal
+    queue = declare_queue()
+    assert run('publish', '-r', queue, '-b', 'x', '-n', '5', '--url',
+               URL).code == 0
+    proc = subprocess.Popen(
+        [sys.executable, '-m', 'pika', 'consume', queue, '--url', URL],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment())
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(5)]
+        assert lines == ['x\n'] * 5
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, (out, err)
+    assert err.endswith('pika: interrupted\n'), err
+    # acknowledged before the connection closed: nothing comes back
+    left = run('declare', 'queue', queue, '--passive', '--url', URL, '--json')
+    assert left.json()['message_count'] == 0, left
