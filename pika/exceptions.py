@@ -119,6 +119,7 @@ class StreamLostError(AMQPConnectionError):
     """The transport (TCP or TLS stream) went away unexpectedly."""
 
     _WHAT_TO_CHECK = ('check the network path to the broker and the broker log')
+    _ALWAYS_CHECK = _WHAT_TO_CHECK
 
 
 class IncompatibleProtocolError(AMQPConnectionError):
@@ -250,6 +251,9 @@ class ConnectionBlockedTimeout(AMQPConnectionError):
     than blocked_connection_timeout allows."""
 
     _WHAT_TO_CHECK = ('check the broker for memory or disk alarms')
+    _ALWAYS_CHECK = ('the broker blocks publishers while a memory or disk '
+                     'alarm lasts: check its alarms (rabbitmq-diagnostics '
+                     'alarms), or raise blocked_connection_timeout')
 
 
 class AMQPHeartbeatTimeout(AMQPConnectionError):
@@ -257,6 +261,8 @@ class AMQPHeartbeatTimeout(AMQPConnectionError):
 
     _WHAT_TO_CHECK = ('the broker stopped sending; check the network and the '
                       'broker, or use a longer heartbeat')
+    _ALWAYS_CHECK = ('nothing came from the broker for too long: check the '
+                     'network and the broker, or use a longer heartbeat')
 
 
 class ConnectionRecovering(AMQPConnectionError):

@@ -196,7 +196,8 @@ def test_repr_never_raises_without_arguments(cls):
 
 
 def test_str_is_exception_str():
-    assert str(exc.StreamLostError('lost')) == 'lost'
+    assert str(exc.StreamLostError('lost')) == (
+        'lost; check the network path to the broker and the broker log')
     assert str(exc.AMQPConnectionError('a', 'b')) == "('a', 'b')"
 
 

@@ -130,6 +130,16 @@ def test_workflow_failure_names_the_attempts_and_the_last_error():
     (exceptions.UnroutableError(
         ['m']), '1 unroutable message(s) returned', 'routing key'),
     (exceptions.NackError([]), '0 message(s) NACKed', 'Basic.Nack'),
+    (exceptions.StreamLostError(
+        "Stream connection lost: ConnectionResetError(104, 'Connection reset "
+        "by peer')"), "Stream connection lost: ConnectionResetError(104, "
+     "'Connection reset by peer')", 'network path'),
+    (exceptions.AMQPHeartbeatTimeout(
+        'No activity or too many missed heartbeats in the last 60 seconds'),
+     'No activity or too many missed heartbeats in the last 60 seconds',
+     'longer heartbeat'),
+    (exceptions.ConnectionBlockedTimeout('Blocked connection timeout expired.'),
+     'Blocked connection timeout expired.', 'rabbitmq-diagnostics alarms'),
     (exceptions.ConfirmationLost(['m', 'n']),
      '2 message(s) with lost confirmation', 'may or may not have them'),
 ])
