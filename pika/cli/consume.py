@@ -10,13 +10,17 @@ count and rate is shown on stderr instead.
 """
 
 import argparse
+import time
 from typing import Any
 
-from pika.cli._runtime import (EXIT_INTERRUPTED, add_command, whole_number,
-                               EXIT_EMPTY, EXIT_OK, Output, connect, isatty,
-                               message_record)
+from pika.cli._runtime import (EXIT_INTERRUPTED, EXIT_USAGE, CommandError,
+                               Interrupt, add_command, whole_number, EXIT_EMPTY,
+                               EXIT_OK, Output, connect, isatty, message_record)
 
 NAME = 'consume'
+
+# Longest wait for a message before checking Ctrl-C and the idle timeout.
+TICK = 0.25
 
 
 def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -63,6 +67,10 @@ def run(args: Any, output: Output) -> int:
     :param Output output: where results go
     :returns: the exit code
     """
+    if args.idle_timeout is not None and args.idle_timeout <= 0:
+        raise CommandError(
+            '--idle-timeout must be more than 0, got %g' % args.idle_timeout,
+            EXIT_USAGE, 'usage')
     connection = connect(args, NAME)
     try:
         channel = connection.channel()
@@ -79,39 +87,49 @@ def run(args: Any, output: Output) -> int:
         unacked = 0
         last_tag = 0
         interrupted = False
-        try:
-            for method, properties, body in channel.consume(
-                    args.queue,
-                    auto_ack=args.no_ack,
-                    inactivity_timeout=args.idle_timeout):
-                if method is None:
-                    timed_out = True
-                    break
-                if not args.discard:
-                    record, text = message_record(method, properties, body,
-                                                  args.queue)
-                    output.data(record, text)
-                progress.add()
-                if not args.no_ack:
-                    unacked += 1
-                    last_tag = method.delivery_tag
-                    if unacked >= ack_every:
-                        channel.basic_ack(last_tag, multiple=True)
-                        unacked = 0
-                if args.count and progress.count >= args.count:
-                    break
-        except KeyboardInterrupt:
-            # Ctrl-C ends a consume as --count does: what was printed is
-            # acknowledged (not delivered again) and the summary written.
-            interrupted = True
-        finally:
-            progress.finish()
-        if unacked and channel.is_open:
+        # The generator wakes at least every TICK seconds, so that Ctrl-C
+        # (a flag, see Interrupt) and the idle timeout are seen while no
+        # message comes.
+        tick = min(args.idle_timeout or TICK, TICK)
+        last_message = time.monotonic()
+        with Interrupt() as interrupt:
             try:
-                channel.basic_ack(last_tag, multiple=True)
-            except Exception:  # noqa: BLE001 - the broker will redeliver
-                if not interrupted:
-                    raise
+                for method, properties, body in channel.consume(
+                        args.queue, auto_ack=args.no_ack,
+                        inactivity_timeout=tick):
+                    if method is None:
+                        if interrupt.requested:
+                            interrupted = True
+                            break
+                        if (args.idle_timeout is not None and
+                                time.monotonic() - last_message
+                                >= args.idle_timeout):
+                            timed_out = True
+                            break
+                        continue
+                    last_message = time.monotonic()
+                    if not args.discard:
+                        record, text = message_record(method, properties, body,
+                                                      args.queue)
+                        output.data(record, text)
+                    progress.add()
+                    if not args.no_ack:
+                        unacked += 1
+                        last_tag = method.delivery_tag
+                        if unacked >= ack_every:
+                            channel.basic_ack(last_tag, multiple=True)
+                            unacked = 0
+                    if args.count and progress.count >= args.count:
+                        break
+                    if interrupt.requested:
+                        # Ctrl-C ends a consume as --count does: what was
+                        # printed is acknowledged, the summary written.
+                        interrupted = True
+                        break
+            finally:
+                progress.finish()
+        if unacked and channel.is_open:
+            channel.basic_ack(last_tag, multiple=True)
         if channel.is_open:
             channel.cancel()
         count = progress.count

@@ -15,9 +15,9 @@ import sys
 from typing import Any, Iterator, List
 
 import pika
-from pika.cli._runtime import (add_command, whole_number, EXIT_OK,
-                               EXIT_UNCONFIRMED, EXIT_USAGE, CommandError,
-                               Output, connect, parse_table)
+from pika.cli._runtime import (add_command, whole_number, EXIT_INTERRUPTED,
+                               EXIT_OK, Interrupt, EXIT_UNCONFIRMED, EXIT_USAGE,
+                               CommandError, Output, connect, parse_table)
 
 NAME = 'publish'
 
@@ -158,12 +158,15 @@ def run(args: Any, output: Output) -> int:
         exchange = args.exchange
         routing_key = args.routing_key
         mandatory = args.mandatory
-        try:
-            for body in messages:
-                publish(exchange, routing_key, body, properties, mandatory)
-                progress.add()
-        finally:
-            progress.finish()
+        with Interrupt() as interrupt:
+            try:
+                for body in messages:
+                    publish(exchange, routing_key, body, properties, mandatory)
+                    progress.add()
+                    if interrupt.requested:
+                        break
+            finally:
+                progress.finish()
         if not args.confirm:
             # A round trip: a publish the broker refused (no such exchange)
             # closes the channel before the answer, and raises here. The
@@ -178,6 +181,11 @@ def run(args: Any, output: Output) -> int:
                 '%d of %d message(s) returned unroutable: no queue is bound '
                 'for the routing key' % (len(returned), progress.count),
                 EXIT_UNCONFIRMED, 'unroutable')
+        if interrupt.requested:
+            # what was published so far, then the usual exit code of Ctrl-C
+            output.stderr.write('pika: interrupted after %d message(s)\n' %
+                                progress.count)
+            return EXIT_INTERRUPTED
         elapsed = progress.elapsed()
         count = progress.count
         output.result(

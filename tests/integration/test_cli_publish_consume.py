@@ -304,12 +304,22 @@ def test_long_publish_shows_live_count_and_rate_on_a_terminal() -> None:
             if ready:
                 terminal += os.read(master, 65536).decode('utf-8', 'replace')
         process.send_signal(signal.SIGINT)
+        # stops at the next message, closes cleanly, says how far it got
         code = process.wait(timeout=30)
+        while select.select([master], [], [], 0.5)[0]:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # the terminal closed with the process
+                break
+            if not data:
+                break
+            terminal += data.decode('utf-8', 'replace')
     finally:
         if process.poll() is None:
             process.kill()
         os.close(master)
     assert code == 130, terminal
+    assert 'pika: interrupted after ' in terminal, terminal
     updates = [part for part in terminal.split('\r') if 'msg/s' in part]
     # redrawn in place (carriage return), several times over the run
     assert len(updates) >= 3, terminal
