@@ -8,6 +8,10 @@ them in order (each with its own ``connection_attempts`` and
 to fix rather than outages to wait out. Unacknowledged messages are
 requeued by the broker, so nothing is lost across a reconnect.
 
+This is the loop pika 1.4.4 needs. Here ``BlockingConnection(parameters,
+recovery=RecoveryConfig())`` can do the reconnecting itself, consumers
+included: see ``recovery_blocking.py``.
+
 Usage::
 
     python examples/blocking_consume_recover_multiple_hosts.py
@@ -45,10 +49,8 @@ def main() -> None:
     while True:
         try:
             connection = pika.BlockingConnection(parameters)
-            # pika has no public accessor for the host it connected to; _impl
-            # (the underlying SelectConnection) is the one every pika has.
-            print('connected to %s:%s' %
-                  (connection._impl.params.host, connection._impl.params.port))
+            print('connected (the first of %d address(es) that answered)' %
+                  len(parameters))
             channel = connection.channel()
             channel.queue_declare(args.queue, durable=True)
             if args.count and consumed == 0:

@@ -43,10 +43,6 @@ class DemoFailed(Exception):
     """A check of the demo did not hold."""
 
 
-def _text(value):
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def _rate(count, seconds):
     return count / seconds if seconds > 0 else float('inf')
 
@@ -127,14 +123,7 @@ def round_trip(connection, channel, exchange, queue, count, body_size,
 def demo(count, body_size):
     params = pika.ConnectionParameters(host=HOST, port=PORT)
     connection = BlockingConnection(params)
-    # The broker's Connection.Start properties, on the underlying
-    # SelectConnection (_impl): BlockingConnection has no public accessor.
-    server = connection._impl.server_properties or {}
-    product = server.get('product')
-    print('Connected to %s:%d with pika.BlockingConnection%s.' %
-          (HOST, PORT,
-           (' (%s %s)' %
-            (_text(product), _text(server.get('version')))) if product else ''))
+    print('Connected to %s:%d with pika.BlockingConnection.' % (HOST, PORT))
     try:
         confirm_channel = connection.channel()
         exchange = 'demo-x-' + uuid.uuid4().hex[:8]

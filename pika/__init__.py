@@ -18,6 +18,12 @@ from pika.adapters.thread_safe_connection import Connection as Connection
 
 from pika._version import __version__ as __version__
 
+# pika 1.4's ``import pika`` loads these modules as a side effect, so code
+# written for it reaches them as attributes (``pika.callback.CallbackManager``)
+# without importing them; the engine here does not need them.
+from pika import callback as callback  # noqa: E402
+from pika import diagnostic_utils as diagnostic_utils  # noqa: E402
+
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [

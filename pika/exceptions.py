@@ -16,6 +16,7 @@ Unlike pika, the ``repr`` of an exception constructed without the arguments
 its message needs never raises; it falls back to the generic form.
 """
 
+import re as _re
 import struct as _struct
 from typing import Any, Sequence
 
@@ -51,12 +52,19 @@ def _message(error: BaseException) -> str:
     """
     text = Exception.__str__(error)
     if text.strip():
-        return text
+        # pika's text names what happened; a class whose text never says
+        # what to check (the broker's reply text, a count) adds it.
+        always = type(error).__dict__.get('_ALWAYS_CHECK', '')
+        return '%s; %s' % (text, always) if always else text
     described = repr(error)
     prefix = _cls_name(error) + ': '
     if described.startswith(prefix):
         described = described[len(prefix):]
-    if not described or described.endswith('()'):
+    generic = (described.startswith('An unspecified') and
+               not (type(error).__doc__ or '').startswith('Base class'))
+    if not described or described.endswith('()') or generic:
+        # No arguments for the class's own text: its docstring says more
+        # than a base class's generic words.
         described = _first_sentence(type(error))
     described = described.rstrip('.')
     # Only the class's own advice: a parent's would often mislead.
@@ -71,7 +79,9 @@ def _first_sentence(cls: type) -> str:
         return 'A%s %s' % ('n' if doc[15:16] in 'aeiouAEIOU' else '',
                            doc[15:].split('.')[0].rstrip('s') + ' occurred')
     end = doc.find('. ')
-    return doc if end < 0 else doc[:end]
+    sentence = doc if end < 0 else doc[:end]
+    # "(first argument)" says where the value goes; there is none here.
+    return _re.sub(r' \((first|first two) arguments?\)', '', sentence)
 
 
 class AMQPError(Exception):
@@ -109,6 +119,7 @@ class StreamLostError(AMQPConnectionError):
     """The transport (TCP or TLS stream) went away unexpectedly."""
 
     _WHAT_TO_CHECK = ('check the network path to the broker and the broker log')
+    _ALWAYS_CHECK = _WHAT_TO_CHECK
 
 
 class IncompatibleProtocolError(AMQPConnectionError):
@@ -136,6 +147,8 @@ class ProbableAuthenticationError(AMQPConnectionError):
     """The broker dropped the connection where bad credentials would."""
 
     _WHAT_TO_CHECK = ('check the username and password')
+    _ALWAYS_CHECK = ('check the user name and password (and that the user '
+                     'exists on this broker)')
 
     def __repr__(self) -> str:
         return ('%s: Client was disconnected at a connection stage indicating '
@@ -148,6 +161,8 @@ class ProbableAccessDeniedError(AMQPConnectionError):
 
     _WHAT_TO_CHECK = ('check that the virtual host exists and that the '
                       'user may access it')
+    _ALWAYS_CHECK = ('check that the virtual host exists and that the user '
+                     'has permissions on it')
 
     def __repr__(self) -> str:
         return (
@@ -238,6 +253,9 @@ class ConnectionBlockedTimeout(AMQPConnectionError):
     than blocked_connection_timeout allows."""
 
     _WHAT_TO_CHECK = ('check the broker for memory or disk alarms')
+    _ALWAYS_CHECK = ('the broker blocks publishers while a memory or disk '
+                     'alarm lasts: check its alarms (rabbitmq-diagnostics '
+                     'alarms), or raise blocked_connection_timeout')
 
 
 class AMQPHeartbeatTimeout(AMQPConnectionError):
@@ -245,6 +263,8 @@ class AMQPHeartbeatTimeout(AMQPConnectionError):
 
     _WHAT_TO_CHECK = ('the broker stopped sending; check the network and the '
                       'broker, or use a longer heartbeat')
+    _ALWAYS_CHECK = ('nothing came from the broker for too long: check the '
+                     'network and the broker, or use a longer heartbeat')
 
 
 class ConnectionRecovering(AMQPConnectionError):
@@ -347,6 +367,10 @@ class UnroutableError(AMQPChannelError):
     a publish arrives after a Basic.Return for it.
     """
 
+    _ALWAYS_CHECK = ('the broker found no queue bound to the exchange for '
+                     "the message's routing key (mandatory=True); check the "
+                     'exchange name, the routing key and the bindings')
+
     def __init__(self, messages: Sequence[Any]) -> None:
         """
         :param messages: the returned messages
@@ -367,6 +391,12 @@ class NackError(AMQPChannelError):
 
     Raised by BlockingChannel.
     """
+
+    _ALWAYS_CHECK = ('the broker refused to take the published message(s) '
+                     '(Basic.Nack), e.g. a queue at its x-max-length with '
+                     'x-overflow=reject-publish, or a broker-side failure; '
+                     'they were not delivered: check the queue limits and the '
+                     'broker log, then publish again')
 
     def __init__(self, messages: Sequence[Any]) -> None:
         """
@@ -395,6 +425,11 @@ class ConfirmationLost(AMQPError):
     errors must not treat this as one.
     """
 
+    _ALWAYS_CHECK = ('the connection was lost before the broker confirmed '
+                     'or rejected them, so the broker may or may not have '
+                     'them; publish them again if a duplicate is acceptable '
+                     '(the exception\'s messages attribute holds them)')
+
     def __init__(self, messages: Sequence[Any] = ()) -> None:
         """
         :param messages: the publishes whose confirmation was lost
@@ -419,6 +454,12 @@ class InvalidChannelNumber(AMQPError):
             _cls_name(self), self.args[0], _hint_suffix(self))
 
 
+# What to check when the peer's bytes break the protocol.
+_PEER_BROKE_PROTOCOL = ('the peer sent bytes that break AMQP 0-9-1: check '
+                        'that the host and port are a RabbitMQ AMQP listener '
+                        '(amqps:// for a TLS port) and the broker log')
+
+
 class ProtocolSyntaxError(AMQPError):
     """Base class for peer data that breaks the AMQP syntax."""
 
@@ -430,6 +471,8 @@ class ProtocolSyntaxError(AMQPError):
 class UnexpectedFrameError(ProtocolSyntaxError):
     """A frame (first argument) arrived out of sequence."""
 
+    _WHAT_TO_CHECK = _PEER_BROKE_PROTOCOL
+
     def __repr__(self) -> str:
         if not self.args:
             return ProtocolSyntaxError.__repr__(self)
@@ -439,6 +482,8 @@ class UnexpectedFrameError(ProtocolSyntaxError):
 
 class ProtocolVersionMismatch(ProtocolSyntaxError):
     """Protocol versions (first two arguments) did not match."""
+
+    _WHAT_TO_CHECK = _PEER_BROKE_PROTOCOL
 
     def __repr__(self) -> str:
         if len(self.args) < 2:
@@ -453,6 +498,8 @@ class BodyTooLongError(ProtocolSyntaxError):
     Arguments: ``(received, expected)``.
     """
 
+    _WHAT_TO_CHECK = _PEER_BROKE_PROTOCOL
+
     def __repr__(self) -> str:
         try:
             return ('%s: Received too many bytes for a message delivery: '
@@ -465,6 +512,8 @@ class BodyTooLongError(ProtocolSyntaxError):
 class InvalidFrameError(ProtocolSyntaxError):
     """A frame could not be decoded (bad frame end, type or size)."""
 
+    _WHAT_TO_CHECK = _PEER_BROKE_PROTOCOL
+
     def __repr__(self) -> str:
         if not self.args:
             return ProtocolSyntaxError.__repr__(self)
@@ -474,6 +523,8 @@ class InvalidFrameError(ProtocolSyntaxError):
 
 class InvalidFieldTypeException(ProtocolSyntaxError):
     """A field table holds a type marker (first argument) we don't know."""
+
+    _WHAT_TO_CHECK = _PEER_BROKE_PROTOCOL
 
     def __repr__(self) -> str:
         if not self.args:
@@ -486,6 +537,11 @@ class UnsupportedAMQPFieldException(ProtocolSyntaxError):
 
     Arguments: ``(pieces, value)``; the ``repr`` names the value's type.
     """
+
+    _WHAT_TO_CHECK = ('field tables (headers, arguments) take str, bytes, '
+                      'bytearray, memoryview, bool, int, float, '
+                      'decimal.Decimal, datetime.datetime, dict, list, tuple '
+                      'and None values')
 
     def __repr__(self) -> str:
         if len(self.args) < 2:

@@ -13,6 +13,9 @@ What it does, and why each part lives here rather than in the package:
   pages a module's docstring stops before the first such paragraph. Any
   contributor marker left in a rendered docstring afterwards is reported as a
   warning, so a leak fails the ``-W`` build instead of reaching users.
+* **The command-line tool's help.** ``.. pika-cli-help:: publish`` shows
+  what ``pika publish --help`` prints, from the tool's own parser, so the
+  page cannot drift from the tool.
 * **Inheritance shown through public classes.** A private base class
   (``_PollerBase``) is replaced by its public bases in "Bases:" lines.
 * **References the docstrings write the short way.** Docstrings keep pika
@@ -36,6 +39,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.ext import intersphinx
 from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import make_refnode
 
 LOGGER = logging.getLogger(__name__)
@@ -229,6 +233,46 @@ def generate_example_pages(app: Sphinx) -> None:
         os.remove(os.path.join(GENERATED_DIR, name))
 
 
+# Command-line help ---------------------------------------------------------
+
+
+class CommandHelp(SphinxDirective):
+    """``.. pika-cli-help:: declare queue``: the command's ``--help`` text.
+
+    Rendered from the tool's own parser at build time (80 columns), so the
+    page shows exactly what ``pika declare queue --help`` prints.
+    """
+
+    required_arguments = 0
+    optional_arguments = 3
+
+    def run(self) -> List[Any]:
+        from pika.cli import _parser
+        saved = os.environ.get('COLUMNS')
+        os.environ['COLUMNS'] = '80'
+        try:
+            parser: Any = _parser.build_parser()
+            for word in self.arguments:
+                parser = _subcommand(parser, word)
+            text = parser.format_help()
+        finally:
+            if saved is None:
+                del os.environ['COLUMNS']
+            else:
+                os.environ['COLUMNS'] = saved
+        block = nodes.literal_block(text, text)
+        block['language'] = 'text'
+        return [block]
+
+
+def _subcommand(parser: Any, name: str) -> Any:
+    import argparse
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices[name]
+    raise ValueError('no subcommand %r' % name)
+
+
 # Docstrings ---------------------------------------------------------------
 
 
@@ -393,6 +437,7 @@ def _refnode(app: Sphinx, node: Any, contnode: Any, name: str,
 
 def setup(app: Sphinx) -> Dict[str, Any]:
     app.connect('builder-inited', generate_example_pages)
+    app.add_directive('pika-cli-help', CommandHelp)
     app.connect('autodoc-process-docstring', user_part_of_docstring)
     app.connect('autodoc-skip-member', skip_codec_members)
     app.connect('autodoc-process-bases', public_bases)

@@ -112,8 +112,11 @@ class _Waiter:
 
     def wait(self, timeout: Optional[float]) -> Any:
         if not self._lock.acquire(True, -1 if timeout is None else timeout):
-            raise exceptions.AMQPError('no reply within %r seconds' %
-                                       (timeout,))
+            raise exceptions.AMQPError(
+                'no reply from the broker within %r seconds (rpc_timeout); '
+                'the request may still take effect: check that the broker '
+                'is not overloaded or blocked, or raise rpc_timeout' %
+                (timeout,))
         self._lock.release()  # later waits return at once
         if self.error is not None:
             raise self.error

@@ -33,7 +33,7 @@ Exit codes (the same for every command):
   ``NOT_FOUND``: no such queue; ``PRECONDITION_FAILED``: declared with other
   options; ``ACCESS_REFUSED``: no permission on the resource).
 * 6: no message: ``get`` found the queue empty, or ``consume --count N``
-  stopped (``--timeout``) before N messages arrived.
+  stopped (``--idle-timeout``) before N messages arrived.
 * 7: a published message was not confirmed: the broker nacked it or returned
   it as unroutable (``publish --confirm`` / ``--mandatory``).
 * 130: interrupted (Ctrl-C).

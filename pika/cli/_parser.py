@@ -35,9 +35,10 @@ def common_options() -> argparse.ArgumentParser:
     group.add_argument(
         '--url',
         default=None,
-        help='broker URL, amqp:// or amqps:// (default: $%s, else %s; '
-        'escape %% as %%%%)' % (_runtime.URL_ENVIRONMENT_VARIABLE,
-                                _runtime.DEFAULT_URL.replace('%', '%%')))
+        # argparse %-formats help texts: the default URL's "%2F" is doubled.
+        help='broker URL, amqp:// or amqps:// (default: $%s, else %s)' %
+        (_runtime.URL_ENVIRONMENT_VARIABLE,
+         _runtime.DEFAULT_URL.replace('%', '%%')))
     group.add_argument('--timeout',
                        type=_positive_float,
                        default=None,

@@ -110,6 +110,38 @@ def add_command(
     return parser
 
 
+class Interrupt:
+    """Ctrl-C as a request the command checks between messages.
+
+    A ``KeyboardInterrupt`` raised wherever the main thread happens to be
+    can land inside the library while it writes a frame; the half-written
+    frame then corrupts the stream and the closing handshake waits until the
+    broker gives up. Inside ``with Interrupt() as interrupt:`` SIGINT only
+    sets :attr:`requested`; the command stops at its next check and closes
+    the connection cleanly. Outside the main thread it does nothing.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self.requested = True
+
+    def __enter__(self) -> 'Interrupt':
+        import signal
+        import threading
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._on_signal)
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        import signal
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
 class CommandError(Exception):
     """A failure to report in plain words, with the exit code to end with.
 

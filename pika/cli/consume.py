@@ -3,18 +3,24 @@
 Each message's body is written to stdout on a line of its own (``--json``:
 one JSON object per message with routing key, properties and body) and then
 acknowledged (``--no-ack``: the broker forgets it on delivery). Stops after
-``--count`` messages, after ``--timeout`` seconds without a message, or on
-Ctrl-C. With ``--discard`` nothing is printed per message; on a terminal a
-live count and rate is shown on stderr instead.
+``--count`` messages, after ``--idle-timeout`` seconds without a message, or
+on Ctrl-C (the messages already printed are acknowledged first; exit 130).
+With ``--discard`` nothing is printed per message; on a terminal a live
+count and rate is shown on stderr instead.
 """
 
 import argparse
+import time
 from typing import Any
 
-from pika.cli._runtime import (add_command, whole_number, EXIT_EMPTY, EXIT_OK,
-                               Output, connect, isatty, message_record)
+from pika.cli._runtime import (EXIT_INTERRUPTED, EXIT_USAGE, CommandError,
+                               Interrupt, add_command, whole_number, EXIT_EMPTY,
+                               EXIT_OK, Output, connect, isatty, message_record)
 
 NAME = 'consume'
+
+# Longest wait for a message before checking Ctrl-C and the idle timeout.
+TICK = 0.25
 
 
 def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -61,6 +67,10 @@ def run(args: Any, output: Output) -> int:
     :param Output output: where results go
     :returns: the exit code
     """
+    if args.idle_timeout is not None and args.idle_timeout <= 0:
+        raise CommandError(
+            '--idle-timeout must be more than 0, got %g' % args.idle_timeout,
+            EXIT_USAGE, 'usage')
     connection = connect(args, NAME)
     try:
         channel = connection.channel()
@@ -76,31 +86,51 @@ def run(args: Any, output: Output) -> int:
         ack_every = max(args.prefetch // 2, 1) if args.prefetch else 1
         unacked = 0
         last_tag = 0
-        try:
-            for method, properties, body in channel.consume(
-                    args.queue,
-                    auto_ack=args.no_ack,
-                    inactivity_timeout=args.idle_timeout):
-                if method is None:
-                    timed_out = True
-                    break
-                if not args.discard:
-                    record, text = message_record(method, properties, body,
-                                                  args.queue)
-                    output.data(record, text)
-                progress.add()
-                if not args.no_ack:
-                    unacked += 1
-                    last_tag = method.delivery_tag
-                    if unacked >= ack_every:
-                        channel.basic_ack(last_tag, multiple=True)
-                        unacked = 0
-                if args.count and progress.count >= args.count:
-                    break
-            if unacked:
-                channel.basic_ack(last_tag, multiple=True)
-        finally:
-            progress.finish()
+        interrupted = False
+        # The generator wakes at least every TICK seconds, so that Ctrl-C
+        # (a flag, see Interrupt) and the idle timeout are seen while no
+        # message comes.
+        tick = min(args.idle_timeout or TICK, TICK)
+        last_message = time.monotonic()
+        with Interrupt() as interrupt:
+            try:
+                for method, properties, body in channel.consume(
+                        args.queue, auto_ack=args.no_ack,
+                        inactivity_timeout=tick):
+                    if method is None:
+                        if interrupt.requested:
+                            interrupted = True
+                            break
+                        if (args.idle_timeout is not None and
+                                time.monotonic() - last_message
+                                >= args.idle_timeout):
+                            timed_out = True
+                            break
+                        continue
+                    last_message = time.monotonic()
+                    assert properties is not None and body is not None
+                    if not args.discard:
+                        record, text = message_record(method, properties, body,
+                                                      args.queue)
+                        output.data(record, text)
+                    progress.add()
+                    if not args.no_ack:
+                        unacked += 1
+                        last_tag = method.delivery_tag
+                        if unacked >= ack_every:
+                            channel.basic_ack(last_tag, multiple=True)
+                            unacked = 0
+                    if args.count and progress.count >= args.count:
+                        break
+                    if interrupt.requested:
+                        # Ctrl-C ends a consume as --count does: what was
+                        # printed is acknowledged, the summary written.
+                        interrupted = True
+                        break
+            finally:
+                progress.finish()
+        if unacked and channel.is_open:
+            channel.basic_ack(last_tag, multiple=True)
         if channel.is_open:
             channel.cancel()
         count = progress.count
@@ -121,6 +151,9 @@ def run(args: Any, output: Output) -> int:
     finally:
         if connection.is_open:
             connection.close()
+    if interrupted:
+        output.stderr.write('pika: interrupted\n')
+        return EXIT_INTERRUPTED
     if timed_out and args.count and count < args.count:
         output.stderr.write('pika: %d of %d messages before the %g s idle '
                             'timeout\n' %

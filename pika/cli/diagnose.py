@@ -19,9 +19,10 @@ from typing import Any, Dict, List, Optional
 
 import pika
 from pika import exceptions
-from pika.cli._runtime import (add_command, EXIT_ACCESS, EXIT_OK, EXIT_REFUSED,
-                               EXIT_UNREACHABLE, Output, connection_parameters,
-                               describe_error, redact_url, _ssl_error_text)
+from pika.cli._runtime import (add_command, whole_number, EXIT_ACCESS, EXIT_OK,
+                               EXIT_REFUSED, EXIT_UNREACHABLE, Output,
+                               connection_parameters, describe_error,
+                               redact_url, _ssl_error_text)
 
 NAME = 'diagnose'
 
@@ -60,7 +61,7 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
                         help='broker URL (default: --url, $PIKA_URL, or the '
                         'local default)')
     parser.add_argument('--round-trips',
-                        type=int,
+                        type=whole_number(0),
                         default=10,
                         metavar='N',
                         help='round trips to time (default 10)')
@@ -530,6 +531,13 @@ def run(args: Any, output: Output) -> int:
                    args.round_trips).run()
     if output.as_json:
         output.result(report.as_json(), '')
+    elif output.quiet:
+        # only the verdict, and only when a step failed (as other commands
+        # print nothing but errors with --quiet)
+        if report.exit_code() != EXIT_OK:
+            output.stderr.write('pika: error: %s\n' %
+                                report.as_json()['message'])
+            output.stderr.flush()
     else:
         output.stdout.write(report.as_text() + '\n')
         output.stdout.flush()

@@ -3,16 +3,20 @@
 The body comes from ``--body``, ``--file`` or standard input (all of it, or
 one message per line with ``--lines``). ``--count N`` sends it N times and,
 on a terminal, shows a live count and rate on stderr. ``--confirm`` waits for
-the broker to confirm each message (exit 7 when one is nacked, or with
-``--mandatory`` returned unroutable).
+the broker to confirm each message (exit 7 when one is nacked).
+``--mandatory`` asks the broker to return messages that no queue takes; any
+returned message makes the command exit 7, with or without ``--confirm``.
+Without either, the broker says nothing about a message it drops: a publish
+to the default exchange with a routing key that names no queue succeeds.
 """
 
 import argparse
 import sys
-from typing import Any, Iterator
+from typing import Any, Iterator, List
 
 import pika
-from pika.cli._runtime import (add_command, whole_number, EXIT_OK, EXIT_USAGE,
+from pika.cli._runtime import (add_command, whole_number, EXIT_INTERRUPTED,
+                               EXIT_OK, Interrupt, EXIT_UNCONFIRMED, EXIT_USAGE,
                                CommandError, Output, connect, parse_table)
 
 NAME = 'publish'
@@ -60,8 +64,8 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
                         'to confirm each message')
     parser.add_argument('--mandatory',
                         action='store_true',
-                        help='ask the broker to return unroutable messages '
-                        '(reported with --confirm)')
+                        help='ask the broker to return messages no queue '
+                        'takes, and exit 7 when it returns any')
     parser.add_argument('-p',
                         '--persistent',
                         action='store_true',
@@ -142,24 +146,46 @@ def run(args: Any, output: Output) -> int:
     connection = connect(args, NAME)
     try:
         channel = connection.channel()
+        returned: List[bytes] = []
         if args.confirm:
             channel.confirm_delivery()
+        elif args.mandatory:
+            channel.add_on_return_callback(lambda _channel, method, properties,
+                                           body: returned.append(body))
         progress = output.progress('published',
                                    None if args.lines else args.count)
         publish = channel.basic_publish
         exchange = args.exchange
         routing_key = args.routing_key
         mandatory = args.mandatory
-        try:
-            for body in messages:
-                publish(exchange, routing_key, body, properties, mandatory)
-                progress.add()
-        finally:
-            progress.finish()
+        with Interrupt() as interrupt:
+            try:
+                for body in messages:
+                    publish(exchange, routing_key, body, properties, mandatory)
+                    progress.add()
+                    if interrupt.requested:
+                        break
+            finally:
+                progress.finish()
         if not args.confirm:
             # A round trip: a publish the broker refused (no such exchange)
-            # closes the channel before the answer, and raises here.
+            # closes the channel before the answer, and raises here. The
+            # broker sends Basic.Return before that answer, so the returned
+            # messages are all in by then; process_data_events runs their
+            # callbacks.
             channel.basic_qos()
+            if args.mandatory:
+                connection.process_data_events(0)
+        if returned:
+            raise CommandError(
+                '%d of %d message(s) returned unroutable: no queue is bound '
+                'for the routing key' % (len(returned), progress.count),
+                EXIT_UNCONFIRMED, 'unroutable')
+        if interrupt.requested:
+            # what was published so far, then the usual exit code of Ctrl-C
+            output.stderr.write('pika: interrupted after %d message(s)\n' %
+                                progress.count)
+            return EXIT_INTERRUPTED
         elapsed = progress.elapsed()
         count = progress.count
         output.result(

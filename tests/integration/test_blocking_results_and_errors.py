@@ -219,7 +219,8 @@ def test_confirms_unroutable_and_nack(conn: pika.BlockingConnection) -> None:
                          pika.BasicProperties(content_type='t'),
                          mandatory=True)
     assert info.value.args == ('1 unroutable message(s) returned',)
-    assert str(info.value) == '1 unroutable message(s) returned'
+    assert str(info.value).startswith('1 unroutable message(s) returned; ')
+    assert 'routing key' in str(info.value)
     (message,) = info.value.messages
     assert type(message).__name__ == 'ReturnedMessage'
     assert isinstance(message.method, spec.Basic.Return)

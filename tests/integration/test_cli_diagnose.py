@@ -195,3 +195,25 @@ def test_diagnose_takes_the_url_from_pika_url() -> None:
     result = run('diagnose', '--json', env={'PIKA_URL': url(host=HOST)})
     assert result.code == 0, result
     assert result.json()['ok'] is True
+
+
+def test_quiet_diagnosis_prints_nothing_when_every_step_passes() -> None:
+    result = run('diagnose', url(), '--quiet')
+    assert result.code == 0, result
+    assert result.stdout == ''
+    assert 'FAILED' not in result.stderr
+
+
+def test_quiet_diagnosis_prints_only_the_failed_step() -> None:
+    result = run('diagnose', url(password='not-the-password'), '-q')
+    assert result.code == 4, result
+    assert result.stdout == ''
+    assert result.stderr.startswith(
+        "pika: error: FAILED at step 'authenticate': ")
+    assert result.stderr.count('\n') == 1, result.stderr
+
+
+def test_negative_round_trips_is_a_usage_error() -> None:
+    result = run('diagnose', url(), '--round-trips', '-1')
+    assert result.code == 2, result
+    assert 'must be 0 or more' in result.stderr

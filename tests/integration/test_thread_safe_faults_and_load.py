@@ -146,3 +146,22 @@ def test_tcp_reset_wakes_every_blocked_caller():
         assert conn.is_closed
     finally:
         proxy.close()
+
+
+def test_rpc_timeout_says_what_to_check_when_the_broker_does_not_answer():
+    proxy = FaultProxy()
+    try:
+        conn = pika.Connection(proxy.params(), rpc_timeout=0.5)
+        chan = conn.channel()
+        proxy.freeze()
+        started = time.monotonic()
+        with pytest.raises(exceptions.AMQPError) as info:
+            chan.queue_declare(unique('ts-rpc-timeout'), auto_delete=True)
+        assert 0.4 < time.monotonic() - started < 5
+        text = str(info.value)
+        assert text.startswith('no reply from the broker within 0.5 seconds '
+                               '(rpc_timeout)'), text
+        assert 'raise rpc_timeout' in text
+        proxy.kill()
+    finally:
+        proxy.close()

@@ -21,6 +21,9 @@ SCRIPT = textwrap.dedent('''
                 raise ModuleNotFoundError('No module named %r' % name)
             return None
 
+    # A namespace package's .pth file (zope, with Twisted installed) may load
+    # it at interpreter start-up, before pika: only pika's imports count.
+    preloaded = set(sys.modules)
     sys.meta_path.insert(0, Block())
     core = ['pika', 'pika.adapters', 'pika.connection', 'pika.channel',
             'pika.adapters.base_connection', 'pika.adapters.select_connection',
@@ -30,7 +33,8 @@ SCRIPT = textwrap.dedent('''
             'pika.adapters.utils.selector_ioloop_adapter']
     for name in core:
         importlib.import_module(name)
-    loaded = sorted(m for m in sys.modules if m.split('.')[0] in BLOCKED)
+    loaded = sorted(m for m in sys.modules
+                    if m.split('.')[0] in BLOCKED and m not in preloaded)
     assert not loaded, loaded
     for name in ('tornado', 'twisted', 'gevent'):
         try:

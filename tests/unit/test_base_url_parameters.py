@@ -167,7 +167,9 @@ def test_amqps_defaults():
     assert params.port == 5671
     assert isinstance(params.ssl_options, SSLOptions)
     context = params.ssl_options.context
-    assert context.protocol == ssl.PROTOCOL_TLS_CLIENT
+    # ssl.create_default_context()'s, as pika 1.4 (PROTOCOL_TLS_CLIENT from
+    # Python 3.10 on, PROTOCOL_TLS before, with the same checks)
+    assert context.protocol == ssl.create_default_context().protocol
     assert context.check_hostname is True
     assert context.verify_mode == ssl.CERT_REQUIRED
     assert params.ssl_options.server_hostname is None

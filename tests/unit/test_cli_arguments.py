@@ -5,11 +5,13 @@ exceptions into plain words and exit codes, the progress line, the JSON
 records and the diagnosis report (its protocol check fed scripted bytes).
 """
 
+import argparse
 import io
 import json
+import re
 import socket
 import ssl
-from typing import Any, List
+from typing import Any, List, Set
 
 import pytest
 
@@ -41,6 +43,49 @@ def test_every_command_has_help_with_the_exit_codes(argv: List[str],
     assert 'exit codes:' in out
     assert '130  interrupted' in out
     assert 'PIKA_URL' in out
+
+
+@pytest.mark.parametrize(
+    'argv', [[name, '--help'] for name in COMMANDS] +
+    [['declare', kind, '--help'] for kind in DECLARE_KINDS])
+def test_url_option_help_names_the_default_url(argv: List[str],
+                                               capsys: Any) -> None:
+    assert cli.main(argv) == 0
+    out = ' '.join(capsys.readouterr().out.split())
+    assert ('--url URL broker URL, amqp:// or amqps:// (default: $PIKA_URL, '
+            'else amqp://guest:guest@localhost:5672/%2F)') in out
+    # argparse's own state must never leak into a help text.
+    assert 'option_strings' not in out
+
+
+def _command_parsers(parser: Any, prefix: str = '') -> Any:
+    """(command line, parser) of every command and subcommand."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield prefix + name, sub
+                yield from _command_parsers(sub, prefix + name + ' ')
+
+
+def _options(parser: Any) -> Set[str]:
+    """The options of ``parser`` and of its subcommands."""
+    options = {
+        option for action in parser._actions for option in action.option_strings
+    }
+    for _, sub in _command_parsers(parser):
+        options |= _options(sub)
+    return options
+
+
+def test_options_named_in_help_texts_exist() -> None:
+    main = _parser.build_parser()
+    every = _options(main)
+    for command, sub in _command_parsers(main):
+        named = set(re.findall(r'--[a-z][a-z-]*', sub.description or ''))
+        assert named <= _options(sub), (command, named - _options(sub))
+        every |= _options(sub)
+    named = set(re.findall(r'``[a-z ]*(--[a-z][a-z-]*)', cli.__doc__ or ''))
+    assert named and named <= every, named - every
 
 
 def test_exit_codes_are_documented_in_the_module_docstring() -> None:

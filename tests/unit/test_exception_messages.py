@@ -74,6 +74,19 @@ def test_refused_connection_says_what_failed_and_what_to_check():
     assert 'host and port' in text
 
 
+def test_connector_errors_name_the_address_they_tried_outside_args_and_repr():
+    error = workflow.AMQPConnectorSocketConnectError(
+        ConnectionRefusedError(111, 'Connection refused'))
+    error.where = 'localhost (127.0.0.1) port 5673'
+    assert str(error).startswith(
+        'Could not open a TCP connection to the broker (localhost '
+        "(127.0.0.1) port 5673: ConnectionRefusedError(111, 'Connection "
+        "refused')); check ")
+    assert error.args == ()
+    assert repr(error) == ("AMQPConnectorSocketConnectError: "
+                           "ConnectionRefusedError(111, 'Connection refused')")
+
+
 @pytest.mark.parametrize('cls,words', [
     (workflow.AMQPConnectorTransportSetupError, 'TLS'),
     (workflow.AMQPConnectorAMQPHandshakeError, 'handshake'),
@@ -84,8 +97,78 @@ def test_each_connector_phase_names_itself(cls, words):
     assert repr(error) == "%s: OSError('boom')" % cls.__name__
 
 
+def test_workflow_failure_names_a_host_that_did_not_resolve():
+    import socket
+    error = workflow.AMQPConnectionWorkflowFailed(
+        [socket.gaierror(-2, 'Name or service not known')])
+    assert str(error) == ('All 1 connection attempt(s) failed; the last: '
+                          '[Errno -2] Name or service not known')
+    error.unresolved_host = 'broker.example'
+    assert str(error) == (
+        "All 1 connection attempt(s) failed; the last: could not resolve the "
+        "host name 'broker.example' ([Errno -2] Name or service not known); "
+        'check the host of the connection parameters')
+    assert error.args == ()
+
+
 def test_workflow_failure_names_the_attempts_and_the_last_error():
     last = workflow.AMQPConnectorSocketConnectError(ConnectionRefusedError())
     error = workflow.AMQPConnectionWorkflowFailed([OSError('first'), last])
     assert str(error).startswith('All 2 connection attempt(s) failed')
     assert 'TCP connection' in str(error)
+
+
+@pytest.mark.parametrize('error,pika_text,check', [
+    (exceptions.ProbableAuthenticationError(
+        "ConnectionClosedByBroker: (403) 'ACCESS_REFUSED - Login was "
+        "refused'"), "ConnectionClosedByBroker: (403) 'ACCESS_REFUSED - Login "
+     "was refused'", 'user name and password'),
+    (exceptions.ProbableAccessDeniedError(
+        "ConnectionClosedByBroker: (530) 'NOT_ALLOWED - vhost x not found'"),
+     "ConnectionClosedByBroker: (530) 'NOT_ALLOWED - vhost x not found'",
+     'virtual host exists'),
+    (exceptions.UnroutableError(
+        ['m']), '1 unroutable message(s) returned', 'routing key'),
+    (exceptions.NackError([]), '0 message(s) NACKed', 'Basic.Nack'),
+    (exceptions.StreamLostError(
+        "Stream connection lost: ConnectionResetError(104, 'Connection reset "
+        "by peer')"), "Stream connection lost: ConnectionResetError(104, "
+     "'Connection reset by peer')", 'network path'),
+    (exceptions.AMQPHeartbeatTimeout(
+        'No activity or too many missed heartbeats in the last 60 seconds'),
+     'No activity or too many missed heartbeats in the last 60 seconds',
+     'longer heartbeat'),
+    (exceptions.ConnectionBlockedTimeout('Blocked connection timeout expired.'),
+     'Blocked connection timeout expired.', 'rabbitmq-diagnostics alarms'),
+    (exceptions.ConfirmationLost(['m', 'n']),
+     '2 message(s) with lost confirmation', 'may or may not have them'),
+])
+def test_broker_words_and_counts_are_followed_by_what_to_check(
+        error, pika_text, check):
+    # pika's text (the broker's reply, a count) comes first, unchanged, and
+    # stays the only argument; the advice follows it in str() only.
+    assert error.args == (pika_text,)
+    assert str(error).startswith(pika_text + '; ')
+    assert check in str(error)
+    assert check not in repr(error)
+
+
+@pytest.mark.parametrize('cls', [
+    exceptions.UnexpectedFrameError, exceptions.ProtocolVersionMismatch,
+    exceptions.BodyTooLongError, exceptions.InvalidFrameError,
+    exceptions.InvalidFieldTypeException
+])
+def test_protocol_errors_without_arguments_name_their_own_failure(cls):
+    text = str(cls())
+    # the class's own description, not the base class's generic words
+    assert not text.startswith('An unspecified'), text
+    assert 'first argument' not in text
+    assert 'RabbitMQ AMQP listener' in text
+    assert repr(cls()) == ('%s: An unspecified protocol syntax error '
+                           'occurred' % cls.__name__)
+
+
+def test_unencodable_field_value_lists_the_types_that_encode():
+    text = str(exceptions.UnsupportedAMQPFieldException())
+    assert text.startswith('A value cannot be encoded into a field table; ')
+    assert 'decimal.Decimal' in text

@@ -68,12 +68,18 @@ class AMQPConnectorPhaseErrorBase(AMQPConnectorException):
     def __repr__(self) -> str:
         return '{}: {!r}'.format(self.__class__.__name__, self.exception)
 
+    #: The broker's address as the connector tried it (``'localhost
+    #: (127.0.0.1) port 5672'``), set by the connector; not in ``args`` nor
+    #: ``repr``, which stay as pika 1.4 has them.
+    where: Optional[str] = None
+
     def __str__(self) -> str:
         text = super().__str__()
         if text:
             return text
-        return '{} ({!r}); {}'.format(self._WHAT_FAILED, self.exception,
-                                      self._WHAT_TO_CHECK)
+        where = '{}: '.format(self.where) if self.where else ''
+        return '{} ({}{!r}); {}'.format(self._WHAT_FAILED, where,
+                                        self.exception, self._WHAT_TO_CHECK)
 
 
 class AMQPConnectorSocketConnectError(AMQPConnectorPhaseErrorBase):
@@ -123,12 +129,22 @@ class AMQPConnectionWorkflowFailed(AMQPConnectorException):
         super().__init__(*args)
         self.exceptions = tuple(exceptions)
 
+    #: The host name whose resolution ended the workflow, set by the
+    #: workflow (the last error is then the resolver's ``socket.gaierror``).
+    unresolved_host: Optional[str] = None
+
     def __str__(self) -> str:
         text = super().__str__()
         if text or not self.exceptions:
             return text or 'No connection attempt was made'
+        last: Any = self.exceptions[-1]
+        if self.unresolved_host is not None and isinstance(
+                last, socket.gaierror):
+            last = ('could not resolve the host name {!r} ({}); check the '
+                    'host of the connection parameters'.format(
+                        self.unresolved_host, last))
         return 'All {} connection attempt(s) failed; the last: {}'.format(
-            len(self.exceptions), self.exceptions[-1])
+            len(self.exceptions), last)
 
     def __repr__(self) -> str:
         count = len(self.exceptions)
@@ -211,8 +227,9 @@ class AMQPConnector:
                          error)
             self._task_ref = self._nbio.call_later(
                 0,
-                functools.partial(self._report_completion_and_cleanup,
-                                  AMQPConnectorSocketConnectError(error)))
+                functools.partial(
+                    self._report_completion_and_cleanup,
+                    self._phase_error(AMQPConnectorSocketConnectError, error)))
             return
         if conn_params.socket_timeout:
             self._tcp_timeout_ref = self._nbio.call_later(
@@ -247,6 +264,19 @@ class AMQPConnector:
     def _where(self) -> str:
         """Host and address of this attempt, for messages."""
         return '{!r}/{}'.format(self._conn_params.host, self._addr_record)
+
+    def _phase_error(self, error_class: Any,
+                     error: BaseException) -> 'AMQPConnectorPhaseErrorBase':
+        """``error_class(error)``, told the address for its message."""
+        phase_error: AMQPConnectorPhaseErrorBase = error_class(error)
+        host = self._conn_params.host
+        port = self._conn_params.port
+        if self._addr_record is not None:
+            address, port = self._addr_record[4][:2]
+            if address != host:
+                host = '{} ({})'.format(host, address)
+        phase_error.where = '{} port {}'.format(host, port)
+        return phase_error
 
     def _deactivate(self) -> None:
         """Cancel the pending timers and I/O task."""
@@ -307,7 +337,7 @@ class AMQPConnector:
             self._where()))
         LOGGER.error('TCP connection to %s timed out', self._where())
         self._report_completion_and_cleanup(
-            AMQPConnectorSocketConnectError(error))
+            self._phase_error(AMQPConnectorSocketConnectError, error))
 
     def _on_overall_timeout(self) -> None:
         self._stack_timeout_ref = None
@@ -316,12 +346,14 @@ class AMQPConnector:
         ssl = bool(self._conn_params.ssl_options)
         if state == self._STATE_TCP:
             self._report_completion_and_cleanup(
-                AMQPConnectorSocketConnectError(
+                self._phase_error(
+                    AMQPConnectorSocketConnectError,
                     AMQPConnectorStackTimeout(
                         'Timeout while connecting socket to {}'.format(where))))
         elif state == self._STATE_TRANSPORT:
             self._report_completion_and_cleanup(
-                AMQPConnectorTransportSetupError(
+                self._phase_error(
+                    AMQPConnectorTransportSetupError,
                     AMQPConnectorStackTimeout(
                         'Timeout while setting up transport to {}; '
                         'ssl={}'.format(where, ssl))))
@@ -336,7 +368,8 @@ class AMQPConnector:
                 'Timeout while setting up AMQP to {}; ssl={}'.format(
                     where, ssl))
             self._report_completion_and_cleanup(
-                AMQPConnectorAMQPHandshakeError(
+                self._phase_error(
+                    AMQPConnectorAMQPHandshakeError,
                     AMQPConnectorStackTimeout(
                         'Timeout during AMQP handshake{}; ssl={}'.format(
                             where, ssl))))
@@ -358,7 +391,7 @@ class AMQPConnector:
         if exc is not None:
             LOGGER.error('TCP connection to %s failed: %r', self._where(), exc)
             self._report_completion_and_cleanup(
-                AMQPConnectorSocketConnectError(exc))
+                self._phase_error(AMQPConnectorSocketConnectError, exc))
             return
         LOGGER.debug('TCP connection to %s established (local address %s)',
                      self._where(), _local_address(self._sock))
@@ -387,7 +420,7 @@ class AMQPConnector:
             if sock is not None:
                 sock.close()
             self._report_completion_and_cleanup(
-                AMQPConnectorTransportSetupError(error))
+                self._phase_error(AMQPConnectorTransportSetupError, error))
 
     def _overdue_tcp_timeout(self) -> Optional[Callable[[], None]]:
         """Return the handler of the first of ``socket_timeout`` and
@@ -422,7 +455,7 @@ class AMQPConnector:
             LOGGER.error('Transport setup to %s failed: %r', self._where(),
                          result)
             self._report_completion_and_cleanup(
-                AMQPConnectorTransportSetupError(result))
+                self._phase_error(AMQPConnectorTransportSetupError, result))
             return
         self._transport = result[0]
         self._state = self._STATE_AMQP
@@ -445,7 +478,7 @@ class AMQPConnector:
             LOGGER.error('AMQP handshake with %s failed: %r', self._where(),
                          error)
             self._report_completion_and_cleanup(
-                AMQPConnectorAMQPHandshakeError(error))
+                self._phase_error(AMQPConnectorAMQPHandshakeError, error))
 
 
 def _local_address(sock: Any) -> Any:
@@ -655,8 +688,10 @@ class AMQPConnectionWorkflow(AbstractAMQPConnectionWorkflow):
             # As pika 1.4: a failed name resolution ends the whole workflow
             # (no further hosts, no retries).
             self._exceptions.append(result)
-            self._report_completion_and_cleanup(
-                AMQPConnectionWorkflowFailed(self._exceptions))
+            failed = AMQPConnectionWorkflowFailed(self._exceptions)
+            failed.unresolved_host = self._connection_configs[
+                self._config_index].host
+            self._report_completion_and_cleanup(failed)
             return
         self._addr_records = list(result)
         self._addr_index = 0
