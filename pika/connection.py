@@ -212,7 +212,9 @@ class Connection(AbstractBase):
         self._body_max_length = self.params.frame_max - frame.FRAME_OVERHEAD
 
         self.connection_state = self.CONNECTION_INIT
-        _trace.connection_created(self)
+        # Set only while pika.frame logs at DEBUG: the seams below call it.
+        self._frame_tracer: Optional[_trace.FrameTracer] = (
+            _trace.connection_created(self))
 
         if on_open_callback is not None:
             self.add_on_open_callback(on_open_callback)
@@ -597,6 +599,8 @@ class Connection(AbstractBase):
 
         :param list frames: the frames, in arrival order
         """
+        if self._frame_tracer is not None:
+            self._frame_tracer.received(frames)
         self.frames_received += len(frames)
         channels = self._channels
         # A subclass overriding _process_frame sees every frame (pika's hook).
@@ -651,10 +655,19 @@ class Connection(AbstractBase):
         without the channel (or with ``_process_frame`` overridden) the
         frame is dispatched as a ``Body`` frame with its payload joined.
         """
+        tracer = self._frame_tracer
+        if tracer is not None:
+            tracer.received_streamed_body(channel_number, payload_size)
         chan = self._channels.get(channel_number)
         if chan is None or not self._is_base_process_frame():
-            self._dispatch_frames(
-                [frame.Body(channel_number, b''.join(pieces))])
+            # Traced above already: not again as the joined frame.
+            self._frame_tracer = None
+            try:
+                self._dispatch_frames(
+                    [frame.Body(channel_number, b''.join(pieces))])
+            finally:
+                if self._frame_tracer is None:
+                    self._frame_tracer = tracer
             return
         self.frames_received += 1
         try:
@@ -1010,6 +1023,8 @@ class Connection(AbstractBase):
         :param bytes data: the frames' bytes
         :param int frame_count: how many frames ``data`` holds
         """
+        if self._frame_tracer is not None:
+            self._frame_tracer.sending_bytes(data)
         self.bytes_sent += len(data)
         self.frames_sent += frame_count
         self._adapter_emit_data(data)
@@ -1041,6 +1056,9 @@ class Connection(AbstractBase):
         :param pika.spec.BasicProperties properties: message properties
         :param bytes body: message body
         """
+        if self._frame_tracer is not None:
+            self._frame_tracer.sending_content(channel_number, method,
+                                               properties, body)
         if self.connection_state == _CLOSED:
             raise exceptions.ConnectionWrongStateError(
                 'Attempted to send a frame on closed connection.')
@@ -1148,7 +1166,8 @@ class Connection(AbstractBase):
         return Channel(self, channel_number, on_open_callback)
 
     def _set_connection_state(self, state: int) -> None:
-        _trace.connection_state_changed(self, self.connection_state, state)
+        self._frame_tracer = _trace.connection_state_changed(
+            self, self.connection_state, state, self._frame_tracer)
         self.connection_state = state
 
     def _has_capability(self, name: str) -> bool:
