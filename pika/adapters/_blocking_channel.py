@@ -1148,6 +1148,9 @@ class BlockingChannel:
     ) -> 'frame.Method[spec.Queue.UnbindOk]':
         """Remove a queue binding.
 
+        The binding removed is the one made with the same ``routing_key``
+        and ``arguments``: both are part of a binding's identity.
+
         :param str queue: the queue name
         :param str exchange: the exchange name
         :param str routing_key: the binding key (None: the queue name)
