@@ -10,9 +10,9 @@ a reply); when a callback is given they wait for the reply and call
 ``callback(method_frame)`` (:func:`rpc_callback_arg` decides).
 """
 
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple, Type
 
-from pika import exceptions
+from pika import amqp_object, exceptions
 from pika.validators import rpc_completion_callback
 
 _Callback = Optional[Callable[..., Any]]
@@ -67,5 +67,7 @@ def _arguments(arguments: Any) -> Dict[str, Any]:
     return arguments
 
 
-def _replies(nowait: bool, reply: Any) -> Tuple[Any, ...]:
+def _replies(
+        nowait: bool, reply: Type[amqp_object.Method]
+) -> Tuple[Type[amqp_object.Method], ...]:
     return () if nowait else (reply,)
