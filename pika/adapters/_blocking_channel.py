@@ -12,8 +12,10 @@ order, by the connection's ``process_data_events``.
 import collections
 import logging
 import time
+from types import TracebackType
 from typing import (TYPE_CHECKING, Any, Callable, Deque, Dict, Generator, List,
-                    Optional, Protocol, Tuple, TypeVar, Union, cast, overload)
+                    Optional, Protocol, Tuple, Type, TypeVar, Union, cast,
+                    overload)
 
 from pika import exceptions, frame, spec, validators
 from pika.adapters._blocking_events import (ReturnedMessage, _CallbackResult,
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from pika.adapters.blocking_connection import \
         BlockingChannel as _PublicChannel
     from pika.channel import Channel
+    from pika.recovery import TopologyRecoveryEntity
 
 LOGGER = logging.getLogger('pika.adapters.blocking_connection')
 
@@ -87,20 +90,20 @@ class _ChannelOwner(Protocol):
             self) -> Callable[['BlockingChannel'], None]:
         ...
 
-    def _wait_until(self, done: Callable[[], Any]) -> None:
+    def _wait_until(self, done: Callable[[], object]) -> None:
         ...
 
-    def _wait_for_reply(self, done: Callable[[], Any]) -> None:
+    def _wait_for_reply(self, done: Callable[[], object]) -> None:
         ...
 
-    def _flush_output(self, *waiters: Callable[[], Any]) -> None:
+    def _flush_output(self, *waiters: Callable[[], object]) -> None:
         ...
 
     def _flush_published(self) -> None:
         ...
 
     def _process_data_events(self, time_limit: Optional[float], *extra_waiters:
-                             Callable[[], Any]) -> None:
+                             Callable[[], object]) -> None:
         ...
 
     def _on_channel_closed(self, channel: 'BlockingChannel') -> None:
@@ -122,7 +125,7 @@ class BlockingChannel:
 
     __module__ = 'pika.adapters.blocking_connection'
 
-    def __init__(self, channel_impl: Any, connection: Any) -> None:
+    def __init__(self, channel_impl: 'Channel', connection: Any) -> None:
         self._impl: Channel = channel_impl
         self._connection: _ChannelOwner = connection
         # consumer_tag -> _ConsumerInfo, for basic_consume and consume()
@@ -132,7 +135,8 @@ class BlockingChannel:
         self._delivery_confirmation = False
         # Basic.Ack/Nack frame for the message being published in confirm
         # mode, once it has arrived
-        self._confirmation: Optional[frame.Method[Any]] = None
+        self._confirmation: Optional[frame.Method[Union[
+            spec.Basic.Ack, spec.Basic.Nack]]] = None
         # One entry per confirmation or closure since the publish began:
         # its ``__len__`` is the publish's wait predicate (a C call per
         # check, the round trip's hot path).
@@ -143,11 +147,12 @@ class BlockingChannel:
         # Basic.Return received while publishing in confirm mode
         self._puback_return: Optional[ReturnedMessage] = None
         # _ConsumerDeliveryEvt, _ReturnedMessageEvt, _ConsumerCancellationEvt
+        # (Any: dispatched by exact type, a test mypy does not narrow on)
         self._pending_events: Deque[Any] = collections.deque()
         # callback(channel, method, properties, body): OnReturnCallback
         self._return_callbacks: List[Callable[..., object]] = []
         self._cancel_callbacks: List[Callable[[frame.Method[spec.Basic.Cancel]],
-                                              Any]] = []
+                                              object]] = []
         # (method, properties, body) of the pending basic_get's Basic.GetOk,
         # or _NO_MESSAGE after Basic.GetEmpty; None while waiting
         self._get_reply: Optional[_GetResult] = None
@@ -156,7 +161,7 @@ class BlockingChannel:
         self._request_dispatch = connection._channel_dispatch_requester()
         self._bind_impl(channel_impl)
 
-    def _bind_impl(self, channel_impl: Any) -> None:
+    def _bind_impl(self, channel_impl: 'Channel') -> None:
         """Register this channel's handlers on an asynchronous channel (at
         creation, and again on the channel automatic recovery reopens)."""
         channel_impl.add_on_close_callback(self._on_channel_closed)
@@ -181,7 +186,9 @@ class BlockingChannel:
     def __enter__(self: _ChannelT) -> _ChannelT:
         return self
 
-    def __exit__(self, exc_type: Any, value: Any, traceback: Any) -> None:
+    def __exit__(self, exc_type: Optional[Type[BaseException]],
+                 value: Optional[BaseException],
+                 traceback: Optional[TracebackType]) -> None:
         if self.is_open:
             self.close()
 
@@ -267,7 +274,10 @@ class BlockingChannel:
         self._queue_consumer_generator = None
         self._connection._on_channel_closed(self)
 
-    def _add_pending_event(self, evt: Any) -> None:
+    def _add_pending_event(
+        self, evt: Union[_ConsumerDeliveryEvt, _ReturnedMessageEvt,
+                         _ConsumerCancellationEvt]
+    ) -> None:
         self._pending_events.append(evt)
         self._request_dispatch(self)
 
@@ -316,7 +326,9 @@ class BlockingChannel:
             self._add_pending_event(
                 _ReturnedMessageEvt(callback, self, method, properties, body))
 
-    def _on_message_confirmation(self, method_frame: frame.Method[Any]) -> None:
+    def _on_message_confirmation(
+        self, method_frame: frame.Method[Union[spec.Basic.Ack,
+                                               spec.Basic.Nack]]) -> None:
         # Only a confirmation that covers the message being published
         # counts: a late one for an earlier, interrupted publish does not.
         if (self._confirmation is None and
@@ -471,7 +483,8 @@ class BlockingChannel:
     # -- automatic recovery (pika.recovery) ----------------------------------
 
     def add_on_recovery_started_callback(
-            self, callback: Callable[['BlockingChannel', Any], Any]) -> None:
+            self, callback: Callable[['BlockingChannel', BaseException],
+                                     object]) -> None:
         """With ``recovery=`` on the connection: call
         ``callback(channel, error)`` when the connection is lost and
         recovery starts.
@@ -482,8 +495,10 @@ class BlockingChannel:
         self._recovery_listener('started', callback)
 
     def add_on_recovery_succeeded_callback(
-            self, callback: Callable[['BlockingChannel', List[Any]],
-                                     Any]) -> None:
+        self,
+        callback: Callable[['BlockingChannel', List['TopologyRecoveryEntity']],
+                           object]
+    ) -> None:
         """With ``recovery=`` on the connection: call
         ``callback(channel, skipped)`` once this channel is restored;
         ``skipped`` lists its :class:`pika.recovery.TopologyRecoveryEntity`
@@ -495,7 +510,8 @@ class BlockingChannel:
         self._recovery_listener('succeeded', callback)
 
     def add_on_recovery_failed_callback(
-            self, callback: Callable[['BlockingChannel', Any], Any]) -> None:
+            self, callback: Callable[['BlockingChannel', BaseException],
+                                     object]) -> None:
         """With ``recovery=`` on the connection: call
         ``callback(channel, error)`` when recovery gives up.
 
@@ -504,7 +520,8 @@ class BlockingChannel:
         """
         self._recovery_listener('failed', callback)
 
-    def _recovery_listener(self, kind: str, callback: Any) -> None:
+    def _recovery_listener(self, kind: str, callback: Callable[...,
+                                                               object]) -> None:
         recovery = getattr(self._connection, '_recovery', None)
         if recovery is None:
             raise ValueError('automatic recovery is not enabled on this '
