@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     # The class users see: blocking_connection's name for this one.
     from pika.adapters.blocking_connection import \
         BlockingChannel as _PublicChannel
+    import pika.channel
     from pika.channel import Channel
     from pika.recovery import TopologyRecoveryEntity
 
@@ -125,7 +126,8 @@ class BlockingChannel:
 
     __module__ = 'pika.adapters.blocking_connection'
 
-    def __init__(self, channel_impl: 'Channel', connection: Any) -> None:
+    def __init__(self, channel_impl: 'pika.channel.Channel',
+                 connection: Any) -> None:
         self._impl: Channel = channel_impl
         self._connection: _ChannelOwner = connection
         # consumer_tag -> _ConsumerInfo, for basic_consume and consume()
