@@ -26,7 +26,8 @@ def rpc_callback_arg(callback: _Callback) -> bool:
     return rpc_completion_callback(callback)
 
 
-def _require_string(value: Any, name: str) -> None:
+def _require_string(value: object, name: str) -> str:
+    """``value``, once checked to be a short string (returned typed)."""
     if not isinstance(value, str):
         raise TypeError('%s must be a str or unicode str, but got %r' %
                         (name, value))
@@ -34,6 +35,7 @@ def _require_string(value: Any, name: str) -> None:
     # measured.
     if len(value) > 63:
         _require_short_length(value, name)
+    return value
 
 
 def _require_at_most(name: str, value: Any, maximum: int) -> None:

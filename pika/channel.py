@@ -524,7 +524,7 @@ class Channel:
         self._assembler._reset()
         self.connection._on_protocol_error(error)
 
-    def _dispatch_method(self, method_frame: Any) -> None:
+    def _dispatch_method(self, method_frame: 'frame.Method[Any]') -> None:
         index = method_frame.method.INDEX
         state = self._state
         if state == self.CLOSED:
@@ -862,19 +862,23 @@ class Channel:
                                destination, source, routing_key, arguments,
                                callback)
 
-    def _exchange_binding(self, method_class: Any, ok_class: Any,
-                          destination: Any, source: Any, routing_key: Any,
-                          arguments: Any, callback: _Callback) -> None:
+    def _exchange_binding(self, method_class: Type[Union[spec.Exchange.Bind,
+                                                         spec.Exchange.Unbind]],
+                          ok_class: Type[Union[spec.Exchange.BindOk,
+                                               spec.Exchange.UnbindOk]],
+                          destination: Optional[str], source: Optional[str],
+                          routing_key: str, arguments: Optional[Dict[str, Any]],
+                          callback: _Callback) -> None:
         """Check the arguments of, and send, ``Exchange.Bind`` / ``Unbind``."""
-        _require_string(destination, 'destination')
-        _require_string(source, 'source')
+        destination_name = _require_string(destination, 'destination')
+        source_name = _require_string(source, 'source')
         _require_routing_key(routing_key)
         nowait = rpc_callback_arg(callback)
         arguments = _arguments(arguments)
         self._raise_if_not_open()
         self._rpc(
-            method_class(destination=destination,
-                         source=source,
+            method_class(destination=destination_name,
+                         source=source_name,
                          routing_key=routing_key,
                          nowait=nowait,
                          arguments=arguments), None, _replies(nowait, ok_class),
@@ -1170,10 +1174,12 @@ class Channel:
             self._rpc(spec.Basic.Cancel(consumer_tag=consumer_tag, nowait=True))
         else:
             on_cancelok = self._on_cancelok
-            user_callback: Callable[...,
-                                    Any] = callback  # type: ignore[assignment]
+            user_callback: Callable[
+                [frame.Method[spec.Basic.CancelOk]],
+                object] = callback  # type: ignore[assignment]
 
-            def on_reply(method_frame: Any) -> None:
+            def on_reply(
+                    method_frame: 'frame.Method[spec.Basic.CancelOk]') -> None:
                 # As pika: the user's callback runs first, while the consumer is
                 # still registered; then it is forgotten.
                 try:
@@ -1284,7 +1290,7 @@ _REJECT_INDEX = spec.Basic.Reject.INDEX
 _FRAME_END = spec.FRAME_END
 
 
-def _require_delivery_tag(delivery_tag: Any) -> None:
+def _require_delivery_tag(delivery_tag: object) -> None:
     if isinstance(delivery_tag, bool) or not isinstance(delivery_tag, int):
         raise TypeError('delivery_tag must be an integer, but got %r' %
                         (delivery_tag,))

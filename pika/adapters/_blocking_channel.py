@@ -209,7 +209,7 @@ class BlockingChannel:
                 reason, exceptions.ChannelClosedByClient):
             raise reason
 
-    def _flush_output(self, *waiters: Callable[[], Any]) -> None:
+    def _flush_output(self, *waiters: Callable[[], object]) -> None:
         """Pump the connection until a waiter is satisfied (with no waiters:
         until the output is written) or this channel closes; raise the
         channel's close reason if the broker closed it.
@@ -218,7 +218,7 @@ class BlockingChannel:
         if len(waiters) == 1:
             waiter = waiters[0]
 
-            def is_done() -> bool:
+            def is_done() -> object:
                 return self._closing_reason is not None or waiter()
 
             self._connection._wait_until(is_done)
@@ -251,7 +251,7 @@ class BlockingChannel:
             self._raise_if_closed_by_broker()
 
     def _process_data_events(self, time_limit: Optional[float], *waiters:
-                             Callable[[], Any]) -> None:
+                             Callable[[], object]) -> None:
         self._connection._process_data_events(time_limit,
                                               self._is_closed_result, *waiters)
         self._raise_if_closed_by_broker()
@@ -566,15 +566,17 @@ class BlockingChannel:
                                         on_message_callback=on_message_callback)
 
     def _basic_consume_impl(
-            self,
-            queue: str,
-            auto_ack: bool,
-            exclusive: bool,
-            consumer_tag: Optional[str],
-            arguments: Optional[Dict[str, Any]] = None,
-            on_message_callback: Optional[Callable[..., Any]] = None,
-            alternate_event_sink: Optional[Callable[[Any],
-                                                    None]] = None) -> str:
+        self,
+        queue: str,
+        auto_ack: bool,
+        exclusive: bool,
+        consumer_tag: Optional[str],
+        arguments: Optional[Dict[str, Any]] = None,
+        on_message_callback: Optional[OnMessageCallback] = None,
+        alternate_event_sink: Optional[
+            Callable[[Union[_ConsumerDeliveryEvt, _ConsumerCancellationEvt]],
+                     None]] = None
+    ) -> str:
         self._raise_if_closed()
         if consumer_tag and consumer_tag in self._consumer_infos:
             raise exceptions.DuplicateConsumerTag(consumer_tag)
