@@ -10,9 +10,9 @@ a reply); when a callback is given they wait for the reply and call
 ``callback(method_frame)`` (:func:`rpc_callback_arg` decides).
 """
 
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple, Type
 
-from pika import exceptions
+from pika import amqp_object, exceptions
 from pika.validators import rpc_completion_callback
 
 _Callback = Optional[Callable[..., Any]]
@@ -26,7 +26,8 @@ def rpc_callback_arg(callback: _Callback) -> bool:
     return rpc_completion_callback(callback)
 
 
-def _require_string(value: Any, name: str) -> None:
+def _require_string(value: object, name: str) -> str:
+    """``value``, once checked to be a short string (returned typed)."""
     if not isinstance(value, str):
         raise TypeError('%s must be a str or unicode str, but got %r' %
                         (name, value))
@@ -34,6 +35,7 @@ def _require_string(value: Any, name: str) -> None:
     # measured.
     if len(value) > 63:
         _require_short_length(value, name)
+    return value
 
 
 def _require_at_most(name: str, value: Any, maximum: int) -> None:
@@ -67,5 +69,7 @@ def _arguments(arguments: Any) -> Dict[str, Any]:
     return arguments
 
 
-def _replies(nowait: bool, reply: Any) -> Tuple[Any, ...]:
+def _replies(
+        nowait: bool, reply: Type[amqp_object.Method]
+) -> Tuple[Type[amqp_object.Method], ...]:
     return () if nowait else (reply,)

@@ -11,7 +11,12 @@
 checks it where the connection hands itself to a channel or a checker.
 """
 
-from typing import Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
+
+from pika import amqp_object, spec
+
+if TYPE_CHECKING:
+    from pika.channel import Channel
 
 
 class AdapterHooks(Protocol):
@@ -68,14 +73,15 @@ class ChannelConnection(Protocol):
     def _emit_bytes(self, data: bytes, frame_count: int) -> None:
         """Send already marshalled frames."""
 
-    def _send_method(self, channel_number: int, method: Any) -> None:
+    def _send_method(self, channel_number: int,
+                     method: amqp_object.Method) -> None:
         """Send a method frame."""
 
-    def _send_message(self, channel_number: int, method: Any, properties: Any,
-                      body: bytes) -> None:
+    def _send_message(self, channel_number: int, method: amqp_object.Method,
+                      properties: spec.BasicProperties, body: bytes) -> None:
         """Send a content-bearing method (method, header, body frames)."""
 
-    def _on_channel_cleanup(self, chan: Any) -> None:
+    def _on_channel_cleanup(self, chan: 'Channel') -> None:
         """The channel is closed for good: release its number."""
 
     def _on_protocol_error(self, error: BaseException) -> None:
@@ -102,5 +108,5 @@ class HeartbeatConnection(Protocol):
     def _emit_bytes(self, data: bytes, frame_count: int) -> None:
         """Send already marshalled frames."""
 
-    def _terminate_stream(self, error: Any) -> None:
+    def _terminate_stream(self, error: Optional[BaseException]) -> None:
         """Drop the transport, reporting ``error``."""

@@ -23,25 +23,24 @@ Rules:
 * No cost on the per-message path when ``pika.frame`` is not enabled for
   ``DEBUG``. Whether frames are traced is decided per connection, when it
   is created and again when it opens (:func:`connection_created`,
-  :func:`connection_state_changed`); only then are the tracing wrappers of
-  :func:`_install_frame_tracing` put on the connection object itself, as
-  instance attributes shadowing ``_dispatch_frames``, ``_dispatch_body``,
-  ``_emit_bytes`` and ``_send_message``. Without them the engine runs
-  exactly the code it runs when this module does not exist. Nothing here
-  reads ``connection.__dict__`` (on CPython 3.11+ that alone makes every
-  later attribute access of the object slower: measured +11% instructions
-  per publish).
+  :func:`connection_state_changed`); only then does the connection keep a
+  :class:`FrameTracer`, which its receive and send seams call. Without one
+  each seam pays a single ``is not None`` test per batch of frames read or
+  per write, and never a logging call. Nothing here reads
+  ``connection.__dict__`` (on CPython 3.11+ that alone makes every later
+  attribute access of the object slower: measured +11% instructions per
+  publish).
 * Formatting is lazy: the records carry small objects whose ``str()``
   describes the frame when (and only if) a handler formats the record.
 * Tracing never breaks a connection: describing a frame catches every
-  error and says so in the line, and the wrappers call the engine's own
-  method whatever logging does.
+  error and says so in the line, and a :class:`FrameTracer` catches
+  whatever logging raises.
 * State changes are rare (a handful per connection), so their hooks log
   through the logger's own level check.
 """
 
 import logging
-from typing import Any, Callable, Dict, List
+from typing import Any, Dict, List, Optional
 
 from pika import _state, frame, spec
 
@@ -63,13 +62,6 @@ _CONNECTION_NEWS = {
     spec.Connection.Blocked.INDEX: 'Broker blocked the connection (reason %r)',
     spec.Connection.Unblocked.INDEX: 'Broker unblocked the connection',
 }
-
-# Attribute set on the tracing wrappers, to recognise them.
-_MARK = '_pika_frame_trace'
-
-# The engine methods the frame tracing wraps on a connection object.
-_TRACED_METHODS = ('_dispatch_frames', '_dispatch_body', '_emit_bytes',
-                   '_send_message')
 
 
 def _clip(text: str, limit: int) -> str:
@@ -243,96 +235,107 @@ def _safe_len(data: Any) -> int:
         return -1
 
 
-def _install_frame_tracing(connection: Any) -> None:
-    """Shadow the engine's frame entry and exit points on ``connection``
-    with tracing wrappers (instance attributes; the class is untouched).
-    """
-    if frame_tracing_installed(connection):
-        return
-    label = _connection_label(connection)
-    dispatch_frames: Callable[[List[Any]], None] = connection._dispatch_frames
-    dispatch_body: Callable[..., None] = connection._dispatch_body
-    emit_bytes: Callable[[Any, int], None] = connection._emit_bytes
-    send_message: Callable[..., None] = connection._send_message
-    log = FRAME_LOGGER.debug
+class FrameTracer:
+    """Logs the frames one connection receives and sends, on ``pika.frame``.
 
-    def traced_dispatch_frames(frames: List[Any]) -> None:
+    The connection keeps one in ``_frame_tracer`` only while ``pika.frame``
+    is enabled for DEBUG (None otherwise), and calls it from its receive and
+    send seams (``_dispatch_frames``, ``_dispatch_body``, ``_emit_bytes``,
+    ``_send_message``). No method raises: a trace never breaks the engine.
+
+    :param pika.connection.Connection connection: the traced connection
+    """
+
+    __slots__ = ('_connection', '_label', '_log')
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+        self._label = _connection_label(connection)
+        self._log = FRAME_LOGGER.debug
+
+    def received(self, frames: List[Any]) -> None:
+        """Frames decoded from the peer's bytes, before they are dispatched.
+
+        :param list frames: the frames, in arrival order
+        """
         try:
+            label = self._label
             for value in frames:
-                log('%s received %s', label, _ReceivedFrame(value))
+                self._log('%s received %s', label, _ReceivedFrame(value))
                 if (getattr(value, 'frame_type', None) == spec.FRAME_METHOD and
                         not value.channel_number):
                     _connection_news(label, value.method)
         except Exception:  # noqa: BLE001 - a trace never breaks the engine
             pass
-        dispatch_frames(frames)
 
-    def traced_dispatch_body(channel_number: int, payload_size: int,
-                             pieces: List[memoryview]) -> None:
+    def received_streamed_body(self, channel_number: int,
+                               payload_size: int) -> None:
+        """A large body frame received over several reads (as views).
+
+        :param int channel_number: its channel
+        :param int payload_size: its size in bytes
+        """
         try:
-            log('%s received %s', label,
-                _StreamedBody(channel_number, payload_size))
+            self._log('%s received %s', self._label,
+                      _StreamedBody(channel_number, payload_size))
         except Exception:  # noqa: BLE001 - a trace never breaks the engine
             pass
-        # The engine may hand the joined body on as a frame: logged once.
-        connection._dispatch_frames = dispatch_frames
-        try:
-            dispatch_body(channel_number, payload_size, pieces)
-        finally:
-            connection._dispatch_frames = traced_dispatch_frames
 
-    def traced_emit_bytes(data: Any, frame_count: int) -> None:
+    def sending_bytes(self, data: Any) -> None:
+        """Already marshalled frames about to go to the adapter.
+
+        :param bytes data: the frames' bytes
+        """
         try:
-            log('%s sending %s', label, _SentBytes(data))
+            self._log('%s sending %s', self._label, _SentBytes(data))
         except Exception:  # noqa: BLE001 - a trace never breaks the engine
             pass
-        emit_bytes(data, frame_count)
 
-    def traced_send_message(channel_number: int, method: Any, properties: Any,
-                            body: Any) -> None:
+    def sending_content(self, channel_number: int, method: Any, properties: Any,
+                        body: Any) -> None:
+        """A content-bearing method about to be marshalled and sent.
+
+        :param int channel_number: its channel
+        :param pika.amqp_object.Method method: e.g. ``Basic.Publish``
+        :param pika.spec.BasicProperties properties: the properties
+        :param bytes body: the body (only its size is logged)
+        """
         try:
-            log(
-                '%s sending %s', label,
+            self._log(
+                '%s sending %s', self._label,
                 _SentContent(channel_number, method, properties,
-                             _safe_len(body), connection.params.frame_max))
+                             _safe_len(body),
+                             self._connection.params.frame_max))
         except Exception:  # noqa: BLE001 - a trace never breaks the engine
             pass
-        send_message(channel_number, method, properties, body)
-
-    for wrapper in (traced_dispatch_frames, traced_dispatch_body,
-                    traced_emit_bytes, traced_send_message):
-        setattr(wrapper, _MARK, True)
-    connection._dispatch_frames = traced_dispatch_frames
-    connection._dispatch_body = traced_dispatch_body
-    connection._emit_bytes = traced_emit_bytes
-    connection._send_message = traced_send_message
-    LOGGER.debug('%s: frames traced on logger %r', label, FRAME_LOGGER.name)
 
 
-def _remove_frame_tracing(connection: Any) -> None:
-    for name in _TRACED_METHODS:
-        if getattr(getattr(connection, name, None), _MARK, False):
-            delattr(connection, name)
+def frame_tracer(connection: Any,
+                 current: Optional[FrameTracer]) -> Optional[FrameTracer]:
+    """The frame tracer ``connection`` should keep: ``current`` (or a new
+    one) while ``pika.frame`` is enabled for DEBUG, else None.
+
+    :param pika.connection.Connection connection: the connection
+    :param current: the tracer it keeps now, if any
+    :rtype: FrameTracer or None
+    """
+    if not FRAME_LOGGER.isEnabledFor(_DEBUG):
+        return None
+    if current is None:
+        current = FrameTracer(connection)
+        LOGGER.debug('%s: frames traced on logger %r',
+                     _connection_label(connection), FRAME_LOGGER.name)
+    return current
 
 
 def frame_tracing_installed(connection: Any) -> bool:
-    """True if ``connection``'s frames are being traced.
-
-    Never reads ``connection.__dict__``: on CPython that would turn the
-    object's attribute storage into a real dict and slow down every
-    attribute access of the engine afterwards.
+    """True if ``connection``'s frames are being traced (for tests and
+    diagnostics).
 
     :param pika.connection.Connection connection: the connection
     :rtype: bool
     """
-    return getattr(getattr(connection, '_dispatch_frames', None), _MARK, False)
-
-
-def _update_frame_tracing(connection: Any) -> None:
-    if FRAME_LOGGER.isEnabledFor(_DEBUG):
-        _install_frame_tracing(connection)
-    elif frame_tracing_installed(connection):
-        _remove_frame_tracing(connection)
+    return getattr(connection, '_frame_tracer', None) is not None
 
 
 def _connection_news(label: str, method: Any) -> None:
@@ -366,11 +369,13 @@ def _method_name(index: int) -> str:
     return name
 
 
-def connection_created(connection: Any) -> None:
-    """A connection object was created: trace its frames if ``pika.frame``
-    is enabled for DEBUG (hook called by ``Connection.__init__``).
+def connection_created(connection: Any) -> Optional[FrameTracer]:
+    """A connection object was created (hook called by
+    ``Connection.__init__``).
 
     :param pika.connection.Connection connection: the new connection
+    :returns: its frame tracer if ``pika.frame`` is enabled for DEBUG
+    :rtype: FrameTracer or None
     """
     if LOGGER.isEnabledFor(_DEBUG):
         params = connection.params
@@ -378,11 +383,12 @@ def connection_created(connection: Any) -> None:
                      _connection_label(connection),
                      _state.STATE_NAMES.get(connection.connection_state, '?'),
                      params.host, params.port, params.virtual_host)
-    if FRAME_LOGGER.isEnabledFor(_DEBUG):
-        _install_frame_tracing(connection)
+    return frame_tracer(connection, None)
 
 
-def connection_state_changed(connection: Any, old: int, new: int) -> None:
+def connection_state_changed(
+        connection: Any, old: int, new: int,
+        tracer: Optional[FrameTracer]) -> Optional[FrameTracer]:
     """The connection moves from state ``old`` to ``new`` (hook called by
     ``Connection._set_connection_state``); once open, whether frames are
     traced is decided again from the logger's level.
@@ -390,6 +396,9 @@ def connection_state_changed(connection: Any, old: int, new: int) -> None:
     :param pika.connection.Connection connection: the connection
     :param int old: the state it leaves
     :param int new: the state it enters
+    :param tracer: the frame tracer the connection keeps now, if any
+    :returns: the frame tracer it keeps from now on
+    :rtype: FrameTracer or None
     """
     names = _state.STATE_NAMES
     label = _connection_label(connection)
@@ -399,9 +408,10 @@ def connection_state_changed(connection: Any, old: int, new: int) -> None:
         LOGGER.debug('%s state %s -> %s', label, names.get(old, old),
                      names.get(new, new))
     if new == _state.OPEN:
-        _update_frame_tracing(connection)
+        tracer = frame_tracer(connection, tracer)
         if LOGGER.isEnabledFor(_DEBUG):
             _log_negotiated(label, connection)
+    return tracer
 
 
 def _log_negotiated(label: str, connection: Any) -> None:

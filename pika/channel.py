@@ -28,11 +28,11 @@ per-message ones; their argument checks are plain functions in
 import collections
 import logging
 import struct
-from typing import (Any, Callable, Deque, Dict, FrozenSet, List, Optional, Set,
-                    Tuple, Union, cast)
+from typing import (Any, Callable, Deque, Dict, FrozenSet, Iterable, List,
+                    Optional, Set, Tuple, Type, Union, cast)
 
 from pika import _trace
-from pika import exceptions, frame, spec
+from pika import amqp_object, exceptions, frame, spec
 from pika._interfaces import ChannelConnection
 from pika._channel_callbacks import (OnChannelClose, OnChannelOpen, OnConfirm,
                                      OnGetOk, OnMessage, OnReply, OnReturn,
@@ -48,6 +48,11 @@ from pika.compat import as_bytes  # noqa: F401
 from pika.exchange_type import ExchangeType  # noqa: F401
 
 LOGGER = logging.getLogger(__name__)
+
+# Engine handlers and user callbacks called with a reply's method frame.
+_OnAnyReply = Callable[['frame.Method[Any]'], object]
+# The method classes an RPC waits for (empty: no reply expected).
+_ReplyClasses = Tuple[Type[amqp_object.Method], ...]
 
 MAX_CHANNELS = 65535
 
@@ -100,20 +105,20 @@ class Channel:
         self._state = self.CLOSED
 
         # consumer_tag -> on_message_callback(channel, method, props, body)
-        self._consumers: Dict[str, Callable[..., Any]] = {}
+        self._consumers: Dict[str, OnMessage] = {}
         self._cancelled: Set[str] = set()
         # consumers started with auto_ack: their deliveries after a cancel
         # are dropped, not rejected (the broker has forgotten their tags)
         self._consumers_with_noack: Set[str] = set()
-        self._on_getok_callback: Optional[Callable[..., Any]] = None
+        self._on_getok_callback: Optional[OnGetOk] = None
         # (queue, no_ack, marshalled Basic.Get frame) of the last basic_get
         self._get_frame_cache: Optional[Tuple[str, bool, bytes]] = None
-        self._on_close_callbacks: List[Callable[..., Any]] = []
-        self._on_cancel_callbacks: List[Callable[..., Any]] = []
-        self._on_flow_callbacks: List[Callable[..., Any]] = []
-        self._on_return_callbacks: List[Callable[..., Any]] = []
-        self._on_confirm_callbacks: List[Callable[..., Any]] = []
-        self._on_flowok_callback: Optional[Callable[..., Any]] = None
+        self._on_close_callbacks: List[OnChannelClose] = []
+        self._on_cancel_callbacks: List[OnReply[spec.Basic.Cancel]] = []
+        self._on_flow_callbacks: List[OnReply[spec.Channel.Flow]] = []
+        self._on_return_callbacks: List[OnReturn] = []
+        self._on_confirm_callbacks: List[OnConfirm] = []
+        self._on_flowok_callback: Optional[Callable[[bool], object]] = None
         #: False after the broker confirmed Channel.Flow(active=False)
         self.flow_active = True
         # method INDEX -> [[callback, one_shot, seq], ...] (add_callback);
@@ -124,12 +129,14 @@ class Channel:
 
         # RPC serialisation
         self._blocking: Optional[str] = None
-        self._blocked: Deque[Tuple[Any, ...]] = collections.deque()
-        self._rpc_replies: Optional[FrozenSet[Any]] = None
-        self._rpc_internal: Optional[Callable[..., Any]] = None
-        self._rpc_callback: Optional[Callable[..., Any]] = None
+        self._blocked: Deque[
+            Tuple[amqp_object.Method, Optional[_OnAnyReply], _ReplyClasses,
+                  Optional[_OnAnyReply]]] = collections.deque()
+        self._rpc_replies: Optional[FrozenSet[Optional[int]]] = None
+        self._rpc_internal: Optional[_OnAnyReply] = None
+        self._rpc_callback: Optional[_OnAnyReply] = None
 
-        self._closing_reason: Any = None
+        self._closing_reason: Optional[exceptions.ChannelClosedByClient] = None
         self._close_deferred = False
 
         # method, header and body frames of a content arriving frame by frame
@@ -209,8 +216,8 @@ class Channel:
     # Callback registration
 
     def add_callback(self,
-                     callback: Callable[..., Any],
-                     replies: Any,
+                     callback: _OnAnyReply,
+                     replies: Iterable[object],
                      one_shot: bool = True) -> None:
         """Call ``callback(method_frame)`` when one of ``replies`` arrives.
 
@@ -387,11 +394,13 @@ class Channel:
                     spec.Basic.Cancel(consumer_tag=consumer_tag, nowait=True))
         self._consumers.clear()
         reason = self._closing_reason
+        assert reason is not None  # set by close() before this is called
         self._rpc(
             spec.Channel.Close(reason.reply_code, reason.reply_text, 0, 0),
             self._on_closeok, (spec.Channel.CloseOk,), None)
 
-    def _on_openok(self, method_frame: Any) -> None:
+    def _on_openok(self,
+                   method_frame: 'frame.Method[spec.Channel.OpenOk]') -> None:
         if self._close_deferred:
             self._close_deferred = False
             self._send_close_sequence()
@@ -400,11 +409,15 @@ class Channel:
         if self._on_openok_callback is not None:
             self._on_openok_callback(self)
 
-    def _on_closeok(self, method_frame: Any) -> None:
+    def _on_closeok(self,
+                    method_frame: 'frame.Method[spec.Channel.CloseOk]') -> None:
         LOGGER.info('Received %r on %s', method_frame.method, self)
-        self._finish_close(self._closing_reason)
+        reason = self._closing_reason
+        assert reason is not None  # CloseOk answers our close()
+        self._finish_close(reason)
 
-    def _on_close_from_broker(self, method_frame: Any) -> None:
+    def _on_close_from_broker(
+            self, method_frame: 'frame.Method[spec.Channel.Close]') -> None:
         method = method_frame.method
         LOGGER.warning('Received remote Channel.Close (%s): %r on %s',
                        method.reply_code, method.reply_text, self)
@@ -425,15 +438,17 @@ class Channel:
         self._finish_close(reason, notify_connection=False)
 
     def _finish_close(self,
-                      reason: Any,
+                      reason: BaseException,
                       notify_connection: bool = True) -> None:
         self._set_state(self.CLOSED)
         self._cleanup()
         callbacks = self._on_close_callbacks
         self._on_close_callbacks = []
+        # Every reason is an Exception; the adapter seam types them wider.
+        callback_reason = cast(Exception, reason)
         try:
             for callback in callbacks:
-                callback(self, reason)
+                callback(self, callback_reason)
         finally:
             # pika keeps the number taken while the close callbacks run.
             if notify_connection:
@@ -457,10 +472,10 @@ class Channel:
     # RPC machinery
 
     def _rpc(self,
-             method: Any,
-             internal: Optional[Callable[..., Any]] = None,
-             replies: Any = (),
-             callback: Optional[Callable[..., Any]] = None) -> None:
+             method: amqp_object.Method,
+             internal: Optional[_OnAnyReply] = None,
+             replies: _ReplyClasses = (),
+             callback: Optional[_OnAnyReply] = None) -> None:
         """Send ``method``; when ``replies`` is non-empty, wait for one of
         them before sending further RPCs.
 
@@ -541,8 +556,8 @@ class Channel:
         if content is not None:
             self._handle_content(*content)
 
-    def _handle_content(self, method_frame: Any, header_frame: Any,
-                        body: bytes) -> None:
+    def _handle_content(self, method_frame: 'frame.Method[Any]',
+                        header_frame: frame.Header, body: bytes) -> None:
         """Handle a whole content: a delivery, a Basic.GetOk or a returned
         message, with its header and body.
 
@@ -570,7 +585,7 @@ class Channel:
         self._assembler._reset()
         self.connection._on_protocol_error(error)
 
-    def _dispatch_method(self, method_frame: Any) -> None:
+    def _dispatch_method(self, method_frame: 'frame.Method[Any]') -> None:
         index = method_frame.method.INDEX
         state = self._state
         if state == self.CLOSED:
@@ -613,8 +628,8 @@ class Channel:
     # ------------------------------------------------------------------
     # Handlers for broker-initiated methods (names kept from pika)
 
-    def _on_deliver(self, method_frame: Any, header_frame: Any,
-                    body: bytes) -> None:
+    def _on_deliver(self, method_frame: 'frame.Method[spec.Basic.Deliver]',
+                    header_frame: frame.Header, body: bytes) -> None:
         method = method_frame.method
         consumer_tag = method.consumer_tag
         if self._cancelled and consumer_tag in self._cancelled:
@@ -632,8 +647,8 @@ class Channel:
             return
         callback(self, method, header_frame.properties, body)
 
-    def _on_getok(self, method_frame: Any, header_frame: Any,
-                  body: bytes) -> None:
+    def _on_getok(self, method_frame: 'frame.Method[spec.Basic.GetOk]',
+                  header_frame: frame.Header, body: bytes) -> None:
         callback = self._on_getok_callback
         self._on_getok_callback = None
         if callback is None:
@@ -642,12 +657,13 @@ class Channel:
             return
         callback(self, method_frame.method, header_frame.properties, body)
 
-    def _on_getempty(self, method_frame: Any) -> None:
+    def _on_getempty(self,
+                     method_frame: 'frame.Method[spec.Basic.GetEmpty]') -> None:
         LOGGER.debug('Received Basic.GetEmpty: %r', method_frame)
         self._on_getok_callback = None
 
-    def _on_return(self, method_frame: Any, header_frame: Any,
-                   body: bytes) -> None:
+    def _on_return(self, method_frame: 'frame.Method[spec.Basic.Return]',
+                   header_frame: frame.Header, body: bytes) -> None:
         if not self._on_return_callbacks:
             LOGGER.warning('Basic.Return received from server (%r, %r)',
                            method_frame.method, header_frame.properties)
@@ -655,7 +671,8 @@ class Channel:
         for callback in list(self._on_return_callbacks):
             callback(self, method_frame.method, header_frame.properties, body)
 
-    def _on_consumer_cancelled_by_broker(self, method_frame: Any) -> None:
+    def _on_consumer_cancelled_by_broker(
+            self, method_frame: 'frame.Method[spec.Basic.Cancel]') -> None:
         consumer_tag = method_frame.method.consumer_tag
         LOGGER.warning('Consumer %r cancelled by broker on %s', consumer_tag,
                        self)
@@ -665,7 +682,8 @@ class Channel:
         for callback in list(self._on_cancel_callbacks):
             callback(method_frame)
 
-    def _on_cancelok(self, method_frame: Any) -> None:
+    def _on_cancelok(self,
+                     method_frame: 'frame.Method[spec.Basic.CancelOk]') -> None:
         self._forget_consumer(method_frame.method.consumer_tag)
 
     def _forget_consumer(self, consumer_tag: str) -> None:
@@ -673,15 +691,19 @@ class Channel:
         self._cancelled.discard(consumer_tag)
         self._consumers_with_noack.discard(consumer_tag)
 
-    def _on_delivery_confirmation(self, method_frame: Any) -> None:
+    def _on_delivery_confirmation(
+        self,
+        method_frame: 'frame.Method[Union[spec.Basic.Ack, spec.Basic.Nack]]'
+    ) -> None:
         for callback in list(self._on_confirm_callbacks):
             callback(method_frame)
 
-    def _on_flow(self, method_frame: Any) -> None:
+    def _on_flow(self, method_frame: 'frame.Method[spec.Channel.Flow]') -> None:
         for callback in list(self._on_flow_callbacks):
             callback(method_frame)
 
-    def _on_flowok(self, method_frame: Any) -> None:
+    def _on_flowok(self,
+                   method_frame: 'frame.Method[spec.Channel.FlowOk]') -> None:
         self.flow_active = method_frame.method.active
         callback = self._on_flowok_callback
         self._on_flowok_callback = None
@@ -901,19 +923,23 @@ class Channel:
                                destination, source, routing_key, arguments,
                                callback)
 
-    def _exchange_binding(self, method_class: Any, ok_class: Any,
-                          destination: Any, source: Any, routing_key: Any,
-                          arguments: Any, callback: _Callback) -> None:
+    def _exchange_binding(self, method_class: Type[Union[spec.Exchange.Bind,
+                                                         spec.Exchange.Unbind]],
+                          ok_class: Type[Union[spec.Exchange.BindOk,
+                                               spec.Exchange.UnbindOk]],
+                          destination: Optional[str], source: Optional[str],
+                          routing_key: str, arguments: Optional[Dict[str, Any]],
+                          callback: _Callback) -> None:
         """Check the arguments of, and send, ``Exchange.Bind`` / ``Unbind``."""
-        _require_string(destination, 'destination')
-        _require_string(source, 'source')
+        destination_name = _require_string(destination, 'destination')
+        source_name = _require_string(source, 'source')
         _require_routing_key(routing_key)
         nowait = rpc_callback_arg(callback)
         arguments = _arguments(arguments)
         self._raise_if_not_open()
         self._rpc(
-            method_class(destination=destination,
-                         source=source,
+            method_class(destination=destination_name,
+                         source=source_name,
                          routing_key=routing_key,
                          nowait=nowait,
                          arguments=arguments), None, _replies(nowait, ok_class),
@@ -1209,10 +1235,12 @@ class Channel:
             self._rpc(spec.Basic.Cancel(consumer_tag=consumer_tag, nowait=True))
         else:
             on_cancelok = self._on_cancelok
-            user_callback: Callable[...,
-                                    Any] = callback  # type: ignore[assignment]
+            user_callback: Callable[
+                [frame.Method[spec.Basic.CancelOk]],
+                object] = callback  # type: ignore[assignment]
 
-            def on_reply(method_frame: Any) -> None:
+            def on_reply(
+                    method_frame: 'frame.Method[spec.Basic.CancelOk]') -> None:
                 # As pika: the user's callback runs first, while the consumer is
                 # still registered; then it is forgotten.
                 try:
@@ -1323,7 +1351,7 @@ _REJECT_INDEX = spec.Basic.Reject.INDEX
 _FRAME_END = spec.FRAME_END
 
 
-def _require_delivery_tag(delivery_tag: Any) -> None:
+def _require_delivery_tag(delivery_tag: object) -> None:
     if isinstance(delivery_tag, bool) or not isinstance(delivery_tag, int):
         raise TypeError('delivery_tag must be an integer, but got %r' %
                         (delivery_tag,))

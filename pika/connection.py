@@ -62,7 +62,7 @@ from pika._interfaces import (AdapterHooks, ChannelConnection,
                               HeartbeatConnection)
 from pika import _connection_receive as _receive
 from pika import _connection_send as _send
-from pika import exceptions, frame, spec
+from pika import amqp_object, exceptions, frame, spec
 from pika._channel_callbacks import OnChannelOpen
 from pika.channel import Channel, MAX_CHANNELS
 from pika.compat import AbstractBase
@@ -152,11 +152,14 @@ class Connection(AbstractBase):
     CONNECTION_OPEN = _state.OPEN
     CONNECTION_CLOSING = _state.CLOSING
 
-    def __init__(self,
+    def __init__(self: _ConnectionT,
                  parameters: Optional[Parameters] = None,
-                 on_open_callback: Optional[Callable[..., Any]] = None,
-                 on_open_error_callback: Optional[Callable[..., Any]] = None,
-                 on_close_callback: Optional[Callable[..., Any]] = None,
+                 on_open_callback: Optional[Callable[[_ConnectionT],
+                                                     object]] = None,
+                 on_open_error_callback: Optional[Callable[
+                     [_ConnectionT, BaseException], object]] = None,
+                 on_close_callback: Optional[Callable[
+                     [_ConnectionT, BaseException], object]] = None,
                  internal_connection_workflow: bool = True) -> None:
         """Create the engine; see the class docstring for the arguments."""
         if parameters is not None and not isinstance(parameters, Parameters):
@@ -189,11 +192,12 @@ class Connection(AbstractBase):
         self._on_close_callbacks: List[Callable[..., Any]] = []
         self._on_blocked_callbacks: List[Callable[..., Any]] = []
         self._on_unblocked_callbacks: List[Callable[..., Any]] = []
-        self._on_update_secret_callbacks: List[Callable[..., Any]] = []
+        self._on_update_secret_callbacks: List[Callable[
+            [frame.Method[spec.Connection.UpdateSecretOk]], object]] = []
 
         self._channels: Dict[int, Channel] = {}
         self._heartbeat_checker: Optional[HeartbeatChecker] = None
-        self._blocked_conn_timer: Optional[Any] = None
+        self._blocked_conn_timer: Optional[object] = None
         self._error: Optional[BaseException] = None
         self._opened = False
         self._terminating = False
@@ -212,7 +216,9 @@ class Connection(AbstractBase):
         self._body_max_length = self.params.frame_max - frame.FRAME_OVERHEAD
 
         self.connection_state = self.CONNECTION_INIT
-        _trace.connection_created(self)
+        # Set only while pika.frame logs at DEBUG: the seams below call it.
+        self._frame_tracer: Optional[_trace.FrameTracer] = (
+            _trace.connection_created(self))
 
         if on_open_callback is not None:
             self.add_on_open_callback(on_open_callback)
@@ -426,10 +432,13 @@ class Connection(AbstractBase):
         """
         return self._has_capability('publisher_confirms')
 
-    def update_secret(self,
-                      new_secret: str,
-                      reason: str,
-                      callback: Optional[Callable[..., Any]] = None) -> None:
+    def update_secret(
+        self,
+        new_secret: str,
+        reason: str,
+        callback: Optional[Callable[
+            ['frame.Method[spec.Connection.UpdateSecretOk]'], object]] = None
+    ) -> None:
         """Send ``Connection.UpdateSecret`` (e.g. a refreshed OAuth token).
 
         :param str new_secret: the new secret
@@ -597,6 +606,8 @@ class Connection(AbstractBase):
 
         :param list frames: the frames, in arrival order
         """
+        if self._frame_tracer is not None:
+            self._frame_tracer.received(frames)
         self.frames_received += len(frames)
         channels = self._channels
         # A subclass overriding _process_frame sees every frame (pika's hook).
@@ -651,10 +662,19 @@ class Connection(AbstractBase):
         without the channel (or with ``_process_frame`` overridden) the
         frame is dispatched as a ``Body`` frame with its payload joined.
         """
+        tracer = self._frame_tracer
+        if tracer is not None:
+            tracer.received_streamed_body(channel_number, payload_size)
         chan = self._channels.get(channel_number)
         if chan is None or not self._is_base_process_frame():
-            self._dispatch_frames(
-                [frame.Body(channel_number, b''.join(pieces))])
+            # Traced above already: not again as the joined frame.
+            self._frame_tracer = None
+            try:
+                self._dispatch_frames(
+                    [frame.Body(channel_number, b''.join(pieces))])
+            finally:
+                if self._frame_tracer is None:
+                    self._frame_tracer = tracer
             return
         self.frames_received += 1
         try:
@@ -835,7 +855,8 @@ class Connection(AbstractBase):
 
     # Connection-level methods, by (state, method INDEX): see
     # pika/_state.py's METHOD_HANDLERS
-    def _on_connection_start(self, method_frame: Any) -> None:
+    def _on_connection_start(
+            self, method_frame: 'frame.Method[spec.Connection.Start]') -> None:
         """Answer ``Connection.Start`` with ``StartOk``.
 
         :param pika.frame.Method method_frame: the Start frame
@@ -868,7 +889,8 @@ class Connection(AbstractBase):
                                                     response), params.locale))
         credentials.erase_credentials()
 
-    def _on_connection_tune(self, method_frame: Any) -> None:
+    def _on_connection_tune(
+            self, method_frame: 'frame.Method[spec.Connection.Tune]') -> None:
         """Negotiate limits, answer ``TuneOk`` then ``Open``.
 
         :param pika.frame.Method method_frame: the Tune frame
@@ -920,7 +942,8 @@ class Connection(AbstractBase):
         timeout = client_value
         return timeout
 
-    def _on_connection_open_ok(self, method_frame: Any) -> None:
+    def _on_connection_open_ok(
+            self, method_frame: 'frame.Method[spec.Connection.OpenOk]') -> None:
         self.known_hosts = method_frame.method.known_hosts
         self._opened = True
         self._set_connection_state(self.CONNECTION_OPEN)
@@ -928,7 +951,8 @@ class Connection(AbstractBase):
         for callback in list(self._on_open_callbacks):
             callback(self)
 
-    def _on_connection_close_from_broker(self, method_frame: Any) -> None:
+    def _on_connection_close_from_broker(
+            self, method_frame: 'frame.Method[spec.Connection.Close]') -> None:
         method = method_frame.method
         LOGGER.warning('Connection closed by broker (%s): %r',
                        method.reply_code, method.reply_text)
@@ -937,12 +961,15 @@ class Connection(AbstractBase):
             exceptions.ConnectionClosedByBroker(method.reply_code,
                                                 method.reply_text))
 
-    def _on_connection_close_ok(self, method_frame: Any) -> None:
+    def _on_connection_close_ok(
+            self,
+            method_frame: 'frame.Method[spec.Connection.CloseOk]') -> None:
         LOGGER.debug('Connection.CloseOk received: %r', method_frame)
         self._terminate_stream(None)
 
-    def _on_connection_blocked(self, connection: Any,
-                               method_frame: Any) -> None:
+    def _on_connection_blocked(
+            self, connection: 'Connection',
+            method_frame: 'frame.Method[spec.Connection.Blocked]') -> None:
         """Handle ``Connection.Blocked``: start the blocked timeout. (As in
         pika, the user's blocked callbacks are called by the frame dispatch,
         not from here, so calling this hook directly only arms the timer.)
@@ -959,8 +986,9 @@ class Connection(AbstractBase):
             self._blocked_conn_timer = self._adapter_call_later(
                 timeout, self._on_blocked_connection_timeout)
 
-    def _on_connection_unblocked(self, connection: Any,
-                                 method_frame: Any) -> None:
+    def _on_connection_unblocked(
+            self, connection: 'Connection',
+            method_frame: 'frame.Method[spec.Connection.Unblocked]') -> None:
         """Handle ``Connection.Unblocked``.
 
         :param connection: this connection (pika's signature)
@@ -981,7 +1009,9 @@ class Connection(AbstractBase):
             exceptions.ConnectionBlockedTimeout(
                 'Blocked connection timeout expired.'))
 
-    def _on_update_secret_ok(self, method_frame: Any) -> None:
+    def _on_update_secret_ok(
+            self, method_frame: 'frame.Method[spec.Connection.UpdateSecretOk]'
+    ) -> None:
         if self._on_update_secret_callbacks:
             callback = self._on_update_secret_callbacks.pop(0)
             callback(method_frame)
@@ -989,13 +1019,17 @@ class Connection(AbstractBase):
     # As in pika, the _on_connection_(un)blocked hooks are called (before
     # the user's callbacks) only when a blocked_connection_timeout is set:
     # they exist to run that timer.
-    def _dispatch_blocked(self, method_frame: Any) -> None:
+    def _dispatch_blocked(
+            self,
+            method_frame: 'frame.Method[spec.Connection.Blocked]') -> None:
         if self.params.blocked_connection_timeout is not None:
             self._on_connection_blocked(self, method_frame)
         for callback in list(self._on_blocked_callbacks):
             callback(self, method_frame)
 
-    def _dispatch_unblocked(self, method_frame: Any) -> None:
+    def _dispatch_unblocked(
+            self,
+            method_frame: 'frame.Method[spec.Connection.Unblocked]') -> None:
         if self.params.blocked_connection_timeout is not None:
             self._on_connection_unblocked(self, method_frame)
         for callback in list(self._on_unblocked_callbacks):
@@ -1010,11 +1044,13 @@ class Connection(AbstractBase):
         :param bytes data: the frames' bytes
         :param int frame_count: how many frames ``data`` holds
         """
+        if self._frame_tracer is not None:
+            self._frame_tracer.sending_bytes(data)
         self.bytes_sent += len(data)
         self.frames_sent += frame_count
         self._adapter_emit_data(data)
 
-    def _send_frame(self, frame_value: Any) -> None:
+    def _send_frame(self, frame_value: frame.Frame) -> None:
         """Marshal and send one frame.
 
         :param pika.frame.Frame frame_value: the frame
@@ -1024,7 +1060,8 @@ class Connection(AbstractBase):
                 'Attempted to send a frame on closed connection.')
         self._emit_bytes(frame_value.marshal(), 1)
 
-    def _send_method(self, channel_number: int, method: Any) -> None:
+    def _send_method(self, channel_number: int,
+                     method: amqp_object.Method) -> None:
         """Send a method frame.
 
         :param int channel_number: channel number
@@ -1032,8 +1069,8 @@ class Connection(AbstractBase):
         """
         self._send_frame(frame.Method(channel_number, method))
 
-    def _send_message(self, channel_number: int, method: Any, properties: Any,
-                      body: bytes) -> None:
+    def _send_message(self, channel_number: int, method: amqp_object.Method,
+                      properties: spec.BasicProperties, body: bytes) -> None:
         """Send a content-bearing method in one transport write.
 
         :param int channel_number: channel number
@@ -1041,6 +1078,9 @@ class Connection(AbstractBase):
         :param pika.spec.BasicProperties properties: message properties
         :param bytes body: message body
         """
+        if self._frame_tracer is not None:
+            self._frame_tracer.sending_content(channel_number, method,
+                                               properties, body)
         if self.connection_state == _CLOSED:
             raise exceptions.ConnectionWrongStateError(
                 'Attempted to send a frame on closed connection.')
@@ -1145,7 +1185,7 @@ class Connection(AbstractBase):
             self._adapter_remove_timeout(self._blocked_conn_timer)
             self._blocked_conn_timer = None
 
-    def _default_on_connection_error(self, _connection: Any,
+    def _default_on_connection_error(self, _connection: 'Connection',
                                      error: BaseException) -> None:
         """Raise the error when the user gave no on_open_error_callback."""
         LOGGER.error('Connection setup failed due to %r', error)
@@ -1158,9 +1198,8 @@ class Connection(AbstractBase):
     # (state, method INDEX) -> handler name: the transition table's triggers
     _CONNECTION_METHOD_HANDLERS = _state.METHOD_HANDLERS
 
-    def _create_channel(
-            self, channel_number: int,
-            on_open_callback: Optional[Callable[..., Any]]) -> Channel:
+    def _create_channel(self, channel_number: int,
+                        on_open_callback: Optional[OnChannelOpen]) -> Channel:
         """Make the channel object for :meth:`channel` (pika's hook: a
         subclass may return a ``Channel`` subclass).
 
@@ -1172,7 +1211,8 @@ class Connection(AbstractBase):
         return Channel(self, channel_number, on_open_callback)
 
     def _set_connection_state(self, state: int) -> None:
-        _trace.connection_state_changed(self, self.connection_state, state)
+        self._frame_tracer = _trace.connection_state_changed(
+            self, self.connection_state, state, self._frame_tracer)
         self.connection_state = state
 
     def _has_capability(self, name: str) -> bool:

@@ -12,8 +12,10 @@ order, by the connection's ``process_data_events``.
 import collections
 import logging
 import time
+from types import TracebackType
 from typing import (TYPE_CHECKING, Any, Callable, Deque, Dict, Generator, List,
-                    Optional, Protocol, Tuple, TypeVar, Union, cast, overload)
+                    Optional, Protocol, Tuple, Type, TypeVar, Union, cast,
+                    overload)
 
 from pika import exceptions, frame, spec, validators
 from pika.adapters._blocking_events import (ReturnedMessage, _CallbackResult,
@@ -29,7 +31,9 @@ if TYPE_CHECKING:
     # The class users see: blocking_connection's name for this one.
     from pika.adapters.blocking_connection import \
         BlockingChannel as _PublicChannel
+    import pika.channel
     from pika.channel import Channel
+    from pika.recovery import TopologyRecoveryEntity
 
 LOGGER = logging.getLogger('pika.adapters.blocking_connection')
 
@@ -87,20 +91,20 @@ class _ChannelOwner(Protocol):
             self) -> Callable[['BlockingChannel'], None]:
         ...
 
-    def _wait_until(self, done: Callable[[], Any]) -> None:
+    def _wait_until(self, done: Callable[[], object]) -> None:
         ...
 
-    def _wait_for_reply(self, done: Callable[[], Any]) -> None:
+    def _wait_for_reply(self, done: Callable[[], object]) -> None:
         ...
 
-    def _flush_output(self, *waiters: Callable[[], Any]) -> None:
+    def _flush_output(self, *waiters: Callable[[], object]) -> None:
         ...
 
     def _flush_published(self) -> None:
         ...
 
     def _process_data_events(self, time_limit: Optional[float], *extra_waiters:
-                             Callable[[], Any]) -> None:
+                             Callable[[], object]) -> None:
         ...
 
     def _on_channel_closed(self, channel: 'BlockingChannel') -> None:
@@ -122,7 +126,8 @@ class BlockingChannel:
 
     __module__ = 'pika.adapters.blocking_connection'
 
-    def __init__(self, channel_impl: Any, connection: Any) -> None:
+    def __init__(self, channel_impl: 'pika.channel.Channel',
+                 connection: Any) -> None:
         self._impl: Channel = channel_impl
         self._connection: _ChannelOwner = connection
         # consumer_tag -> _ConsumerInfo, for basic_consume and consume()
@@ -132,7 +137,8 @@ class BlockingChannel:
         self._delivery_confirmation = False
         # Basic.Ack/Nack frame for the message being published in confirm
         # mode, once it has arrived
-        self._confirmation: Optional[frame.Method[Any]] = None
+        self._confirmation: Optional[frame.Method[Union[
+            spec.Basic.Ack, spec.Basic.Nack]]] = None
         # One entry per confirmation or closure since the publish began:
         # its ``__len__`` is the publish's wait predicate (a C call per
         # check, the round trip's hot path).
@@ -143,11 +149,12 @@ class BlockingChannel:
         # Basic.Return received while publishing in confirm mode
         self._puback_return: Optional[ReturnedMessage] = None
         # _ConsumerDeliveryEvt, _ReturnedMessageEvt, _ConsumerCancellationEvt
+        # (Any: dispatched by exact type, a test mypy does not narrow on)
         self._pending_events: Deque[Any] = collections.deque()
         # callback(channel, method, properties, body): OnReturnCallback
         self._return_callbacks: List[Callable[..., object]] = []
         self._cancel_callbacks: List[Callable[[frame.Method[spec.Basic.Cancel]],
-                                              Any]] = []
+                                              object]] = []
         # (method, properties, body) of the pending basic_get's Basic.GetOk,
         # or _NO_MESSAGE after Basic.GetEmpty; None while waiting
         self._get_reply: Optional[_GetResult] = None
@@ -156,7 +163,7 @@ class BlockingChannel:
         self._request_dispatch = connection._channel_dispatch_requester()
         self._bind_impl(channel_impl)
 
-    def _bind_impl(self, channel_impl: Any) -> None:
+    def _bind_impl(self, channel_impl: 'Channel') -> None:
         """Register this channel's handlers on an asynchronous channel (at
         creation, and again on the channel automatic recovery reopens)."""
         channel_impl.add_on_close_callback(self._on_channel_closed)
@@ -181,7 +188,9 @@ class BlockingChannel:
     def __enter__(self: _ChannelT) -> _ChannelT:
         return self
 
-    def __exit__(self, exc_type: Any, value: Any, traceback: Any) -> None:
+    def __exit__(self, exc_type: Optional[Type[BaseException]],
+                 value: Optional[BaseException],
+                 traceback: Optional[TracebackType]) -> None:
         if self.is_open:
             self.close()
 
@@ -200,7 +209,7 @@ class BlockingChannel:
                 reason, exceptions.ChannelClosedByClient):
             raise reason
 
-    def _flush_output(self, *waiters: Callable[[], Any]) -> None:
+    def _flush_output(self, *waiters: Callable[[], object]) -> None:
         """Pump the connection until a waiter is satisfied (with no waiters:
         until the output is written) or this channel closes; raise the
         channel's close reason if the broker closed it.
@@ -209,7 +218,7 @@ class BlockingChannel:
         if len(waiters) == 1:
             waiter = waiters[0]
 
-            def is_done() -> bool:
+            def is_done() -> object:
                 return self._closing_reason is not None or waiter()
 
             self._connection._wait_until(is_done)
@@ -242,7 +251,7 @@ class BlockingChannel:
             self._raise_if_closed_by_broker()
 
     def _process_data_events(self, time_limit: Optional[float], *waiters:
-                             Callable[[], Any]) -> None:
+                             Callable[[], object]) -> None:
         self._connection._process_data_events(time_limit,
                                               self._is_closed_result, *waiters)
         self._raise_if_closed_by_broker()
@@ -267,7 +276,10 @@ class BlockingChannel:
         self._queue_consumer_generator = None
         self._connection._on_channel_closed(self)
 
-    def _add_pending_event(self, evt: Any) -> None:
+    def _add_pending_event(
+        self, evt: Union[_ConsumerDeliveryEvt, _ReturnedMessageEvt,
+                         _ConsumerCancellationEvt]
+    ) -> None:
         self._pending_events.append(evt)
         self._request_dispatch(self)
 
@@ -316,7 +328,9 @@ class BlockingChannel:
             self._add_pending_event(
                 _ReturnedMessageEvt(callback, self, method, properties, body))
 
-    def _on_message_confirmation(self, method_frame: frame.Method[Any]) -> None:
+    def _on_message_confirmation(
+        self, method_frame: frame.Method[Union[spec.Basic.Ack,
+                                               spec.Basic.Nack]]) -> None:
         # Only a confirmation that covers the message being published
         # counts: a late one for an earlier, interrupted publish does not.
         if (self._confirmation is None and
@@ -471,7 +485,8 @@ class BlockingChannel:
     # -- automatic recovery (pika.recovery) ----------------------------------
 
     def add_on_recovery_started_callback(
-            self, callback: Callable[['BlockingChannel', Any], Any]) -> None:
+            self, callback: Callable[['BlockingChannel', BaseException],
+                                     object]) -> None:
         """With ``recovery=`` on the connection: call
         ``callback(channel, error)`` when the connection is lost and
         recovery starts.
@@ -482,8 +497,10 @@ class BlockingChannel:
         self._recovery_listener('started', callback)
 
     def add_on_recovery_succeeded_callback(
-            self, callback: Callable[['BlockingChannel', List[Any]],
-                                     Any]) -> None:
+        self,
+        callback: Callable[['BlockingChannel', List['TopologyRecoveryEntity']],
+                           object]
+    ) -> None:
         """With ``recovery=`` on the connection: call
         ``callback(channel, skipped)`` once this channel is restored;
         ``skipped`` lists its :class:`pika.recovery.TopologyRecoveryEntity`
@@ -495,7 +512,8 @@ class BlockingChannel:
         self._recovery_listener('succeeded', callback)
 
     def add_on_recovery_failed_callback(
-            self, callback: Callable[['BlockingChannel', Any], Any]) -> None:
+            self, callback: Callable[['BlockingChannel', BaseException],
+                                     object]) -> None:
         """With ``recovery=`` on the connection: call
         ``callback(channel, error)`` when recovery gives up.
 
@@ -504,7 +522,8 @@ class BlockingChannel:
         """
         self._recovery_listener('failed', callback)
 
-    def _recovery_listener(self, kind: str, callback: Any) -> None:
+    def _recovery_listener(self, kind: str, callback: Callable[...,
+                                                               object]) -> None:
         recovery = getattr(self._connection, '_recovery', None)
         if recovery is None:
             raise ValueError('automatic recovery is not enabled on this '
@@ -547,15 +566,17 @@ class BlockingChannel:
                                         on_message_callback=on_message_callback)
 
     def _basic_consume_impl(
-            self,
-            queue: str,
-            auto_ack: bool,
-            exclusive: bool,
-            consumer_tag: Optional[str],
-            arguments: Optional[Dict[str, Any]] = None,
-            on_message_callback: Optional[Callable[..., Any]] = None,
-            alternate_event_sink: Optional[Callable[[Any],
-                                                    None]] = None) -> str:
+        self,
+        queue: str,
+        auto_ack: bool,
+        exclusive: bool,
+        consumer_tag: Optional[str],
+        arguments: Optional[Dict[str, Any]] = None,
+        on_message_callback: Optional[OnMessageCallback] = None,
+        alternate_event_sink: Optional[
+            Callable[[Union[_ConsumerDeliveryEvt, _ConsumerCancellationEvt]],
+                     None]] = None
+    ) -> str:
         self._raise_if_closed()
         if consumer_tag and consumer_tag in self._consumer_infos:
             raise exceptions.DuplicateConsumerTag(consumer_tag)
@@ -1147,6 +1168,9 @@ class BlockingChannel:
         arguments: Optional[Dict[str, Any]] = None
     ) -> 'frame.Method[spec.Queue.UnbindOk]':
         """Remove a queue binding.
+
+        The binding removed is the one made with the same ``routing_key``
+        and ``arguments``: both are part of a binding's identity.
 
         :param str queue: the queue name
         :param str exchange: the exchange name

@@ -836,6 +836,9 @@ class Channel:
     ) -> frame.Method[spec.Exchange.UnbindOk]:
         """Remove an exchange-to-exchange binding.
 
+        The binding removed is the one made with the same ``routing_key``
+        and ``arguments``: both are part of a binding's identity.
+
         :param str destination: the exchange receiving the messages
         :param str source: the exchange they are published to
         :param str routing_key: the binding key

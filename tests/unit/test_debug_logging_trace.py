@@ -152,7 +152,10 @@ def test_info_level_installs_nothing_and_logs_nothing_per_message(
     conn = open_connection()
     chan = open_channel(conn)
     assert not _trace.frame_tracing_installed(conn)
-    for name in _trace._TRACED_METHODS:
+    assert conn._frame_tracer is None
+    # The engine's methods are never shadowed on the instance.
+    for name in ('_dispatch_frames', '_dispatch_body', '_emit_bytes',
+                 '_send_message'):
         assert name not in conn.__dict__
     chan.basic_consume('q',
                        lambda *args: chan.basic_ack(args[1].delivery_tag),
@@ -312,3 +315,31 @@ def test_malformed_broker_bytes_close_the_connection_as_without_debug(caplog):
 def test_sent_bytes_description_never_raises(value):
     text = str(_trace._SentBytes(value))
     assert isinstance(text, str) and text
+
+
+@pytest.mark.parametrize('channel_known', [True, False])
+def test_large_body_over_several_reads_is_traced_once(caplog, channel_known):
+    caplog.set_level(logging.DEBUG, logger='pika')
+    conn = open_connection()
+    chan = open_channel(conn)
+    bodies: List[bytes] = []
+    chan.basic_consume('q',
+                       lambda *args: bodies.append(args[3]),
+                       consumer_tag='ctag')
+    conn.feed(method_bytes(1, spec.Basic.ConsumeOk('ctag')))
+    body = b'b' * 20000
+    data = content_bytes(1, spec.Basic.Deliver('ctag', 1, False, '', 'q'), body)
+    if not channel_known:
+        # Without the channel the body is handed on as one joined frame.
+        del conn._channels[1]
+    caplog.clear()
+    for at in range(0, len(data), 3000):
+        conn.feed(data[at:at + 3000])
+    lines = _messages(caplog, 'pika.frame')
+    body_lines = [line for line in lines if 'body frame of' in line]
+    assert body_lines == [
+        'connection %#x received channel 1: body frame of 20000 bytes '
+        '(over several reads)' % id(conn)
+    ]
+    assert _trace.frame_tracing_installed(conn)
+    assert bodies == ([body] if channel_known else [])
