@@ -18,11 +18,63 @@ its message needs never raises; it falls back to the generic form.
 
 import re as _re
 import struct as _struct
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence, Type, TypeVar
 
 
 def _cls_name(exc: BaseException) -> str:
     return exc.__class__.__name__
+
+
+_ExceptionClass = TypeVar('_ExceptionClass', bound=Type[BaseException])
+
+
+def _with_reply(
+        close_method: str) -> Callable[[_ExceptionClass], _ExceptionClass]:
+    """Class decorator: pika's ``(reply_code, reply_text)`` interface of
+    :class:`ConnectionClosed` and :class:`ChannelClosed` (``args`` is the
+    pair; ``reply_code``/``reply_text`` properties; the repr shows both).
+    pika 1.4 gives the two classes no common base, so neither can we.
+
+    :param str close_method: the AMQP method that carries the reply
+    """
+
+    def install(cls: _ExceptionClass) -> _ExceptionClass:
+
+        base: Any = cls.__bases__[0]
+        base_init = base.__init__
+
+        def __init__(self: BaseException, reply_code: int,
+                     reply_text: str) -> None:
+            base_init(self, int(reply_code), str(reply_text))
+
+        __init__.__doc__ = (
+            '\n:param int reply_code: the reply code of the `%s` that the '
+            'client or the broker sent\n:param str reply_text: its '
+            'human-readable reply text\n' % close_method)
+
+        def __repr__(self: BaseException) -> str:
+            return '{}: ({}) {!r}'.format(_cls_name(self), self.args[0],
+                                          self.args[1])
+
+        def reply_code(self: BaseException) -> int:
+            code: int = self.args[0]
+            return code
+
+        def reply_text(self: BaseException) -> str:
+            text: str = self.args[1]
+            return text
+
+        cls.__init__ = __init__  # type: ignore[method-assign,assignment]
+        cls.__repr__ = __repr__  # type: ignore[method-assign]
+        cls.reply_code = property(  # type: ignore[attr-defined]
+            reply_code,
+            doc='The AMQP reply code.\n\n:rtype: int')
+        cls.reply_text = property(  # type: ignore[attr-defined]
+            reply_text,
+            doc='The reply text.\n\n:rtype: str')
+        return cls
+
+    return install
 
 
 def _hint_suffix(error: BaseException) -> str:
@@ -203,41 +255,24 @@ class WorkQueueFullError(AMQPConnectionError):
                       'or raise work_queue_maxsize / work_queue_put_timeout')
 
 
+@_with_reply('Connection.Close')
 class ConnectionClosed(AMQPConnectionError):
     """The connection was closed by the client or by the broker.
 
     ``args`` is ``(reply_code, reply_text)``.
     """
 
-    def __init__(self, reply_code: int, reply_text: str) -> None:
-        """
-        :param int reply_code: the reply code of the `Connection.Close` that
-            the client or the broker sent
-        :param str reply_text: its human-readable reply text
-        """
-        super().__init__(int(reply_code), str(reply_text))
+    if TYPE_CHECKING:  # what _with_reply gives the class, as checkers see it
 
-    def __repr__(self) -> str:
-        return '{}: ({}) {!r}'.format(_cls_name(self), self.reply_code,
-                                      self.reply_text)
+        def __init__(self, reply_code: int, reply_text: str) -> None:
+            """
+            :param int reply_code: the reply code of the `Connection.Close` that
+                the client or the broker sent
+            :param str reply_text: its human-readable reply text
+            """
 
-    @property
-    def reply_code(self) -> int:
-        """The AMQP reply code.
-
-        :rtype: int
-        """
-        code: int = self.args[0]
-        return code
-
-    @property
-    def reply_text(self) -> str:
-        """The reply text.
-
-        :rtype: str
-        """
-        text: str = self.args[1]
-        return text
+        reply_code: int
+        reply_text: str
 
 
 class ConnectionClosedByBroker(ConnectionClosed):
@@ -288,41 +323,25 @@ class ChannelWrongStateError(AMQPChannelError):
     _WHAT_TO_CHECK = ('check the channel is open (is_open) before using it')
 
 
+@_with_reply('Channel.Close')
 class ChannelClosed(AMQPChannelError):
     """The channel was closed, by the client or by the broker.
 
     ``args`` is ``(reply_code, reply_text)``.
     """
 
-    def __init__(self, reply_code: int, reply_text: str) -> None:
-        """
-        :param int reply_code: the reply code of the `Channel.Close` that the
-            client or the broker sent (an AMQP channel error code)
-        :param str reply_text: its human-readable reply text
-        """
-        super().__init__(int(reply_code), str(reply_text))
+    if TYPE_CHECKING:  # what _with_reply gives the class, as checkers see it
 
-    def __repr__(self) -> str:
-        return '{}: ({}) {!r}'.format(_cls_name(self), self.reply_code,
-                                      self.reply_text)
+        def __init__(self, reply_code: int, reply_text: str) -> None:
+            """
+            :param int reply_code: the reply code of the `Channel.Close`
+                that the client or the broker sent (an AMQP channel error
+                code)
+            :param str reply_text: its human-readable reply text
+            """
 
-    @property
-    def reply_code(self) -> int:
-        """The AMQP reply code.
-
-        :rtype: int
-        """
-        code: int = self.args[0]
-        return code
-
-    @property
-    def reply_text(self) -> str:
-        """The reply text.
-
-        :rtype: str
-        """
-        text: str = self.args[1]
-        return text
+        reply_code: int
+        reply_text: str
 
 
 class ChannelClosedByBroker(ChannelClosed):

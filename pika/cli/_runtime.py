@@ -110,6 +110,26 @@ def add_command(
     return parser
 
 
+def add_queue_reader(subparsers: Any, name: str, help_text: str,
+                     doc: Optional[str], common: argparse.ArgumentParser,
+                     count_minimum: int,
+                     count_help: str) -> argparse.ArgumentParser:
+    """Add a command that reads messages from a queue (``consume``,
+    ``get``): its positional ``queue`` and its ``-n/--count`` limit.
+
+    :param count_minimum: the smallest (and default) ``--count``
+    :param count_help: the help text of ``--count``
+    """
+    parser = add_command(subparsers, name, help_text, doc, parents=[common])
+    parser.add_argument('queue', help='queue to %s from' % (name,))
+    parser.add_argument('-n',
+                        '--count',
+                        type=whole_number(count_minimum),
+                        default=count_minimum,
+                        help=count_help)
+    return parser
+
+
 class Interrupt:
     """Ctrl-C as a request the command checks between messages.
 

@@ -14,8 +14,9 @@ import time
 from typing import Any
 
 from pika.cli._runtime import (EXIT_INTERRUPTED, EXIT_USAGE, CommandError,
-                               Interrupt, add_command, whole_number, EXIT_EMPTY,
-                               EXIT_OK, Output, connect, isatty, message_record)
+                               Interrupt, add_queue_reader, whole_number,
+                               EXIT_EMPTY, EXIT_OK, Output, connect, isatty,
+                               message_record)
 
 NAME = 'consume'
 
@@ -29,18 +30,10 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     :param subparsers: the main parser's subparsers
     :param common: the parent parser with the common options
     """
-    parser = add_command(subparsers,
-                         NAME,
-                         'consume messages from a queue',
-                         __doc__,
-                         parents=[common])
-    parser.add_argument('queue', help='queue to consume from')
-    parser.add_argument('-n',
-                        '--count',
-                        type=whole_number(0),
-                        default=0,
-                        help='stop after N messages (default 0: no limit); '
-                        'exit 6 if --idle-timeout ends the run first')
+    parser = add_queue_reader(
+        subparsers, NAME, 'consume messages from a queue', __doc__, common, 0,
+        'stop after N messages (default 0: no limit); exit 6 if '
+        '--idle-timeout ends the run first')
     parser.add_argument('-t',
                         '--idle-timeout',
                         type=float,

@@ -9,7 +9,7 @@ delivery). Exits 6 when the queue had fewer messages than ``--count``
 import argparse
 from typing import Any
 
-from pika.cli._runtime import (add_command, whole_number, EXIT_EMPTY, EXIT_OK,
+from pika.cli._runtime import (add_queue_reader, EXIT_EMPTY, EXIT_OK,
                                CommandError, EXIT_USAGE, Output, connect,
                                message_record)
 
@@ -22,17 +22,9 @@ def add_parser(subparsers: Any, common: argparse.ArgumentParser) -> None:
     :param subparsers: the main parser's subparsers
     :param common: the parent parser with the common options
     """
-    parser = add_command(subparsers,
-                         NAME,
-                         'get messages from a queue (Basic.Get)',
-                         __doc__,
-                         parents=[common])
-    parser.add_argument('queue', help='queue to get from')
-    parser.add_argument('-n',
-                        '--count',
-                        type=whole_number(1),
-                        default=1,
-                        help='get up to N messages (default 1)')
+    parser = add_queue_reader(subparsers, NAME,
+                              'get messages from a queue (Basic.Get)', __doc__,
+                              common, 1, 'get up to N messages (default 1)')
     parser.add_argument('--no-ack',
                         action='store_true',
                         help='automatic acknowledgement (auto_ack)')
