@@ -378,7 +378,9 @@ class Connection(AbstractBase):
 
     @property
     def is_closed(self) -> bool:
-        """True when the connection is closed.
+        """True when the connection is closed: its stream is gone (or was
+        never opened), none of its channels can be used any more, and the
+        reason went to the ``on_close_callback``.
 
         :rtype: bool
         """
@@ -386,7 +388,8 @@ class Connection(AbstractBase):
 
     @property
     def is_closing(self) -> bool:
-        """True while the connection is closing.
+        """True while ``Connection.Close`` was sent or received and the
+        closing handshake has not finished.
 
         :rtype: bool
         """
@@ -394,7 +397,8 @@ class Connection(AbstractBase):
 
     @property
     def is_open(self) -> bool:
-        """True when the connection is open.
+        """True once the AMQP handshake is complete and until closing starts:
+        channels can be opened.
 
         :rtype: bool
         """
