@@ -262,27 +262,30 @@ class TwistedChannel:
         """Fire the publish Deferreds covered by a Basic.Ack / Basic.Nack."""
         method = method_frame.method
         delivery_tag = method.delivery_tag
+        # As pika 1.4.4: a tag not pending is ignored, even with multiple.
+        if delivery_tag not in self._deliveries:
+            LOGGER.error('Delivery confirmation for unknown tag %s',
+                         delivery_tag)
+            return
         if method.multiple:
             tags = sorted(
                 tag for tag in self._deliveries if tag <= delivery_tag)
         else:
-            tags = [delivery_tag] if delivery_tag in self._deliveries else []
-        if not tags:
-            LOGGER.error('Delivery confirmation for unknown tag %s',
-                         delivery_tag)
-            return
+            tags = [delivery_tag]
         nacked = isinstance(method, spec.Basic.Nack)
         for tag in tags:
             d = self._deliveries.pop(tag)
+            # A message returned before this confirmation goes to the first
+            # Deferred it fails: in NackError on a Nack, else UnroutableError.
+            returned, self._puback_return = self._puback_return, None
             if nacked:
-                d.errback(exceptions.NackError([]))
-            elif tag == delivery_tag and self._puback_return is not None:
-                returned, self._puback_return = self._puback_return, None
+                d.errback(
+                    exceptions.NackError([] if returned is
+                                         None else [returned]))
+            elif returned is not None:
                 d.errback(exceptions.UnroutableError([returned]))
             else:
                 d.callback(method)
-        if nacked:
-            self._puback_return = None
 
     # -- API -------------------------------------------------------------------
 

@@ -364,4 +364,7 @@ class TwistedProtocolConnection(protocol.Protocol):
         # pika 1.4 drops ``closed`` once it has fired (it reads None after).
         closed, self.closed = self.closed, None
         if closed is not None and not closed.called:
-            closed.callback(exception)
+            # A Failure given to callback() would take the errback path.
+            reason: Any = (exception.value
+                           if isinstance(exception, Failure) else exception)
+            closed.callback(reason)
