@@ -1366,9 +1366,23 @@ class ContentFrameAssembler:
         :param pika.frame.Frame frame_value: a Method, Header or Body frame
         :returns: None, or ``(method_frame, header_frame, body)`` once
             complete
-        :raises pika.exceptions.UnexpectedFrameError: on a frame out of order
+        :raises pika.exceptions.UnexpectedFrameError: on a method that carries
+            no content, or a body frame before any content header
         :raises pika.exceptions.BodyTooLongError: if the body exceeds its size
         """
+        frame_type = getattr(frame_value, 'frame_type', None)
+        if frame_type == _FRAME_METHOD:
+            # As in pika 1.4: a content-bearing method (re)starts a content,
+            # any other method is not for the assembler.
+            if not spec.has_content(frame_value.method.INDEX):
+                raise exceptions.UnexpectedFrameError(frame_value)
+            self._method_frame = frame_value
+            return None
+        if frame_type == _FRAME_HEADER:
+            self._header_frame = frame_value
+            if frame_value.body_size == 0:
+                return self._finish()
+            return None
         try:
             return self._feed(frame_value)
         except exceptions.UnexpectedFrameError:

@@ -370,7 +370,7 @@ def _decode_table(encoded: Any, offset: int) -> Tuple[Dict[Any, Any], int]:
         if kind == 83:  # S
             start = offset + 5
             offset = start + _unpack_uint32(encoded, offset + 1)[0]
-            if offset > limit:
+            if offset > len(encoded):
                 raise exceptions.InvalidFrameError('Truncated long string')
             try:
                 result[key] = encoded[start:offset].decode()
@@ -389,8 +389,8 @@ def _decode_table(encoded: Any, offset: int) -> Tuple[Dict[Any, Any], int]:
             result[key], offset = _decode_table(encoded, offset + 1)
         else:
             result[key], offset = _decode_typed(encoded, offset + 1, kind)
-    if offset != limit:
-        raise exceptions.InvalidFrameError('Field table overruns its length')
+    # As pika 1.4 does, the last entry may run past the declared length: the
+    # offset returned is where decoding stopped.
     return result, offset
 
 
@@ -432,8 +432,6 @@ def _decode_array(encoded: Any, offset: int) -> Tuple[List[Any], int]:
     while offset < limit:
         value, offset = _decode_typed(encoded, offset + 1, encoded[offset])
         items.append(value)
-    if offset != limit:
-        raise exceptions.InvalidFrameError('Field array overruns its length')
     return items, offset
 
 
