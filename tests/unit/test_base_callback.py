@@ -297,6 +297,7 @@ def test_cleanup(manager):
     manager.add(1, 'k', Recorder())
     manager.add(1, 'j', Recorder())
     manager.add(2, 'k', Recorder())
+    assert manager.cleanup(1) is True
     assert manager.pending(1, 'k') is None
     assert manager.pending(1, 'j') is None
     assert manager.pending(2, 'k') == 1
