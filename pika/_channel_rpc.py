@@ -37,7 +37,12 @@ def _require_string(value: Any, name: str) -> None:
 
 
 def _require_at_most(name: str, value: Any, maximum: int) -> None:
-    if int(value) > maximum:
+    # pika 1.4 validates with int() but packs the value itself, which fails
+    # for anything that is not an int.
+    if not isinstance(value, int):
+        raise exceptions._FieldTypeError('%s must be an int, but got %r' %
+                                         (name, value))
+    if value > maximum:
         raise exceptions._FieldRangeError(
             '%s must be from 0 to %d, but got %r' % (name, maximum, value))
 
