@@ -38,8 +38,9 @@ from pika._channel_callbacks import (OnChannelClose, OnChannelOpen, OnConfirm,
                                      OnGetOk, OnMessage, OnReply, OnReturn,
                                      OptionalOnReply)
 from pika._channel_rpc import (_arguments, _Callback, _replies,
-                               _require_at_most, _require_routing_key,
-                               _require_string, rpc_callback_arg)
+                               _require_at_most, _require_name,
+                               _require_routing_key, _require_string,
+                               rpc_callback_arg)
 from pika.validators import zero_or_greater
 from pika.validators import require_callback
 # Names pika 1.4.4 has in this module, kept for ``from ... import *``.
@@ -852,7 +853,7 @@ class Channel:
         :param callable callback: ``callback(method_frame)`` on
             ``Exchange.DeleteOk``; without it ``nowait`` is used
         """
-        _require_string(exchange, 'exchange')
+        _require_name(exchange, 'exchange')
         nowait = rpc_callback_arg(callback)
         self._raise_if_not_open()
         self._rpc(
@@ -905,8 +906,12 @@ class Channel:
                           destination: Any, source: Any, routing_key: Any,
                           arguments: Any, callback: _Callback) -> None:
         """Check the arguments of, and send, ``Exchange.Bind`` / ``Unbind``."""
-        _require_string(destination, 'destination')
-        _require_string(source, 'source')
+        # As pika 1.4: Bind checks its names, Unbind leaves it to the method
+        # class's assert.
+        check = (_require_string
+                 if method_class is spec.Exchange.Bind else _require_name)
+        check(destination, 'destination')
+        check(source, 'source')
         _require_routing_key(routing_key)
         nowait = rpc_callback_arg(callback)
         arguments = _arguments(arguments)
@@ -1001,7 +1006,7 @@ class Channel:
             ``Queue.UnbindOk``
         """
         _require_string(queue, 'queue')
-        _require_string(exchange, 'exchange')
+        _require_name(exchange, 'exchange')  # pika 1.4: an assert
         rpc_callback_arg(callback)
         if routing_key is None:
             routing_key = queue
