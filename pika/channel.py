@@ -1255,10 +1255,8 @@ class Channel:
             self._raise_if_not_open()
         self._on_getok_callback = callback
         no_ack = bool(auto_ack)
-        if self._blocking is not None:
-            # Waits behind the pending synchronous RPC.
-            self._rpc(spec.Basic.Get(queue=queue, no_ack=no_ack))
-            return
+        # As in pika 1.4, Basic.Get is sent at once, even while a synchronous
+        # RPC waits for its reply (the broker answers in order).
         # Polling the same queue is the common case: its marshalled frame is
         # kept and sent again as it is (no reply is registered for Basic.Get:
         # the channel routes GetOk/GetEmpty itself).
