@@ -38,8 +38,24 @@ def _require_string(value: object, name: str) -> str:
     return value
 
 
+def _require_name(value: Any, name: str) -> None:
+    """A name pika 1.4 does not check itself: its method class asserts
+    ``str`` or ``bytes``, so the error is also an ``AssertionError``."""
+    if isinstance(value, str):
+        if len(value) > 63:
+            _require_short_length(value, name)
+    elif not isinstance(value, bytes):
+        raise exceptions._ArgumentTypeError(  # pika 1.4: an assert
+            '%s must be a str or unicode str, but got %r' % (name, value))
+
+
 def _require_at_most(name: str, value: Any, maximum: int) -> None:
-    if int(value) > maximum:
+    # pika 1.4 validates with int() but packs the value itself, which fails
+    # for anything that is not an int.
+    if not isinstance(value, int):
+        raise exceptions._FieldTypeError('%s must be an int, but got %r' %
+                                         (name, value))
+    if value > maximum:
         raise exceptions._FieldRangeError(
             '%s must be from 0 to %d, but got %r' % (name, maximum, value))
 

@@ -153,7 +153,7 @@ class CallbackManager:
     def add(self,
             prefix: Any,
             key: Any,
-            callback: Callable[..., Any],
+            callback: Optional[Callable[..., Any]],
             one_shot: bool = True,
             only_caller: Optional[Any] = None,
             arguments: Optional[Dict[str, Any]] = None) -> Tuple[str, str]:
@@ -165,7 +165,9 @@ class CallbackManager:
         :param prefix: category, usually a channel number (any value; it is
             normalised with :func:`name_or_value`)
         :param key: event key, e.g. a method class (normalised likewise)
-        :param callable callback: what to call
+        :param callable callback: what to call; as in pika 1.4, None is
+            accepted (it counts in :meth:`pending`, and
+            :meth:`process` fails with TypeError on it)
         :param bool one_shot: drop the callback after it has fired
         :param object only_caller: when set, only a :meth:`process` call whose
             caller equals this value fires the callback
@@ -173,10 +175,10 @@ class CallbackManager:
             argument given to :meth:`process` carries these values
         :returns: the normalised (prefix, key)
         :rtype: tuple
-        :raises TypeError: if callback is not callable
+        :raises TypeError: if callback is neither callable nor None
 
         """
-        if not callable(callback):
+        if callback is not None and not callable(callback):
             raise TypeError('callback must be callable, but got %r' %
                             (callback,))
         key = name_or_value(key)
@@ -358,8 +360,8 @@ class CallbackManager:
         return self._obj_arguments_match(getattr(value, 'method', value),
                                          expectation)
 
-    def _callback_dict(self, callback: Callable[..., Any], one_shot: bool,
-                       only_caller: Any,
+    def _callback_dict(self, callback: Optional[Callable[..., Any]],
+                       one_shot: bool, only_caller: Any,
                        arguments: Optional[Dict[str, Any]]) -> Dict[str, Any]:
         """Build a registration entry.
 

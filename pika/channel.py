@@ -38,8 +38,9 @@ from pika._channel_callbacks import (OnChannelClose, OnChannelOpen, OnConfirm,
                                      OnGetOk, OnMessage, OnReply, OnReturn,
                                      OptionalOnReply)
 from pika._channel_rpc import (_arguments, _Callback, _replies,
-                               _require_at_most, _require_routing_key,
-                               _require_string, rpc_callback_arg)
+                               _require_at_most, _require_name,
+                               _require_routing_key, _require_string,
+                               rpc_callback_arg)
 from pika.validators import zero_or_greater
 from pika.validators import require_callback
 # Names pika 1.4.4 has in this module, kept for ``from ... import *``.
@@ -874,7 +875,7 @@ class Channel:
         :param callable callback: ``callback(method_frame)`` on
             ``Exchange.DeleteOk``; without it ``nowait`` is used
         """
-        _require_string(exchange, 'exchange')
+        _require_name(exchange, 'exchange')
         nowait = rpc_callback_arg(callback)
         self._raise_if_not_open()
         self._rpc(
@@ -931,18 +932,25 @@ class Channel:
                           routing_key: str, arguments: Optional[Dict[str, Any]],
                           callback: _Callback) -> None:
         """Check the arguments of, and send, ``Exchange.Bind`` / ``Unbind``."""
-        destination_name = _require_string(destination, 'destination')
-        source_name = _require_string(source, 'source')
+        # As pika 1.4: Bind checks its names, Unbind leaves it to the method
+        # class's assert.
+        check = (_require_string
+                 if method_class is spec.Exchange.Bind else _require_name)
+        check(destination, 'destination')
+        check(source, 'source')
         _require_routing_key(routing_key)
         nowait = rpc_callback_arg(callback)
         arguments = _arguments(arguments)
         self._raise_if_not_open()
         self._rpc(
-            method_class(destination=destination_name,
-                         source=source_name,
+            # checked above (Unbind also lets bytes through, as pika 1.4)
+            method_class(destination=cast(str, destination),
+                         source=cast(str, source),
                          routing_key=routing_key,
                          nowait=nowait,
-                         arguments=arguments), None, _replies(nowait, ok_class),
+                         arguments=arguments),
+            None,
+            _replies(nowait, ok_class),
             callback)
 
     def queue_declare(
@@ -1027,7 +1035,7 @@ class Channel:
             ``Queue.UnbindOk``
         """
         _require_string(queue, 'queue')
-        _require_string(exchange, 'exchange')
+        _require_name(exchange, 'exchange')  # pika 1.4: an assert
         rpc_callback_arg(callback)
         if routing_key is None:
             routing_key = queue
@@ -1278,10 +1286,8 @@ class Channel:
             self._raise_if_not_open()
         self._on_getok_callback = callback
         no_ack = bool(auto_ack)
-        if self._blocking is not None:
-            # Waits behind the pending synchronous RPC.
-            self._rpc(spec.Basic.Get(queue=queue, no_ack=no_ack))
-            return
+        # As in pika 1.4, Basic.Get is sent at once, even while a synchronous
+        # RPC waits for its reply (the broker answers in order).
         # Polling the same queue is the common case: its marshalled frame is
         # kept and sent again as it is (no reply is registered for Basic.Get:
         # the channel routes GetOk/GetEmpty itself).
@@ -1394,9 +1400,23 @@ class ContentFrameAssembler:
         :param pika.frame.Frame frame_value: a Method, Header or Body frame
         :returns: None, or ``(method_frame, header_frame, body)`` once
             complete
-        :raises pika.exceptions.UnexpectedFrameError: on a frame out of order
+        :raises pika.exceptions.UnexpectedFrameError: on a method that carries
+            no content, or a body frame before any content header
         :raises pika.exceptions.BodyTooLongError: if the body exceeds its size
         """
+        frame_type = getattr(frame_value, 'frame_type', None)
+        if frame_type == _FRAME_METHOD:
+            # As in pika 1.4: a content-bearing method (re)starts a content,
+            # any other method is not for the assembler.
+            if not spec.has_content(frame_value.method.INDEX):
+                raise exceptions.UnexpectedFrameError(frame_value)
+            self._method_frame = frame_value
+            return None
+        if frame_type == _FRAME_HEADER:
+            self._header_frame = frame_value
+            if frame_value.body_size == 0:
+                return self._finish()
+            return None
         try:
             return self._feed(frame_value)
         except exceptions.UnexpectedFrameError:

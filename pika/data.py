@@ -258,8 +258,9 @@ def value_bytes_of(value: Any, key: Any = None) -> bytes:
             return _TYPE_INT32 + _INT32.pack(value)
         if _INT64_MIN <= value <= _INT64_MAX:
             return _TYPE_INT64 + _INT64.pack(value)
-        raise ValueError('field value %r%s does not fit a signed 64-bit '
-                         'integer' % (value, _key_text(key)))
+        raise exceptions._FieldRangeError(
+            'field value %r%s does not fit a signed 64-bit '
+            'integer' % (value, _key_text(key)))
     if isinstance(value, float):
         return b'd' + _DOUBLE.pack(value)
     if isinstance(value, decimal.Decimal):
@@ -267,8 +268,8 @@ def value_bytes_of(value: Any, key: Any = None) -> bytes:
     if isinstance(value, datetime):
         seconds = calendar.timegm(value.utctimetuple())
         if not 0 <= seconds <= 0xFFFFFFFFFFFFFFFF:
-            raise ValueError('timestamp %r%s is before the epoch' %
-                             (value, _key_text(key)))
+            raise exceptions._FieldRangeError(
+                'timestamp %r%s is before the epoch' % (value, _key_text(key)))
         return b'T' + _UINT64.pack(seconds)
     if isinstance(value, dict):
         return b'F' + table_bytes(value)
@@ -298,9 +299,10 @@ def _decimal_bytes(value: decimal.Decimal, key: Any) -> bytes:
         decimals = 0
         raw = int(value)
     if decimals > 255 or not _INT32_MIN <= raw <= _INT32_MAX:
-        raise ValueError('decimal field value %r%s does not fit AMQP decimal '
-                         '(at most 255 places, 32-bit signed digits)' %
-                         (value, _key_text(key)))
+        raise exceptions._FieldRangeError(
+            'decimal field value %r%s does not fit AMQP decimal '
+            '(at most 255 places, 32-bit signed digits)' %
+            (value, _key_text(key)))
     return _DECIMAL.pack(decimals, raw)
 
 
@@ -354,7 +356,8 @@ def _decode_table(encoded: Any, offset: int) -> Tuple[Dict[Any, Any], int]:
     result: Dict[Any, Any] = {}
     limit = offset + 4 + _unpack_uint32(encoded, offset)[0]
     offset += 4
-    if limit > len(encoded):
+    size = len(encoded)
+    if limit > size:
         raise exceptions.InvalidFrameError('Truncated field table')
     keys = _DECODED_KEYS
     while offset < limit:
@@ -370,7 +373,7 @@ def _decode_table(encoded: Any, offset: int) -> Tuple[Dict[Any, Any], int]:
         if kind == 83:  # S
             start = offset + 5
             offset = start + _unpack_uint32(encoded, offset + 1)[0]
-            if offset > limit:
+            if offset > size:
                 raise exceptions.InvalidFrameError('Truncated long string')
             try:
                 result[key] = encoded[start:offset].decode()
@@ -389,8 +392,8 @@ def _decode_table(encoded: Any, offset: int) -> Tuple[Dict[Any, Any], int]:
             result[key], offset = _decode_table(encoded, offset + 1)
         else:
             result[key], offset = _decode_typed(encoded, offset + 1, kind)
-    if offset != limit:
-        raise exceptions.InvalidFrameError('Field table overruns its length')
+    # As pika 1.4 does, the last entry may run past the declared length: the
+    # offset returned is where decoding stopped.
     return result, offset
 
 
@@ -432,8 +435,6 @@ def _decode_array(encoded: Any, offset: int) -> Tuple[List[Any], int]:
     while offset < limit:
         value, offset = _decode_typed(encoded, offset + 1, encoded[offset])
         items.append(value)
-    if offset != limit:
-        raise exceptions.InvalidFrameError('Field array overruns its length')
     return items, offset
 
 

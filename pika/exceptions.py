@@ -629,6 +629,13 @@ class _FieldRangeError(ValueError, _struct.error):
     """
 
 
+class _FieldTypeError(TypeError, _struct.error):
+    """A number of the wrong type for its AMQP field (``'5'``, ``1.5``):
+    ``TypeError`` by our rule, and ``struct.error`` as pika 1.4 raises it
+    when it packs the field.
+    """
+
+
 class _TableTypeError(AttributeError, TypeError):
     """A field table that is not a dict: ``AttributeError`` as pika 1.4
     raises it, and ``TypeError`` by our rule.

@@ -18,6 +18,7 @@ port to 5671 and, without an ``ssl_options`` query option, uses
 
 import ast
 import copy
+import logging
 import math
 import numbers
 import ssl
@@ -26,6 +27,8 @@ from typing import (Any, Callable, Dict, List, NoReturn, Optional, Tuple, Union)
 
 from pika import credentials as pika_credentials
 from pika import spec
+
+LOGGER = logging.getLogger('pika.connection')
 
 # Highest channel number AMQP 0-9-1 allows (a short-uint channel field).
 _CHANNEL_MAX = 65535
@@ -678,8 +681,17 @@ _URL_CONVERTERS: Dict[str, Callable[[str], Any]] = {
     'tcp_options': _url_literal,
 }
 
+# URL schemes and the scheme each stands for.
+_URL_SCHEME_ALIASES = {
+    'amqp': 'amqp',
+    'amqps': 'amqps',
+    'http': 'amqp',
+    'https': 'amqps',
+    '': 'amqp',
+}
+
 # Keys of the ssl_options URL query option.
-_SSL_CA_KEYS = ('ca_certs', 'cafile', 'capath', 'cadata')
+_SSL_CA_KEYS = ('ca_certs', 'cafile', 'capath', 'ca_path', 'cadata', 'ca_data')
 _SSL_OPTION_KEYS = frozenset(_SSL_CA_KEYS +
                              ('protocol', 'ssl_version', 'certfile', 'keyfile',
                               'password', 'ciphers', 'server_hostname',
@@ -701,16 +713,17 @@ def _ssl_options_from_dict(opts: Any) -> SSLOptions:
                          type(opts).__name__)
     unknown = sorted(str(key) for key in opts if key not in _SSL_OPTION_KEYS)
     if unknown:
-        raise ValueError(
-            'Unknown ssl_options key(s): %s; supported keys: %s' %
-            (', '.join(unknown), ', '.join(sorted(_SSL_OPTION_KEYS))))
+        # pika 1.4 ignores the keys it does not use (e.g. the
+        # ssl.wrap_socket arguments of older pika versions)
+        LOGGER.warning('Ignoring unsupported ssl_options key(s): %s',
+                       ', '.join(unknown))
     try:
         protocol = opts.get('protocol', opts.get('ssl_version'))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT if protocol is
                                  None else protocol)
         cafile = opts.get('ca_certs', opts.get('cafile'))
-        capath = opts.get('capath')
-        cadata = opts.get('cadata')
+        capath = opts.get('capath', opts.get('ca_path'))
+        cadata = opts.get('cadata', opts.get('ca_data'))
         if cafile is not None or capath is not None or cadata is not None:
             context.load_verify_locations(cafile, capath, cadata)
         else:
@@ -743,11 +756,13 @@ class URLParameters(Parameters):
         amqp[s]://[username[:password]@]host[:port][/virtual_host][?query]
 
     Username, password and virtual host are percent-decoded (use ``%2F`` for
-    a ``/`` in the virtual host; an unescaped ``/`` in it is an error); a
-    missing path means ``/``, a username without a password gets the default
-    password. Omitted parts
+    a ``/`` in the virtual host, which is the path's first segment: later
+    segments are ignored); a missing path means ``/``, a username without a
+    password gets the default password. Omitted parts
     take the class defaults; ``amqps`` selects TLS, port 5671 by default, and
-    ``ssl.create_default_context()`` unless ``ssl_options`` is given.
+    ``ssl.create_default_context()`` unless ``ssl_options`` is given. As in
+    pika, ``http``/``https`` stand for ``amqp``/``amqps`` and a URL without a
+    scheme (``//host/vhost``) is ``amqp``.
 
     Query options (each at most once; an empty value is ignored):
 
@@ -758,12 +773,15 @@ class URLParameters(Parameters):
     - ``locale``: str;
     - ``client_properties``, ``tcp_options``: Python dict literal (or
       ``None``), e.g. ``client_properties={'connection_name':'app'}``;
-    - ``ssl_options``: Python dict literal with keys ``protocol`` (or
-      ``ssl_version``), ``ca_certs``/``cafile``, ``capath``, ``cadata``,
+    - ``ssl_options``: ``None`` (no TLS; an error on an ``amqps`` URL) or a
+      Python dict literal with keys ``protocol`` (or
+      ``ssl_version``), ``ca_certs``/``cafile``, ``capath``/``ca_path``,
+      ``cadata``/``ca_data``,
       ``certfile``, ``keyfile``, ``password``, ``ciphers``, ``server_hostname``,
       ``check_hostname``, ``verify_mode``/``cert_reqs`` (``CERT_NONE``
-      also turns ``check_hostname`` off unless it is given); it enables TLS
-      also on an ``amqp`` URL.
+      also turns ``check_hostname`` off unless it is given; other keys are
+      ignored with a warning, as pika ignores them); it enables TLS also on an
+      ``amqp`` URL.
 
     Any other option, or a value that does not convert, raises
     ``ValueError`` naming the option.
@@ -790,8 +808,10 @@ class URLParameters(Parameters):
             return  # pika takes an empty URL to mean all defaults
 
         parts = urllib.parse.urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme not in ('amqp', 'amqps'):
+        # As in pika 1.4: http/https are taken as amqp/amqps, and a URL
+        # without a scheme (``//host/vhost``) as amqp.
+        scheme = _URL_SCHEME_ALIASES.get(parts.scheme.lower())
+        if scheme is None:
             raise ValueError('Unexpected URL scheme %r; supported scheme '
                              'values: amqp, amqps' % (parts.scheme,))
 
@@ -819,13 +839,14 @@ class URLParameters(Parameters):
                     username, password)
 
         path = parts.path
-        if path and path != '/':
-            encoded_vhost = path[1:]
-            if '/' in encoded_vhost:
-                raise ValueError('The virtual host in the URL path must be '
-                                 'one percent-encoded segment (use %2F for '
-                                 '"/")')
-            self.virtual_host = urllib.parse.unquote(encoded_vhost)
+        if len(path) > 1:
+            # As in pika 1.4, the virtual host is the path's first segment;
+            # any later segment is ignored.
+            segments = path.split('/')
+            if len(segments) < 2:
+                raise ValueError('The URL path %r does not start with "/"' %
+                                 (path,))
+            self.virtual_host = urllib.parse.unquote(segments[1])
 
         if parts.query:
             self._apply_query(parts.query)
@@ -860,6 +881,14 @@ class URLParameters(Parameters):
                 raise ValueError('Invalid %s value %r: %r' %
                                  (name, raw, error)) from None
             if name == 'ssl_options':
+                if value is None:
+                    # As in pika 1.4: no TLS, which an amqps URL contradicts
+                    if self.ssl_options is not None:
+                        raise ValueError(
+                            'Specified ssl_options=None URI arg is '
+                            'inconsistent with the specified amqps URI '
+                            'scheme.')
+                    continue
                 self.ssl_options = _ssl_options_from_dict(value)
                 continue
             try:

@@ -12,7 +12,7 @@ import struct
 from typing import (Any, Callable, Dict, List, Literal, Optional,
                     Union)
 
-from pika import amqp_object, data
+from pika import amqp_object, data, exceptions
 from pika.delivery_mode import DeliveryMode
 from pika.exchange_type import ExchangeType
 # Names pika 1.4.4 has in this module, kept for ``from ... import *``.
@@ -77,8 +77,14 @@ _S_QBB = struct.Struct('>QBB')
 def _octet(value: Any, name: str) -> int:
     """Validate an octet property value (an int or int-valued Enum)."""
     number = getattr(value, 'value', value)
-    if not isinstance(number, int) or not 0 <= number <= 255:
-        raise ValueError('%s must be an integer 0..255, not %r' % (name, value))
+    # TypeError / ValueError by our rule, each also the struct.error that
+    # pika 1.4 raises when it packs the octet
+    if not isinstance(number, int):
+        raise exceptions._FieldTypeError(
+            '%s must be an integer 0..255, not %r' % (name, value))
+    if not 0 <= number <= 255:
+        raise exceptions._FieldRangeError(
+            '%s must be an integer 0..255, not %r' % (name, value))
     return int(number)
 
 

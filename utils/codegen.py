@@ -67,8 +67,14 @@ HELPERS = """
 def _octet(value: Any, name: str) -> int:
     \"\"\"Validate an octet property value (an int or int-valued Enum).\"\"\"
     number = getattr(value, 'value', value)
-    if not isinstance(number, int) or not 0 <= number <= 255:
-        raise ValueError('%s must be an integer 0..255, not %r' % (name, value))
+    # TypeError / ValueError by our rule, each also the struct.error that
+    # pika 1.4 raises when it packs the octet
+    if not isinstance(number, int):
+        raise exceptions._FieldTypeError(
+            '%s must be an integer 0..255, not %r' % (name, value))
+    if not 0 <= number <= 255:
+        raise exceptions._FieldRangeError(
+            '%s must be an integer 0..255, not %r' % (name, value))
     return int(number)
 
 
@@ -687,7 +693,7 @@ class Generator:
                     'Optional,')
         head.append('                    Union)')
         head.append('')
-        head.append('from pika import amqp_object, data')
+        head.append('from pika import amqp_object, data, exceptions')
         head.append('from pika.delivery_mode import DeliveryMode')
         head.append('from pika.exchange_type import ExchangeType')
         head.append('# Names pika 1.4.4 has in this module, kept for '

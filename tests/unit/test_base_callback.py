@@ -71,8 +71,18 @@ def test_add_returns_normalised_prefix_and_key(manager):
 
 def test_add_rejects_non_callable(manager):
     with pytest.raises(TypeError, match='callback'):
-        manager.add(1, 'k', None)
+        manager.add(1, 'k', 5)
     assert manager.pending(1, 'k') is None
+
+
+def test_add_accepts_none_as_pika_does(manager):
+    # pika 1.4 files a None callback: it counts, and processing it fails as
+    # calling None does
+    assert manager.add(1, 'k', None) == ('1', 'k')
+    assert manager.add(1, 'k', None, only_caller='c') == ('1', 'k')
+    assert manager.pending(1, 'k') == 2
+    with pytest.raises(TypeError):
+        manager.process(1, 'k', 'c')
 
 
 def test_one_shot_fires_once(manager):

@@ -637,14 +637,23 @@ def test_frames_for_closed_channel_object_are_ignored(conn, chan):
     assert len(conn.rec.only('channel_close')) == 1
 
 
-def test_content_frame_assembler_order_errors():
+def test_content_frame_assembler_process_takes_frames_as_pika_does():
+    # pika 1.4's public process() keeps the latest content method and header
+    # it is given, rejects a method without content and any other frame type
     method_frame = frame.Method(1, spec.Basic.Deliver('t', 1, False, '', 'q'))
     assembler = channel_mod.ContentFrameAssembler()
-    with pytest.raises(exceptions.UnexpectedFrameError):
-        assembler.process(frame.Header(1, 1, spec.BasicProperties()))
+    early_header = frame.Header(1, 1, spec.BasicProperties())
+    assert assembler.process(early_header) is None
+    assert assembler._header_frame is early_header
+    assembler._reset()
     assembler.process(method_frame)
-    with pytest.raises(exceptions.UnexpectedFrameError):
-        assembler.process(method_frame)
+    second = frame.Method(1, spec.Basic.Deliver('t', 2, False, '', 'q'))
+    assert assembler.process(second) is None
+    assert assembler._method_frame is second
+    qos = frame.Method(1, spec.Basic.Qos())
+    with pytest.raises(exceptions.UnexpectedFrameError) as caught:
+        assembler.process(qos)
+    assert caught.value.args == (qos,)
     with pytest.raises(exceptions.UnexpectedFrameError):
         assembler.process(frame.Heartbeat())
     empty = channel_mod.ContentFrameAssembler()
