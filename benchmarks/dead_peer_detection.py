@@ -65,6 +65,34 @@ def _params(proxy: ScriptedFaultProxy) -> pika.ConnectionParameters:
                                      socket_timeout=2)
 
 
+def _synchronous_stall_seconds(connection_class: Any, poll: Callable[[Any],
+                                                                     bool],
+                               recovery: bool) -> Optional[float]:
+    """Stall time of a connection the application polls: ``poll(conn)``
+    runs it a little and says whether it reported the loss (with recovery,
+    the *started* listener tells)."""
+    proxy = ScriptedFaultProxy((HOST, PORT))
+    started: List[float] = []
+    try:
+        conn = connection_class(_params(proxy),
+                                recovery=RecoveryConfig() if recovery else None)
+        if recovery:
+            conn.add_on_recovery_started_callback(
+                lambda _c, _e: started.append(time.monotonic()))
+        proxy.stall(existing_only=True)
+        stalled_at = time.monotonic()
+        while time.monotonic() - stalled_at < GIVE_UP and not started:
+            if poll(conn):
+                started.append(time.monotonic())
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001 - closed or recovering
+            pass
+        return started[0] - stalled_at if started else None
+    finally:
+        proxy.close()
+
+
 class DetectionRow:
     """One connection type: subclasses implement the three measurements."""
 
@@ -87,30 +115,16 @@ class BlockingRow(DetectionRow):
     name = 'blocking'
 
     def stall_seconds(self, recovery: bool) -> Optional[float]:
-        proxy = ScriptedFaultProxy((HOST, PORT))
-        started: List[float] = []
-        try:
-            conn = pika.BlockingConnection(
-                _params(proxy), recovery=RecoveryConfig() if recovery else None)
-            if recovery:
-                conn.add_on_recovery_started_callback(
-                    lambda _c, _e: started.append(time.monotonic()))
-            proxy.stall(existing_only=True)
-            stalled_at = time.monotonic()
-            while time.monotonic() - stalled_at < GIVE_UP and not started:
-                try:
-                    conn.process_data_events(0.05)
-                except pika.exceptions.AMQPConnectionError:
-                    started.append(time.monotonic())
-            if not started:
-                return None
+
+        def poll(conn: Any) -> bool:
             try:
-                conn.close()
-            except Exception:  # noqa: BLE001 - closed or recovering
-                pass
-            return started[0] - stalled_at
-        finally:
-            proxy.close()
+                conn.process_data_events(0.05)
+            except pika.exceptions.AMQPConnectionError:
+                return True
+            return False
+
+        return _synchronous_stall_seconds(pika.BlockingConnection, poll,
+                                          recovery)
 
     def busy_false_alarm(self) -> bool:
         proxy = ScriptedFaultProxy((HOST, PORT))
@@ -219,27 +233,12 @@ class ThreadSafeRow(DetectionRow):
     name = 'thread-safe'
 
     def stall_seconds(self, recovery: bool) -> Optional[float]:
-        proxy = ScriptedFaultProxy((HOST, PORT))
-        started: List[float] = []
-        try:
-            conn = pika.Connection(
-                _params(proxy), recovery=RecoveryConfig() if recovery else None)
-            if recovery:
-                conn.add_on_recovery_started_callback(
-                    lambda _c, _e: started.append(time.monotonic()))
-            proxy.stall(existing_only=True)
-            stalled_at = time.monotonic()
-            while time.monotonic() - stalled_at < GIVE_UP and not started:
-                if conn.is_closed:
-                    started.append(time.monotonic())
-                time.sleep(0.02)
-            try:
-                conn.close()
-            except Exception:  # noqa: BLE001 - closed or recovering
-                pass
-            return started[0] - stalled_at if started else None
-        finally:
-            proxy.close()
+
+        def poll(conn: Any) -> bool:
+            time.sleep(0.02)
+            return bool(conn.is_closed)
+
+        return _synchronous_stall_seconds(pika.Connection, poll, recovery)
 
     def busy_false_alarm(self) -> bool:
         """The application's threads cannot block the I/O thread; the busy
