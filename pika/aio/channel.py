@@ -37,6 +37,7 @@ from typing import (TYPE_CHECKING, Any, Awaitable, Callable, Dict, List,
 
 from pika import channel as engine_channel
 from pika import exceptions, frame, spec
+from pika.aio._closing import settle_closed
 from pika.aio.consumer import Consumer
 from pika.aio.message import DONE, Message
 from pika.exchange_type import ExchangeType
@@ -305,14 +306,7 @@ class Channel:
         for message in self._unsettled.values():
             message._settled = True
         self._unsettled = {}
-        if self._closed.done():
-            return
-        self._closed.set_result(reason)
-        for callback in list(self._close_callbacks):
-            try:
-                callback(self, reason)
-            except Exception:  # noqa: BLE001 - user code must not break us
-                LOGGER.exception('Close callback %r failed', callback)
+        settle_closed(self, self._closed, self._close_callbacks, reason, LOGGER)
 
     def _on_cancelled_by_broker(self, method_frame: Any) -> None:
         consumer = self._consumers.pop(method_frame.method.consumer_tag, None)

@@ -14,6 +14,7 @@ from typing import Any, Callable, List, Optional, Sequence, Type, Union
 
 from pika import exceptions
 from pika.adapters.asyncio_connection import AsyncioConnection
+from pika.aio._closing import settle_closed
 from pika.aio._recovery import AioRecovery
 from pika.aio.channel import Channel
 from pika.parameters import ConnectionParameters, Parameters, URLParameters
@@ -181,14 +182,7 @@ class Connection:
 
     def _finish(self, reason: BaseException) -> None:
         self._unblocked.set()
-        if self._closed.done():
-            return
-        self._closed.set_result(reason)
-        for callback in list(self._close_callbacks):
-            try:
-                callback(self, reason)
-            except Exception:  # noqa: BLE001 - user code must not break us
-                LOGGER.exception('Close callback %r failed', callback)
+        settle_closed(self, self._closed, self._close_callbacks, reason, LOGGER)
 
     def _on_blocked(self, _impl: Any, method_frame: Any) -> None:
         self._unblocked.clear()
